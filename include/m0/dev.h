@@ -1,0 +1,123 @@
+/* dev.h: one emulated USR-M0, the firmware core's public face.
+ *
+ * The core is a pure state machine: the board feeds it inputs through m0_dev_on_*()
+ * with the current monotonic time in nanoseconds (the core never reads a clock), and
+ * the core acts only through the output table struct m0_hal. No globals, no malloc:
+ * one struct m0_dev is one device, and a process may run many.
+ */
+#ifndef M0_DEV_H
+#define M0_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "m0/params.h"
+
+#define M0_NS_PER_MS 1000000ull
+#define M0_NS_PER_S 1000000000ull
+#define M0_TIME_NEVER UINT64_MAX
+
+/* Outputs of the core. Every callback gets the ctx given to m0_dev_init(). */
+struct m0_hal {
+  /* Write bytes toward the host (the pty). Returns how many were accepted (0..len).
+   * The core keeps the rest queued and tries again after m0_dev_on_uart_writable().
+   * Only called while a host is attached. */
+  size_t (*uart_write)(void *ctx, const uint8_t *data, size_t len);
+  /* Stop (false) or resume (true) reading host bytes: the core's receive pacing.
+   * While stopped, the pty's own buffer back-pressures the host like a real line. */
+  void (*uart_rx_enable)(void *ctx, bool enable);
+  /* Arm the device's single timer for absolute time when_ns, replacing any earlier
+   * arming; M0_TIME_NEVER disarms. The board calls m0_dev_on_timer() at or after it. */
+  void (*timer_arm)(void *ctx, uint64_t when_ns);
+  /* Persist the saved configuration: text is a complete flash file (flash_text.h).
+   * Returns 0, or a negative value if it could not be written (nothing changed). */
+  int (*flash_save)(void *ctx, const char *text, size_t len);
+  /* The device finished booting with this running configuration (first start and
+   * every restart): the board re-reads what it owns, such as the web port. */
+  void (*booted)(void *ctx, const struct m0_config *running);
+  /* A state change for the event stream. name is one of the names in docs/events.md;
+   * fields is either "" or a JSON object body without braces, e.g. "\"baud\":9600". */
+  void (*event)(void *ctx, const char *name, const char *fields);
+  /* A human-readable log line (no newline), for the board's stderr at -v. May be NULL. */
+  void (*log)(void *ctx, const char *message);
+};
+
+enum m0_timing { M0_TIMING_REAL, M0_TIMING_FAST };
+
+/* The factory block (spec §4): not settable by AT. */
+struct m0_factory {
+  char mac[13];    /* 12 upper-case hex digits */
+  char ver[16];    /* e.g. "V4017" */
+  char pdtime[32]; /* e.g. "2026-11-23" */
+};
+
+struct m0_dev_options {
+  struct m0_factory factory;
+  enum m0_dialect dialect;
+  enum m0_timing timing;
+  uint64_t boot_ns;  /* restart duration, default 200 ms */
+  bool line_faults;  /* corrupt bytes while the host's termios mismatches AT+UART */
+};
+
+enum m0_mode { M0_MODE_BOOTING, M0_MODE_TRANSPARENT, M0_MODE_COMMAND };
+
+/* Counters for status pages and tests. */
+struct m0_counters {
+  uint64_t uart_rx;       /* bytes taken from the host */
+  uint64_t uart_tx;       /* bytes written to the host */
+  uint64_t uart_tx_dropped; /* bytes for the host dropped (no host attached, queue full) */
+  uint64_t uart_rx_dropped; /* host bytes dropped (while booting) */
+  uint64_t net_tx_dropped;  /* serial data that had nowhere to go */
+  uint64_t restarts;
+};
+
+/* Size of the queue of bytes waiting for the host (replies, network data). */
+#define M0_UART_TXQ_SIZE 65536
+#define M0_LINE_MAX 256
+#define M0_FRAME_MAX 400
+
+#include "m0/dev_internal.h" /* struct m0_dev's members; read through the functions below */
+
+/* Prepare a device. saved is the configuration loaded from flash (or defaults). Does not
+ * start it: call m0_dev_start(). */
+void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
+                 const struct m0_dev_options *options, const struct m0_config *saved);
+
+/* Power on: begins a boot of options.boot_ns, then transparent mode. */
+void m0_dev_start(struct m0_dev *dev, uint64_t now);
+
+/* Restart like AT+Z from outside (SIGHUP, web page). cause goes into the event. */
+void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause);
+
+/* How many host bytes the board may read now (receive pacing; SIZE_MAX in fast timing).
+ * When it is 0 the core has already called uart_rx_enable(false) and will re-enable. */
+size_t m0_dev_uart_rx_budget(struct m0_dev *dev, uint64_t now);
+
+/* Bytes read from the host. */
+void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
+
+/* The pty can take more bytes after a short uart_write. */
+void m0_dev_on_uart_writable(struct m0_dev *dev, uint64_t now);
+
+/* A host opened (true) or last host closed (false) the tty. */
+void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached);
+
+/* The host's line settings read from the pty (speed and stop bits only: Linux forces
+ * 8 data bits and no parity on a pty). */
+void m0_dev_on_host_termios(struct m0_dev *dev, uint64_t now, uint32_t baud,
+                            uint8_t stop_bits);
+
+/* The device timer fired. */
+void m0_dev_on_timer(struct m0_dev *dev, uint64_t now);
+
+/* Set a stored parameter from outside the serial port (the web page), through the same
+ * table and flash path as AT. Returns 0 or an M0_ERR_* code. */
+int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const char *value);
+
+const struct m0_config *m0_dev_saved(const struct m0_dev *dev);
+const struct m0_config *m0_dev_running(const struct m0_dev *dev);
+enum m0_mode m0_dev_mode(const struct m0_dev *dev);
+const struct m0_counters *m0_dev_counters(const struct m0_dev *dev);
+
+#endif
