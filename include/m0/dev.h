@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "m0/net.h"
 #include "m0/params.h"
 
 #define M0_NS_PER_MS 1000000ull
@@ -41,6 +42,22 @@ struct m0_hal {
   void (*event)(void *ctx, const char *name, const char *fields);
   /* A human-readable log line (no newline), for the board's stderr at -v. May be NULL. */
   void (*log)(void *ctx, const char *message);
+
+  /* Network (net.h). Open link id as described; the outcome comes back later through
+   * m0_dev_on_link_up() or m0_dev_on_link_down(). Returns 0, or a negative value when
+   * it cannot even start (the core treats it as an immediate M0_DOWN_REFUSED). */
+  int (*link_open)(void *ctx, unsigned id, const struct m0_link_open *request);
+  /* Send on an open link. TCP: the board queues every byte (never drops) and returns
+   * how many bytes are now waiting in its write queue, so the core can stop reading the
+   * UART while a peer is slow; it calls m0_dev_on_link_drained() when the queue empties.
+   * UDP: one datagram to `to` (NULL: the link's peer); returns 0. Negative on error. */
+  long (*link_send)(void *ctx, unsigned id, const uint8_t *data, size_t len,
+                    const struct m0_net_addr *to);
+  /* Close a link (any kind). No m0_dev_on_link_down() follows for it. */
+  void (*link_close)(void *ctx, unsigned id);
+  /* Stop (true) or resume (false) reading a link: back-pressure when the UART queue is
+   * full, so TCP peers are slowed down instead of data being dropped. */
+  void (*link_pause)(void *ctx, unsigned id, bool paused);
 };
 
 enum m0_timing { M0_TIMING_REAL, M0_TIMING_FAST };
@@ -108,6 +125,21 @@ void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached);
 void m0_dev_on_host_termios(struct m0_dev *dev, uint64_t now, uint32_t baud,
                             uint8_t stop_bits);
 
+/* Network inputs (net.h). A dialled TCP link connected. */
+void m0_dev_on_link_up(struct m0_dev *dev, uint64_t now, unsigned id,
+                       const struct m0_net_addr *peer);
+/* A client connected to listening link listen_id. Returns the id the core gives the new
+ * link, or -1 when the device refuses it (the board then closes the connection). */
+int m0_dev_on_link_accept(struct m0_dev *dev, uint64_t now, unsigned listen_id,
+                          const struct m0_net_addr *peer);
+/* Bytes (TCP) or one datagram (UDP, from = its source) arrived on a link. */
+void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                       size_t len, const struct m0_net_addr *from);
+/* A link failed to open, or went down; reason is an enum m0_link_down. */
+void m0_dev_on_link_down(struct m0_dev *dev, uint64_t now, unsigned id, int reason);
+/* The board's write queue of a TCP link is empty again. */
+void m0_dev_on_link_drained(struct m0_dev *dev, uint64_t now, unsigned id);
+
 /* The device timer fired. */
 void m0_dev_on_timer(struct m0_dev *dev, uint64_t now);
 
@@ -119,5 +151,16 @@ const struct m0_config *m0_dev_saved(const struct m0_dev *dev);
 const struct m0_config *m0_dev_running(const struct m0_dev *dev);
 enum m0_mode m0_dev_mode(const struct m0_dev *dev);
 const struct m0_counters *m0_dev_counters(const struct m0_dev *dev);
+
+/* Everything a status page shows that is not configuration. */
+struct m0_status {
+  enum m0_mode mode;
+  bool socket_connected; /* what AT+SOCKLK answers */
+  bool link_pin;         /* the link pin: socket state with SCSLINK=on, else Ethernet (up) */
+  unsigned nlinks;
+  struct m0_link_status links[M0_LINKS_MAX];
+  struct m0_counters counters;
+};
+void m0_dev_status(const struct m0_dev *dev, struct m0_status *out);
 
 #endif
