@@ -107,6 +107,10 @@ void m0_dev_start(struct m0_dev *dev, uint64_t now);
 /* Restart like AT+Z from outside (SIGHUP, web page). cause goes into the event. */
 void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause);
 
+/* Restore factory settings, save them and restart, like AT+RELD without the reply (the
+ * web page's Factory Reset). */
+void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now);
+
 /* How many host bytes the board may read now (receive pacing; SIZE_MAX in fast timing).
  * When it is 0 the core has already called uart_rx_enable(false) and will re-enable. */
 size_t m0_dev_uart_rx_budget(struct m0_dev *dev, uint64_t now);
