@@ -1,0 +1,251 @@
+/* board.c: one emulated module on a libuv loop: the HAL the core acts through.
+ *
+ * Each HAL output becomes one system action (pty write, timer, flash file, event line);
+ * each libuv callback becomes one m0_dev_on_*() input with uv_hrtime() as the clock.
+ * The device has a single timer: libuv timers have 1 ms resolution and a loop time
+ * cached per iteration, so the board arms ceil(ms) from the live clock and, if libuv
+ * fires early (up to 1 ms), re-arms instead of handing the core a time before its
+ * deadline. No policy here: what to do and when is the core's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "board.h"
+
+static struct m0__board *board_of(void *ctx) {
+  return ctx;
+}
+
+static size_t hal_uart_write(void *ctx, const uint8_t *data, size_t len) {
+  return m0__uart_write(&board_of(ctx)->uart, data, len);
+}
+
+static void hal_uart_rx_enable(void *ctx, bool enable) {
+  m0__uart_rx_enable(&board_of(ctx)->uart, enable);
+}
+
+static void on_dev_timer(uv_timer_t *timer);
+
+static void hal_timer_arm(void *ctx, uint64_t when_ns) {
+  struct m0__board *b = board_of(ctx);
+  b->dev_timer_when = when_ns;
+  if (when_ns == M0_TIME_NEVER) {
+    uv_timer_stop(&b->dev_timer);
+    return;
+  }
+  uint64_t now = uv_hrtime();
+  uint64_t ms = when_ns <= now ? 0 : (when_ns - now + M0_NS_PER_MS - 1) / M0_NS_PER_MS;
+  uv_update_time(b->loop); /* the timeout counts from now, not from the iteration start */
+  uv_timer_start(&b->dev_timer, on_dev_timer, ms, 0);
+}
+
+static void on_dev_timer(uv_timer_t *timer) {
+  struct m0__board *b = timer->data;
+  uint64_t now = uv_hrtime();
+  if (now < b->dev_timer_when) {
+    hal_timer_arm(b, b->dev_timer_when);
+    return;
+  }
+  b->dev_timer_when = M0_TIME_NEVER;
+  m0_dev_on_timer(&b->dev, now);
+}
+
+static int hal_flash_save(void *ctx, const char *text, size_t len) {
+  return m0__flash_save(&board_of(ctx)->flash, text, len);
+}
+
+static void hal_booted(void *ctx, const struct m0_config *running) {
+  struct m0__board *b = board_of(ctx);
+  /* The web server will re-bind WEBPORT here; for now there is nothing to re-read. */
+  m0__log(&b->events, "booted (WEBPORT %u)", (unsigned)running->webport);
+}
+
+static void hal_event(void *ctx, const char *name, const char *fields) {
+  m0__events_emit(&board_of(ctx)->events, name, fields);
+}
+
+static void hal_log(void *ctx, const char *message) {
+  m0__log(&board_of(ctx)->events, "%s", message);
+}
+
+/* The network side is a later issue (net_*.c). Until then every link fails to open,
+ * which the core treats as refused (it retries by its own policy), and nothing is sent. */
+static int hal_link_open(void *ctx, unsigned id, const struct m0_link_open *request) {
+  (void)request;
+  m0__log(&board_of(ctx)->events, "link %u: network not emulated yet", id);
+  return -ENOSYS;
+}
+
+static long hal_link_send(void *ctx, unsigned id, const uint8_t *data, size_t len,
+                          const struct m0_net_addr *to) {
+  (void)ctx, (void)id, (void)data, (void)len, (void)to;
+  return -ENOSYS;
+}
+
+static void hal_link_close(void *ctx, unsigned id) {
+  (void)ctx, (void)id;
+}
+
+static void hal_link_pause(void *ctx, unsigned id, bool paused) {
+  (void)ctx, (void)id, (void)paused;
+}
+
+static int fail(char *err, size_t cap, int rc, const char *fmt, const char *arg) {
+  int n = snprintf(err, cap, fmt, arg);
+  if (n >= 0 && (size_t)n < cap)
+    snprintf(err + n, cap - (size_t)n, ": %s", strerror(-rc));
+  return rc;
+}
+
+int m0__board_init(struct m0__board *b, uv_loop_t *loop, const struct m0__cli *cli,
+                   char *err, size_t cap) {
+  memset(b, 0, sizeof *b);
+  b->loop = loop;
+  b->cli = *cli;
+  b->uart.master = b->uart.slave = b->uart.inotify = -1;
+  int rc = m0__events_open(&b->events, cli->events, uv_hrtime(), cli->verbosity);
+  if (rc != 0)
+    return fail(err, cap, rc, "--events %s", cli->events);
+
+  rc = m0__mkdir_p(cli->state, 0755);
+  if (rc != 0)
+    return fail(err, cap, rc, "cannot create the state directory %s", cli->state);
+  if (realpath(cli->state, b->state_real) == NULL)
+    return fail(err, cap, -errno, "cannot resolve the state directory %s", cli->state);
+
+  rc = m0__flash_init(&b->flash, b->state_real, &b->events);
+  if (rc == 0)
+    rc = m0__flash_load(&b->flash, &b->saved, &b->flash_origin);
+  if (rc != 0)
+    return fail(err, cap, rc, "cannot load the flash file in %s", b->state_real);
+
+  rc = m0__uart_open(&b->uart, loop, cli->tty, &b->events, err, cap);
+  if (rc != 0)
+    return rc;
+
+  uv_timer_init(loop, &b->dev_timer);
+  b->dev_timer.data = b;
+  b->dev_timer_open = true;
+  b->dev_timer_when = M0_TIME_NEVER;
+
+  b->hal = (struct m0_hal){
+      .uart_write = hal_uart_write,
+      .uart_rx_enable = hal_uart_rx_enable,
+      .timer_arm = hal_timer_arm,
+      .flash_save = hal_flash_save,
+      .booted = hal_booted,
+      .event = hal_event,
+      .log = hal_log,
+      .link_open = hal_link_open,
+      .link_send = hal_link_send,
+      .link_close = hal_link_close,
+      .link_pause = hal_link_pause,
+  };
+  struct m0_dev_options *o = &b->options;
+  if (cli->mac[0] != '\0')
+    memcpy(o->factory.mac, cli->mac, sizeof o->factory.mac);
+  else
+    m0__mac_derive(b->state_real, o->factory.mac);
+  snprintf(o->factory.ver, sizeof o->factory.ver, "%s", M0__FACTORY_VER);
+  snprintf(o->factory.pdtime, sizeof o->factory.pdtime, "%s", M0__FACTORY_PDTIME);
+  o->dialect = cli->dialect;
+  o->timing = cli->timing;
+  o->boot_ns = (uint64_t)cli->boot_ms * M0_NS_PER_MS;
+  o->line_faults = cli->line_faults;
+
+  m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
+  rc = m0__uart_start(&b->uart, &b->dev);
+  if (rc != 0)
+    return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
+  return 0;
+}
+
+void m0__board_start(struct m0__board *b) {
+  m0_dev_start(&b->dev, uv_hrtime());
+}
+
+void m0__board_restart(struct m0__board *b, const char *cause) {
+  m0_dev_restart(&b->dev, uv_hrtime(), cause);
+}
+
+/* "host:port" with brackets for IPv6 literals. */
+static void host_port(char *out, size_t cap, const char *host, unsigned port) {
+  snprintf(out, cap, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+static void banner_mode(struct m0__board *b, FILE *out) {
+  const struct m0_config *c = &b->saved;
+  const char *const *protos = m0_params[M0_ID_SOCK].fields[0].choices;
+  const char *proto = protos ? protos[c->proto] : "?";
+  char peer[96], dialled[96], local[96];
+  host_port(peer, sizeof peer, c->sock_addr, c->sock_port);
+  if (b->cli.net_host)
+    snprintf(dialled, sizeof dialled, "--net host");
+  else
+    snprintf(dialled, sizeof dialled, "dialled as 127.0.0.1:%u, --net loopback",
+             (unsigned)c->sock_port);
+  unsigned listen_port = c->sockport ? c->sockport : c->sock_port;
+  host_port(local, sizeof local, b->cli.bind, listen_port);
+  switch (c->proto) {
+  case M0_PROTO_TCPC:
+    fprintf(out, "  mode:    %s %s (%s)\n", proto, peer, dialled);
+    break;
+  case M0_PROTO_HTPC:
+    fprintf(out, "  mode:    %s http://%s%s (%s)\n", proto, peer, c->htpurl, dialled);
+    break;
+  case M0_PROTO_UDPC:
+    fprintf(out, "  mode:    %s to %s (%s), local port %u\n", proto, peer, dialled,
+            (unsigned)c->sockport);
+    break;
+  case M0_PROTO_TCPS:
+    fprintf(out, "  mode:    %s listening on %s\n", proto, local);
+    break;
+  case M0_PROTO_UDPS:
+    fprintf(out, "  mode:    %s on %s, first peer %s (%s)\n", proto, local, peer, dialled);
+    break;
+  default:
+    fprintf(out, "  mode:    %s %s\n", proto, peer);
+    break;
+  }
+}
+
+void m0__board_banner(struct m0__board *b, FILE *out) {
+  static const char *const origin[] = {
+      [M0__FLASH_FROM_FILE] = "flash.conf loaded",
+      [M0__FLASH_FROM_MISSING] = "no flash.conf yet: factory defaults",
+      [M0__FLASH_FROM_BAD] = "flash.conf was unparseable: moved to flash.conf.bad, "
+                             "factory defaults saved",
+  };
+  char web[96];
+  host_port(web, sizeof web, b->cli.bind, b->cli.web_port ? b->cli.web_port
+                                                          : b->saved.webport);
+  fprintf(out, "m0emu %s: USR-M0 emulator\n", M0EMU_VERSION);
+  fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
+  fprintf(out, "  web:     http://%s/ (web page: not served yet)\n", web);
+  banner_mode(b, out);
+  fprintf(out, "  network: not emulated yet (no sockets are opened)\n");
+  fprintf(out, "  state:   %s (%s)\n", b->state_real, origin[b->flash_origin]);
+  fprintf(out, "  factory: MAC %s, %s, %s\n", b->options.factory.mac, b->options.factory.ver,
+          b->options.factory.pdtime);
+  fprintf(out, "  timing:  %s, dialect %s, boot %u ms%s\n",
+          b->cli.timing == M0_TIMING_FAST ? "fast" : "real",
+          b->cli.dialect == M0_DIALECT_FIELD ? "field" : "doc", (unsigned)b->cli.boot_ms,
+          b->cli.line_faults ? ", line faults on" : "");
+  fflush(out);
+}
+
+void m0__board_close(struct m0__board *b) {
+  m0__uart_close(&b->uart);
+  if (b->dev_timer_open) {
+    b->dev_timer_open = false;
+    uv_close((uv_handle_t *)&b->dev_timer, NULL);
+  }
+}
+
+void m0__board_free(struct m0__board *b) {
+  m0__uart_free(&b->uart);
+  m0__events_close(&b->events);
+}

@@ -1,0 +1,245 @@
+/* cli.c: the command line (DESIGN.md "The program's surface"), as a pure function.
+ *
+ * m0__cli_parse() fills a struct and returns an error line instead of printing or
+ * exiting, so main.c owns the exit codes (2 for usage) and a test can call it directly.
+ * Every value is validated here, once: a bad one names the option and echoes the value.
+ * Repeated options: the last one wins (getopt convention).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "board.h"
+
+enum {
+  OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_TIMING, OPT_DIALECT,
+  OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+  {"tty", required_argument, NULL, OPT_TTY},
+  {"state", required_argument, NULL, OPT_STATE},
+  {"bind", required_argument, NULL, OPT_BIND},
+  {"net", required_argument, NULL, OPT_NET},
+  {"web-port", required_argument, NULL, OPT_WEB_PORT},
+  {"timing", required_argument, NULL, OPT_TIMING},
+  {"dialect", required_argument, NULL, OPT_DIALECT},
+  {"events", required_argument, NULL, OPT_EVENTS},
+  {"mac", required_argument, NULL, OPT_MAC},
+  {"line-faults", no_argument, NULL, OPT_LINE_FAULTS},
+  {"boot-ms", required_argument, NULL, OPT_BOOT_MS},
+  {"verbose", no_argument, NULL, 'v'},
+  {"quiet", no_argument, NULL, 'q'},
+  {"help", no_argument, NULL, OPT_HELP},
+  {"version", no_argument, NULL, OPT_VERSION},
+  {NULL, 0, NULL, 0},
+};
+
+/* The longest boot we accept: a minute is already far beyond the real module's. */
+#define BOOT_MS_MAX 60000u
+
+void m0__cli_help(FILE *out) {
+  fputs("usage: m0emu [options]\n"
+        "Emulates a USR-M0 serial-to-Ethernet module: a pty for its UART, a file for "
+        "its flash.\n"
+        "\n"
+        "  --tty PATH          symlink to the emulated UART          (default: ./m0emu.tty)\n"
+        "  --state DIR         flash file and runtime files           (default: ./m0emu-state)\n"
+        "  --bind ADDR         host address for listening sockets     (default: 127.0.0.1)\n"
+        "  --net loopback|host where dialled peers are               (default: loopback)\n"
+        "  --web-port PORT     host port of the web server            (default: from WEBPORT)\n"
+        "  --timing real|fast  UART pacing                            (default: real)\n"
+        "  --dialect doc|field reply spelling                         (default: doc)\n"
+        "  --events PATH|-     JSON-lines event stream                (default: none)\n"
+        "  --mac HEX12         factory MAC                            (default: derived)\n"
+        "  --line-faults       corrupt bytes on a baud mismatch\n"
+        "  --boot-ms N         restart duration in ms, 0-60000        (default: 200)\n"
+        "  -v, --verbose       log to stderr\n"
+        "  -q, --quiet         no banner\n"
+        "  --help, --version\n"
+        "\n"
+        "Exit status: 0 clean exit (SIGINT/SIGTERM), 1 runtime failure, 2 usage error.\n"
+        "SIGHUP restarts the device like AT+Z.\n",
+        out);
+}
+
+static enum m0__cli_result fail(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum m0__cli_result fail(char *err, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, cap, fmt, ap);
+  va_end(ap);
+  return M0__CLI_USAGE;
+}
+
+/* Strict decimal: digits only, no sign, no spaces, within [min, max]. */
+static int parse_uint(const char *s, unsigned long min, unsigned long max,
+                      unsigned long *out) {
+  if (*s == '\0' || strlen(s) > 10)
+    return -EINVAL;
+  for (const char *p = s; *p; p++)
+    if (!isdigit((unsigned char)*p))
+      return -EINVAL;
+  errno = 0;
+  unsigned long v = strtoul(s, NULL, 10);
+  if (errno != 0 || v < min || v > max)
+    return -ERANGE;
+  *out = v;
+  return 0;
+}
+
+/* What getopt_long saw, for messages: "--tty" or "-x". */
+static const char *option_name(int opt, char *buf, size_t cap) {
+  for (const struct option *o = long_options; o->name; o++)
+    if (o->val == opt) {
+      snprintf(buf, cap, "--%s", o->name);
+      return buf;
+    }
+  snprintf(buf, cap, "-%c", opt);
+  return buf;
+}
+
+enum m0__cli_result m0__cli_parse(struct m0__cli *cli, int argc, char **argv, char *err,
+                                  size_t cap) {
+  *cli = (struct m0__cli){
+      .tty = "./m0emu.tty",
+      .state = "./m0emu-state",
+      .bind = "127.0.0.1",
+      .timing = M0_TIMING_REAL,
+      .dialect = M0_DIALECT_DOC,
+      .boot_ms = 200,
+  };
+  err[0] = '\0';
+  bool help = false, version = false;
+  char name[32];
+
+  optind = 0; /* glibc: full re-initialisation, so the parser can run more than once */
+  opterr = 0; /* our own one-line messages */
+  for (;;) {
+    int longindex = -1;
+    int opt = getopt_long(argc, argv, ":vq", long_options, &longindex);
+    if (opt == -1)
+      break;
+    const char *arg = optarg;
+    unsigned long n;
+    switch (opt) {
+    case OPT_TTY:
+    case OPT_STATE:
+    case OPT_EVENTS:
+      if (*arg == '\0')
+        return fail(err, cap, "%s: expected a path, got ''", option_name(opt, name, sizeof name));
+      if (opt == OPT_TTY)
+        cli->tty = arg;
+      else if (opt == OPT_STATE)
+        cli->state = arg;
+      else
+        cli->events = arg;
+      break;
+    case OPT_BIND: {
+      unsigned char addr[16];
+      if (inet_pton(AF_INET, arg, addr) != 1 && inet_pton(AF_INET6, arg, addr) != 1)
+        return fail(err, cap, "--bind: expected an IPv4 or IPv6 address, got '%s'", arg);
+      cli->bind = arg;
+      break;
+    }
+    case OPT_NET:
+      if (strcmp(arg, "loopback") == 0)
+        cli->net_host = false;
+      else if (strcmp(arg, "host") == 0)
+        cli->net_host = true;
+      else
+        return fail(err, cap, "--net: expected loopback or host, got '%s'", arg);
+      break;
+    case OPT_WEB_PORT:
+      if (parse_uint(arg, 1, 65535, &n) != 0)
+        return fail(err, cap, "--web-port: expected a port 1-65535, got '%s'", arg);
+      cli->web_port = (uint16_t)n;
+      break;
+    case OPT_TIMING:
+      if (strcmp(arg, "real") == 0)
+        cli->timing = M0_TIMING_REAL;
+      else if (strcmp(arg, "fast") == 0)
+        cli->timing = M0_TIMING_FAST;
+      else
+        return fail(err, cap, "--timing: expected real or fast, got '%s'", arg);
+      break;
+    case OPT_DIALECT:
+      if (strcmp(arg, "doc") == 0)
+        cli->dialect = M0_DIALECT_DOC;
+      else if (strcmp(arg, "field") == 0)
+        cli->dialect = M0_DIALECT_FIELD;
+      else
+        return fail(err, cap, "--dialect: expected doc or field, got '%s'", arg);
+      break;
+    case OPT_MAC: {
+      size_t len = strlen(arg);
+      bool ok = len == 12;
+      for (size_t i = 0; ok && i < len; i++)
+        ok = isxdigit((unsigned char)arg[i]) != 0;
+      if (!ok)
+        return fail(err, cap, "--mac: expected 12 hex digits (e.g. D8B04C000001), got '%s'",
+                    arg);
+      for (size_t i = 0; i < 12; i++)
+        cli->mac[i] = (char)toupper((unsigned char)arg[i]);
+      cli->mac[12] = '\0';
+      break;
+    }
+    case OPT_LINE_FAULTS:
+      cli->line_faults = true;
+      break;
+    case OPT_BOOT_MS:
+      if (parse_uint(arg, 0, BOOT_MS_MAX, &n) != 0)
+        return fail(err, cap, "--boot-ms: expected milliseconds 0-%u, got '%s'", BOOT_MS_MAX,
+                    arg);
+      cli->boot_ms = (uint32_t)n;
+      break;
+    case 'v':
+      cli->verbosity = 1;
+      break;
+    case 'q':
+      cli->verbosity = -1;
+      break;
+    case OPT_HELP:
+      help = true;
+      break;
+    case OPT_VERSION:
+      version = true;
+      break;
+    case ':':
+      /* optopt is the option's val; for a long option spelled out, argv names it. */
+      if (optopt >= OPT_TTY)
+        return fail(err, cap, "%s: missing value", option_name(optopt, name, sizeof name));
+      return fail(err, cap, "-%c: missing value", optopt);
+    default: /* '?' */
+      if (optopt != 0 && optopt < OPT_TTY)
+        return fail(err, cap, "unknown option '-%c' (see --help)", optopt);
+      if (optopt >= OPT_TTY) /* a flag given a value: --line-faults=1 */
+        return fail(err, cap, "%s: takes no value", option_name(optopt, name, sizeof name));
+      return fail(err, cap, "unknown option '%s' (see --help)", argv[optind - 1]);
+    }
+  }
+  if (optind < argc)
+    return fail(err, cap, "unexpected argument '%s' (see --help)", argv[optind]);
+  if (help)
+    return M0__CLI_HELP;
+  if (version)
+    return M0__CLI_VERSION;
+  return M0__CLI_RUN;
+}
+
+void m0__mac_derive(const char *real_state_dir, char mac[13]) {
+  /* FNV-1a, 32 bits: tiny, stable across builds and hosts, well spread in low bits. */
+  uint32_t h = 2166136261u;
+  for (const unsigned char *p = (const unsigned char *)real_state_dir; *p; p++) {
+    h ^= *p;
+    h *= 16777619u;
+  }
+  snprintf(mac, 13, "%s%06X", M0__MAC_OUI, (unsigned)(h & 0xFFFFFFu));
+}

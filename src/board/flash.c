@@ -1,0 +1,176 @@
+/* flash.c: the module's flash as a file, <state>/flash.conf (spec §5).
+ *
+ * Write protocol, so a crash or power cut never leaves a half-written flash.conf:
+ * write flash.conf.tmp, fsync it, rename it over flash.conf, fsync the directory.
+ * Loading: a missing file means factory defaults and nothing is written until the first
+ * set (an untouched device leaves no file behind); an unparseable one is renamed to
+ * flash.conf.bad (replacing an older .bad) and replaced by factory defaults. The text
+ * format and every value's validation belong to the core (flash_text.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "board.h"
+
+int m0__mkdir_p(const char *dir, unsigned mode) {
+  char path[PATH_MAX];
+  size_t len = strlen(dir);
+  if (len == 0 || len >= sizeof path)
+    return -ENAMETOOLONG;
+  memcpy(path, dir, len + 1);
+  /* Create each missing prefix, left to right; EEXIST for existing parts is fine. */
+  for (char *p = path + 1; ; p++) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      if (mkdir(path, (mode_t)mode) != 0 && errno != EEXIST)
+        return -errno;
+      *p = saved;
+      if (saved == '\0')
+        break;
+    }
+  }
+  struct stat st;
+  if (stat(dir, &st) != 0)
+    return -errno;
+  if (!S_ISDIR(st.st_mode))
+    return -ENOTDIR;
+  return 0;
+}
+
+static int join(char *out, const char *dir, const char *name) {
+  int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+  return (n < 0 || n >= PATH_MAX) ? -ENAMETOOLONG : 0;
+}
+
+int m0__flash_init(struct m0__flash *fl, const char *dir, struct m0__events *events) {
+  memset(fl, 0, sizeof *fl);
+  fl->events = events;
+  if (strlen(dir) >= sizeof fl->dir)
+    return -ENAMETOOLONG;
+  strcpy(fl->dir, dir);
+  if (join(fl->path, dir, "flash.conf") || join(fl->tmp, dir, "flash.conf.tmp") ||
+      join(fl->bad, dir, "flash.conf.bad"))
+    return -ENAMETOOLONG;
+  return 0;
+}
+
+static void report_line(void *ctx, unsigned line, const char *message) {
+  (void)ctx;
+  fprintf(stderr, "m0emu: flash.conf line %u: %s\n", line, message);
+}
+
+/* Read at most cap bytes; a longer file shows as cap bytes, which the parser (bounded by
+ * M0_FLASH_MAX < cap) rejects as unparseable. */
+static ssize_t read_file(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  size_t got = 0;
+  while (got < cap) {
+    ssize_t n = read(fd, buf + got, cap - got);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      int e = -errno;
+      close(fd);
+      return e;
+    }
+    if (n == 0)
+      break;
+    got += (size_t)n;
+  }
+  close(fd);
+  return (ssize_t)got;
+}
+
+int m0__flash_load(struct m0__flash *fl, struct m0_config *cfg,
+                   enum m0__flash_origin *origin) {
+  static const size_t cap = M0_FLASH_MAX + 1;
+  char buf[M0_FLASH_MAX + 1];
+  ssize_t len = read_file(fl->path, buf, cap);
+  if (len == -ENOENT) {
+    m0_config_defaults(cfg);
+    *origin = M0__FLASH_FROM_MISSING;
+    return 0;
+  }
+  if (len < 0)
+    return (int)len;
+  if (m0_flash_parse(buf, (size_t)len, cfg, report_line, fl) == M0_FLASH_OK) {
+    *origin = M0__FLASH_FROM_FILE;
+    return 0;
+  }
+  /* Not a flash file at all: keep it for the person who wrote it, start from defaults. */
+  if (rename(fl->path, fl->bad) != 0)
+    return -errno;
+  fprintf(stderr,
+          "m0emu: %s is not a flash file (no '%s' header, a NUL byte, or over %d bytes): "
+          "moved to %s, using factory defaults\n",
+          fl->path, M0_FLASH_HEADER, M0_FLASH_MAX, fl->bad);
+  m0_config_defaults(cfg);
+  *origin = M0__FLASH_FROM_BAD;
+  char text[M0_FLASH_MAX];
+  size_t n = m0_flash_format(cfg, text, sizeof text);
+  if (n == 0)
+    return -ENOBUFS;
+  return m0__flash_save(fl, text, n);
+}
+
+static int write_all(int fd, const char *text, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, text, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    text += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static int save(struct m0__flash *fl, const char *text, size_t len) {
+  int fd = open(fl->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return -errno;
+  int rc = write_all(fd, text, len);
+  if (rc == 0 && fsync(fd) != 0)
+    rc = -errno;
+  if (close(fd) != 0 && rc == 0)
+    rc = -errno;
+  if (rc == 0 && rename(fl->tmp, fl->path) != 0)
+    rc = -errno;
+  if (rc != 0) {
+    unlink(fl->tmp);
+    return rc;
+  }
+  /* The rename is durable only once the directory entry is on disk. It has happened
+   * already, so a failure here is a warning: the new text is what the file holds. */
+  int dfd = open(fl->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) /* EINVAL: fs cannot sync dirs */
+    fprintf(stderr, "m0emu: warning: cannot fsync %s: %s\n", fl->dir, strerror(errno));
+  if (dfd >= 0)
+    close(dfd);
+  return 0;
+}
+
+int m0__flash_save(struct m0__flash *fl, const char *text, size_t len) {
+  int rc = save(fl, text, len);
+  char fields[2 * PATH_MAX + 160];
+  size_t n = (size_t)snprintf(fields, sizeof fields, "\"path\":");
+  n += m0__json_string(fields + n, sizeof fields - n, fl->path);
+  if (rc == 0) {
+    m0__events_emit(fl->events, "flash.saved", fields);
+    return 0;
+  }
+  n += (size_t)snprintf(fields + n, sizeof fields - n, ",\"error\":");
+  m0__json_string(fields + n, sizeof fields - n, strerror(-rc));
+  fprintf(stderr, "m0emu: cannot save %s: %s\n", fl->path, strerror(-rc));
+  m0__events_emit(fl->events, "flash.error", fields);
+  return rc;
+}
