@@ -350,17 +350,22 @@ static int parse_field(const struct m0_field *f, struct m0_config *cfg, const ch
       if (parse_ipv4(s, len, quad) != 0 && !is_host_name(s, len))
         return M0_ERR_PARAM;
     }
+    /* Clear the whole buffer, not just one terminator: equal values are then equal
+     * bytes, so configurations compare with memcmp. */
+    memset(dst, 0, f->size);
     memcpy(dst, s, len);
-    dst[len] = '\0';
     return 0;
   case M0_FIELD_HEX: {
     size_t n = len / 2;
     if (len % 2 != 0 || n < f->min || n > f->max || n > f->size)
       return M0_ERR_PARAM;
+    for (i = 0; i < len; i++) {
+      if (hexval((unsigned char)s[i]) < 0)
+        return M0_ERR_PARAM;
+    }
+    memset(dst, 0, f->size);
     for (i = 0; i < n; i++) {
       int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
-      if (hi < 0 || lo < 0)
-        return M0_ERR_PARAM;
       dst[i] = (uint8_t)(hi << 4 | lo);
     }
     *((uint8_t *)cfg + f->len_offset) = (uint8_t)n;
