@@ -253,6 +253,22 @@ static void test_set_is_all_or_nothing(void **state) {
   assert_string_equal(fmt("WANN", &cfg, M0_DIALECT_DOC), "DHCP,9.9.9.9,255.0.0.0,9.9.9.1");
 }
 
+/* Equal values are equal bytes (the core compares configurations with memcmp): a
+ * shorter text or hex value leaves nothing of the longer one behind. */
+static void test_values_are_canonical_bytes(void **state) {
+  struct m0_config a, b;
+  (void)state;
+  m0_config_defaults(&a);
+  m0_config_defaults(&b);
+  assert_int_equal(set(&a, "MID", "a-long-name-14"), 0);
+  assert_int_equal(set(&a, "MID", "short"), 0);
+  assert_int_equal(set(&a, "REGUSR", "0102030405060708"), 0);
+  assert_int_equal(set(&a, "REGUSR", "0A"), 0);
+  assert_int_equal(set(&b, "MID", "short"), 0);
+  assert_int_equal(set(&b, "REGUSR", "0a"), 0);
+  assert_memory_equal(&a, &b, sizeof a);
+}
+
 static void test_find(void **state) {
   size_t i;
   (void)state;
@@ -314,6 +330,7 @@ int main(void) {
     cmocka_unit_test(test_field_dialect),
     cmocka_unit_test(test_set_cases),
     cmocka_unit_test(test_set_is_all_or_nothing),
+    cmocka_unit_test(test_values_are_canonical_bytes),
     cmocka_unit_test(test_find),
     cmocka_unit_test(test_not_settable),
     cmocka_unit_test(test_format_truncates_safely),
