@@ -64,11 +64,17 @@ void m0__mac_derive(const char *real_state_dir, char mac[13]);
 
 /* ---- events.c: the JSON-lines event stream and the log ---- */
 
+/* Observer of every event line (the web page's live view): the complete JSON object,
+ * without the newline. Set after m0__events_open(); works without --events too. */
+typedef void (*m0__events_tap_fn)(void *tap_ctx, const char *json_line);
+
 struct m0__events {
   FILE *out;      /* NULL: no stream */
   bool own;       /* fclose at the end (not stdout) */
   uint64_t start_ns;
   int verbosity;
+  m0__events_tap_fn tap;
+  void *tap_ctx;
 };
 
 int m0__events_open(struct m0__events *ev, const char *path, uint64_t start_ns,
@@ -109,6 +115,11 @@ int m0__flash_save(struct m0__flash *fl, const char *text, size_t len);
 
 /* ---- uart_pty.c: the UART as a pty (spec §2) ---- */
 
+/* Observer of the bytes the UART moves: to_host = written toward the host (only what the
+ * pty accepted), else read from the host. Called before the core sees host bytes. */
+typedef void (*m0__uart_tap_fn)(void *tap_ctx, bool to_host, const uint8_t *data,
+                                size_t len);
+
 struct m0__uart {
   uv_loop_t *loop;
   struct m0_dev *dev;
@@ -132,6 +143,8 @@ struct m0__uart {
   bool termios_known;
   uint32_t host_baud;
   uint8_t host_stop_bits;
+  m0__uart_tap_fn tap; /* NULL = none */
+  void *tap_ctx;
 };
 
 /* Create the pty, hold the slave, publish the symlink. Does not touch the device. */

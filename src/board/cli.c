@@ -222,7 +222,7 @@ enum m0__cli_result m0__cli_parse(struct m0__cli *cli, int argc, char **argv, ch
         return fail(err, cap, "unknown option '-%c' (see --help)", optopt);
       if (optopt >= OPT_TTY) /* a flag given a value: --line-faults=1 */
         return fail(err, cap, "%s: takes no value", option_name(optopt, name, sizeof name));
-      return fail(err, cap, "unknown option '%s' (see --help)", argv[optind - 1]);
+      return fail(err, cap, "unknown or ambiguous option '%s' (see --help)", argv[optind - 1]);
     }
   }
   if (optind < argc)

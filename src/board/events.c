@@ -36,7 +36,7 @@ void m0__events_emit(struct m0__events *ev, const char *name, const char *fields
   if (ev->verbosity > 0)
     fprintf(stderr, "m0emu: event %s%s%s\n", name, fields && *fields ? " " : "",
             fields ? fields : "");
-  if (ev->out == NULL)
+  if (ev->out == NULL && ev->tap == NULL)
     return;
   char line[EVENT_LINE_MAX];
   char jname[128];
@@ -49,8 +49,14 @@ void m0__events_emit(struct m0__events *ev, const char *name, const char *fields
     snprintf(line, sizeof line, "{\"t_ms\":%llu,\"ev\":%s,\"truncated\":true}\n", t_ms,
              jname);
   }
-  fputs(line, ev->out);
-  fflush(ev->out);
+  if (ev->out != NULL) {
+    fputs(line, ev->out);
+    fflush(ev->out);
+  }
+  if (ev->tap != NULL) {
+    line[strlen(line) - 1] = '\0'; /* the tap gets the object without the newline */
+    ev->tap(ev->tap_ctx, line);
+  }
 }
 
 void m0__events_close(struct m0__events *ev) {

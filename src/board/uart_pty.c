@@ -4,12 +4,14 @@
  * our own slave fd from the start, so the master never sees EIO/HUP while no host has
  * the port open; because of that, attach/detach cannot come from the master and is
  * observed with inotify on /dev/pts/N instead: opens minus closes, 0->1 attach, 1->0
- * detach (our own open happened before the watch, so it is not counted). When the last
+ * detach (our own open happened before the watch, so it is not counted); after a close,
+ * /proc corrects the count for events inotify merged (see drain_inotify). When the last
  * host closes we flush the slave's input through our fd, so nothing stale reaches the
  * next program that opens the port. The host's termios is read through the master on
  * attach and every 100 ms while attached (a pty gives no change notification).
  * Reads take at most m0_dev_uart_rx_budget() bytes: the core owns receive pacing.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -219,30 +221,103 @@ static void host_detached(struct m0__uart *u) {
     m0__log(u->events, "tcflush %s: %s", u->slave_path, strerror(errno));
 }
 
-/* Read every pending inotify event. Called before each master read too, so that a host
- * that opens and writes at once is attached before its first byte is delivered. */
-static void drain_inotify(struct m0__uart *u) {
-  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-  for (;;) {
-    ssize_t n = read(u->inotify, buf, sizeof buf);
-    if (n <= 0)
-      return; /* EAGAIN: drained */
-    for (char *p = buf; p < buf + n;) {
-      const struct inotify_event *ev = (const struct inotify_event *)p;
-      p += sizeof *ev + ev->len;
-      if (ev->mask & IN_Q_OVERFLOW)
-        fprintf(stderr, "m0emu: inotify queue overflow on %s: host attach count may be "
-                        "wrong\n", u->slave_path);
-      unsigned before = u->opens;
-      if (ev->mask & IN_OPEN)
-        u->opens++;
-      if ((ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) && u->opens > 0)
-        u->opens--;
-      if (before == 0 && u->opens > 0)
-        host_attached(u);
-      else if (before > 0 && u->opens == 0)
-        host_detached(u);
+/* Whether another process holds the slave open, from /proc: 1 yes, 0 no, -1 cannot tell
+ * (a process whose fds we may not read, and no holder found). Only used to correct the
+ * inotify count, see drain_inotify(). */
+static int others_hold_slave(const struct m0__uart *u) {
+  DIR *proc = opendir("/proc");
+  if (proc == NULL)
+    return -1;
+  long self = (long)getpid();
+  int result = 0;
+  struct dirent *de;
+  while (result != 1 && (de = readdir(proc)) != NULL) {
+    char *end;
+    long pid = strtol(de->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0 || pid == self)
+      continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+    DIR *fds = opendir(path);
+    if (fds == NULL) {
+      if (errno == EACCES || errno == EPERM)
+        result = -1;
+      continue; /* ENOENT: it has exited */
     }
+    struct dirent *fe;
+    while ((fe = readdir(fds)) != NULL) {
+      char target[sizeof u->slave_path];
+      ssize_t n = readlinkat(dirfd(fds), fe->d_name, target, sizeof target - 1);
+      if (n <= 0)
+        continue;
+      target[n] = '\0';
+      if (strcmp(target, u->slave_path) == 0) {
+        result = 1;
+        break;
+      }
+    }
+    closedir(fds);
+  }
+  closedir(proc);
+  return result;
+}
+
+static void set_opens(struct m0__uart *u, unsigned opens) {
+  unsigned before = u->opens;
+  u->opens = opens;
+  if (before == 0 && opens > 0)
+    host_attached(u);
+  else if (before > 0 && opens == 0)
+    host_detached(u);
+}
+
+/* One read() of the inotify fd: apply its events. Returns how many (0: queue empty). */
+static unsigned read_events(struct m0__uart *u, bool *closed) {
+  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+  ssize_t n = read(u->inotify, buf, sizeof buf);
+  unsigned count = 0;
+  for (char *p = buf; n > 0 && p < buf + n; count++) {
+    const struct inotify_event *ev = (const struct inotify_event *)p;
+    p += sizeof *ev + ev->len;
+    if (ev->mask & IN_Q_OVERFLOW) {
+      fprintf(stderr, "m0emu: inotify queue overflow on %s: recounting hosts\n",
+              u->slave_path);
+      *closed = true; /* forces the /proc check below */
+    }
+    if (ev->mask & IN_OPEN)
+      set_opens(u, u->opens + 1);
+    if (ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) {
+      set_opens(u, u->opens > 0 ? u->opens - 1 : 0);
+      *closed = true;
+    }
+  }
+  return count;
+}
+
+/* Read every pending inotify event. Called before each master read too, so that a host
+ * that opens and writes at once is attached before its first byte is delivered.
+ * inotify merges identical consecutive unread events, so two hosts opening (or closing)
+ * at the same instant may count as one. After a close, once the queue is empty, /proc
+ * settles it: nobody else holds the slave means detached; someone does while we count
+ * none means merged opens, unless the IN_OPEN of a host that just arrived is waiting
+ * (the kernel queues it before the new fd appears in /proc, so one more read finds it). */
+static void drain_inotify(struct m0__uart *u) {
+  bool closed = false;
+  for (;;) {
+    if (read_events(u, &closed) > 0)
+      continue;
+    if (!closed)
+      return;
+    closed = false;
+    int others = others_hold_slave(u);
+    if (others == 0 && u->opens > 0) {
+      set_opens(u, 0);
+    } else if (others == 1 && u->opens == 0) {
+      if (read_events(u, &closed) > 0)
+        continue;
+      set_opens(u, 1);
+    }
+    return;
   }
 }
 
@@ -277,8 +352,11 @@ static void read_host(struct m0__uart *u) {
     return; /* the core has stopped reading and will re-enable it */
   uint8_t buf[READ_CHUNK];
   ssize_t n = read(u->master, buf, budget < sizeof buf ? budget : sizeof buf);
-  if (n > 0)
+  if (n > 0) {
+    if (u->tap != NULL)
+      u->tap(u->tap_ctx, false, buf, (size_t)n);
     m0_dev_on_uart_rx(u->dev, now, buf, (size_t)n);
+  }
   else if (n < 0 && errno != EAGAIN && errno != EINTR)
     pause_reading(u, strerror(errno));
 }
@@ -325,6 +403,8 @@ size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len) {
       m0__log(u->events, "write to pty: %s", strerror(errno));
     n = 0;
   }
+  if (n > 0 && u->tap != NULL)
+    u->tap(u->tap_ctx, true, data, (size_t)n);
   if ((size_t)n < len) {
     u->want_writable = true;
     update_poll(u);
