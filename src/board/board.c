@@ -216,8 +216,8 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   static const char *const origin[] = {
       [M0__FLASH_FROM_FILE] = "flash.conf loaded",
       [M0__FLASH_FROM_MISSING] = "no flash.conf yet: factory defaults",
-      [M0__FLASH_FROM_BAD] = "flash.conf was unparseable: moved to flash.conf.bad, "
-                             "factory defaults saved",
+      [M0__FLASH_FROM_BAD] = ("flash.conf was unparseable: moved to flash.conf.bad, "
+                              "factory defaults saved"),
   };
   char web[96];
   host_port(web, sizeof web, b->cli.bind, b->cli.web_port ? b->cli.web_port
