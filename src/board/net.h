@@ -1,0 +1,68 @@
+/* net.h: the board's network links (net.c), the OS half of struct m0_hal's link_*.
+ *
+ * One struct m0__net per device, embedded in the board. It turns link_open / link_send /
+ * link_close / link_pause into libuv sockets and reports back through m0_dev_on_link_*()
+ * with uv_hrtime() as the clock. Where the network is (spec §6.1) is decided here:
+ * --net loopback dials 127.0.0.1 (same port) for every device address, --net host dials
+ * the real one; listening and bound sockets use --bind. No policy: when to reconnect or
+ * whom to kick is the core's. Functions return 0 or a negative errno (UV_E* values).
+ */
+#ifndef M0_BOARD_NET_H
+#define M0_BOARD_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "m0/dev.h"
+
+struct m0__events;
+struct m0__net_link; /* one socket; private to net.c, allocated per open */
+
+/* One read buffer shared by the device's links: libuv pairs each alloc with its read
+ * callback, so at most one read is in flight per loop. 64 KiB holds any UDP datagram. */
+#define M0__NET_READ_MAX 65536
+
+/* Observer of every byte a link carries (the web page's live view). to_network: sent by
+ * the device; else received from the network. Called before the core sees the bytes. */
+typedef void (*m0__net_tap_fn)(void *tap_ctx, unsigned id, bool to_network,
+                               const uint8_t *data, size_t len);
+
+struct m0__net {
+  uv_loop_t *loop;
+  struct m0_dev *dev;
+  struct m0__events *events;
+  bool net_host;                     /* --net host: dial real addresses */
+  bool closed;                       /* m0__net_close_all() ran: no more core calls */
+  struct sockaddr_storage bind_sa;   /* --bind, port 0 */
+  struct m0__net_link *links[M0_LINKS_MAX]; /* by the core's id; NULL = free */
+  struct m0__net_link *all;          /* every live link, including closing ones */
+  m0__net_tap_fn tap;                /* NULL = no tap; set after m0__net_init() */
+  void *tap_ctx;
+  uint8_t rbuf[M0__NET_READ_MAX];
+};
+
+/* bind_addr: IPv4 or IPv6 literal for bound sockets (NULL = 127.0.0.1). Returns UV_EINVAL
+ * when it is not a literal. Opens nothing. */
+int m0__net_init(struct m0__net *n, uv_loop_t *loop, struct m0_dev *dev,
+                 struct m0__events *events, bool net_host, const char *bind_addr);
+/* The HAL's link_open: 0 when the outcome will come as m0_dev_on_link_up/down (always on a
+ * later loop iteration, never from inside this call), negative when it cannot start. */
+int m0__net_link_open(struct m0__net *n, unsigned id, const struct m0_link_open *req);
+/* The HAL's link_send. TCP: every byte is queued; returns the bytes now waiting; after a
+ * positive return, m0_dev_on_link_drained() follows once they are all with the kernel (it
+ * may also follow a 0 when libuv finished a write at once). UDP: one datagram to `to`
+ * (NULL: the peer), 0; negative when it cannot go (no route, 1 MiB already queued). */
+long m0__net_link_send(struct m0__net *n, unsigned id, const uint8_t *data, size_t len,
+                       const struct m0_net_addr *to);
+/* The HAL's link_close: the id is free again at once. Bytes already queued on a TCP
+ * connection are still delivered (up to 10 s) like close() on a real socket. */
+void m0__net_link_close(struct m0__net *n, unsigned id);
+/* The HAL's link_pause: stop / resume reading (TCP back-pressure through the window). */
+void m0__net_link_pause(struct m0__net *n, unsigned id, bool paused);
+/* At exit: close every handle without telling the core; uv_run() afterwards frees them. */
+void m0__net_close_all(struct m0__net *n);
+
+#endif
