@@ -1,0 +1,142 @@
+/* dev_internal.h: the members of struct m0_dev (included by dev.h; not an API).
+ *
+ * The board allocates a struct m0_dev (about 90 KiB, most of it the 64 KiB queue toward
+ * the host and the 12 KiB flash text scratch) and only ever passes it to m0_dev_*(). Every
+ * buffer the core needs lives here, sized at compile time, so the core never calls malloc
+ * and one process can hold many devices. Unit tests may read the members; nothing else
+ * should.
+ */
+#ifndef M0_DEV_INTERNAL_H
+#define M0_DEV_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "m0/flash_text.h"
+#include "m0/params.h"
+
+/* A byte budget on the nanosecond clock (pace.c): bytes allowed by `now` are
+ * base + floor((now - epoch) * baud / bit_ns) - taken, where bit_ns = bits per char * 1e9. */
+struct m0__pace {
+  uint64_t epoch;  /* ns: origin of the budget */
+  uint64_t base;   /* bytes granted at the epoch (credit carried over a reset) */
+  uint64_t taken;  /* bytes used since the epoch */
+  uint64_t bit_ns; /* bits per character * 1e9 */
+  uint32_t baud;
+  uint64_t burst;    /* ~1 ms worth of bytes, at least 1: the largest credit after idle */
+  uint64_t chunk_ns; /* how long the line takes to carry `burst` bytes */
+};
+
+/* Bytes waiting for the host: a ring, filled by replies, echo and (later) the network. */
+struct m0__txq {
+  uint8_t buf[M0_UART_TXQ_SIZE];
+  size_t head; /* index of the oldest byte */
+  size_t len;
+};
+
+/* The +++ / a handshake (escape.c). */
+enum m0__esc_state { M0__ESC_IDLE, M0__ESC_PLUS, M0__ESC_WAIT_A };
+
+struct m0__escape {
+  enum m0__esc_state state;
+  unsigned held;     /* '+' bytes held back from the network (0..3) */
+  uint64_t deadline; /* the first instant the current window has expired */
+};
+
+/* Serial frames toward the network (framer.c). */
+struct m0__framer {
+  uint8_t buf[M0_FRAME_MAX];
+  size_t len;
+  uint64_t deadline; /* idle cut: last byte + 4 character times */
+};
+
+/* The command line being typed in command mode (at.c). */
+struct m0__at {
+  char line[M0_LINE_MAX];
+  size_t len;
+  bool overflow; /* the line passed M0_LINE_MAX: discard up to the terminator */
+  bool after_cr; /* the previous byte was a CR terminator: a LF now belongs to it */
+  uint64_t cr_ns;
+};
+
+/* Kinds of dropped data: each has its own cumulative count and event rate limit. */
+enum m0__drop_kind {
+  M0__DROP_NET_NO_NETWORK, /* a serial frame with no network to go to */
+  M0__DROP_NET_RESTART,    /* a partial frame lost to a restart */
+  M0__DROP_HOST_NO_HOST,   /* bytes for the host while nobody has the tty open */
+  M0__DROP_HOST_FULL,      /* bytes for the host beyond M0_UART_TXQ_SIZE */
+  M0__DROP_HOST_RESTART,   /* bytes for the host still queued at a restart */
+  M0__DROP_RX_BOOTING,     /* host bytes while the device boots or is about to restart */
+  M0__DROP_COUNT
+};
+
+struct m0__drop {
+  uint64_t total;   /* bytes, cumulative since m0_dev_init() */
+  uint64_t last_ns; /* when the last event for this kind went out */
+  bool emitted;     /* an event went out at least once */
+  bool pending;     /* a drop happened since that event: one more is due at last_ns + 1 s */
+};
+
+/* A restart that waits for the reply before it to reach the host (AT+Z, AT+RELD). */
+struct m0__restart {
+  bool pending;
+  char cause[16];
+  uint64_t deadline; /* restart anyway if the host has not taken the reply by then */
+};
+
+/* Observer of finished serial frames; unit tests watch framing through it. NULL in the
+ * emulator. It sees the frame before it is routed (today: dropped, no network). */
+typedef void (*m0__frame_tap_fn)(void *arg, uint64_t now, const uint8_t *data, size_t len);
+
+struct m0_dev {
+  const struct m0_hal *hal;
+  void *ctx;
+  struct m0_dev_options options;
+  struct m0_config saved;   /* what flash holds */
+  struct m0_config running; /* what the device runs on since its last boot */
+
+  enum m0_mode mode;
+  bool started;
+  uint64_t boot_until; /* end of the current boot, M0_TIME_NEVER when not booting */
+  uint64_t armed;      /* what the HAL timer is armed for, M0_TIME_NEVER when disarmed */
+  struct m0__restart restart;
+
+  /* The UART toward the host. */
+  bool attached;      /* a host has the tty open */
+  bool stalled;       /* the last uart_write took less than offered: wait for writable */
+  struct m0__txq txq;
+  struct m0__pace tx;
+  uint64_t tx_due;    /* when the next paced chunk for the host may go */
+
+  /* The UART from the host. */
+  struct m0__pace rx;
+  bool rx_enabled;    /* what we last told uart_rx_enable (the board starts enabled) */
+  bool rx_throttled;  /* the budget ran out while the host had more to send */
+  uint64_t rx_resumed; /* when reading was last re-enabled */
+  uint64_t rx_due;    /* when reading may resume */
+  bool have_last_rx;
+  uint64_t last_rx;   /* when the last host byte arrived (the +++ idle guard) */
+
+  /* The host's line settings, as read from the pty, and the mismatch we reported. */
+  bool have_host_termios;
+  uint32_t host_baud;
+  uint8_t host_stop;
+  bool mismatch;          /* host and running UART differ (line faults apply) */
+  bool mismatch_reported; /* reported_* were logged and sent as an event */
+  uint32_t reported_host_baud, reported_baud;
+  uint8_t reported_host_stop, reported_stop;
+
+  struct m0__escape escape;
+  struct m0__framer framer;
+  struct m0__at at;
+  struct m0__drop drops[M0__DROP_COUNT];
+  struct m0_counters counters;
+
+  m0__frame_tap_fn frame_tap;
+  void *frame_tap_arg;
+
+  char flash_text[M0_FLASH_MAX]; /* scratch for m0_flash_format: too large for a stack */
+};
+
+#endif

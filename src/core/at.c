@@ -1,0 +1,251 @@
+/* at.c: command mode: the line editor and the AT command interpreter (spec §3.2-§4).
+ *
+ * Bytes are echoed as they arrive (AT+E, on by default), terminator included; CR, LF and
+ * CR LF end a line (the LF of a CR LF is not a second, empty command); 0x08 and 0x7F
+ * erase. A line holds at most 256 bytes (M0_LINE_MAX, terminator excluded); a longer one
+ * is discarded up to its terminator and answered -1. Commands run to completion as soon
+ * as their terminator arrives, so replies never interleave. Every name, form and value
+ * comes from the parameter table (params.h); only the commands that are not stored
+ * configuration (VER, MAC, PDTIME, SOCKLK, H, Z, ENTM, RELD) are dispatched by id here.
+ * A set goes through m0__dev_set(): validated on a copy, saved to flash, then committed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+
+void m0__at_reset(struct m0_dev *dev) {
+  dev->at.len = 0;
+  dev->at.overflow = false;
+  dev->at.after_cr = false;
+}
+
+static void send(struct m0_dev *dev, uint64_t now, const char *s, size_t n) {
+  m0__host_send(dev, now, s, n);
+}
+
+static void send_str(struct m0_dev *dev, uint64_t now, const char *s) {
+  send(dev, now, s, strlen(s));
+}
+
+static const char *ok_word(const struct m0_dev *dev) {
+  return dev->options.dialect == M0_DIALECT_FIELD ? "+OK" : "+ok";
+}
+
+static void reply_ok(struct m0_dev *dev, uint64_t now) {
+  send_str(dev, now, "\r\n");
+  send_str(dev, now, ok_word(dev));
+  send_str(dev, now, "\r\n");
+}
+
+static void reply_value(struct m0_dev *dev, uint64_t now, const char *value, size_t n) {
+  send_str(dev, now, "\r\n");
+  send_str(dev, now, ok_word(dev));
+  send_str(dev, now, "=");
+  send(dev, now, value, n);
+  send_str(dev, now, "\r\n");
+}
+
+static void reply_err(struct m0_dev *dev, uint64_t now, int code) {
+  char buf[24];
+  int n = snprintf(buf, sizeof buf, "\r\n+ERR=%d\r\n", code);
+  send(dev, now, buf, (size_t)n);
+}
+
+/* AT+H: the first line carries the OK prefix, every line ends in CR LF. */
+static void reply_help(struct m0_dev *dev, uint64_t now) {
+  unsigned i;
+  send_str(dev, now, "\r\n");
+  send_str(dev, now, ok_word(dev));
+  send_str(dev, now, "=");
+  for (i = 0; i < M0_ID_COUNT; i++) {
+    send_str(dev, now, "AT+");
+    send_str(dev, now, m0_params[i].name);
+    send_str(dev, now, "-");
+    send_str(dev, now, m0_params[i].help);
+    send_str(dev, now, "\r\n");
+  }
+}
+
+static void query(struct m0_dev *dev, uint64_t now, const struct m0_param *p) {
+  const struct m0_factory *f = &dev->options.factory;
+  char value[M0_VALUE_MAX + 1];
+  int n;
+  switch (p->id) {
+  case M0_ID_VER:
+    reply_value(dev, now, f->ver, strnlen(f->ver, sizeof f->ver));
+    return;
+  case M0_ID_MAC:
+    reply_value(dev, now, f->mac, strnlen(f->mac, sizeof f->mac));
+    return;
+  case M0_ID_PDTIME:
+    reply_value(dev, now, f->pdtime, strnlen(f->pdtime, sizeof f->pdtime));
+    return;
+  case M0_ID_SOCKLK:
+    if (m0__dev_socket_connected(dev))
+      reply_value(dev, now, "connect", 7);
+    else
+      reply_value(dev, now, "disconnect", 10);
+    return;
+  case M0_ID_H:
+    reply_help(dev, now);
+    return;
+  default:
+    break;
+  }
+  /* Stored configuration: the saved value, which a restart will apply (spec §4). */
+  n = m0_param_format(p, &dev->saved, dev->options.dialect, value, sizeof value);
+  if (n < 0) {
+    reply_err(dev, now, M0_ERR_OPERATOR);
+    return;
+  }
+  if ((size_t)n >= sizeof value)
+    n = (int)sizeof value - 1;
+  reply_value(dev, now, value, (size_t)n);
+}
+
+static void run(struct m0_dev *dev, uint64_t now, const struct m0_param *p) {
+  switch (p->id) {
+  case M0_ID_Z:
+    reply_ok(dev, now);
+    m0__dev_restart_after_drain(dev, now, "at");
+    return;
+  case M0_ID_ENTM:
+    reply_ok(dev, now);
+    m0__dev_enter_transparent(dev, now, "entm");
+    return;
+  case M0_ID_RELD:
+    /* -5: the factory settings could not be written to flash; nothing changed. */
+    if (m0__dev_save_defaults(dev) != 0) {
+      reply_err(dev, now, M0_ERR_STATE);
+      return;
+    }
+    reply_value(dev, now, "rebooting...", 12);
+    m0__dev_restart_after_drain(dev, now, "reld");
+    return;
+  default:
+    reply_err(dev, now, M0_ERR_OPERATOR);
+    return;
+  }
+}
+
+static bool is_alnum(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int upper(char c) { return (c >= 'a' && c <= 'z') ? c - ('a' - 'A') : c; }
+
+static void execute(struct m0_dev *dev, uint64_t now, const char *line, size_t len) {
+  const struct m0_param *p;
+  const char *rest;
+  size_t name_len = 0, rest_len;
+  int rc;
+
+  if (len < 2 || upper(line[0]) != 'A' || upper(line[1]) != 'T') {
+    reply_err(dev, now, M0_ERR_FORMAT);
+    return;
+  }
+  if (len == 2) { /* plain AT: the modem convention, answered OK */
+    reply_ok(dev, now);
+    return;
+  }
+  if (line[2] != '+') {
+    reply_err(dev, now, M0_ERR_FORMAT);
+    return;
+  }
+  while (3 + name_len < len && is_alnum(line[3 + name_len]))
+    name_len++;
+  if (name_len == 0) {
+    reply_err(dev, now, M0_ERR_FORMAT);
+    return;
+  }
+  p = m0_param_find(line + 3, name_len);
+  if (p == NULL) {
+    reply_err(dev, now, M0_ERR_COMMAND);
+    return;
+  }
+  rest = line + 3 + name_len;
+  rest_len = len - 3 - name_len;
+
+  if (rest_len == 0) { /* bare: actions run, everything else is a query */
+    if (p->forms & M0_FORM_ACTION)
+      run(dev, now, p);
+    else if (p->forms & M0_FORM_QUERY)
+      query(dev, now, p);
+    else
+      reply_err(dev, now, M0_ERR_OPERATOR);
+    return;
+  }
+  if (rest[0] == '?') {
+    if (rest_len > 1)
+      reply_err(dev, now, M0_ERR_FORMAT);
+    else if (p->forms & M0_FORM_QUERY)
+      query(dev, now, p);
+    else
+      reply_err(dev, now, M0_ERR_OPERATOR);
+    return;
+  }
+  if (rest[0] == '=') {
+    if (!(p->forms & M0_FORM_SET)) {
+      reply_err(dev, now, M0_ERR_OPERATOR);
+      return;
+    }
+    rc = m0__dev_set(dev, p, rest + 1, rest_len - 1);
+    if (rc != 0)
+      reply_err(dev, now, rc);
+    else
+      reply_ok(dev, now);
+    return;
+  }
+  reply_err(dev, now, M0_ERR_FORMAT);
+}
+
+void m0__at_input(struct m0_dev *dev, uint64_t now, uint8_t c) {
+  struct m0__at *at = &dev->at;
+  /* Echo follows the running E at the moment each byte arrives. */
+  bool echo = dev->running.echo;
+
+  if (c == '\n' && at->after_cr) { /* the LF of CR LF */
+    at->after_cr = false;
+    if (echo)
+      send(dev, now, "\n", 1);
+    return;
+  }
+  at->after_cr = false;
+
+  if (c == '\r' || c == '\n') {
+    if (echo)
+      send(dev, now, (const char *)&c, 1);
+    if (c == '\r') {
+      at->after_cr = true;
+      at->cr_ns = now;
+    }
+    if (at->overflow)
+      reply_err(dev, now, M0_ERR_FORMAT);
+    else if (at->len > 0) /* an empty line is ignored silently */
+      execute(dev, now, at->line, at->len);
+    at->len = 0;
+    at->overflow = false;
+    return;
+  }
+
+  if (c == 0x08 || c == 0x7F) {
+    /* A discarded line has nothing left to edit. */
+    if (!at->overflow && at->len > 0) {
+      at->len--;
+      if (echo)
+        send(dev, now, "\b \b", 3);
+    }
+    return;
+  }
+
+  if (echo)
+    send(dev, now, (const char *)&c, 1);
+  if (at->overflow)
+    return;
+  if (at->len == M0_LINE_MAX) {
+    at->overflow = true;
+    return;
+  }
+  at->line[at->len++] = (char)c;
+}

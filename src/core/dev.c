@@ -1,0 +1,470 @@
+/* dev.c: one device's life: boot, modes, restart, the single timer, the host side of
+ * the tty, the one set path, events and drop accounting (spec §2, §3.4, §5).
+ *
+ * Every input runs in three steps: first whatever deadline is already due (the board's
+ * timer has millisecond resolution and may fire late, so each input catches up before it
+ * acts, and the outcome does not depend on how late the timer was), then the input, then
+ * the timer is armed for the earliest deadline left. The concerns keep their own
+ * deadlines (boot end, +++ window, frame idle, both pacing budgets, restart after drain,
+ * trailing drop events); only this file talks to hal->timer_arm.
+ *
+ * `drop` events are rate-limited to one per kind per second of device time: each carries
+ * the kind's cumulative byte count since m0_dev_init(), and when drops were suppressed a
+ * trailing event follows one second after the last, so the final count always shows up.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+
+/* Bytes typed after AT+Z / AT+RELD are not a reason to wait forever: restart anyway this
+ * long after the reply should have reached the host at line rate. */
+#define RESTART_DRAIN_SLACK_NS M0_NS_PER_S
+
+static const struct {
+  const char *dir, *reason;
+} drop_kinds[M0__DROP_COUNT] = {
+  [M0__DROP_NET_NO_NETWORK] = {"to_net", "no-network"},
+  [M0__DROP_NET_RESTART] = {"to_net", "restart"},
+  [M0__DROP_HOST_NO_HOST] = {"to_host", "no-host"},
+  [M0__DROP_HOST_FULL] = {"to_host", "queue-full"},
+  [M0__DROP_HOST_RESTART] = {"to_host", "restart"},
+  [M0__DROP_RX_BOOTING] = {"from_host", "booting"},
+};
+
+static uint64_t add_sat(uint64_t a, uint64_t b) {
+  return a > M0_TIME_NEVER - b ? M0_TIME_NEVER : a + b;
+}
+
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* s as the inside of a JSON string: quotes, backslashes and control bytes escaped. */
+static void json_escape(char *buf, size_t cap, const char *s) {
+  size_t n = 0;
+  for (; *s != '\0' && n + 7 < cap; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      buf[n++] = '\\';
+      buf[n++] = (char)c;
+    } else if (c < 0x20) {
+      n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", c);
+    } else {
+      buf[n++] = (char)c;
+    }
+  }
+  buf[n] = '\0';
+}
+
+void m0__dev_event(struct m0_dev *dev, const char *name, const char *fmt, ...) {
+  char fields[512];
+  va_list ap;
+  if (dev->hal->event == NULL)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(fields, sizeof fields, fmt, ap);
+  va_end(ap);
+  dev->hal->event(dev->ctx, name, fields);
+}
+
+static void log_line(struct m0_dev *dev, const char *message) {
+  if (dev->hal->log != NULL)
+    dev->hal->log(dev->ctx, message);
+}
+
+static void emit_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind) {
+  struct m0__drop *d = &dev->drops[kind];
+  d->emitted = true;
+  d->pending = false;
+  d->last_ns = now;
+  m0__dev_event(dev, "drop", "\"dir\":\"%s\",\"reason\":\"%s\",\"bytes\":%llu",
+                drop_kinds[kind].dir, drop_kinds[kind].reason, (unsigned long long)d->total);
+}
+
+void m0__dev_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind, size_t n) {
+  struct m0__drop *d = &dev->drops[kind];
+  d->total += n;
+  if (!d->emitted || now - d->last_ns >= M0_NS_PER_S)
+    emit_drop(dev, now, kind);
+  else
+    d->pending = true;
+}
+
+uint64_t m0__dev_char_ns(const struct m0_dev *dev, unsigned n) {
+  const struct m0_config *c = &dev->running;
+  uint64_t bits = m0_uart_bits_per_char(c->data_bits, c->stop_bits, c->parity);
+  uint64_t baud = c->baud > 0 ? c->baud : 1;
+  return (n * bits * M0_NS_PER_S + baud - 1) / baud;
+}
+
+/* The canonical (doc) spelling of an enumerated field's value, from the table. */
+static const char *choice(enum m0_param_id id, unsigned field, unsigned value) {
+  const struct m0_field *f = &m0_params[id].fields[field];
+  unsigned i;
+  for (i = 0; f->choices != NULL && f->choices[i] != NULL; i++) {
+    if (i == value)
+      return f->choices[i];
+  }
+  return "?";
+}
+
+/* ---- host line settings ---- */
+
+static void check_mismatch(struct m0_dev *dev) {
+  const struct m0_config *c = &dev->running;
+  char msg[160];
+  if (!dev->have_host_termios)
+    return;
+  dev->mismatch = dev->host_baud != c->baud || dev->host_stop != c->stop_bits;
+  if (!dev->mismatch) {
+    dev->mismatch_reported = false; /* back in sync: the next difference is news */
+    return;
+  }
+  if (dev->mismatch_reported && dev->reported_host_baud == dev->host_baud &&
+      dev->reported_host_stop == dev->host_stop && dev->reported_baud == c->baud &&
+      dev->reported_stop == c->stop_bits)
+    return;
+  dev->mismatch_reported = true;
+  dev->reported_host_baud = dev->host_baud;
+  dev->reported_host_stop = dev->host_stop;
+  dev->reported_baud = c->baud;
+  dev->reported_stop = c->stop_bits;
+  m0__dev_event(dev, "uart.mismatch", "\"host_baud\":%lu,\"host_stop\":%u,\"baud\":%lu,\"stop\":%u",
+                (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
+                c->stop_bits);
+  snprintf(msg, sizeof msg,
+           "host line is %lu baud %u stop bits but AT+UART is %lu baud %u stop bits%s",
+           (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
+           c->stop_bits, dev->options.line_faults ? "; bytes will be corrupted" : "");
+  log_line(dev, msg);
+}
+
+/* ---- boot and restart ---- */
+
+static void begin_boot(struct m0_dev *dev, uint64_t now) {
+  dev->started = true;
+  dev->mode = M0_MODE_BOOTING;
+  dev->boot_until = add_sat(now, dev->options.boot_ns);
+}
+
+static void finish_boot(struct m0_dev *dev, uint64_t now) {
+  const struct m0_config *c;
+  dev->boot_until = M0_TIME_NEVER;
+  dev->running = dev->saved;
+  c = &dev->running;
+  dev->mode = M0_MODE_TRANSPARENT;
+  m0__escape_reset(dev);
+  m0__at_reset(dev);
+  m0__host_reconfigure(dev, now);
+  dev->hal->booted(dev->ctx, &dev->running);
+  m0__dev_event(dev, "uart.config",
+                "\"baud\":%lu,\"data\":%u,\"stop\":%u,\"parity\":\"%s\",\"cause\":\"restart\"",
+                (unsigned long)c->baud, c->data_bits, c->stop_bits,
+                choice(M0_ID_UART, 3, c->parity));
+  m0__dev_event(dev, "ready", "\"mode\":\"transparent\",\"proto\":\"%s\"",
+                choice(M0_ID_SOCK, 0, c->proto));
+  check_mismatch(dev);
+}
+
+static void restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
+  char esc[64];
+  json_escape(esc, sizeof esc, cause != NULL ? cause : "");
+  m0__dev_event(dev, "restart", "\"cause\":\"%s\"", esc);
+  dev->counters.restarts++;
+  dev->restart.pending = false;
+  dev->restart.deadline = M0_TIME_NEVER;
+  m0__host_flush(dev, now, M0__DROP_HOST_RESTART);
+  m0__framer_discard(dev, now, M0__DROP_NET_RESTART);
+  m0__escape_reset(dev);
+  m0__at_reset(dev);
+  m0__dev_net_restart(dev, now);
+  begin_boot(dev, now);
+}
+
+void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause) {
+  uint64_t drained = now;
+  if (dev->options.timing == M0_TIMING_REAL && dev->txq.len > 0)
+    drained = m0__pace_due(&dev->tx, dev->txq.len);
+  dev->restart.pending = true;
+  snprintf(dev->restart.cause, sizeof dev->restart.cause, "%s", cause);
+  dev->restart.deadline = add_sat(drained, RESTART_DRAIN_SLACK_NS);
+}
+
+/* ---- modes ---- */
+
+void m0__dev_enter_command(struct m0_dev *dev, uint64_t now) {
+  m0__framer_flush(dev, now); /* what came before the +++ is a frame of its own */
+  dev->mode = M0_MODE_COMMAND;
+  m0__at_reset(dev);
+  m0__dev_event(dev, "mode.command", "\"cause\":\"escape\"");
+}
+
+void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cause) {
+  (void)now;
+  dev->mode = M0_MODE_TRANSPARENT;
+  m0__escape_reset(dev);
+  m0__dev_event(dev, "mode.transparent", "\"cause\":\"%s\"", cause);
+}
+
+/* ---- the one set path ---- */
+
+static int save(struct m0_dev *dev, const struct m0_config *next) {
+  size_t len = m0_flash_format(next, dev->flash_text, sizeof dev->flash_text);
+  if (len == 0 || dev->hal->flash_save(dev->ctx, dev->flash_text, len) != 0)
+    return M0_ERR_STATE;
+  dev->saved = *next;
+  return 0;
+}
+
+int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value, size_t len) {
+  struct m0_config next = dev->saved;
+  int rc;
+  if (!m0_param_is_config(p))
+    return M0_ERR_OPERATOR;
+  rc = m0_param_set(p, &next, value, len);
+  if (rc != 0)
+    return rc;
+  /* -5: the value is fine but could not be persisted; nothing changed, flash included. */
+  rc = save(dev, &next);
+  if (rc != 0)
+    return rc;
+  if (p->applies == M0_APPLIES_NOW)
+    (void)m0_param_set(p, &dev->running, value, len);
+  return 0;
+}
+
+int m0__dev_save_defaults(struct m0_dev *dev) {
+  struct m0_config next;
+  m0_config_defaults(&next);
+  return save(dev, &next);
+}
+
+/* ---- deadlines ---- */
+
+static void run_due(struct m0_dev *dev, uint64_t now) {
+  /* Each step moves its deadline past `now` or clears it, so this ends; the bound is a
+   * guard against a future step that does not. */
+  int round;
+  for (round = 0; round < 64; round++) {
+    bool progress = false;
+    int k;
+    if (dev->boot_until <= now) {
+      finish_boot(dev, now);
+      progress = true;
+    }
+    if (dev->escape.deadline <= now) {
+      m0__escape_expire(dev, now);
+      progress = true;
+    }
+    if (dev->framer.deadline <= now) {
+      m0__framer_flush(dev, now);
+      progress = true;
+    }
+    if (dev->rx_due <= now) {
+      m0__host_rx_resume(dev, now);
+      progress = true;
+    }
+    if (dev->tx_due <= now) {
+      m0__host_kick(dev, now);
+      progress = true;
+    }
+    for (k = 0; k < M0__DROP_COUNT; k++) {
+      struct m0__drop *d = &dev->drops[k];
+      if (d->pending && now - d->last_ns >= M0_NS_PER_S) {
+        emit_drop(dev, now, (enum m0__drop_kind)k);
+        progress = true;
+      }
+    }
+    if (dev->restart.pending && (dev->txq.len == 0 || dev->restart.deadline <= now)) {
+      char cause[sizeof dev->restart.cause];
+      memcpy(cause, dev->restart.cause, sizeof cause);
+      restart_now(dev, now, cause);
+      progress = true;
+    }
+    if (!progress)
+      return;
+  }
+}
+
+static void rearm(struct m0_dev *dev) {
+  uint64_t when = dev->boot_until;
+  int k;
+  when = min64(when, dev->escape.deadline);
+  when = min64(when, dev->framer.deadline);
+  when = min64(when, dev->rx_due);
+  when = min64(when, dev->tx_due);
+  if (dev->restart.pending)
+    when = min64(when, dev->restart.deadline);
+  for (k = 0; k < M0__DROP_COUNT; k++) {
+    if (dev->drops[k].pending)
+      when = min64(when, add_sat(dev->drops[k].last_ns, M0_NS_PER_S));
+  }
+  if (when != dev->armed) {
+    dev->armed = when;
+    dev->hal->timer_arm(dev->ctx, when);
+  }
+}
+
+void m0__dev_settle(struct m0_dev *dev, uint64_t now) {
+  run_due(dev, now);
+  rearm(dev);
+}
+
+/* ---- public API ---- */
+
+void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
+                 const struct m0_dev_options *options, const struct m0_config *saved) {
+  memset(dev, 0, sizeof *dev);
+  dev->hal = hal;
+  dev->ctx = ctx;
+  dev->options = *options;
+  dev->saved = *saved;
+  dev->running = *saved;
+  dev->mode = M0_MODE_BOOTING;
+  dev->boot_until = M0_TIME_NEVER;
+  dev->armed = M0_TIME_NEVER;
+  dev->restart.deadline = M0_TIME_NEVER;
+  dev->tx_due = M0_TIME_NEVER;
+  dev->rx_due = M0_TIME_NEVER;
+  dev->rx_enabled = true; /* the board reads from the start */
+  dev->escape.deadline = M0_TIME_NEVER;
+  dev->framer.deadline = M0_TIME_NEVER;
+  m0__host_reconfigure(dev, 0);
+}
+
+void m0_dev_start(struct m0_dev *dev, uint64_t now) {
+  m0__host_reconfigure(dev, now);
+  begin_boot(dev, now);
+  m0__dev_settle(dev, now);
+}
+
+void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause) {
+  run_due(dev, now);
+  restart_now(dev, now, cause);
+  m0__dev_settle(dev, now);
+}
+
+void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
+  run_due(dev, now);
+  if (m0__dev_save_defaults(dev) == 0)
+    restart_now(dev, now, "reld");
+  else
+    log_line(dev, "factory reset: flash could not be written; nothing changed");
+  m0__dev_settle(dev, now);
+}
+
+size_t m0_dev_uart_rx_budget(struct m0_dev *dev, uint64_t now) {
+  size_t n;
+  run_due(dev, now);
+  n = m0__host_rx_budget(dev, now);
+  rearm(dev);
+  return n;
+}
+
+/* A terminal sends CR LF: the LF of the AT+ENTM line must not become network data. */
+#define ENTM_LF_WINDOW_NS (100 * M0_NS_PER_MS)
+
+static void transparent_input(struct m0_dev *dev, uint64_t now, uint8_t c) {
+  if (dev->at.after_cr) {
+    dev->at.after_cr = false;
+    if (c == '\n' && now - dev->at.cr_ns <= ENTM_LF_WINDOW_NS)
+      return;
+  }
+  m0__escape_input(dev, now, c);
+}
+
+void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
+  size_t i, dropped = 0;
+  run_due(dev, now);
+  dev->counters.uart_rx += len;
+  m0__host_rx_take(dev, now, len);
+  for (i = 0; i < len; i++) {
+    uint8_t c = data[i];
+    if (dev->options.line_faults && dev->mismatch)
+      c ^= 0x55; /* the same transform as toward the host (pace.c) */
+    if (dev->mode == M0_MODE_BOOTING || dev->restart.pending)
+      dropped++;
+    else if (dev->mode == M0_MODE_TRANSPARENT)
+      transparent_input(dev, now, c);
+    else
+      m0__at_input(dev, now, c);
+    dev->have_last_rx = true;
+    dev->last_rx = now;
+  }
+  if (dropped > 0) {
+    dev->counters.uart_rx_dropped += dropped;
+    m0__dev_drop(dev, now, M0__DROP_RX_BOOTING, dropped);
+  }
+  if (dev->options.timing == M0_TIMING_FAST)
+    m0__framer_flush(dev, now); /* fast: one read from the pty is one frame */
+  m0__dev_settle(dev, now);
+}
+
+void m0_dev_on_uart_writable(struct m0_dev *dev, uint64_t now) {
+  run_due(dev, now);
+  if (dev->stalled) {
+    dev->stalled = false;
+    if (dev->options.timing == M0_TIMING_REAL)
+      m0__pace_cap(&dev->tx, now); /* the line stood still: no burst */
+  }
+  m0__host_kick(dev, now);
+  m0__dev_settle(dev, now);
+}
+
+void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached) {
+  run_due(dev, now);
+  if (attached != dev->attached) {
+    dev->attached = attached;
+    dev->stalled = false;
+    if (!attached)
+      m0__host_flush(dev, now, M0__DROP_HOST_NO_HOST);
+  }
+  m0__dev_settle(dev, now);
+}
+
+void m0_dev_on_host_termios(struct m0_dev *dev, uint64_t now, uint32_t baud,
+                            uint8_t stop_bits) {
+  run_due(dev, now);
+  dev->have_host_termios = true;
+  dev->host_baud = baud;
+  dev->host_stop = stop_bits;
+  check_mismatch(dev);
+  m0__dev_settle(dev, now);
+}
+
+void m0_dev_on_timer(struct m0_dev *dev, uint64_t now) {
+  dev->armed = M0_TIME_NEVER; /* the board's timer is one-shot: it is spent */
+  m0__dev_settle(dev, now);
+}
+
+int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const char *value) {
+  const struct m0_param *p;
+  int rc;
+  if (name == NULL || value == NULL)
+    return M0_ERR_FORMAT;
+  run_due(dev, now);
+  p = m0_param_find(name, strlen(name));
+  rc = p == NULL ? M0_ERR_COMMAND : m0__dev_set(dev, p, value, strlen(value));
+  m0__dev_settle(dev, now);
+  return rc;
+}
+
+const struct m0_config *m0_dev_saved(const struct m0_dev *dev) { return &dev->saved; }
+
+const struct m0_config *m0_dev_running(const struct m0_dev *dev) { return &dev->running; }
+
+enum m0_mode m0_dev_mode(const struct m0_dev *dev) { return dev->mode; }
+
+const struct m0_counters *m0_dev_counters(const struct m0_dev *dev) {
+  return &dev->counters;
+}
+
+void m0_dev_status(const struct m0_dev *dev, struct m0_status *out) {
+  memset(out, 0, sizeof *out);
+  out->mode = dev->mode;
+  out->socket_connected = m0__dev_socket_connected(dev);
+  /* SCSLINK=off: the pin shows the Ethernet link, which is always up in the emulator. */
+  out->link_pin = dev->running.scslink ? out->socket_connected : true;
+  out->nlinks = 0;
+  out->counters = dev->counters;
+}

@@ -1,0 +1,47 @@
+/* framer.c: host bytes in transparent mode become frames for the network (spec §2.2).
+ *
+ * A frame ends when the line has been idle for 4 character times (0.35 ms at 115200 8N1,
+ * 4.2 ms at 9600 8N1) or when it holds 400 bytes (M0_FRAME_MAX). In fast timing a frame
+ * ends with each read from the pty instead (dev.c flushes after every m0_dev_on_uart_rx),
+ * still cut at 400. A frame is the unit of a UDP datagram, an HTTP request, the
+ * registration prefix and index addressing, so every finished frame leaves through one
+ * function, m0__dev_frame_out().
+ */
+#include "core.h"
+
+#define IDLE_CHARS 4
+
+void m0__framer_push(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
+  struct m0__framer *f = &dev->framer;
+  size_t i;
+  for (i = 0; i < len; i++) {
+    f->buf[f->len++] = data[i];
+    if (f->len == M0_FRAME_MAX)
+      m0__framer_flush(dev, now);
+  }
+  if (f->len > 0 && dev->options.timing == M0_TIMING_REAL)
+    f->deadline = now + m0__dev_char_ns(dev, IDLE_CHARS);
+}
+
+void m0__framer_flush(struct m0_dev *dev, uint64_t now) {
+  struct m0__framer *f = &dev->framer;
+  size_t len = f->len;
+  f->deadline = M0_TIME_NEVER;
+  if (len == 0)
+    return;
+  f->len = 0;
+  if (dev->frame_tap != NULL)
+    dev->frame_tap(dev->frame_tap_arg, now, f->buf, len);
+  m0__dev_frame_out(dev, now, f->buf, len);
+}
+
+void m0__framer_discard(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind) {
+  struct m0__framer *f = &dev->framer;
+  size_t len = f->len;
+  f->len = 0;
+  f->deadline = M0_TIME_NEVER;
+  if (len > 0) {
+    dev->counters.net_tx_dropped += len;
+    m0__dev_drop(dev, now, kind, len);
+  }
+}

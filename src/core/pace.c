@@ -1,0 +1,228 @@
+/* pace.c: the UART's speed, both ways (spec §2.1): a byte budget on the ns clock.
+ *
+ * libuv timers tick in milliseconds and 460800 baud is 46 bytes per millisecond, so the
+ * core never times single bytes. It counts: by `now` the line can have carried
+ *   base + floor((now - epoch) * baud / (bits * 1e9))
+ * bytes; whatever was taken beyond that waits. The product is split into two exact 64-bit
+ * steps, so nothing overflows in centuries at any baud. Bytes move in chunks of ~1 ms
+ * worth (at least one byte: 600 baud 8N1 is one byte per 16.7 ms). Credit is cut to one
+ * chunk when the line was idle, so a quiet line never bursts; while it is busy credit is
+ * kept, so a timer that fires late is caught up and the long-run rate stays exact (the
+ * error is one chunk per busy run, 0.02 % over 5 s at 115200).
+ *
+ * Toward the host the chunks leave a 64 KiB ring through hal->uart_write; a short write
+ * means the pty is full, and the queue waits for m0_dev_on_uart_writable(). From the host
+ * the board asks m0_dev_uart_rx_budget() before reading; when the budget is spent the core
+ * stops reading (uart_rx_enable(false)) and resumes once a chunk is available, leaving the
+ * pty's own buffer to back-pressure the host as a real line would. In fast timing none of
+ * this applies: bytes move as fast as the pty takes them.
+ */
+#include <string.h>
+
+#include "core.h"
+
+/* What a mismatched line does to a byte: XOR 0x55 flips every other bit, so each byte
+ * arrives as a different, reproducible one, in both directions (spec §2 --line-faults). */
+#define LINE_FAULT_XOR 0x55
+
+/* floor(x * mul / div), exact while (div - 1) * mul fits in 64 bits (bits * 1e9 * baud:
+ * 12e9 * 16.7e6 < 2^64 for any 24-bit baud). */
+static uint64_t mul_div(uint64_t x, uint64_t mul, uint64_t div) {
+  return (x / div) * mul + (x % div) * mul / div;
+}
+
+void m0__pace_init(struct m0__pace *p, uint64_t now, uint32_t baud, unsigned bits) {
+  p->epoch = now;
+  p->base = 0;
+  p->taken = 0;
+  p->baud = baud > 0 ? baud : 1;
+  p->bit_ns = (uint64_t)bits * M0_NS_PER_S;
+  p->burst = mul_div(M0_NS_PER_MS, p->baud, p->bit_ns);
+  if (p->burst == 0)
+    p->burst = 1;
+  p->chunk_ns = (p->burst * p->bit_ns + p->baud - 1) / p->baud;
+}
+
+uint64_t m0__pace_avail(const struct m0__pace *p, uint64_t now) {
+  uint64_t granted = p->base;
+  if (now > p->epoch)
+    granted += mul_div(now - p->epoch, p->baud, p->bit_ns);
+  return granted > p->taken ? granted - p->taken : 0;
+}
+
+void m0__pace_take(struct m0__pace *p, uint64_t n) { p->taken += n; }
+
+void m0__pace_cap(struct m0__pace *p, uint64_t now) {
+  if (m0__pace_avail(p, now) > p->burst) {
+    p->epoch = now;
+    p->base = p->burst;
+    p->taken = 0;
+  }
+}
+
+uint64_t m0__pace_due(const struct m0__pace *p, uint64_t n) {
+  uint64_t need = p->taken + n, q, r;
+  if (need <= p->base)
+    return p->epoch;
+  need -= p->base;
+  /* ceil(need * bit_ns / baud), split like mul_div. */
+  q = need / p->baud;
+  r = need % p->baud;
+  return p->epoch + q * p->bit_ns + (r * p->bit_ns + p->baud - 1) / p->baud;
+}
+
+static bool real_timing(const struct m0_dev *dev) {
+  return dev->options.timing == M0_TIMING_REAL;
+}
+
+static bool line_faulty(const struct m0_dev *dev) {
+  return dev->options.line_faults && dev->mismatch;
+}
+
+void m0__host_send(struct m0_dev *dev, uint64_t now, const void *data, size_t len) {
+  struct m0__txq *q = &dev->txq;
+  const uint8_t *src = data;
+  size_t n, tail, first;
+
+  if (len == 0)
+    return;
+  if (!dev->attached) {
+    /* Nobody listens: a real UART loses it too, and a late reader must not get it. */
+    dev->counters.uart_tx_dropped += len;
+    m0__dev_drop(dev, now, M0__DROP_HOST_NO_HOST, len);
+    return;
+  }
+  if (q->len == 0 && !dev->stalled && real_timing(dev))
+    m0__pace_cap(&dev->tx, now); /* the line was idle until now */
+  n = len;
+  if (n > M0_UART_TXQ_SIZE - q->len)
+    n = M0_UART_TXQ_SIZE - q->len;
+  tail = (q->head + q->len) % M0_UART_TXQ_SIZE;
+  first = n < M0_UART_TXQ_SIZE - tail ? n : M0_UART_TXQ_SIZE - tail;
+  memcpy(q->buf + tail, src, first);
+  memcpy(q->buf, src + first, n - first);
+  q->len += n;
+  if (n < len) {
+    dev->counters.uart_tx_dropped += len - n;
+    m0__dev_drop(dev, now, M0__DROP_HOST_FULL, len - n);
+  }
+  m0__host_kick(dev, now);
+}
+
+void m0__host_kick(struct m0_dev *dev, uint64_t now) {
+  struct m0__txq *q = &dev->txq;
+  bool real = real_timing(dev);
+
+  dev->tx_due = M0_TIME_NEVER;
+  if (!dev->attached || dev->stalled)
+    return;
+  while (q->len > 0) {
+    uint8_t scratch[256];
+    const uint8_t *src = q->buf + q->head;
+    size_t n = q->len, k;
+    if (n > M0_UART_TXQ_SIZE - q->head)
+      n = M0_UART_TXQ_SIZE - q->head;
+    if (real) {
+      uint64_t allowed = m0__pace_avail(&dev->tx, now);
+      if (allowed == 0)
+        break;
+      if (n > allowed)
+        n = (size_t)allowed;
+    }
+    if (line_faulty(dev)) {
+      size_t i;
+      if (n > sizeof scratch)
+        n = sizeof scratch;
+      for (i = 0; i < n; i++)
+        scratch[i] = src[i] ^ LINE_FAULT_XOR;
+      src = scratch;
+    }
+    k = dev->hal->uart_write(dev->ctx, src, n);
+    if (k > n)
+      k = n;
+    q->head = (q->head + k) % M0_UART_TXQ_SIZE;
+    q->len -= k;
+    if (q->len == 0)
+      q->head = 0;
+    dev->counters.uart_tx += k;
+    if (real)
+      m0__pace_take(&dev->tx, k);
+    if (k < n) {
+      dev->stalled = true; /* the pty is full: m0_dev_on_uart_writable() resumes */
+      return;
+    }
+  }
+  if (real && q->len > 0)
+    dev->tx_due = m0__pace_due(&dev->tx, q->len < dev->tx.burst ? q->len : dev->tx.burst);
+}
+
+void m0__host_flush(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind) {
+  size_t n = dev->txq.len;
+  dev->txq.head = 0;
+  dev->txq.len = 0;
+  dev->tx_due = M0_TIME_NEVER;
+  if (n > 0) {
+    dev->counters.uart_tx_dropped += n;
+    m0__dev_drop(dev, now, kind, n);
+  }
+}
+
+void m0__host_reconfigure(struct m0_dev *dev, uint64_t now) {
+  const struct m0_config *c = &dev->running;
+  unsigned bits = m0_uart_bits_per_char(c->data_bits, c->stop_bits, c->parity);
+  m0__pace_init(&dev->tx, now, c->baud, bits);
+  m0__pace_init(&dev->rx, now, c->baud, bits);
+  if (!real_timing(dev))
+    return;
+  if (!dev->rx_enabled)
+    dev->rx_due = m0__pace_due(&dev->rx, dev->rx.burst);
+  m0__host_kick(dev, now);
+}
+
+static void rx_stop(struct m0_dev *dev) {
+  if (dev->rx_enabled) {
+    dev->rx_enabled = false;
+    dev->hal->uart_rx_enable(dev->ctx, false);
+  }
+  dev->rx_throttled = true;
+  dev->rx_due = m0__pace_due(&dev->rx, dev->rx.burst);
+}
+
+void m0__host_rx_resume(struct m0_dev *dev, uint64_t now) {
+  dev->rx_due = M0_TIME_NEVER;
+  dev->rx_resumed = now;
+  if (!dev->rx_enabled) {
+    dev->rx_enabled = true;
+    dev->hal->uart_rx_enable(dev->ctx, true);
+  }
+}
+
+size_t m0__host_rx_budget(struct m0_dev *dev, uint64_t now) {
+  uint64_t allowed;
+  if (!real_timing(dev))
+    return SIZE_MAX;
+  if (!dev->rx_enabled)
+    return 0;
+  /* Credit is kept only right after a throttled pause (the host still had bytes
+   * waiting); otherwise the line was idle and gets at most one chunk. */
+  if (!dev->rx_throttled || now - dev->rx_resumed > dev->rx.chunk_ns)
+    m0__pace_cap(&dev->rx, now);
+  allowed = m0__pace_avail(&dev->rx, now);
+  if (allowed == 0) {
+    rx_stop(dev);
+    return 0;
+  }
+  return allowed < SIZE_MAX ? (size_t)allowed : SIZE_MAX;
+}
+
+void m0__host_rx_take(struct m0_dev *dev, uint64_t now, size_t n) {
+  uint64_t allowed;
+  if (!real_timing(dev))
+    return;
+  allowed = m0__pace_avail(&dev->rx, now);
+  m0__pace_take(&dev->rx, n);
+  if (n < allowed)
+    dev->rx_throttled = false; /* the board read less than it could: the host is done */
+  else
+    rx_stop(dev);
+}
