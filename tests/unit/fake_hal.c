@@ -1,0 +1,312 @@
+/* fake_hal.c: the recording HAL and virtual clock of fake_hal.h.
+ *
+ * Assertion failures inside the fake (a capacity exceeded, a contract broken) use cmocka's
+ * fail_msg so the test that caused them fails at once with a readable reason.
+ */
+#include "fake_hal.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "m0/flash_text.h"
+#include "m0/params.h"
+
+static size_t hal_uart_write(void *ctx, const uint8_t *data, size_t len) {
+  struct fake *f = ctx;
+  size_t n = len;
+  f->write_calls++;
+  if (f->dev != NULL && !f->dev->attached)
+    f->writes_while_detached++;
+  if (f->room != SIZE_MAX) {
+    if (n > f->room)
+      n = f->room;
+    f->room -= n;
+  }
+  if (f->out_len + n > FAKE_OUT_MAX)
+    fail_msg("fake: more than %u bytes of output without fake_out_clear()", FAKE_OUT_MAX);
+  memcpy(f->out + f->out_len, data, n);
+  f->out_len += n;
+  f->out[f->out_len] = '\0';
+  f->out_total += n;
+  if (f->nwrites < FAKE_WRITES_MAX && n > 0) {
+    f->writes[f->nwrites].at = f->now;
+    f->writes[f->nwrites].len = n;
+    f->nwrites++;
+  }
+  return n;
+}
+
+static void hal_uart_rx_enable(void *ctx, bool enable) {
+  struct fake *f = ctx;
+  if (enable)
+    f->rx_enable_calls++;
+  else
+    f->rx_disable_calls++;
+  f->rx_enabled = enable;
+}
+
+static void hal_timer_arm(void *ctx, uint64_t when) {
+  struct fake *f = ctx;
+  f->timer = when;
+  f->timer_arms++;
+}
+
+static int hal_flash_save(void *ctx, const char *text, size_t len) {
+  struct fake *f = ctx;
+  f->flash_attempts++;
+  if (f->flash_result != 0)
+    return f->flash_result;
+  if (len > M0_FLASH_MAX)
+    fail_msg("fake: flash text of %zu bytes", len);
+  memcpy(f->flash, text, len);
+  f->flash[len] = '\0';
+  f->flash_len = len;
+  f->flash_saves++;
+  return 0;
+}
+
+static void hal_booted(void *ctx, const struct m0_config *running) {
+  struct fake *f = ctx;
+  f->booted_calls++;
+  f->booted_cfg = *running;
+}
+
+static void hal_event(void *ctx, const char *name, const char *fields) {
+  struct fake *f = ctx;
+  if (f->nevents == FAKE_EVENTS_MAX)
+    fail_msg("fake: more than %u events without fake_events_clear()", FAKE_EVENTS_MAX);
+  f->event_at[f->nevents] = f->now;
+  snprintf(f->events[f->nevents++], FAKE_EVENT_LEN, "%s {%s}", name, fields);
+}
+
+static void hal_log(void *ctx, const char *message) {
+  struct fake *f = ctx;
+  if (f->nlogs < FAKE_LOGS_MAX)
+    snprintf(f->logs[f->nlogs], sizeof f->logs[0], "%s", message);
+  f->nlogs++;
+}
+
+static int hal_link_open(void *ctx, unsigned id, const struct m0_link_open *request) {
+  struct fake *f = ctx;
+  (void)id, (void)request;
+  f->link_calls++;
+  return -1;
+}
+
+static long hal_link_send(void *ctx, unsigned id, const uint8_t *data, size_t len,
+                          const struct m0_net_addr *to) {
+  struct fake *f = ctx;
+  (void)id, (void)data, (void)len, (void)to;
+  f->link_calls++;
+  return -1;
+}
+
+static void hal_link_close(void *ctx, unsigned id) {
+  struct fake *f = ctx;
+  (void)id;
+  f->link_calls++;
+}
+
+static void hal_link_pause(void *ctx, unsigned id, bool paused) {
+  struct fake *f = ctx;
+  (void)id, (void)paused;
+  f->link_calls++;
+}
+
+static void tap(void *arg, uint64_t now, const uint8_t *data, size_t len) {
+  struct fake *f = arg;
+  struct fake_frame *fr;
+  if (f->nframes == FAKE_FRAMES_MAX)
+    fail_msg("fake: more than %u frames without fake_frames_clear()", FAKE_FRAMES_MAX);
+  if (len == 0 || len > M0_FRAME_MAX)
+    fail_msg("fake: frame of %zu bytes", len);
+  fr = &f->frames[f->nframes++];
+  fr->at = now;
+  fr->len = len;
+  memcpy(fr->data, data, len);
+}
+
+void fake_options(struct m0_dev_options *o) {
+  memset(o, 0, sizeof *o);
+  snprintf(o->factory.mac, sizeof o->factory.mac, "D8B04C000001");
+  snprintf(o->factory.ver, sizeof o->factory.ver, "V4017");
+  snprintf(o->factory.pdtime, sizeof o->factory.pdtime, "2026-11-23");
+  o->dialect = M0_DIALECT_DOC;
+  o->timing = M0_TIMING_REAL;
+  o->boot_ns = 200 * M0_NS_PER_MS;
+  o->line_faults = false;
+}
+
+void fake_init(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *options,
+               const struct m0_config *saved, uint64_t start) {
+  struct m0_config defaults;
+  memset(f, 0, sizeof *f);
+  f->hal.uart_write = hal_uart_write;
+  f->hal.uart_rx_enable = hal_uart_rx_enable;
+  f->hal.timer_arm = hal_timer_arm;
+  f->hal.flash_save = hal_flash_save;
+  f->hal.booted = hal_booted;
+  f->hal.event = hal_event;
+  f->hal.log = hal_log;
+  f->hal.link_open = hal_link_open;
+  f->hal.link_send = hal_link_send;
+  f->hal.link_close = hal_link_close;
+  f->hal.link_pause = hal_link_pause;
+  f->dev = dev;
+  f->now = start;
+  f->room = SIZE_MAX;
+  f->rx_enabled = true; /* a board reads from the start */
+  f->timer = M0_TIME_NEVER;
+  if (saved == NULL) {
+    m0_config_defaults(&defaults);
+    saved = &defaults;
+  }
+  m0_dev_init(dev, &f->hal, f, options, saved);
+  dev->frame_tap = tap;
+  dev->frame_tap_arg = f;
+}
+
+void fake_boot(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *options,
+               const struct m0_config *saved) {
+  fake_init(f, dev, options, saved, 1000 * M0_NS_PER_S);
+  m0_dev_start(dev, f->now);
+  fake_advance(f, options->boot_ns);
+  if (m0_dev_mode(dev) != M0_MODE_TRANSPARENT)
+    fail_msg("fake: device did not boot");
+  m0_dev_on_host_attach(dev, f->now, true);
+  /* Far from the boot, so the +++ idle guard holds for the first byte. */
+  fake_advance(f, M0_NS_PER_S);
+  fake_clear(f);
+}
+
+void fake_advance_to(struct fake *f, uint64_t when) {
+  if (when < f->now)
+    fail_msg("fake: time goes backwards");
+  while (f->timer != M0_TIME_NEVER && f->timer <= when) {
+    uint64_t t = f->timer;
+    if (t > f->now)
+      f->now = t;
+    f->timer = M0_TIME_NEVER; /* one-shot, like the board's */
+    m0_dev_on_timer(f->dev, f->now);
+  }
+  f->now = when;
+}
+
+void fake_advance(struct fake *f, uint64_t ns) { fake_advance_to(f, f->now + ns); }
+
+void fake_run(struct fake *f, uint64_t limit) {
+  uint64_t end = f->now + limit;
+  while (f->timer != M0_TIME_NEVER && f->timer <= end)
+    fake_advance_to(f, f->timer);
+}
+
+void fake_rx_bytes(struct fake *f, const void *data, size_t len) {
+  m0_dev_on_uart_rx(f->dev, f->now, data, len);
+}
+
+void fake_rx(struct fake *f, const char *s) { fake_rx_bytes(f, s, strlen(s)); }
+
+void fake_type(struct fake *f, const char *s, uint64_t gap) {
+  size_t i, n = strlen(s);
+  for (i = 0; i < n; i++) {
+    if (i > 0)
+      fake_advance(f, gap);
+    fake_rx_bytes(f, s + i, 1);
+  }
+}
+
+const char *fake_out(const struct fake *f) { return (const char *)f->out; }
+
+void fake_out_clear(struct fake *f) {
+  f->out_len = 0;
+  f->out[0] = '\0';
+}
+
+void fake_host_reads(struct fake *f, size_t n) {
+  if (f->room != SIZE_MAX)
+    f->room += n;
+  m0_dev_on_uart_writable(f->dev, f->now);
+}
+
+const char *fake_event(const struct fake *f, unsigned i) {
+  return i < f->nevents ? f->events[i] : "";
+}
+
+int fake_find_event(const struct fake *f, const char *text) {
+  unsigned i;
+  for (i = 0; i < f->nevents; i++) {
+    if (strcmp(f->events[i], text) == 0)
+      return (int)i;
+  }
+  return -1;
+}
+
+unsigned fake_count_events(const struct fake *f, const char *prefix) {
+  unsigned i, n = 0;
+  for (i = 0; i < f->nevents; i++) {
+    if (strncmp(f->events[i], prefix, strlen(prefix)) == 0)
+      n++;
+  }
+  return n;
+}
+
+void fake_events_clear(struct fake *f) { f->nevents = 0; }
+
+void fake_frames_clear(struct fake *f) { f->nframes = 0; }
+
+size_t fake_frames_concat(const struct fake *f, char *buf, size_t cap) {
+  size_t n = 0;
+  unsigned i;
+  for (i = 0; i < f->nframes; i++) {
+    if (n + f->frames[i].len + 1 > cap)
+      fail_msg("fake: frames do not fit in %zu bytes", cap);
+    memcpy(buf + n, f->frames[i].data, f->frames[i].len);
+    n += f->frames[i].len;
+  }
+  buf[n] = '\0';
+  return n;
+}
+
+void fake_clear(struct fake *f) {
+  fake_out_clear(f);
+  fake_events_clear(f);
+  fake_frames_clear(f);
+  f->write_calls = 0;
+  f->nwrites = 0;
+  f->rx_enable_calls = f->rx_disable_calls = 0;
+  f->timer_arms = 0;
+  f->flash_saves = f->flash_attempts = 0;
+  f->booted_calls = 0;
+  f->nlogs = 0;
+  f->link_calls = 0;
+}
+
+const char *fake_at(struct fake *f, const char *line) {
+  fake_out_clear(f);
+  fake_rx(f, line);
+  fake_rx(f, "\r");
+  fake_run(f, FAKE_DRAIN_NS);
+  return fake_out(f);
+}
+
+void fake_enter_command(struct fake *f) {
+  /* A second of silence satisfies the idle guard at any baud. */
+  fake_advance(f, M0_NS_PER_S);
+  fake_rx(f, "+");
+  fake_advance(f, M0_NS_PER_MS);
+  fake_rx(f, "+");
+  fake_advance(f, M0_NS_PER_MS);
+  fake_rx(f, "+");
+  fake_advance(f, M0_NS_PER_MS);
+  fake_rx(f, "a");
+  fake_run(f, M0_NS_PER_S); /* let "a+ok" drain at line rate */
+  if (m0_dev_mode(f->dev) != M0_MODE_COMMAND)
+    fail_msg("fake: handshake did not reach command mode");
+  fake_out_clear(f);
+  fake_events_clear(f);
+}

@@ -1,0 +1,145 @@
+/* fake_hal.h: a struct m0_hal that records everything, and a virtual clock.
+ *
+ * Tests drive one device through its public inputs and read what it did here: bytes
+ * written to the "pty" (with a settable amount of room, to play a full pty), the
+ * receive enable line, the armed timer, flash saves (which can be made to fail), booted
+ * calls, events as "name {fields}" strings, log lines, frames seen at the network seam.
+ * Time is virtual: fake_advance() moves it and fires the device timer exactly at each
+ * armed instant on the way, so a 3 s window costs nothing and is exact to the ns.
+ * Capacities are fixed (no malloc); overflowing one fails the test loudly.
+ */
+#ifndef FAKE_HAL_H
+#define FAKE_HAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "m0/dev.h"
+
+#define FAKE_OUT_MAX (1u << 20)
+#define FAKE_EVENTS_MAX 512
+#define FAKE_EVENT_LEN 600
+#define FAKE_LOGS_MAX 32
+#define FAKE_FRAMES_MAX 256
+#define FAKE_WRITES_MAX 4096
+
+struct fake_frame {
+  uint64_t at;
+  size_t len;
+  uint8_t data[M0_FRAME_MAX];
+};
+
+struct fake_write {
+  uint64_t at;
+  size_t len; /* accepted */
+};
+
+struct fake {
+  struct m0_hal hal;
+  struct m0_dev *dev;
+  uint64_t now;
+
+  /* uart_write */
+  uint8_t out[FAKE_OUT_MAX + 1]; /* NUL-terminated for string comparisons */
+  size_t out_len;                /* since the last fake_out_clear() */
+  uint64_t out_total;            /* accepted since fake_init() */
+  size_t room;                   /* bytes the pty can still take; SIZE_MAX = unlimited */
+  unsigned write_calls;
+  unsigned writes_while_detached; /* calls while the device had no host: a contract bug */
+  struct fake_write writes[FAKE_WRITES_MAX];
+  unsigned nwrites; /* recorded in writes[] (stops at FAKE_WRITES_MAX) */
+
+  /* uart_rx_enable */
+  bool rx_enabled;
+  unsigned rx_enable_calls, rx_disable_calls;
+
+  /* timer_arm */
+  uint64_t timer;
+  unsigned timer_arms;
+
+  /* flash_save */
+  int flash_result; /* what flash_save returns */
+  unsigned flash_saves, flash_attempts;
+  char flash[M0_FLASH_MAX + 1];
+  size_t flash_len;
+
+  /* booted */
+  unsigned booted_calls;
+  struct m0_config booted_cfg;
+
+  /* event, log */
+  char events[FAKE_EVENTS_MAX][FAKE_EVENT_LEN];
+  uint64_t event_at[FAKE_EVENTS_MAX];
+  unsigned nevents;
+  char logs[FAKE_LOGS_MAX][256];
+  unsigned nlogs;
+
+  /* link_* (no network yet: any call is recorded so tests can insist on none) */
+  unsigned link_calls;
+
+  /* frames through the device's frame tap */
+  struct fake_frame frames[FAKE_FRAMES_MAX];
+  unsigned nframes;
+};
+
+/* Default options: doc dialect, real timing, 200 ms boot, factory D8B04C000001 / V4017 /
+ * 2026-11-23, no line faults. */
+void fake_options(struct m0_dev_options *o);
+
+/* Wire f to dev and initialise it with `options` and `saved` (NULL: factory defaults).
+ * The clock starts at `start` ns. Does not start the device. */
+void fake_init(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *options,
+               const struct m0_config *saved, uint64_t start);
+
+/* fake_init + m0_dev_start + boot to transparent + host attached + everything recorded so
+ * far cleared: the usual starting point of a test. */
+void fake_boot(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *options,
+               const struct m0_config *saved);
+
+/* Move the clock to `when` (or by `ns`), firing the device timer at each armed instant on
+ * the way (the clock reads exactly that instant during the call). */
+void fake_advance_to(struct fake *f, uint64_t when);
+void fake_advance(struct fake *f, uint64_t ns);
+/* Fire the timer until nothing is armed, at most `limit` ns from now. */
+void fake_run(struct fake *f, uint64_t limit);
+
+/* Host bytes, all at the current instant, in one m0_dev_on_uart_rx call. */
+void fake_rx(struct fake *f, const char *s);
+void fake_rx_bytes(struct fake *f, const void *data, size_t len);
+/* Host bytes one call per byte, `gap` ns apart (the first one now). */
+void fake_type(struct fake *f, const char *s, uint64_t gap);
+
+/* What the device wrote to the host since the last clear (NUL-terminated). */
+const char *fake_out(const struct fake *f);
+void fake_out_clear(struct fake *f);
+/* The host read n bytes from a limited pty: room grows, the device is told it may write. */
+void fake_host_reads(struct fake *f, size_t n);
+
+/* Events as "name {fields}", in order. */
+const char *fake_event(const struct fake *f, unsigned i);
+/* Index of the first event equal to `text`, or -1. */
+int fake_find_event(const struct fake *f, const char *text);
+/* How many events start with `prefix` (e.g. "drop "). */
+unsigned fake_count_events(const struct fake *f, const char *prefix);
+void fake_events_clear(struct fake *f);
+
+/* Frames are recorded from fake_init() on, through the device's frame tap. */
+void fake_frames_clear(struct fake *f);
+/* All frames recorded, concatenated (NUL-terminated in a static buffer of the test). */
+size_t fake_frames_concat(const struct fake *f, char *buf, size_t cap);
+
+/* Clear everything recorded (output, events, frames, counts of calls). */
+void fake_clear(struct fake *f);
+
+/* Longest a test waits for output to drain at line rate (AT+H at 600 baud: ~40 s). */
+#define FAKE_DRAIN_NS (600 * M0_NS_PER_S)
+
+/* One AT exchange in command mode: clear output, send line + "\r" in one read, let the
+ * device drain at line rate (the clock moves), return everything written meanwhile. */
+const char *fake_at(struct fake *f, const char *line);
+
+/* Enter command mode by the handshake (idle guard respected) and clear the output. */
+void fake_enter_command(struct fake *f);
+
+#endif
