@@ -1,6 +1,6 @@
 /* dev_internal.h: the members of struct m0_dev (included by dev.h; not an API).
  *
- * The board allocates a struct m0_dev (about 90 KiB, most of it the 64 KiB queue toward
+ * The board allocates a struct m0_dev (about 80 KiB, most of it the 64 KiB queue toward
  * the host and the 12 KiB flash text scratch) and only ever passes it to m0_dev_*(). Every
  * buffer the core needs lives here, sized at compile time, so the core never calls malloc
  * and one process can hold many devices. Unit tests may read the members; nothing else
@@ -67,7 +67,8 @@ enum m0__drop_kind {
   M0__DROP_HOST_NO_HOST,   /* bytes for the host while nobody has the tty open */
   M0__DROP_HOST_FULL,      /* bytes for the host beyond M0_UART_TXQ_SIZE */
   M0__DROP_HOST_RESTART,   /* bytes for the host still queued at a restart */
-  M0__DROP_RX_BOOTING,     /* host bytes while the device boots or is about to restart */
+  M0__DROP_RX_BOOTING,     /* host bytes while the device boots */
+  M0__DROP_RX_RESTARTING,  /* host bytes after AT+Z / AT+RELD, before the restart */
   M0__DROP_COUNT
 };
 

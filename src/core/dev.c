@@ -31,6 +31,7 @@ static const struct {
   [M0__DROP_HOST_FULL] = {"to_host", "queue-full"},
   [M0__DROP_HOST_RESTART] = {"to_host", "restart"},
   [M0__DROP_RX_BOOTING] = {"from_host", "booting"},
+  [M0__DROP_RX_RESTARTING] = {"from_host", "restarting"},
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b) {
@@ -374,7 +375,7 @@ static void transparent_input(struct m0_dev *dev, uint64_t now, uint8_t c) {
 }
 
 void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
-  size_t i, dropped = 0;
+  size_t i, booting = 0, restarting = 0;
   run_due(dev, now);
   dev->counters.uart_rx += len;
   m0__host_rx_take(dev, now, len);
@@ -382,8 +383,10 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
     uint8_t c = data[i];
     if (dev->options.line_faults && dev->mismatch)
       c ^= 0x55; /* the same transform as toward the host (pace.c) */
-    if (dev->mode == M0_MODE_BOOTING || dev->restart.pending)
-      dropped++;
+    if (dev->mode == M0_MODE_BOOTING)
+      booting++;
+    else if (dev->restart.pending)
+      restarting++;
     else if (dev->mode == M0_MODE_TRANSPARENT)
       transparent_input(dev, now, c);
     else
@@ -391,10 +394,11 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
     dev->have_last_rx = true;
     dev->last_rx = now;
   }
-  if (dropped > 0) {
-    dev->counters.uart_rx_dropped += dropped;
-    m0__dev_drop(dev, now, M0__DROP_RX_BOOTING, dropped);
-  }
+  dev->counters.uart_rx_dropped += booting + restarting;
+  if (booting > 0)
+    m0__dev_drop(dev, now, M0__DROP_RX_BOOTING, booting);
+  if (restarting > 0)
+    m0__dev_drop(dev, now, M0__DROP_RX_RESTARTING, restarting);
   if (dev->options.timing == M0_TIMING_FAST)
     m0__framer_flush(dev, now); /* fast: one read from the pty is one frame */
   m0__dev_settle(dev, now);

@@ -184,11 +184,21 @@ void fake_boot(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *
   fake_clear(f);
 }
 
+/* When the armed timer really fires. */
+static uint64_t fire_time(const struct fake *f) {
+  uint64_t t = f->timer;
+  if (t == M0_TIME_NEVER)
+    return t;
+  if (f->timer_quantum > 0)
+    t = (t + f->timer_quantum - 1) / f->timer_quantum * f->timer_quantum;
+  return t + f->timer_late;
+}
+
 void fake_advance_to(struct fake *f, uint64_t when) {
   if (when < f->now)
     fail_msg("fake: time goes backwards");
-  while (f->timer != M0_TIME_NEVER && f->timer <= when) {
-    uint64_t t = f->timer;
+  while (f->timer != M0_TIME_NEVER && fire_time(f) <= when) {
+    uint64_t t = fire_time(f);
     if (t > f->now)
       f->now = t;
     f->timer = M0_TIME_NEVER; /* one-shot, like the board's */
@@ -201,9 +211,11 @@ void fake_advance(struct fake *f, uint64_t ns) { fake_advance_to(f, f->now + ns)
 
 void fake_run(struct fake *f, uint64_t limit) {
   uint64_t end = f->now + limit;
-  while (f->timer != M0_TIME_NEVER && f->timer <= end)
-    fake_advance_to(f, f->timer);
+  while (f->timer != M0_TIME_NEVER && fire_time(f) <= end)
+    fake_advance_to(f, fire_time(f) > f->now ? fire_time(f) : f->now);
 }
+
+uint64_t fake_next_fire(const struct fake *f) { return fire_time(f); }
 
 void fake_rx_bytes(struct fake *f, const void *data, size_t len) {
   m0_dev_on_uart_rx(f->dev, f->now, data, len);

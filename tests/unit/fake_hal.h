@@ -57,6 +57,9 @@ struct fake {
   /* timer_arm */
   uint64_t timer;
   unsigned timer_arms;
+  /* Play a libuv board: the timer fires at the next multiple of timer_quantum (e.g. 1 ms)
+   * at or after the armed instant, plus timer_late. Both 0: exactly on time. */
+  uint64_t timer_quantum, timer_late;
 
   /* flash_save */
   int flash_result; /* what flash_save returns */
@@ -103,6 +106,8 @@ void fake_advance_to(struct fake *f, uint64_t when);
 void fake_advance(struct fake *f, uint64_t ns);
 /* Fire the timer until nothing is armed, at most `limit` ns from now. */
 void fake_run(struct fake *f, uint64_t limit);
+/* When the armed timer will fire (M0_TIME_NEVER: not armed). */
+uint64_t fake_next_fire(const struct fake *f);
 
 /* Host bytes, all at the current instant, in one m0_dev_on_uart_rx call. */
 void fake_rx(struct fake *f, const char *s);

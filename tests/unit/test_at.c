@@ -686,6 +686,8 @@ static void test_bytes_after_z_are_dropped(void **state) {
   fake_run(&F, 10 * S);
   assert_string_equal(fake_out(&F), "AT+Z\r\r\n+ok\r\n");
   assert_int_equal(m0_dev_counters(&D)->uart_rx_dropped, 3 + 7);
+  assert_true(fake_find_event(
+                  &F, "drop {\"dir\":\"from_host\",\"reason\":\"restarting\",\"bytes\":10}") >= 0);
   assert_int_equal(fake_count_events(&F, "restart "), 1);
   assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
   assert_int_equal(F.nframes, 0);
