@@ -98,13 +98,19 @@ uint64_t m0__dev_char_ns(const struct m0_dev *dev, unsigned n) {
   return (n * bits * M0_NS_PER_S + baud - 1) / baud;
 }
 
-/* The canonical (doc) spelling of an enumerated field's value, from the table. */
-static const char *choice(enum m0_param_id id, unsigned field, unsigned value) {
-  const struct m0_field *f = &m0_params[id].fields[field];
-  unsigned i;
-  for (i = 0; f->choices != NULL && f->choices[i] != NULL; i++) {
-    if (i == value)
-      return f->choices[i];
+/* The canonical (doc) spelling of an enumerated field's value, from the table, so events
+ * spell values exactly as AT+UART and AT+SOCK do. */
+static const char *choice(enum m0_param_id id, const char *field, unsigned value) {
+  const struct m0_param *p = &m0_params[id];
+  unsigned i, k;
+  for (k = 0; k < p->nfields; k++) {
+    const struct m0_field *f = &p->fields[k];
+    if (f->type != M0_FIELD_ENUM || strcmp(f->name, field) != 0)
+      continue;
+    for (i = 0; f->choices[i] != NULL; i++) {
+      if (i == value)
+        return f->choices[i];
+    }
   }
   return "?";
 }
@@ -161,9 +167,9 @@ static void finish_boot(struct m0_dev *dev, uint64_t now) {
   m0__dev_event(dev, "uart.config",
                 "\"baud\":%lu,\"data\":%u,\"stop\":%u,\"parity\":\"%s\",\"cause\":\"restart\"",
                 (unsigned long)c->baud, c->data_bits, c->stop_bits,
-                choice(M0_ID_UART, 3, c->parity));
+                choice(M0_ID_UART, "parity", c->parity));
   m0__dev_event(dev, "ready", "\"mode\":\"transparent\",\"proto\":\"%s\"",
-                choice(M0_ID_SOCK, 0, c->proto));
+                choice(M0_ID_SOCK, "proto", c->proto));
   check_mismatch(dev);
 }
 
