@@ -71,26 +71,21 @@ static void hal_log(void *ctx, const char *message) {
   m0__log(&board_of(ctx)->events, "%s", message);
 }
 
-/* The network side is a later issue (net_*.c). Until then every link fails to open,
- * which the core treats as refused (it retries by its own policy), and nothing is sent. */
 static int hal_link_open(void *ctx, unsigned id, const struct m0_link_open *request) {
-  (void)request;
-  m0__log(&board_of(ctx)->events, "link %u: network not emulated yet", id);
-  return -ENOSYS;
+  return m0__net_link_open(&board_of(ctx)->net, id, request);
 }
 
 static long hal_link_send(void *ctx, unsigned id, const uint8_t *data, size_t len,
                           const struct m0_net_addr *to) {
-  (void)ctx, (void)id, (void)data, (void)len, (void)to;
-  return -ENOSYS;
+  return m0__net_link_send(&board_of(ctx)->net, id, data, len, to);
 }
 
 static void hal_link_close(void *ctx, unsigned id) {
-  (void)ctx, (void)id;
+  m0__net_link_close(&board_of(ctx)->net, id);
 }
 
 static void hal_link_pause(void *ctx, unsigned id, bool paused) {
-  (void)ctx, (void)id, (void)paused;
+  m0__net_link_pause(&board_of(ctx)->net, id, paused);
 }
 
 static int fail(char *err, size_t cap, int rc, const char *fmt, const char *arg) {
@@ -155,6 +150,11 @@ int m0__board_init(struct m0__board *b, uv_loop_t *loop, const struct m0__cli *c
   o->timing = cli->timing;
   o->boot_ns = (uint64_t)cli->boot_ms * M0_NS_PER_MS;
   o->line_faults = cli->line_faults;
+
+  rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cli->net_host, cli->bind);
+  if (rc != 0)
+    return fail(err, cap, rc, "--bind %s", cli->bind);
+  b->net_open = true;
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
   rc = m0__uart_start(&b->uart, &b->dev);
@@ -226,7 +226,6 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
   fprintf(out, "  web:     http://%s/ (web page: not served yet)\n", web);
   banner_mode(b, out);
-  fprintf(out, "  network: not emulated yet (no sockets are opened)\n");
   fprintf(out, "  state:   %s (%s)\n", b->state_real, origin[b->flash_origin]);
   fprintf(out, "  factory: MAC %s, %s, %s\n", b->options.factory.mac, b->options.factory.ver,
           b->options.factory.pdtime);
@@ -238,6 +237,10 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
 }
 
 void m0__board_close(struct m0__board *b) {
+  if (b->net_open) {
+    b->net_open = false;
+    m0__net_close_all(&b->net);
+  }
   m0__uart_close(&b->uart);
   if (b->dev_timer_open) {
     b->dev_timer_open = false;

@@ -18,6 +18,7 @@
 
 #include "m0/dev.h"
 #include "m0/flash_text.h"
+#include "net.h"
 
 #ifndef M0EMU_VERSION
 #define M0EMU_VERSION "0.0.0"
@@ -169,6 +170,8 @@ struct m0__board {
   struct m0__flash flash;
   enum m0__flash_origin flash_origin;
   struct m0__uart uart;
+  struct m0__net net;
+  bool net_open;
   uv_timer_t dev_timer;
   bool dev_timer_open;
   uint64_t dev_timer_when;
