@@ -20,12 +20,12 @@ void m0__at_reset(struct m0_dev *dev) {
   dev->at.after_cr = false;
 }
 
-static void send(struct m0_dev *dev, uint64_t now, const char *s, size_t n) {
+static void put(struct m0_dev *dev, uint64_t now, const char *s, size_t n) {
   m0__host_send(dev, now, s, n);
 }
 
-static void send_str(struct m0_dev *dev, uint64_t now, const char *s) {
-  send(dev, now, s, strlen(s));
+static void put_str(struct m0_dev *dev, uint64_t now, const char *s) {
+  put(dev, now, s, strlen(s));
 }
 
 static const char *ok_word(const struct m0_dev *dev) {
@@ -33,37 +33,37 @@ static const char *ok_word(const struct m0_dev *dev) {
 }
 
 static void reply_ok(struct m0_dev *dev, uint64_t now) {
-  send_str(dev, now, "\r\n");
-  send_str(dev, now, ok_word(dev));
-  send_str(dev, now, "\r\n");
+  put_str(dev, now, "\r\n");
+  put_str(dev, now, ok_word(dev));
+  put_str(dev, now, "\r\n");
 }
 
 static void reply_value(struct m0_dev *dev, uint64_t now, const char *value, size_t n) {
-  send_str(dev, now, "\r\n");
-  send_str(dev, now, ok_word(dev));
-  send_str(dev, now, "=");
-  send(dev, now, value, n);
-  send_str(dev, now, "\r\n");
+  put_str(dev, now, "\r\n");
+  put_str(dev, now, ok_word(dev));
+  put_str(dev, now, "=");
+  put(dev, now, value, n);
+  put_str(dev, now, "\r\n");
 }
 
 static void reply_err(struct m0_dev *dev, uint64_t now, int code) {
   char buf[24];
   int n = snprintf(buf, sizeof buf, "\r\n+ERR=%d\r\n", code);
-  send(dev, now, buf, (size_t)n);
+  put(dev, now, buf, (size_t)n);
 }
 
 /* AT+H: the first line carries the OK prefix, every line ends in CR LF. */
 static void reply_help(struct m0_dev *dev, uint64_t now) {
   unsigned i;
-  send_str(dev, now, "\r\n");
-  send_str(dev, now, ok_word(dev));
-  send_str(dev, now, "=");
+  put_str(dev, now, "\r\n");
+  put_str(dev, now, ok_word(dev));
+  put_str(dev, now, "=");
   for (i = 0; i < M0_ID_COUNT; i++) {
-    send_str(dev, now, "AT+");
-    send_str(dev, now, m0_params[i].name);
-    send_str(dev, now, "-");
-    send_str(dev, now, m0_params[i].help);
-    send_str(dev, now, "\r\n");
+    put_str(dev, now, "AT+");
+    put_str(dev, now, m0_params[i].name);
+    put_str(dev, now, "-");
+    put_str(dev, now, m0_params[i].help);
+    put_str(dev, now, "\r\n");
   }
 }
 
@@ -208,14 +208,14 @@ void m0__at_input(struct m0_dev *dev, uint64_t now, uint8_t c) {
   if (c == '\n' && at->after_cr) { /* the LF of CR LF */
     at->after_cr = false;
     if (echo)
-      send(dev, now, "\n", 1);
+      put(dev, now, "\n", 1);
     return;
   }
   at->after_cr = false;
 
   if (c == '\r' || c == '\n') {
     if (echo)
-      send(dev, now, (const char *)&c, 1);
+      put(dev, now, (const char *)&c, 1);
     if (c == '\r') {
       at->after_cr = true;
       at->cr_ns = now;
@@ -234,13 +234,13 @@ void m0__at_input(struct m0_dev *dev, uint64_t now, uint8_t c) {
     if (!at->overflow && at->len > 0) {
       at->len--;
       if (echo)
-        send(dev, now, "\b \b", 3);
+        put(dev, now, "\b \b", 3);
     }
     return;
   }
 
   if (echo)
-    send(dev, now, (const char *)&c, 1);
+    put(dev, now, (const char *)&c, 1);
   if (at->overflow)
     return;
   if (at->len == M0_LINE_MAX) {
