@@ -5,10 +5,13 @@
  * handlers run on the loop like every other input and need no async-signal care. The
  * shutdown closes every handle and lets the loop finish, so ASan/LSan see a clean exit.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "board.h"
 
@@ -55,7 +58,22 @@ static int finish(struct program *p, int code) {
   return code;
 }
 
+/* Started with stdin, stdout or stderr closed (CI without standard input, daemons), the
+ * next open() would take that number: the pty or the epoll fd would become "stdout",
+ * and libuv refuses to close an fd below 3. Park /dev/null on the missing ones. */
+static void keep_standard_fds(void) {
+  for (int fd = 0; fd <= 2; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+      int null = open("/dev/null", O_RDWR);
+      if (null >= 0 && null != fd) { /* lower ones are open: it is fd, else dup it */
+        dup2(null, fd);
+        close(null);
+      }
+    }
+}
+
 int main(int argc, char **argv) {
+  keep_standard_fds();
   struct m0__cli cli;
   char err[PATH_MAX + 256];
   switch (m0__cli_parse(&cli, argc, argv, err, sizeof err)) {
