@@ -66,7 +66,7 @@ static int publish_link(struct m0__uart *u, char *err, size_t cap) {
     return fail(err, cap, -ENAMETOOLONG, "--tty %s", u->link_path);
   unlink(tmp); /* a leftover of an earlier process with our pid */
   if (symlink(u->slave_path, tmp) != 0)
-    return fail(err, cap, -errno, "cannot create the --tty symlink %s", tmp);
+    return fail(err, cap, -errno, "cannot create the --tty symlink %s", u->link_path);
   if (rename(tmp, u->link_path) != 0) {
     int rc = -errno;
     unlink(tmp);
