@@ -165,3 +165,463 @@ at_noecho() {
 flash_has() {
   grep -qxF -- "$1" "$STATE/flash.conf" || fail "flash.conf lacks '$1'"
 }
+
+# ---- the network side (scenarios 20-39) ----
+#
+# A network scenario plays both ends around the device from one python3 program: the host
+# on the tty and the peers on 127.0.0.1 (never another address). The module m0net.py
+# (below, written to the scenario's directory when lib.sh is sourced) gives it bounded
+# waits on the --events file, a raw tty, TCP and UDP peers, and exact comparisons that
+# name the first differing byte. `net_py <<'PY' ... PY` runs such a program; any failure
+# (or a wait running out: M0_TIMEOUT seconds without progress) fails the scenario.
+# Bytes bound for the network through the tty never contain '+': a "+++" after a pause
+# is the escape sequence, so random data uses serial_safe().
+
+M0_BG_PIDS=() # background peers started by the scenario itself (bg_start)
+
+# bg_start CMD...: start a background process (e.g. a socat peer) that the EXIT trap kills.
+bg_start() {
+  "$@" 2>>"$T/bg.err" &
+  M0_BG_PIDS+=("$!")
+}
+
+bg_kill_all() {
+  local p
+  for p in "${M0_BG_PIDS[@]}"; do
+    kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+  M0_BG_PIDS=()
+}
+# Background peers first, then lib.sh's own cleanup with the scenario's exit status.
+trap 'm0__rc=$?; set +e; bg_kill_all; (exit $m0__rc); cleanup' EXIT
+
+# flash_write LINE...: a flash file with these parameter lines (the rest factory), for
+# the next m0_start.
+flash_write() {
+  mkdir -p "$STATE"
+  { printf '# m0emu flash v1\n'; printf '%s\n' "$@"; } >"$STATE/flash.conf"
+}
+
+# free_ports tcp|udp N: N distinct ports free on 127.0.0.1 right now, one per line.
+free_ports() {
+  python3 - "$1" "$2" <<'PY'
+import socket, sys
+kind = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
+held = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    held.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in held))
+PY
+}
+
+# net_py [ARGS...] <<'PY' ... PY: run a python3 program (stdin) that imports m0net, with
+# this scenario's tty, events file, emulator pid and timeout in its environment.
+net_py() {
+  local rc=0
+  PYTHONPATH=$T M0_EVENTS=$EVENTS M0_TTY=$TTY M0_PID=${M0_PID:-} M0_TIMEOUT=$M0_TIMEOUT \
+    python3 - "$@" || rc=$?
+  ((rc == 0)) || fail "the scenario's network program failed (status $rc)"
+}
+
+# net_py_bg [ARGS...] <<'PY' ... PY: the same in the background, for a peer that must be
+# listening before the emulator starts: returns once the program called m0net.ready().
+# net_py_wait collects it (and fails the scenario if it failed).
+NET_PY_PID=""
+net_py_bg() {
+  local deadline=$((SECONDS + M0_TIMEOUT))
+  rm -f "$T/py.ready" "$EVENTS" # the program must not see the last run's events
+  PYTHONPATH=$T M0_EVENTS=$EVENTS M0_TTY=$TTY M0_PID="" M0_TIMEOUT=$M0_TIMEOUT \
+    M0_READY=$T/py.ready python3 - "$@" <&0 & # explicit: `&` would give it /dev/null
+  NET_PY_PID=$!
+  M0_BG_PIDS+=("$NET_PY_PID")
+  until [[ -e $T/py.ready ]]; do
+    kill -0 "$NET_PY_PID" 2>/dev/null || { net_py_wait; fail "the network program ended before ready()"; }
+    ((SECONDS < deadline)) || fail "the network program never called ready()"
+    sleep 0.02
+  done
+}
+net_py_wait() {
+  local rc=0 p keep=()
+  wait "$NET_PY_PID" || rc=$?
+  for p in "${M0_BG_PIDS[@]}"; do [[ $p == "$NET_PY_PID" ]] || keep+=("$p"); done
+  M0_BG_PIDS=("${keep[@]}")
+  NET_PY_PID=""
+  ((rc == 0)) || fail "the scenario's network program failed (status $rc)"
+}
+
+cat >"$T/m0net.py" <<'PY'
+"""m0net: the host on the tty and the peers on 127.0.0.1, for the network scenarios.
+
+Every wait is bounded: a read or write that makes no progress for TIMEOUT seconds, or an
+event that does not show up within TIMEOUT, raises Fail. Nothing here asserts a duration.
+An alarm ends the program if it runs for longer than meson would let the scenario run.
+"""
+import json
+import os
+import random
+import select
+import signal
+import socket
+import sys
+import termios
+import threading
+import time
+
+TIMEOUT = float(os.environ.get("M0_TIMEOUT", "30"))
+EVENTS = os.environ.get("M0_EVENTS", "")
+TTY = os.environ.get("M0_TTY", "")
+M0_PID = os.environ.get("M0_PID", "")
+LO = "127.0.0.1"
+CHUNK = 65536
+
+signal.alarm(int(os.environ.get("M0_PY_ALARM", "270")))
+
+
+class Fail(Exception):
+    pass
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def ready():
+    """Tell net_py_bg that the peers are set up (listening): the emulator may start."""
+    with open(os.environ["M0_READY"], "w"):
+        pass
+
+
+# ---- data ----
+
+def data(n, seed=1):
+    """n reproducible pseudo-random bytes (any value)."""
+    return random.Random(seed).randbytes(n)
+
+
+def serial_safe(n, seed=1):
+    """n reproducible pseudo-random bytes without '+', safe to type in transparent mode."""
+    return data(n, seed).replace(b"+", b"*")
+
+
+def show(b, limit=48):
+    s = b[:limit].hex(" ")
+    return s + (f" ... ({len(b)} bytes)" if len(b) > limit else f" ({len(b)} bytes)")
+
+
+def same(got, want, what):
+    """got must equal want byte for byte; otherwise say where they first differ."""
+    got, want = bytes(got), bytes(want)
+    if got == want:
+        return
+    n = min(len(got), len(want))
+    i = next((k for k in range(n) if got[k] != want[k]), n)
+    lo = max(0, i - 8)
+    raise Fail(f"{what}: got {len(got)} bytes, want {len(want)}; first difference at "
+               f"offset {i}:\n  got  [{lo}:] {show(got[lo:lo + 32], 32)}\n"
+               f"  want [{lo}:] {show(want[lo:lo + 32], 32)}")
+
+
+# ---- the emulator and its events ----
+
+def alive():
+    if not M0_PID:
+        return True
+    try:
+        with open(f"/proc/{M0_PID}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def events(name=None):
+    """The events written so far (whole lines only), optionally only those named name."""
+    try:
+        with open(EVENTS, "rb") as f:
+            lines = f.read().split(b"\n")[:-1]
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines:
+        if line.startswith(b"{"):
+            ev = json.loads(line)
+            if name is None or ev.get("ev") == name:
+                out.append(ev)
+    return out
+
+
+def _match(ev, where):
+    if where is None:
+        return True
+    if callable(where):
+        return where(ev)
+    return all(ev.get(k) == v for k, v in where.items())
+
+
+def count(name, where=None):
+    return sum(1 for e in events(name) if _match(e, where))
+
+
+def wait_event(name, n=1, where=None):
+    """Wait for the n-th event `name` matching where (a dict of fields, or a function)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        evs = [e for e in events(name) if _match(e, where)]
+        if len(evs) >= n:
+            return evs[n - 1]
+        if not alive():
+            raise Fail(f"m0emu exited while waiting for event {name} #{n} {where or ''}")
+        if time.monotonic() > deadline:
+            raise Fail(f"no event {name} #{n} {where or ''} within {TIMEOUT:g}s")
+        time.sleep(0.02)
+
+
+# ---- byte streams: the tty, a TCP connection (same interface) ----
+
+class Stream:
+    """Blocking-with-bound reads and writes over a non-blocking fd."""
+    name = "stream"
+
+    def _wait(self, for_write, deadline, what):
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Fail(f"{self.name}: no progress for {TIMEOUT:g}s while {what}")
+            r, w, _ = select.select([] if for_write else [self.fileno()],
+                                    [self.fileno()] if for_write else [], [], min(left, 1))
+            if r or w:
+                return
+
+    def write(self, b, what="writing"):
+        view, off = memoryview(bytes(b)), 0
+        deadline = time.monotonic() + TIMEOUT
+        while off < len(view):
+            self._wait(True, deadline, f"{what} ({off} of {len(view)} bytes written)")
+            try:
+                n = self._send(view[off:off + CHUNK])
+            except BlockingIOError:
+                continue
+            if n > 0:
+                off += n
+                deadline = time.monotonic() + TIMEOUT
+
+    def read_some(self, limit=CHUNK, deadline=None, what="reading"):
+        """At least one byte (b"" at end of stream), waiting at most until deadline."""
+        deadline = deadline or time.monotonic() + TIMEOUT
+        while True:
+            self._wait(False, deadline, what)
+            try:
+                return self._recv(limit)
+            except BlockingIOError:
+                continue
+
+    def read_exact(self, n, what="reading", slow=None):
+        """Exactly n bytes. slow=(chunk, seconds): read at most chunk bytes, then pause."""
+        buf = bytearray()
+        deadline = time.monotonic() + TIMEOUT
+        while len(buf) < n:
+            limit = min(CHUNK, n - len(buf))
+            if slow:
+                limit = min(limit, slow[0])
+            b = self.read_some(limit, deadline, f"{what} ({len(buf)} of {n} bytes read)")
+            if not b:
+                raise Fail(f"{self.name}: end of stream after {len(buf)} of {n} bytes "
+                           f"while {what}; last bytes: {show(bytes(buf[-32:]))}")
+            buf += b
+            deadline = time.monotonic() + TIMEOUT
+            if slow:
+                time.sleep(slow[1])
+        return bytes(buf)
+
+    def expect(self, want, what=None):
+        what = what or f"{self.name}: expected bytes"
+        got = self.read_exact(len(want), what)
+        same(got, want, what)
+
+
+class Tty(Stream):
+    """The host's side of the UART: the --tty path opened raw (8N1, no flow control)."""
+
+    def __init__(self, path=None, baud=115200, wait_attach=True):
+        self.name = "tty"
+        before = count("tty.attach")
+        self.fd = os.open(path or TTY, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        iflag, oflag, cflag, lflag, _, _, cc = termios.tcgetattr(self.fd)
+        iflag &= ~(termios.IGNBRK | termios.BRKINT | termios.PARMRK | termios.ISTRIP |
+                   termios.INLCR | termios.IGNCR | termios.ICRNL | termios.IXON |
+                   termios.IXOFF)
+        oflag &= ~termios.OPOST
+        lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG |
+                   termios.IEXTEN)
+        cflag &= ~(termios.CSIZE | termios.PARENB | termios.CSTOPB | termios.CRTSCTS)
+        cflag |= termios.CS8 | termios.CREAD | termios.CLOCAL
+        cc[termios.VMIN], cc[termios.VTIME] = 1, 0
+        speed = getattr(termios, f"B{baud}")
+        termios.tcsetattr(self.fd, termios.TCSANOW,
+                          [iflag, oflag, cflag, lflag, speed, speed, cc])
+        if wait_attach and EVENTS:
+            wait_event("tty.attach", before + 1)
+
+    def fileno(self):
+        return self.fd
+
+    def _send(self, b):
+        return os.write(self.fd, b)
+
+    def _recv(self, n):
+        return os.read(self.fd, n)
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def handshake(self):
+        """+++ / a into command mode (the sleep is the idle guard: a minimum)."""
+        time.sleep(0.1)
+        self.write(b"+++")
+        self.expect(b"a", "tty: the device's 'a' after +++")
+        self.write(b"a")
+        self.expect(b"+ok", "tty: +ok after the handshake")
+
+    def at(self, cmd, reply):
+        """An AT command with echo on: the echo of cmd + CR, then the reply."""
+        self.write(cmd.encode() + b"\r")
+        self.expect(cmd.encode() + b"\r" + reply.encode(), f"tty: reply to {cmd}")
+
+
+class Conn(Stream):
+    """A TCP connection (either side)."""
+
+    def __init__(self, sock, name):
+        self.sock, self.name = sock, name
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def _send(self, b):
+        return self.sock.send(b)
+
+    def _recv(self, n):
+        try:
+            return self.sock.recv(n)
+        except ConnectionResetError:
+            return b""
+
+    @property
+    def port(self):
+        return self.sock.getsockname()[1]
+
+    @property
+    def peer_port(self):
+        return self.sock.getpeername()[1]
+
+    def expect_closed(self, what=None):
+        """The other side closes (FIN or reset) before sending anything more."""
+        b = self.read_some(what=what or "waiting for the device to close")
+        if b:
+            raise Fail(f"{self.name}: got {show(b)} where the device should have closed")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def tcp_listen(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((LO, port))
+    s.listen(16)
+    return s
+
+
+def accept(listener, name="peer"):
+    listener.settimeout(TIMEOUT)
+    try:
+        sock, _ = listener.accept()
+    except socket.timeout:
+        raise Fail(f"{name}: the device did not connect within {TIMEOUT:g}s") from None
+    return Conn(sock, name)
+
+
+def tcp_connect(port, name="client"):
+    return Conn(socket.create_connection((LO, port), timeout=TIMEOUT), name)
+
+
+# ---- UDP ----
+
+class Udp:
+    """A UDP peer on 127.0.0.1 (port 0: any)."""
+
+    def __init__(self, port=0, name="udp"):
+        self.name = name
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((LO, port))
+        self.sock.settimeout(TIMEOUT)
+        self.port = self.sock.getsockname()[1]
+
+    def send(self, b, port):
+        self.sock.sendto(b, (LO, port))
+
+    def recv(self, what="a datagram"):
+        try:
+            return self.sock.recvfrom(65536)
+        except socket.timeout:
+            raise Fail(f"{self.name}: no datagram within {TIMEOUT:g}s ({what})") from None
+
+    def recv_bytes(self, n, what="datagrams"):
+        """Datagrams until n bytes came; returns [(payload, (host, port)), ...]."""
+        got, total = [], 0
+        while total < n:
+            d, addr = self.recv(f"{what}: {total} of {n} bytes so far")
+            got.append((d, addr))
+            total += len(d)
+        return got
+
+    def close(self):
+        self.sock.close()
+
+
+# ---- moving bulk data both ways at once ----
+
+def transfer(*flows):
+    """Each flow is (writer, data, reader[, slow]): writer.write(data) while
+    reader.read_exact(len(data)) in its own thread; all flows run at once. Returns the
+    bytes each reader got, in flow order (compare them with same())."""
+    results = [None] * len(flows)
+    errors = []
+
+    def run(fn):
+        try:
+            fn()
+        except BaseException as e:  # reported from the main thread
+            errors.append(e)
+
+    threads = []
+    for i, flow in enumerate(flows):
+        writer, payload, reader = flow[:3]
+        slow = flow[3] if len(flow) > 3 else None
+
+        def rd(i=i, reader=reader, n=len(payload), slow=slow):
+            results[i] = reader.read_exact(n, f"flow {i + 1}: reading", slow)
+
+        def wr(writer=writer, payload=payload, i=i):
+            writer.write(payload, f"flow {i + 1}: writing")
+
+        threads += [threading.Thread(target=run, args=(rd,)),
+                    threading.Thread(target=run, args=(wr,))]
+    for t in threads:
+        t.daemon = True
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
+PY
