@@ -497,6 +497,8 @@ class Conn(Stream):
 
     def __init__(self, sock, name):
         self.sock, self.name = sock, name
+        self.port = sock.getsockname()[1]  # kept: events name closed connections too
+        self.peer_port = sock.getpeername()[1]
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -511,14 +513,6 @@ class Conn(Stream):
             return self.sock.recv(n)
         except ConnectionResetError:
             return b""
-
-    @property
-    def port(self):
-        return self.sock.getsockname()[1]
-
-    @property
-    def peer_port(self):
-        return self.sock.getpeername()[1]
 
     def expect_closed(self, what=None):
         """The other side closes (FIN or reset) before sending anything more."""
