@@ -1,0 +1,138 @@
+/* web.h: the module's admin web server (spec §7), board side: libuv + llhttp.
+ *
+ * One struct m0__web serves one device's page and JSON API on the host port that
+ * WEBPORT (or --web-port) maps to. Every connection has its own llhttp parser and a
+ * deadline for a whole request; nothing the server does blocks the loop (files under
+ * --web-root are read in the thread pool). The board calls m0__web_listen() after each
+ * device boot so the server follows WEBPORT, and forwards every event line and every
+ * byte moved on the UART and the network, which the page shows live over
+ * Server-Sent Events. Functions return 0 or a negative errno (UV_E* values).
+ */
+#ifndef M0_BOARD_WEB_H
+#define M0_BOARD_WEB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "m0/dev.h"
+
+struct m0__events;
+struct m0__web_conn;
+struct m0__web_listener;
+struct m0__web_blob;
+
+/* Limits (docs/web.md). */
+#define M0__WEB_MAX_CONNS 64            /* open connections; more get 503 and are closed */
+#define M0__WEB_HEAD_MAX 8192           /* request line + headers; more is 431 */
+#define M0__WEB_BODY_MAX 16384          /* request body; more is 413 */
+#define M0__WEB_REQUEST_MS 10000        /* whole request, first byte to last: else 408 */
+#define M0__WEB_SSE_QUEUE_MAX (256 * 1024) /* unsent bytes an event client may owe */
+#define M0__WEB_HISTORY 256             /* stream records replayed to a new client */
+#define M0__WEB_TRAFFIC_SHOWN 256       /* bytes of one traffic record sent as hex/text */
+
+struct m0__web {
+  uv_loop_t *loop;
+  struct m0_dev *dev;
+  struct m0__events *events;
+  struct m0_factory factory; /* MAC, firmware, production date for the status page */
+  char bind_addr[64];
+  char web_root[4096];       /* "" = the pages embedded at build time */
+  struct m0__web_listener *listener; /* NULL while not listening */
+  uint16_t port;             /* host port bound, 0 if none */
+  uint16_t requested;        /* the port last asked for */
+  struct m0__web_conn *conns; /* every connection, open or closing */
+  unsigned nconns;           /* open ones (the 64 cap) */
+  /* The stream history: the last M0__WEB_HISTORY records, shared with the writes. */
+  struct m0__web_blob *history[M0__WEB_HISTORY];
+  uint64_t next_id;          /* id of the next stream record (SSE "id:"), from 1 */
+  /* Traffic is gathered per direction and link for one loop iteration, then sent as one
+   * record: the core writes a reply in pieces, and a flood must not become one record
+   * per read. uv_check runs right after the iteration's I/O. */
+  uv_check_t flush_check;
+  bool flush_check_open;
+  struct {
+    bool active;
+    char dir[12];
+    unsigned link;
+    uint64_t t_ms;          /* of the first bytes */
+    size_t len;             /* all bytes, shown or not */
+    size_t shown;
+    uint8_t data[M0__WEB_TRAFFIC_SHOWN];
+  } pending;
+  char *read_buf;            /* one for all connections: a read is parsed before the next */
+  bool closing;
+};
+
+/* Prepare the server (nothing is bound yet). bind_addr is an IPv4 or IPv6 literal;
+ * web_root NULL serves the embedded page, a directory serves its files (development).
+ * factory may be NULL (the status page then shows no MAC/firmware). */
+int m0__web_init(struct m0__web *w, uv_loop_t *loop, struct m0_dev *dev,
+                 struct m0__events *events, const char *bind_addr, const char *web_root,
+                 const struct m0_factory *factory);
+
+/* (Re)bind to port: a no-op if already listening there; port 0 stops listening (open
+ * connections stay). Privileged-port rule (spec §6.1): a port below 1024 refused for
+ * lack of privilege is bound at 8000+port, with event web.port_mapped. A port that cannot
+ * be bound gives event web.error and the server keeps running without a listener.
+ * Success gives event web.listening. Returns 0 or the bind error. */
+int m0__web_listen(struct m0__web *w, uint16_t port);
+
+/* The host port actually bound, 0 if none. */
+uint16_t m0__web_port(const struct m0__web *w);
+
+/* One event line of the board's stream ({"t_ms":..,"ev":..}; a trailing newline is
+ * ignored), sent to the page's event stream. */
+void m0__web_event(struct m0__web *w, const char *json_line);
+
+/* Bytes that moved: dir is "uart_in" (host to device), "uart_out", "net_in" (network to
+ * device) or "net_out"; link is the core's link id (0 for the UART). */
+void m0__web_traffic(struct m0__web *w, const char *dir, unsigned link, const uint8_t *data,
+                     size_t len, uint64_t t_ms);
+
+/* Close every handle (run the loop afterwards to finish) and free the history. */
+void m0__web_close(struct m0__web *w);
+
+/* ---- internal to web*.c ---- */
+
+/* The page, embedded at build time by web/embed.py (web_assets.c). */
+struct m0__web_asset {
+  const char *path;         /* "/index.html" */
+  const char *content_type;
+  const unsigned char *data;
+  size_t len;
+  const char *etag;         /* quoted strong validator: a hash of the content */
+};
+extern const struct m0__web_asset m0__web_assets[];
+extern const size_t m0__web_asset_count;
+
+/* A growable byte string for response bodies. On allocation failure `failed` is set and
+ * further appends are ignored, so builders check once at the end. */
+struct m0__web_buf {
+  char *data;
+  size_t len, cap;
+  bool failed;
+};
+void m0__web_buf_add(struct m0__web_buf *b, const void *data, size_t len);
+void m0__web_buf_str(struct m0__web_buf *b, const char *s);
+void m0__web_buf_printf(struct m0__web_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* s as a JSON string, quotes included; bytes outside printable ASCII as \u00XX (so any
+ * byte string round-trips as Latin-1 text). */
+void m0__web_buf_json(struct m0__web_buf *b, const char *s, size_t len);
+void m0__web_buf_free(struct m0__web_buf *b);
+
+/* web_api.c: the JSON API bodies. */
+void m0__web_api_status(struct m0__web *w, struct m0__web_buf *out);
+void m0__web_api_config(struct m0__web *w, struct m0__web_buf *out);
+/* Apply a POST /api/config body. Returns the HTTP status: 200 (every field saved),
+ * 422 (some fields refused; the others are saved), 400 (the body is not a flat JSON
+ * object of strings); out holds the JSON answer either way. */
+int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
+                           struct m0__web_buf *out);
+/* True when some parameter that applies at restart differs between saved and running. */
+bool m0__web_restart_needed(const struct m0_dev *dev);
+
+#endif

@@ -1,0 +1,588 @@
+/* web_api.c: the JSON bodies of the admin page's API (docs/web.md).
+ *
+ * Reads go straight to the core (m0_dev_status, m0_dev_saved, m0_dev_running) and the
+ * parameter table; the page builds its forms from the table's field metadata, so adding
+ * a command to the table adds it to the page. Writes go through m0_dev_set_param one
+ * parameter at a time: the AT table is the only validator (spec §7, "one validation
+ * path"). The request body is a flat JSON object of string values, parsed strictly and
+ * completely before anything is applied, so a syntax error never leaves half a form
+ * saved; after that, every valid field is saved even when others are refused.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "web.h"
+
+/* ---- the byte string ---- */
+
+void m0__web_buf_add(struct m0__web_buf *b, const void *data, size_t len) {
+  if (b->failed || len == 0)
+    return;
+  if (b->len + len + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + len + 1)
+      cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (p == NULL) {
+      b->failed = true;
+      return;
+    }
+    b->data = p;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, data, len);
+  b->len += len;
+  b->data[b->len] = '\0';
+}
+
+void m0__web_buf_str(struct m0__web_buf *b, const char *s) {
+  m0__web_buf_add(b, s, strlen(s));
+}
+
+void m0__web_buf_printf(struct m0__web_buf *b, const char *fmt, ...) {
+  char small[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    b->failed = true;
+    return;
+  }
+  if ((size_t)n < sizeof small) {
+    m0__web_buf_add(b, small, (size_t)n);
+    return;
+  }
+  char *big = malloc((size_t)n + 1);
+  if (big == NULL) {
+    b->failed = true;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(big, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  m0__web_buf_add(b, big, (size_t)n);
+  free(big);
+}
+
+void m0__web_buf_json(struct m0__web_buf *b, const char *s, size_t len) {
+  m0__web_buf_add(b, "\"", 1);
+  size_t run = 0; /* copy plain runs in one go: values are mostly plain */
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    const char *esc = NULL;
+    char u[8];
+    if (c == '"')
+      esc = "\\\"";
+    else if (c == '\\')
+      esc = "\\\\";
+    else if (c == '\n')
+      esc = "\\n";
+    else if (c == '\r')
+      esc = "\\r";
+    else if (c == '\t')
+      esc = "\\t";
+    else if (c < 0x20 || c >= 0x7f) {
+      snprintf(u, sizeof u, "\\u%04x", c);
+      esc = u;
+    }
+    if (esc == NULL)
+      continue;
+    m0__web_buf_add(b, s + run, i - run);
+    m0__web_buf_str(b, esc);
+    run = i + 1;
+  }
+  m0__web_buf_add(b, s + run, len - run);
+  m0__web_buf_add(b, "\"", 1);
+}
+
+void m0__web_buf_free(struct m0__web_buf *b) {
+  free(b->data);
+  *b = (struct m0__web_buf){0};
+}
+
+static void json_str(struct m0__web_buf *b, const char *s) {
+  m0__web_buf_json(b, s, strlen(s));
+}
+
+/* ---- reads ---- */
+
+bool m0__web_restart_needed(const struct m0_dev *dev) {
+  char saved[M0_VALUE_MAX], running[M0_VALUE_MAX];
+  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    if (!m0_param_is_config(p) || p->applies != M0_APPLIES_RESTART)
+      continue;
+    m0_param_format(p, m0_dev_saved(dev), M0_DIALECT_DOC, saved, sizeof saved);
+    m0_param_format(p, m0_dev_running(dev), M0_DIALECT_DOC, running, sizeof running);
+    if (strcmp(saved, running) != 0)
+      return true;
+  }
+  return false;
+}
+
+static void param_value(struct m0__web_buf *b, enum m0_param_id id,
+                        const struct m0_config *cfg) {
+  char v[M0_VALUE_MAX];
+  m0_param_format(&m0_params[id], cfg, M0_DIALECT_DOC, v, sizeof v);
+  json_str(b, v);
+}
+
+static const char *mode_name(enum m0_mode mode) {
+  switch (mode) {
+  case M0_MODE_BOOTING:
+    return "booting";
+  case M0_MODE_TRANSPARENT:
+    return "transparent";
+  case M0_MODE_COMMAND:
+    return "command";
+  }
+  return "unknown";
+}
+
+static const char *link_kind_name(enum m0_link_kind kind) {
+  switch (kind) {
+  case M0_LINK_TCP_CONNECT:
+    return "tcp_connect";
+  case M0_LINK_TCP_LISTEN:
+    return "tcp_listen";
+  case M0_LINK_TCP_ACCEPTED:
+    return "tcp_accepted";
+  case M0_LINK_UDP:
+    return "udp";
+  }
+  return "unknown";
+}
+
+void m0__web_api_status(struct m0__web *w, struct m0__web_buf *b) {
+  const struct m0_config *run = m0_dev_running(w->dev);
+  struct m0_status st;
+  m0_dev_status(w->dev, &st);
+  const char *const *protos = m0_params[M0_ID_SOCK].fields[0].choices;
+
+  m0__web_buf_str(b, "{\"module\":");
+  json_str(b, run->mid);
+  m0__web_buf_str(b, ",\"mac\":");
+  json_str(b, w->factory.mac);
+  m0__web_buf_str(b, ",\"firmware\":");
+  json_str(b, w->factory.ver);
+  m0__web_buf_str(b, ",\"pdtime\":");
+  json_str(b, w->factory.pdtime);
+  m0__web_buf_printf(b, ",\"state\":\"%s\",\"work_mode\":", mode_name(st.mode));
+  json_str(b, protos[run->proto]);
+  m0__web_buf_str(b, ",\"uart\":");
+  param_value(b, M0_ID_UART, run);
+  m0__web_buf_str(b, ",\"sock\":");
+  param_value(b, M0_ID_SOCK, run);
+  m0__web_buf_printf(b, ",\"sockport\":%u,\"wann\":", (unsigned)run->sockport);
+  param_value(b, M0_ID_WANN, run);
+  m0__web_buf_str(b, ",\"dns\":");
+  param_value(b, M0_ID_DNS, run);
+  m0__web_buf_printf(b,
+                     ",\"socklk\":\"%s\",\"socket_connected\":%s,\"link_pin\":%s,"
+                     "\"scslink\":%s,\"links\":[",
+                     st.socket_connected ? "connect" : "disconnect",
+                     st.socket_connected ? "true" : "false", st.link_pin ? "true" : "false",
+                     run->scslink ? "true" : "false");
+  uint64_t net_tx = 0, net_rx = 0;
+  for (unsigned i = 0; i < st.nlinks && i < M0_LINKS_MAX; i++) {
+    const struct m0_link_status *l = &st.links[i];
+    char peer[M0_SOCK_ADDR_MAX + 16];
+    snprintf(peer, sizeof peer, "%s:%u", l->peer.host, (unsigned)l->peer.port);
+    m0__web_buf_printf(b, "%s{\"id\":%u,\"kind\":\"%s\",\"connected\":%s,\"peer\":",
+                       i ? "," : "", l->id, link_kind_name(l->kind),
+                       l->connected ? "true" : "false");
+    json_str(b, peer);
+    m0__web_buf_printf(b, ",\"tx\":%llu,\"rx\":%llu}", (unsigned long long)l->tx_bytes,
+                       (unsigned long long)l->rx_bytes);
+    net_tx += l->tx_bytes;
+    net_rx += l->rx_bytes;
+  }
+  const struct m0_counters *c = &st.counters;
+  m0__web_buf_printf(b,
+                     "],\"totals\":{\"net_tx\":%llu,\"net_rx\":%llu,\"uart_rx\":%llu,"
+                     "\"uart_tx\":%llu},\"counters\":{\"uart_rx\":%llu,\"uart_tx\":%llu,"
+                     "\"uart_tx_dropped\":%llu,\"uart_rx_dropped\":%llu,"
+                     "\"net_tx_dropped\":%llu,\"restarts\":%llu},",
+                     (unsigned long long)net_tx, (unsigned long long)net_rx,
+                     (unsigned long long)c->uart_rx, (unsigned long long)c->uart_tx,
+                     (unsigned long long)c->uart_rx, (unsigned long long)c->uart_tx,
+                     (unsigned long long)c->uart_tx_dropped,
+                     (unsigned long long)c->uart_rx_dropped,
+                     (unsigned long long)c->net_tx_dropped, (unsigned long long)c->restarts);
+  m0__web_buf_printf(b, "\"restart_needed\":%s,\"web\":{\"port\":%u,\"webport\":%u}}",
+                     m0__web_restart_needed(w->dev) ? "true" : "false", (unsigned)w->port,
+                     (unsigned)run->webport);
+}
+
+static const char *field_type_name(enum m0_field_type t) {
+  switch (t) {
+  case M0_FIELD_ONOFF:
+    return "onoff";
+  case M0_FIELD_UINT:
+    return "uint";
+  case M0_FIELD_ENUM:
+    return "enum";
+  case M0_FIELD_IPV4:
+    return "ipv4";
+  case M0_FIELD_TEXT:
+    return "text";
+  case M0_FIELD_HOST:
+    return "host";
+  case M0_FIELD_HEX:
+    return "hex";
+  }
+  return "text";
+}
+
+static void string_list(struct m0__web_buf *b, const char *const *list) {
+  m0__web_buf_add(b, "[", 1);
+  for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
+    if (i)
+      m0__web_buf_add(b, ",", 1);
+    json_str(b, list[i]);
+  }
+  m0__web_buf_add(b, "]", 1);
+}
+
+void m0__web_api_config(struct m0__web *w, struct m0__web_buf *b) {
+  m0__web_buf_printf(b, "{\"restart_needed\":%s,\"params\":[",
+                     m0__web_restart_needed(w->dev) ? "true" : "false");
+  bool first = true;
+  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    if (!m0_param_is_config(p))
+      continue;
+    m0__web_buf_str(b, first ? "{\"name\":" : ",{\"name\":");
+    first = false;
+    json_str(b, p->name);
+    m0__web_buf_str(b, ",\"value\":");
+    param_value(b, p->id, m0_dev_saved(w->dev));
+    m0__web_buf_str(b, ",\"running\":");
+    param_value(b, p->id, m0_dev_running(w->dev));
+    m0__web_buf_str(b, ",\"default\":");
+    json_str(b, p->defval ? p->defval : "");
+    m0__web_buf_str(b, ",\"syntax\":");
+    json_str(b, p->syntax);
+    m0__web_buf_str(b, ",\"range\":");
+    json_str(b, p->range);
+    m0__web_buf_str(b, ",\"help\":");
+    json_str(b, p->help);
+    m0__web_buf_printf(b,
+                       ",\"applies\":\"%s\",\"rest_of_line\":%s,\"min_fields\":%u,"
+                       "\"fields\":[",
+                       p->applies == M0_APPLIES_NOW ? "now" : "restart",
+                       p->rest_of_line ? "true" : "false", p->min_fields);
+    for (unsigned f = 0; f < p->nfields; f++) {
+      const struct m0_field *fd = &p->fields[f];
+      m0__web_buf_str(b, f ? ",{\"name\":" : "{\"name\":");
+      json_str(b, fd->name);
+      m0__web_buf_printf(b, ",\"type\":\"%s\"", field_type_name(fd->type));
+      if (fd->type == M0_FIELD_UINT || fd->type == M0_FIELD_TEXT ||
+          fd->type == M0_FIELD_HOST || fd->type == M0_FIELD_HEX)
+        m0__web_buf_printf(b, ",\"min\":%lu,\"max\":%lu", (unsigned long)fd->min,
+                           (unsigned long)fd->max);
+      if (fd->type == M0_FIELD_ENUM) {
+        m0__web_buf_str(b, ",\"choices\":");
+        string_list(b, fd->choices);
+        m0__web_buf_str(b, ",\"aliases\":");
+        string_list(b, fd->aliases);
+      }
+      if (fd->type == M0_FIELD_ONOFF)
+        m0__web_buf_str(b, ",\"choices\":[\"on\",\"off\"]");
+      m0__web_buf_add(b, "}", 1);
+    }
+    m0__web_buf_str(b, "]}");
+  }
+  m0__web_buf_str(b, "]}");
+}
+
+/* ---- the strict JSON reader: {"NAME":"value", ...} and nothing else ---- */
+
+#define SET_MAX_PAIRS 64       /* more than the table has: a form never needs more */
+#define SET_KEY_MAX 32         /* longer keys cannot name a parameter */
+
+struct pair {
+  char key[SET_KEY_MAX + 1];
+  bool key_long;             /* the key was cut: it names no parameter */
+  char value[M0_VALUE_MAX];
+  bool value_bad;            /* too long, or held a NUL: refused as a bad value */
+};
+
+struct reader {
+  const char *s;
+  size_t len, pos;
+  char *error; /* message buffer */
+  size_t error_cap;
+};
+
+static bool fail_at(struct reader *r, const char *what) {
+  snprintf(r->error, r->error_cap, "at byte %zu: %s", r->pos, what);
+  return false;
+}
+
+static void skip_ws(struct reader *r) {
+  while (r->pos < r->len && (r->s[r->pos] == ' ' || r->s[r->pos] == '\t' ||
+                             r->s[r->pos] == '\n' || r->s[r->pos] == '\r'))
+    r->pos++;
+}
+
+static int hex4(const char *s) {
+  int v = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = s[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0)
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/* Reads a JSON string into out (cap bytes with the NUL). *cut is set when it did not
+ * fit or held a NUL character; the reader still consumes it whole. */
+static bool read_string(struct reader *r, char *out, size_t cap, bool *cut) {
+  size_t n = 0;
+  *cut = false;
+  if (r->pos >= r->len || r->s[r->pos] != '"')
+    return fail_at(r, "expected a string");
+  r->pos++;
+  for (;;) {
+    if (r->pos >= r->len)
+      return fail_at(r, "unterminated string");
+    unsigned char c = (unsigned char)r->s[r->pos];
+    char utf8[4];
+    size_t k = 0;
+    if (c == '"') {
+      r->pos++;
+      break;
+    }
+    if (c < 0x20)
+      return fail_at(r, "control character in a string (escape it)");
+    if (c != '\\') {
+      utf8[k++] = (char)c;
+      r->pos++;
+    } else {
+      if (r->pos + 1 >= r->len)
+        return fail_at(r, "unterminated string");
+      char e = r->s[r->pos + 1];
+      const char *simple = strchr("\"\\/bfnrt", e);
+      if (e != '\0' && simple != NULL) {
+        static const char map[] = "\"\\/\b\f\n\r\t";
+        utf8[k++] = map[simple - "\"\\/bfnrt"];
+        r->pos += 2;
+      } else if (e == 'u') {
+        if (r->pos + 6 > r->len)
+          return fail_at(r, "truncated \\u escape");
+        int cp = hex4(r->s + r->pos + 2);
+        if (cp < 0)
+          return fail_at(r, "bad \\u escape");
+        r->pos += 6;
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+          int lo = (r->pos + 6 <= r->len && r->s[r->pos] == '\\' && r->s[r->pos + 1] == 'u')
+                       ? hex4(r->s + r->pos + 2)
+                       : -1;
+          if (lo < 0xdc00 || lo > 0xdfff)
+            return fail_at(r, "unpaired surrogate in a \\u escape");
+          r->pos += 6;
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+          return fail_at(r, "unpaired surrogate in a \\u escape");
+        }
+        if (cp == 0)
+          *cut = true; /* a C string cannot carry it: the value is refused */
+        if (cp < 0x80) {
+          utf8[k++] = (char)cp;
+        } else if (cp < 0x800) {
+          utf8[k++] = (char)(0xc0 | cp >> 6);
+          utf8[k++] = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+          utf8[k++] = (char)(0xe0 | cp >> 12);
+          utf8[k++] = (char)(0x80 | (cp >> 6 & 0x3f));
+          utf8[k++] = (char)(0x80 | (cp & 0x3f));
+        } else {
+          utf8[k++] = (char)(0xf0 | cp >> 18);
+          utf8[k++] = (char)(0x80 | (cp >> 12 & 0x3f));
+          utf8[k++] = (char)(0x80 | (cp >> 6 & 0x3f));
+          utf8[k++] = (char)(0x80 | (cp & 0x3f));
+        }
+      } else {
+        return fail_at(r, "bad escape in a string");
+      }
+    }
+    for (size_t i = 0; i < k; i++) {
+      if (n + 1 < cap)
+        out[n++] = utf8[i];
+      else
+        *cut = true;
+    }
+  }
+  out[n] = '\0';
+  return true;
+}
+
+/* A JSON value that is not a string: name its kind for the message. */
+static const char *value_kind(char c) {
+  if (c == '{')
+    return "an object";
+  if (c == '[')
+    return "an array";
+  if (c == 't' || c == 'f')
+    return "a boolean";
+  if (c == 'n')
+    return "null";
+  if (c == '-' || (c >= '0' && c <= '9'))
+    return "a number";
+  return "not a JSON value";
+}
+
+static bool read_object(struct reader *r, struct pair *pairs, unsigned *npairs) {
+  *npairs = 0;
+  skip_ws(r);
+  if (r->pos >= r->len || r->s[r->pos] != '{')
+    return fail_at(r, "expected a JSON object {\"NAME\":\"value\",...}");
+  r->pos++;
+  skip_ws(r);
+  if (r->pos < r->len && r->s[r->pos] == '}') {
+    r->pos++;
+  } else {
+    for (;;) {
+      if (*npairs == SET_MAX_PAIRS)
+        return fail_at(r, "too many members (at most 64)");
+      struct pair *p = &pairs[*npairs];
+      skip_ws(r);
+      if (r->pos < r->len && r->s[r->pos] != '"')
+        return fail_at(r, "expected a member name in double quotes");
+      if (!read_string(r, p->key, sizeof p->key, &p->key_long))
+        return false;
+      for (unsigned i = 0; i < *npairs; i++) {
+        if (!p->key_long && !pairs[i].key_long && strcmp(pairs[i].key, p->key) == 0) {
+          char msg[96];
+          snprintf(msg, sizeof msg, "duplicate member \"%s\"", p->key);
+          return fail_at(r, msg);
+        }
+      }
+      skip_ws(r);
+      if (r->pos >= r->len || r->s[r->pos] != ':')
+        return fail_at(r, "expected ':' after a member name");
+      r->pos++;
+      skip_ws(r);
+      if (r->pos < r->len && r->s[r->pos] != '"') {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the value of \"%.32s\" must be a string, not %s", p->key,
+                 value_kind(r->s[r->pos]));
+        return fail_at(r, msg);
+      }
+      if (!read_string(r, p->value, sizeof p->value, &p->value_bad))
+        return false;
+      (*npairs)++;
+      skip_ws(r);
+      if (r->pos < r->len && r->s[r->pos] == ',') {
+        r->pos++;
+        continue;
+      }
+      if (r->pos < r->len && r->s[r->pos] == '}') {
+        r->pos++;
+        break;
+      }
+      return fail_at(r, "expected ',' or '}'");
+    }
+  }
+  skip_ws(r);
+  if (r->pos != r->len)
+    return fail_at(r, "unexpected data after the object");
+  return true;
+}
+
+static const char *error_text(int code) {
+  switch (code) {
+  case M0_ERR_FORMAT:
+    return "invalid format";
+  case M0_ERR_COMMAND:
+    return "unknown parameter";
+  case M0_ERR_OPERATOR:
+    return "not settable (read-only or an action)";
+  case M0_ERR_PARAM:
+    return "invalid value";
+  case M0_ERR_STATE:
+    return "not permitted now";
+  }
+  return "refused";
+}
+
+int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
+                           struct m0__web_buf *out) {
+  struct pair *pairs = calloc(SET_MAX_PAIRS, sizeof *pairs);
+  if (pairs == NULL) {
+    out->failed = true;
+    return 500;
+  }
+  char error[256];
+  struct reader r = {.s = body, .len = len, .error = error, .error_cap = sizeof error};
+  unsigned n;
+  if (!read_object(&r, pairs, &n)) {
+    m0__web_buf_str(out, "{\"ok\":false,\"error\":");
+    json_str(out, error);
+    m0__web_buf_str(out, "}");
+    free(pairs);
+    return 400;
+  }
+
+  int codes[SET_MAX_PAIRS];
+  const struct m0_param *params[SET_MAX_PAIRS];
+  unsigned nerrors = 0;
+  for (unsigned i = 0; i < n; i++) {
+    const struct m0_param *p =
+        pairs[i].key_long ? NULL : m0_param_find(pairs[i].key, strlen(pairs[i].key));
+    params[i] = p;
+    if (p == NULL)
+      codes[i] = M0_ERR_COMMAND;
+    else if (!m0_param_is_config(p))
+      codes[i] = M0_ERR_OPERATOR;
+    else if (pairs[i].value_bad)
+      codes[i] = M0_ERR_PARAM;
+    else
+      codes[i] = m0_dev_set_param(w->dev, uv_hrtime(), pairs[i].key, pairs[i].value);
+    nerrors += codes[i] != 0;
+  }
+
+  m0__web_buf_printf(out, "{\"ok\":%s,\"saved\":[", nerrors ? "false" : "true");
+  bool first = true;
+  for (unsigned i = 0; i < n; i++) {
+    if (codes[i] != 0)
+      continue;
+    if (!first)
+      m0__web_buf_add(out, ",", 1);
+    first = false;
+    json_str(out, params[i]->name);
+  }
+  m0__web_buf_str(out, "],\"errors\":{");
+  first = true;
+  for (unsigned i = 0; i < n; i++) {
+    if (codes[i] == 0)
+      continue;
+    if (!first)
+      m0__web_buf_add(out, ",", 1);
+    first = false;
+    /* Keyed by the name as sent, so the page finds the field it came from. */
+    m0__web_buf_json(out, pairs[i].key, strlen(pairs[i].key));
+    m0__web_buf_printf(out, ":{\"code\":%d,\"message\":", codes[i]);
+    char msg[512];
+    if (codes[i] == M0_ERR_PARAM && params[i] != NULL)
+      snprintf(msg, sizeof msg, "%s: expected %s (%s)", error_text(codes[i]),
+               params[i]->syntax, params[i]->range);
+    else
+      snprintf(msg, sizeof msg, "%s", error_text(codes[i]));
+    json_str(out, msg);
+    m0__web_buf_add(out, "}", 1);
+  }
+  m0__web_buf_printf(out, "},\"restart_needed\":%s}",
+                     m0__web_restart_needed(w->dev) ? "true" : "false");
+  free(pairs);
+  return nerrors ? 422 : 200;
+}
