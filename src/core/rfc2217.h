@@ -56,9 +56,10 @@ static inline size_t m0__rfc2217_pending(const struct m0__rfc2217 *s) {
 
 /* Give up on a held partial packet: copy the held bytes (as data) into out and return
  * how many. out must have room for m0__rfc2217_pending() bytes (7 always suffice);
- * with less, nothing is released and 0 is returned. Call it when the link
- * has been quiet for the hold time, at the end of each UDP datagram, and at link close
- * (where the bytes may simply be dropped with the link instead). */
+ * with less, nothing is released and 0 is returned. Call it when the link has been
+ * quiet for the hold time, at the end of each UDP datagram (a packet lies within one
+ * datagram, and the next may come from another sender), and at link close; deliver what
+ * it returns like any data, so nothing received is ever lost. */
 size_t m0__rfc2217_flush(struct m0__rfc2217 *s, uint8_t *out, size_t out_cap);
 
 /* Decode the 5 bytes after `55 AA 55` (baud, parameter, checksum). Returns 0 and fills
