@@ -86,6 +86,7 @@ struct m0_counters {
   uint64_t uart_tx_dropped; /* bytes for the host dropped (no host attached, queue full) */
   uint64_t uart_rx_dropped; /* host bytes dropped (while booting) */
   uint64_t net_tx_dropped;  /* serial data that had nowhere to go */
+  uint64_t net_rx_dropped;  /* network data the device ignored (UDPC: not from its peer) */
   uint64_t restarts;
 };
 

@@ -1,7 +1,8 @@
 /* dev_internal.h: the members of struct m0_dev (included by dev.h; not an API).
  *
- * The board allocates a struct m0_dev (about 80 KiB, most of it the 64 KiB queue toward
- * the host and the 12 KiB flash text scratch) and only ever passes it to m0_dev_*(). Every
+ * The board allocates a struct m0_dev (about 215 KiB, most of it the 128 KiB inbox of
+ * network data for the host, the 64 KiB queue toward the host and the 12 KiB flash text
+ * scratch) and only ever passes it to m0_dev_*(). Every
  * buffer the core needs lives here, sized at compile time, so the core never calls malloc
  * and one process can hold many devices. Unit tests may read the members; nothing else
  * should.
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "m0/flash_text.h"
+#include "m0/net.h"
 #include "m0/params.h"
 
 /* A byte budget on the nanosecond clock (pace.c): bytes allowed by `now` are
@@ -69,6 +71,11 @@ enum m0__drop_kind {
   M0__DROP_HOST_RESTART,   /* bytes for the host still queued at a restart */
   M0__DROP_RX_BOOTING,     /* host bytes while the device boots */
   M0__DROP_RX_RESTARTING,  /* host bytes after AT+Z / AT+RELD, before the restart */
+  M0__DROP_NET_NOT_CONNECTED, /* a serial frame while no connection (UARTCLBUF=on, TCPS) */
+  M0__DROP_NET_BUFFER_FULL,   /* the oldest kept bytes beyond the 4 KiB while connecting */
+  M0__DROP_NET_SEND_ERROR,    /* the board refused a send (link failing, UDP no route) */
+  M0__DROP_NET_HTPC,          /* HTPC frames until the HTTP client exists */
+  M0__DROP_FROM_NET_STRANGER, /* UDPC: a datagram not from SOCK's address and port */
   M0__DROP_COUNT
 };
 
@@ -86,8 +93,67 @@ struct m0__restart {
   uint64_t deadline; /* restart anyway if the host has not taken the reply by then */
 };
 
+/* ---- the network side (net.c, tcpc.c, tcps.c, udp.c, flow.c) ---- */
+
+/* Network bytes waiting for the host, ahead of the UART queue (flow.c): 128 KiB holds the
+ * pause threshold plus one more board read (M0_LINK_RX_MAX), so TCP data is never lost. */
+#define M0_NET_INBOX_SIZE (128 * 1024)
+/* Serial data kept for a TCP client connection that is not up yet (spec §6.2). */
+#define M0_NET_PENDING_MAX 4096
+
+/* What a link id is used for; FREE ids may be opened (the board frees an id at once). */
+enum m0__link_role {
+  M0__LINK_FREE,
+  M0__LINK_TCPC,   /* the TCP client's connection (TCPC) */
+  M0__LINK_LISTEN, /* the TCP server's listener (TCPS) */
+  M0__LINK_CLIENT, /* a client the listener accepted (TCPS); its id is its index 1..8 */
+  M0__LINK_UDP,    /* the UDP socket (UDPC, UDPS) */
+};
+
+struct m0__link {
+  uint8_t role;    /* enum m0__link_role */
+  bool up;         /* connected, accepted, listening or bound */
+  bool paused;     /* we asked the board to stop reading it */
+  struct m0_net_addr peer;
+  uint64_t tx_bytes, rx_bytes;
+  uint64_t queued; /* TCP: the board's write queue after our last send */
+  uint64_t seq;    /* TCPS: order of arrival, to kick the oldest */
+};
+
+enum m0__tcpc_state {
+  M0__TCPC_IDLE,       /* short connection: no link until serial data arrives */
+  M0__TCPC_CONNECTING, /* link_open issued */
+  M0__TCPC_CONNECTED,
+  M0__TCPC_WAITING,    /* failed or lost: the next attempt at retry_at */
+};
+
+struct m0__inbox {
+  uint8_t buf[M0_NET_INBOX_SIZE];
+  size_t head, len;
+};
+
+struct m0__network {
+  struct m0__link link[M0_LINKS_MAX];
+  uint64_t seq;
+  uint64_t retry_at; /* reopen the mode's link (dial, listen, bind) */
+  uint64_t idle_at;  /* short connection: close when idle (SHORTO) */
+  uint64_t rstim_at; /* restart when nothing was received (RSTIM) */
+  /* TCPC */
+  uint8_t tcpc;      /* enum m0__tcpc_state */
+  unsigned failures; /* consecutive failed attempts (CLIENTRST) */
+  size_t pending_len;
+  uint8_t pending[M0_NET_PENDING_MAX];
+  /* UDPS: where serial frames go (the last sender) */
+  struct m0_net_addr udp_dest;
+  /* flow (flow.c) */
+  bool links_paused;  /* TCP reading stopped: too much waiting for the host */
+  bool uart_held;     /* UART reading stopped: a TCP peer is slow to take our bytes */
+  bool socket_shown;  /* the socket state last reported (net.socklk event) */
+  struct m0__inbox inbox;
+};
+
 /* Observer of finished serial frames; unit tests watch framing through it. NULL in the
- * emulator. It sees the frame before it is routed (today: dropped, no network). */
+ * emulator. It sees the frame before it is routed to the network. */
 typedef void (*m0__frame_tap_fn)(void *arg, uint64_t now, const uint8_t *data, size_t len);
 
 struct m0_dev {
@@ -113,6 +179,8 @@ struct m0_dev {
   /* The UART from the host. */
   struct m0__pace rx;
   bool rx_enabled;    /* what we last told uart_rx_enable (the board starts enabled) */
+  bool rx_paced;      /* the receive budget is spent: reading waits for rx_due */
+  bool rx_held;       /* the network is slow (flow.c): reading waits for a drain */
   bool rx_throttled;  /* the budget ran out while the host had more to send */
   uint64_t rx_resumed; /* when reading was last re-enabled */
   uint64_t rx_due;    /* when reading may resume */
@@ -133,6 +201,8 @@ struct m0_dev {
   struct m0__at at;
   struct m0__drop drops[M0__DROP_COUNT];
   struct m0_counters counters;
+
+  struct m0__network net;
 
   m0__frame_tap_fn frame_tap;
   void *frame_tap_arg;

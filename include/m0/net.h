@@ -19,6 +19,11 @@
 /* 8 TCP server clients + the listener + one refused newcomer in flight. */
 #define M0_LINKS_MAX 10
 
+/* The most bytes one m0_dev_on_link_rx() carries (the board's read buffer; any UDP
+ * datagram fits). The core sizes its queue toward the host so that one more read after
+ * it paused the links always fits. */
+#define M0_LINK_RX_MAX 65536
+
 enum m0_link_kind {
   M0_LINK_TCP_CONNECT, /* the device dials peer (TCPC, HTPC) */
   M0_LINK_TCP_LISTEN,  /* the device listens on local_port (TCPS) */

@@ -2,13 +2,16 @@
  *
  * The engine is split by concern: dev.c (life cycle, the one timer, events, drops),
  * pace.c (the byte budget and the queue toward the host), escape.c (+++ / a),
- * framer.c (serial frames), at.c (command mode), net.c (the network seam). Each
+ * framer.c (serial frames), at.c (command mode), net.c (links, the network's inputs and
+ * the routing of frames), tcpc.c / tcps.c / udp.c (the work modes), flow.c (back-pressure
+ * both ways). Each
  * concern keeps its own deadline in struct m0_dev; dev.c arms the HAL timer for the
  * earliest of them, because the board gives the device a single timer.
  *
  * Names here are m0__dev_*, m0__host_* (the UART seen from the device: toward and from
- * the host), m0__pace_*, m0__escape_*, m0__framer_*, m0__at_*; the board, linked into
- * the same program, uses m0__uart_*, m0__net_* and m0__board_* for its own.
+ * the host), m0__pace_*, m0__escape_*, m0__framer_*, m0__at_*, m0__link_*, m0__tcpc_*,
+ * m0__tcps_*, m0__udp_*, m0__flow_*; the board, linked into the same program, uses
+ * m0__uart_*, m0__net_* and m0__board_* for its own.
  */
 #ifndef M0_CORE_H
 #define M0_CORE_H
@@ -31,6 +34,10 @@ void m0__dev_event(struct m0_dev *dev, const char *name, const char *fmt, ...)
 void m0__dev_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind, size_t n);
 /* Run every deadline that is due at `now`, then arm the timer for the earliest left. */
 void m0__dev_settle(struct m0_dev *dev, uint64_t now);
+/* Run every deadline that is due at `now` (the first step of every input). */
+void m0__dev_catch_up(struct m0_dev *dev, uint64_t now);
+/* Restart at once (CLIENTRST, RSTIM): cause goes into the `restart` event. */
+void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause);
 /* ceil(n character times) of the running UART, in ns. */
 uint64_t m0__dev_char_ns(const struct m0_dev *dev, unsigned n);
 /* The one set path (AT, web page): validate on a copy of saved, save flash, commit.
@@ -64,6 +71,9 @@ void m0__host_kick(struct m0_dev *dev, uint64_t now);
 void m0__host_flush(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind);
 /* New running UART settings (boot, later RFC2217): restart both budgets. */
 void m0__host_reconfigure(struct m0_dev *dev, uint64_t now);
+/* Stop (true) or allow (false) reading from the host for the network's sake (flow.c),
+ * independently of the budget. */
+void m0__host_rx_hold(struct m0_dev *dev, bool hold);
 /* Account host bytes against the receive budget; stops reading when it runs out. */
 void m0__host_rx_take(struct m0_dev *dev, uint64_t now, size_t n);
 /* The receive budget's deadline came: resume reading. */
@@ -92,13 +102,90 @@ void m0__at_reset(struct m0_dev *dev);
 /* One host byte in command mode. */
 void m0__at_input(struct m0_dev *dev, uint64_t now, uint8_t c);
 
-/* ---- net.c: the network seam (replaced by the network issue) ---- */
+/* ---- net.c: the network seam: links, inputs, routing ---- */
 
-/* Every finished serial frame goes here and nowhere else. */
+/* Every finished serial frame goes here and nowhere else: routed by work mode. */
 void m0__dev_frame_out(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
 /* What AT+SOCKLK answers and the status page shows. */
 bool m0__dev_socket_connected(const struct m0_dev *dev);
 /* A restart: close every link, drop queued network data. */
 void m0__dev_net_restart(struct m0_dev *dev, uint64_t now);
+/* Before the first start: no link, no deadline. */
+void m0__link_init(struct m0_dev *dev);
+/* The device finished booting: open the running work mode's links. */
+void m0__link_boot(struct m0_dev *dev, uint64_t now);
+/* The earliest network deadline (retry, short-connection idle, RSTIM), and running it. */
+uint64_t m0__link_next(const struct m0_dev *dev);
+void m0__link_expire(struct m0_dev *dev, uint64_t now);
+void m0__link_status(const struct m0_dev *dev, struct m0_status *out);
+/* The end of every input: flow.c's settle, and a `net.socket` event when the socket state
+ * (AT+SOCKLK, the link pin) changed. */
+void m0__link_settle(struct m0_dev *dev, uint64_t now);
+/* Open link id for `role`. Returns 0, or negative when the board cannot even start it
+ * (the id stays free; the caller treats it as refused). */
+int m0__link_open(struct m0_dev *dev, unsigned id, enum m0__link_role role,
+                  const struct m0_link_open *request);
+/* Send on an open link: counts bytes, watches the board's queue (flow.c); a refused send
+ * is dropped and counted. Returns what link_send returned. */
+long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                   size_t len, const struct m0_net_addr *to);
+/* Close a link we own; its id is free at once. */
+void m0__link_close(struct m0_dev *dev, unsigned id);
+/* Every network byte the device accepted for the host passes here (after the work mode
+ * decided to take it): the INDEXEN prefix, the datagram rule, the inbox. */
+void m0__link_to_host(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                      size_t len);
+/* Something came from the network (RSTIM starts counting again). */
+void m0__link_heard(struct m0_dev *dev, uint64_t now);
+/* Same address and port (host names compare case-insensitively). */
+bool m0__link_same_addr(const struct m0_net_addr *a, const struct m0_net_addr *b);
+/* SOCK's address and port. */
+void m0__link_sock_addr(const struct m0_dev *dev, struct m0_net_addr *out);
+
+/* ---- tcpc.c: TCP client (spec §6.2) ---- */
+
+void m0__tcpc_start(struct m0_dev *dev, uint64_t now);
+void m0__tcpc_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
+void m0__tcpc_up(struct m0_dev *dev, uint64_t now);
+void m0__tcpc_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
+void m0__tcpc_down(struct m0_dev *dev, uint64_t now, bool was_up);
+void m0__tcpc_retry(struct m0_dev *dev, uint64_t now);
+void m0__tcpc_idle(struct m0_dev *dev, uint64_t now);
+
+/* ---- tcps.c: TCP server (spec §6.3) ---- */
+
+void m0__tcps_start(struct m0_dev *dev, uint64_t now);
+void m0__tcps_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
+int m0__tcps_accept(struct m0_dev *dev, uint64_t now, const struct m0_net_addr *peer);
+void m0__tcps_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                 size_t len);
+void m0__tcps_down(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_role role);
+void m0__tcps_retry(struct m0_dev *dev, uint64_t now);
+
+/* ---- udp.c: UDP client and server (spec §6.4) ---- */
+
+void m0__udp_start(struct m0_dev *dev, uint64_t now);
+void m0__udp_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
+void m0__udp_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len,
+                const struct m0_net_addr *from);
+void m0__udp_down(struct m0_dev *dev, uint64_t now);
+void m0__udp_retry(struct m0_dev *dev, uint64_t now);
+
+/* ---- flow.c: back-pressure both ways ---- */
+
+/* Queue network bytes for the host: prefix then data. A datagram (whole) is taken only
+ * if it fits the UART queue's 64 KiB with what already waits; else dropped and counted. */
+void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, size_t plen,
+                      const uint8_t *data, size_t len, bool whole);
+/* Bytes waiting for the host: network data held and the UART queue. */
+size_t m0__flow_backlog(const struct m0_dev *dev);
+/* Move held network data on toward the host, pause or resume the TCP links. */
+void m0__flow_settle(struct m0_dev *dev, uint64_t now);
+/* A link just received: a link the board still reads while we pause is paused again. */
+void m0__flow_received(struct m0_dev *dev, unsigned id);
+/* The board's write queue of link id is now `queued` bytes (send, drain, close). */
+void m0__flow_queued(struct m0_dev *dev, unsigned id, uint64_t queued);
+/* A restart: drop what waits for the host, resume reading. */
+void m0__flow_reset(struct m0_dev *dev, uint64_t now);
 
 #endif

@@ -32,6 +32,11 @@ static const struct {
   [M0__DROP_HOST_RESTART] = {"to_host", "restart"},
   [M0__DROP_RX_BOOTING] = {"from_host", "booting"},
   [M0__DROP_RX_RESTARTING] = {"from_host", "restarting"},
+  [M0__DROP_NET_NOT_CONNECTED] = {"to_net", "not-connected"},
+  [M0__DROP_NET_BUFFER_FULL] = {"to_net", "buffer-full"},
+  [M0__DROP_NET_SEND_ERROR] = {"to_net", "send-error"},
+  [M0__DROP_NET_HTPC] = {"to_net", "htpc-pending"},
+  [M0__DROP_FROM_NET_STRANGER] = {"from_net", "stranger"},
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b) {
@@ -171,9 +176,10 @@ static void finish_boot(struct m0_dev *dev, uint64_t now) {
   m0__dev_event(dev, "ready", "\"mode\":\"transparent\",\"proto\":\"%s\"",
                 choice(M0_ID_SOCK, "proto", c->proto));
   check_mismatch(dev);
+  m0__link_boot(dev, now);
 }
 
-static void restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
+void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
   char esc[64];
   json_escape(esc, sizeof esc, cause != NULL ? cause : "");
   m0__dev_event(dev, "restart", "\"cause\":\"%s\"", esc);
@@ -248,7 +254,7 @@ int m0__dev_save_defaults(struct m0_dev *dev) {
 
 /* ---- deadlines ---- */
 
-static void run_due(struct m0_dev *dev, uint64_t now) {
+void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
   /* Each step moves its deadline past `now` or clears it, so this ends; the bound is a
    * guard against a future step that does not. */
   int round;
@@ -275,6 +281,10 @@ static void run_due(struct m0_dev *dev, uint64_t now) {
       m0__host_kick(dev, now);
       progress = true;
     }
+    if (m0__link_next(dev) <= now) {
+      m0__link_expire(dev, now);
+      progress = true;
+    }
     for (k = 0; k < M0__DROP_COUNT; k++) {
       struct m0__drop *d = &dev->drops[k];
       if (d->pending && now - d->last_ns >= M0_NS_PER_S) {
@@ -285,7 +295,7 @@ static void run_due(struct m0_dev *dev, uint64_t now) {
     if (dev->restart.pending && (dev->txq.len == 0 || dev->restart.deadline <= now)) {
       char cause[sizeof dev->restart.cause];
       memcpy(cause, dev->restart.cause, sizeof cause);
-      restart_now(dev, now, cause);
+      m0__dev_restart_now(dev, now, cause);
       progress = true;
     }
     if (!progress)
@@ -300,6 +310,7 @@ static void rearm(struct m0_dev *dev) {
   when = min64(when, dev->framer.deadline);
   when = min64(when, dev->rx_due);
   when = min64(when, dev->tx_due);
+  when = min64(when, m0__link_next(dev));
   if (dev->restart.pending)
     when = min64(when, dev->restart.deadline);
   for (k = 0; k < M0__DROP_COUNT; k++) {
@@ -313,7 +324,8 @@ static void rearm(struct m0_dev *dev) {
 }
 
 void m0__dev_settle(struct m0_dev *dev, uint64_t now) {
-  run_due(dev, now);
+  m0__dev_catch_up(dev, now);
+  m0__link_settle(dev, now); /* network data on toward the host, links paused or not */
   rearm(dev);
 }
 
@@ -336,6 +348,7 @@ void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
   dev->rx_enabled = true; /* the board reads from the start */
   dev->escape.deadline = M0_TIME_NEVER;
   dev->framer.deadline = M0_TIME_NEVER;
+  m0__link_init(dev);
   m0__host_reconfigure(dev, 0);
 }
 
@@ -346,15 +359,15 @@ void m0_dev_start(struct m0_dev *dev, uint64_t now) {
 }
 
 void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause) {
-  run_due(dev, now);
-  restart_now(dev, now, cause);
+  m0__dev_catch_up(dev, now);
+  m0__dev_restart_now(dev, now, cause);
   m0__dev_settle(dev, now);
 }
 
 void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
-  run_due(dev, now);
+  m0__dev_catch_up(dev, now);
   if (m0__dev_save_defaults(dev) == 0)
-    restart_now(dev, now, "reld");
+    m0__dev_restart_now(dev, now, "reld");
   else
     log_line(dev, "factory reset: flash could not be written; nothing changed");
   m0__dev_settle(dev, now);
@@ -362,7 +375,7 @@ void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
 
 size_t m0_dev_uart_rx_budget(struct m0_dev *dev, uint64_t now) {
   size_t n;
-  run_due(dev, now);
+  m0__dev_catch_up(dev, now);
   n = m0__host_rx_budget(dev, now);
   rearm(dev);
   return n;
@@ -382,7 +395,7 @@ static void transparent_input(struct m0_dev *dev, uint64_t now, uint8_t c) {
 
 void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
   size_t i, booting = 0, restarting = 0;
-  run_due(dev, now);
+  m0__dev_catch_up(dev, now);
   dev->counters.uart_rx += len;
   m0__host_rx_take(dev, now, len);
   for (i = 0; i < len; i++) {
@@ -411,7 +424,7 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
 }
 
 void m0_dev_on_uart_writable(struct m0_dev *dev, uint64_t now) {
-  run_due(dev, now);
+  m0__dev_catch_up(dev, now);
   if (dev->stalled) {
     dev->stalled = false;
     if (dev->options.timing == M0_TIMING_REAL)
@@ -422,7 +435,7 @@ void m0_dev_on_uart_writable(struct m0_dev *dev, uint64_t now) {
 }
 
 void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached) {
-  run_due(dev, now);
+  m0__dev_catch_up(dev, now);
   if (attached != dev->attached) {
     dev->attached = attached;
     dev->stalled = false;
@@ -434,7 +447,7 @@ void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached) {
 
 void m0_dev_on_host_termios(struct m0_dev *dev, uint64_t now, uint32_t baud,
                             uint8_t stop_bits) {
-  run_due(dev, now);
+  m0__dev_catch_up(dev, now);
   dev->have_host_termios = true;
   dev->host_baud = baud;
   dev->host_stop = stop_bits;
@@ -452,7 +465,7 @@ int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const c
   int rc;
   if (name == NULL || value == NULL)
     return M0_ERR_FORMAT;
-  run_due(dev, now);
+  m0__dev_catch_up(dev, now);
   p = m0_param_find(name, strlen(name));
   rc = p == NULL ? M0_ERR_COMMAND : m0__dev_set(dev, p, value, strlen(value));
   m0__dev_settle(dev, now);
@@ -475,6 +488,6 @@ void m0_dev_status(const struct m0_dev *dev, struct m0_status *out) {
   out->socket_connected = m0__dev_socket_connected(dev);
   /* SCSLINK=off: the pin shows the Ethernet link, which is always up in the emulator. */
   out->link_pin = dev->running.scslink ? out->socket_connected : true;
-  out->nlinks = 0;
+  m0__link_status(dev, out);
   out->counters = dev->counters;
 }

@@ -174,16 +174,25 @@ void m0__host_reconfigure(struct m0_dev *dev, uint64_t now) {
   m0__pace_init(&dev->rx, now, c->baud, bits);
   if (!real_timing(dev))
     return;
-  if (!dev->rx_enabled)
+  if (dev->rx_paced)
     dev->rx_due = m0__pace_due(&dev->rx, dev->rx.burst);
   m0__host_kick(dev, now);
 }
 
-static void rx_stop(struct m0_dev *dev) {
-  if (dev->rx_enabled) {
-    dev->rx_enabled = false;
-    dev->hal->uart_rx_enable(dev->ctx, false);
+/* Two reasons stop reading from the host, the budget (rx_paced) and a slow network
+ * (rx_held, flow.c); the board is told only when the combined answer changes, so the two
+ * never undo each other. */
+static void rx_apply(struct m0_dev *dev) {
+  bool want = !dev->rx_paced && !dev->rx_held;
+  if (want != dev->rx_enabled) {
+    dev->rx_enabled = want;
+    dev->hal->uart_rx_enable(dev->ctx, want);
   }
+}
+
+static void rx_stop(struct m0_dev *dev) {
+  dev->rx_paced = true;
+  rx_apply(dev);
   dev->rx_throttled = true;
   dev->rx_due = m0__pace_due(&dev->rx, dev->rx.burst);
 }
@@ -191,14 +200,19 @@ static void rx_stop(struct m0_dev *dev) {
 void m0__host_rx_resume(struct m0_dev *dev, uint64_t now) {
   dev->rx_due = M0_TIME_NEVER;
   dev->rx_resumed = now;
-  if (!dev->rx_enabled) {
-    dev->rx_enabled = true;
-    dev->hal->uart_rx_enable(dev->ctx, true);
-  }
+  dev->rx_paced = false;
+  rx_apply(dev);
+}
+
+void m0__host_rx_hold(struct m0_dev *dev, bool hold) {
+  dev->rx_held = hold;
+  rx_apply(dev);
 }
 
 size_t m0__host_rx_budget(struct m0_dev *dev, uint64_t now) {
   uint64_t allowed;
+  if (dev->rx_held)
+    return 0;
   if (!real_timing(dev))
     return SIZE_MAX;
   if (!dev->rx_enabled)

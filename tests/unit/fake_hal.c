@@ -91,31 +91,132 @@ static void hal_log(void *ctx, const char *message) {
   f->nlogs++;
 }
 
+static const char *kind_name(enum m0_link_kind k) {
+  switch (k) {
+  case M0_LINK_TCP_CONNECT:
+    return "tcp";
+  case M0_LINK_TCP_LISTEN:
+    return "listen";
+  case M0_LINK_TCP_ACCEPTED:
+    return "accepted";
+  case M0_LINK_UDP:
+    return "udp";
+  }
+  return "?";
+}
+
+static void op(struct fake *f, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void op(struct fake *f, const char *fmt, ...) {
+  va_list ap;
+  if (f->nops == FAKE_OPS_MAX)
+    fail_msg("fake: more than %u link calls without fake_ops_clear()", FAKE_OPS_MAX);
+  va_start(ap, fmt);
+  vsnprintf(f->ops[f->nops++], FAKE_OP_LEN, fmt, ap);
+  va_end(ap);
+}
+
+static void check_id(unsigned id) {
+  if (id >= M0_LINKS_MAX)
+    fail_msg("fake: link id %u out of range", id);
+}
+
+static void link_reset(struct fake_link *l) {
+  l->open = false;
+  l->paused = false;
+  l->backlog = 0;
+  l->stream_len = 0;
+  l->stream_total = 0;
+  l->stream[0] = '\0';
+}
+
 static int hal_link_open(void *ctx, unsigned id, const struct m0_link_open *request) {
   struct fake *f = ctx;
-  (void)id, (void)request;
+  struct fake_link *l;
+  check_id(id);
+  l = &f->links[id];
   f->link_calls++;
-  return -1;
+  op(f, "open %u %s %s:%u from %u%s", id, kind_name(request->kind), request->peer.host,
+     request->peer.port, request->local_port, request->keepalive ? " keepalive" : "");
+  if (l->open)
+    fail_msg("fake: link %u opened while open", id);
+  if (f->link_open_result < 0)
+    return f->link_open_result;
+  link_reset(l);
+  l->open = true;
+  l->req = *request;
+  l->opens++;
+  return 0;
 }
 
 static long hal_link_send(void *ctx, unsigned id, const uint8_t *data, size_t len,
                           const struct m0_net_addr *to) {
   struct fake *f = ctx;
-  (void)id, (void)data, (void)len, (void)to;
+  struct fake_link *l;
+  size_t keep;
+  check_id(id);
+  l = &f->links[id];
   f->link_calls++;
-  return -1;
+  if (to != NULL)
+    op(f, "send %u %zu to %s:%u", id, len, to->host, to->port);
+  else
+    op(f, "send %u %zu", id, len);
+  if (!l->open) {
+    f->sends_on_closed++;
+    return -1;
+  }
+  if (f->nsends < FAKE_SENDS_MAX) {
+    struct fake_send *s = &f->sends[f->nsends++];
+    s->at = f->now;
+    s->id = id;
+    s->len = len;
+    s->has_to = to != NULL;
+    if (to != NULL)
+      s->to = *to;
+    memcpy(s->data, data, len < FAKE_SEND_KEEP ? len : FAKE_SEND_KEEP);
+  }
+  keep = FAKE_STREAM_MAX - l->stream_len;
+  if (keep > len)
+    keep = len;
+  memcpy(l->stream + l->stream_len, data, keep);
+  l->stream_len += keep;
+  l->stream[l->stream_len] = '\0';
+  l->stream_total += len;
+  l->sends++;
+  if (l->req.kind == M0_LINK_UDP)
+    return 0;
+  if (l->backlog_mode) {
+    l->backlog += len;
+    return (long)l->backlog;
+  }
+  return 0;
 }
 
 static void hal_link_close(void *ctx, unsigned id) {
   struct fake *f = ctx;
-  (void)id;
+  check_id(id);
   f->link_calls++;
+  op(f, "close %u", id);
+  if (!f->links[id].open)
+    fail_msg("fake: link %u closed while not open", id);
+  f->links[id].open = false;
+  f->links[id].closes++;
 }
 
 static void hal_link_pause(void *ctx, unsigned id, bool paused) {
   struct fake *f = ctx;
-  (void)id, (void)paused;
+  check_id(id);
   f->link_calls++;
+  op(f, "pause %u %s", id, paused ? "on" : "off");
+  f->links[id].paused = paused;
+  if (paused)
+    f->links[id].pauses++;
+  else
+    f->links[id].resumes++;
 }
 
 static void tap(void *arg, uint64_t now, const uint8_t *data, size_t len) {
@@ -296,6 +397,112 @@ void fake_clear(struct fake *f) {
   f->booted_calls = 0;
   f->nlogs = 0;
   f->link_calls = 0;
+  fake_ops_clear(f);
+  f->nsends = 0;
+}
+
+/* ---- the network ---- */
+
+const char *fake_op(const struct fake *f, unsigned i) { return i < f->nops ? f->ops[i] : ""; }
+
+int fake_find_op(const struct fake *f, const char *text) {
+  unsigned i;
+  for (i = 0; i < f->nops; i++) {
+    if (strcmp(f->ops[i], text) == 0)
+      return (int)i;
+  }
+  return -1;
+}
+
+unsigned fake_count_ops(const struct fake *f, const char *prefix) {
+  unsigned i, n = 0;
+  for (i = 0; i < f->nops; i++) {
+    if (strncmp(f->ops[i], prefix, strlen(prefix)) == 0)
+      n++;
+  }
+  return n;
+}
+
+void fake_ops_clear(struct fake *f) { f->nops = 0; }
+
+void fake_link_up(struct fake *f, unsigned id) {
+  check_id(id);
+  if (!f->links[id].open)
+    fail_msg("fake: link %u reported up while not open", id);
+  m0_dev_on_link_up(f->dev, f->now, id, &f->links[id].req.peer);
+}
+
+void fake_link_down(struct fake *f, unsigned id, int reason) {
+  check_id(id);
+  if (!f->links[id].open)
+    fail_msg("fake: link %u reported down while not open", id);
+  f->links[id].open = false;
+  m0_dev_on_link_down(f->dev, f->now, id, reason);
+}
+
+int fake_link_accept(struct fake *f, unsigned listen_id, const char *host, uint16_t port) {
+  struct m0_net_addr peer;
+  int id;
+  memset(&peer, 0, sizeof peer);
+  snprintf(peer.host, sizeof peer.host, "%s", host);
+  peer.port = port;
+  id = m0_dev_on_link_accept(f->dev, f->now, listen_id, &peer);
+  if (id >= 0) {
+    struct fake_link *l;
+    check_id((unsigned)id);
+    l = &f->links[id];
+    if (l->open)
+      fail_msg("fake: accepted client given link %d, which is still open", id);
+    link_reset(l);
+    l->open = true;
+    memset(&l->req, 0, sizeof l->req);
+    l->req.kind = M0_LINK_TCP_ACCEPTED;
+    l->req.peer = peer;
+    l->opens++;
+  }
+  return id;
+}
+
+void fake_link_rx(struct fake *f, unsigned id, const void *data, size_t len) {
+  check_id(id);
+  if (!f->links[id].open)
+    fail_msg("fake: bytes on link %u while not open", id);
+  m0_dev_on_link_rx(f->dev, f->now, id, data, len, NULL);
+}
+
+void fake_link_rx_str(struct fake *f, unsigned id, const char *s) {
+  fake_link_rx(f, id, s, strlen(s));
+}
+
+void fake_link_datagram(struct fake *f, unsigned id, const char *s, const char *host,
+                        uint16_t port) {
+  struct m0_net_addr from;
+  check_id(id);
+  if (!f->links[id].open)
+    fail_msg("fake: datagram on link %u while not open", id);
+  memset(&from, 0, sizeof from);
+  snprintf(from.host, sizeof from.host, "%s", host);
+  from.port = port;
+  m0_dev_on_link_rx(f->dev, f->now, id, (const uint8_t *)s, strlen(s), &from);
+}
+
+void fake_link_drain(struct fake *f, unsigned id) {
+  check_id(id);
+  f->links[id].backlog = 0;
+  m0_dev_on_link_drained(f->dev, f->now, id);
+}
+
+const char *fake_link_sent(struct fake *f, unsigned id) {
+  check_id(id);
+  f->links[id].stream[f->links[id].stream_len] = '\0';
+  return (const char *)f->links[id].stream;
+}
+
+void fake_link_clear(struct fake *f, unsigned id) {
+  check_id(id);
+  f->links[id].stream_len = 0;
+  f->links[id].stream_total = 0;
+  f->links[id].stream[0] = '\0';
 }
 
 const char *fake_at(struct fake *f, const char *line) {

@@ -3,7 +3,11 @@
  * Tests drive one device through its public inputs and read what it did here: bytes
  * written to the "pty" (with a settable amount of room, to play a full pty), the
  * receive enable line, the armed timer, flash saves (which can be made to fail), booted
- * calls, events as "name {fields}" strings, log lines, frames seen at the network seam.
+ * calls, events as "name {fields}" strings, log lines, frames seen at the network seam,
+ * and the network: every link call as a line of text ("open 0 tcp 192.168.0.201:8234
+ * from 20108", "send 1 5", "close 2", "pause 1 on"), every send with its bytes, and per
+ * link what is open and everything sent on it. Link outcomes are the test's to play:
+ * fake_link_up/down/accept/rx/drain call the device's inputs at the current instant.
  * Time is virtual: fake_advance() moves it and fires the device timer exactly at each
  * armed instant on the way, so a 3 s window costs nothing and is exact to the ns.
  * Capacities are fixed (no malloc); overflowing one fails the test loudly.
@@ -28,6 +32,33 @@ struct fake_frame {
   uint64_t at;
   size_t len;
   uint8_t data[M0_FRAME_MAX];
+};
+
+#define FAKE_OPS_MAX 1024
+#define FAKE_OP_LEN 96
+#define FAKE_SENDS_MAX 4096
+#define FAKE_SEND_KEEP 512        /* bytes of each send kept (a frame and its prefixes) */
+#define FAKE_STREAM_MAX (1u << 20) /* bytes per link kept in order; beyond: counted only */
+
+struct fake_send {
+  uint64_t at;
+  unsigned id;
+  size_t len;
+  bool has_to;
+  struct m0_net_addr to;
+  uint8_t data[FAKE_SEND_KEEP];
+};
+
+struct fake_link {
+  bool open;                  /* opened (or accepted) and not closed or reported down */
+  struct m0_link_open req;    /* the last open (accepted: kind TCP_ACCEPTED, the peer) */
+  bool paused;                /* the last link_pause */
+  unsigned opens, closes, pauses, resumes, sends;
+  bool backlog_mode;          /* TCP sends return the bytes queued since the last drain */
+  uint64_t backlog;
+  uint8_t stream[FAKE_STREAM_MAX + 1]; /* NUL-terminated */
+  size_t stream_len;          /* kept in stream (since open or fake_link_clear) */
+  uint64_t stream_total;      /* sent since open or fake_link_clear */
 };
 
 struct fake_write {
@@ -78,8 +109,15 @@ struct fake {
   char logs[FAKE_LOGS_MAX][256];
   unsigned nlogs;
 
-  /* link_* (no network yet: any call is recorded so tests can insist on none) */
+  /* link_* */
   unsigned link_calls;
+  int link_open_result; /* what link_open returns (0; negative: cannot start) */
+  struct fake_link links[M0_LINKS_MAX];
+  char ops[FAKE_OPS_MAX][FAKE_OP_LEN];
+  unsigned nops;
+  struct fake_send sends[FAKE_SENDS_MAX];
+  unsigned nsends; /* recorded (stops at FAKE_SENDS_MAX) */
+  unsigned sends_on_closed; /* link_send on a link that is not open: a contract bug */
 
   /* frames through the device's frame tap */
   struct fake_frame frames[FAKE_FRAMES_MAX];
@@ -134,8 +172,33 @@ void fake_frames_clear(struct fake *f);
 /* All frames recorded, concatenated (NUL-terminated in a static buffer of the test). */
 size_t fake_frames_concat(const struct fake *f, char *buf, size_t cap);
 
-/* Clear everything recorded (output, events, frames, counts of calls). */
+/* Clear everything recorded (output, events, frames, counts of calls, link calls and
+ * sends; not the state of the links). */
 void fake_clear(struct fake *f);
+
+/* ---- the network ---- */
+
+/* Link calls as text, in order. */
+const char *fake_op(const struct fake *f, unsigned i);
+int fake_find_op(const struct fake *f, const char *text);
+unsigned fake_count_ops(const struct fake *f, const char *prefix);
+void fake_ops_clear(struct fake *f);
+/* The board's reports, at the current instant. up: the peer is the request's. */
+void fake_link_up(struct fake *f, unsigned id);
+void fake_link_down(struct fake *f, unsigned id, int reason);
+/* A client arrives at listener listen_id; returns what the device answered. */
+int fake_link_accept(struct fake *f, unsigned listen_id, const char *host, uint16_t port);
+void fake_link_rx(struct fake *f, unsigned id, const void *data, size_t len);
+void fake_link_rx_str(struct fake *f, unsigned id, const char *s);
+/* A datagram from host:port. */
+void fake_link_datagram(struct fake *f, unsigned id, const char *s, const char *host,
+                        uint16_t port);
+/* The board's write queue of id emptied: backlog 0, m0_dev_on_link_drained. */
+void fake_link_drain(struct fake *f, unsigned id);
+/* Everything sent on id since it opened, as a NUL-terminated string (binary-safe length
+ * in f->links[id].stream_len). */
+const char *fake_link_sent(struct fake *f, unsigned id);
+void fake_link_clear(struct fake *f, unsigned id);
 
 /* Longest a test waits for output to drain at line rate (AT+H at 600 baud: ~40 s). */
 #define FAKE_DRAIN_NS (600 * M0_NS_PER_S)

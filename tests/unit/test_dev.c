@@ -75,7 +75,9 @@ static void test_boot_sequence(void **state) {
   assert_string_equal(fake_event(&F, 0), UART_DEFAULT);
   assert_string_equal(fake_event(&F, 1), READY_TCPC);
   assert_int_equal(m0_dev_counters(&D)->restarts, 0);
-  assert_int_equal(F.link_calls, 0);
+  /* The running work mode's link, opened as the boot ends (net.c). */
+  assert_int_equal(F.nops, 1);
+  assert_string_equal(fake_op(&F, 0), "open 0 tcp 192.168.0.201:8234 from 20108 keepalive");
 }
 
 static void test_boot_reports_saved_settings(void **state) {
@@ -409,7 +411,7 @@ static void test_counters(void **state) {
   fake_enter_command(&F);
   assert_int_equal(c->uart_rx, 3 + 4);
   assert_int_equal(c->uart_tx, 4); /* "a" and "+ok" */
-  assert_int_equal(c->net_tx_dropped, 3);
+  assert_int_equal(c->net_tx_dropped, 0); /* kept for the connection (UARTCLBUF=off) */
   fake_at(&F, "AT");
   assert_int_equal(c->uart_rx, 3 + 4 + 3);
   assert_int_equal(c->uart_tx, 4 + 3 + 7); /* echo, "\r\n+ok\r\n" */
@@ -427,26 +429,36 @@ static void test_status(void **state) {
   assert_int_equal(st.mode, M0_MODE_TRANSPARENT);
   assert_false(st.socket_connected);
   assert_true(st.link_pin); /* SCSLINK=off: the Ethernet link, always up */
-  assert_int_equal(st.nlinks, 0);
-  assert_int_equal(st.counters.net_tx_dropped, 3);
+  assert_int_equal(st.nlinks, 1); /* the TCP client's connection, still dialling */
+  assert_false(st.links[0].connected);
+  assert_int_equal(st.counters.net_tx_dropped, 0);
   assert_int_equal(m0_dev_set_param(&D, F.now, "SCSLINK", "on"), 0);
   m0_dev_restart(&D, F.now, "test");
   fake_advance(&F, S);
   m0_dev_status(&D, &st);
   assert_false(st.link_pin); /* SCSLINK=on: the socket, not connected */
-  assert_int_equal(F.link_calls, 0);
+  fake_link_up(&F, 0);
+  m0_dev_status(&D, &st);
+  assert_true(st.socket_connected);
+  assert_true(st.link_pin);
 }
 
-static void test_link_inputs_are_harmless_without_network(void **state) {
+static void test_link_inputs_for_unknown_ids_are_ignored(void **state) {
   struct m0_net_addr peer = {"127.0.0.1", 1234};
+  unsigned ids[] = {5, M0_LINKS_MAX, 99}, i;
   (void)state;
-  m0_dev_on_link_up(&D, F.now, 0, &peer);
+  for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+    m0_dev_on_link_up(&D, F.now, ids[i], &peer);
+    assert_int_equal(m0_dev_on_link_accept(&D, F.now, ids[i], &peer), -1);
+    m0_dev_on_link_rx(&D, F.now, ids[i], (const uint8_t *)"x", 1, &peer);
+    m0_dev_on_link_down(&D, F.now, ids[i], M0_DOWN_RESET);
+    m0_dev_on_link_drained(&D, F.now, ids[i]);
+  }
+  /* Link 0 is the TCP client's: it is not a listener. */
   assert_int_equal(m0_dev_on_link_accept(&D, F.now, 0, &peer), -1);
-  m0_dev_on_link_rx(&D, F.now, 0, (const uint8_t *)"x", 1, &peer);
-  m0_dev_on_link_down(&D, F.now, 0, M0_DOWN_RESET);
-  m0_dev_on_link_drained(&D, F.now, 0);
   assert_int_equal(F.out_len, 0);
   assert_int_equal(F.link_calls, 0);
+  assert_int_equal(F.nevents, 0);
 }
 
 static void test_timer_is_the_earliest_deadline(void **state) {
@@ -514,7 +526,7 @@ int main(void) {
     cmocka_unit_test_setup(test_set_param_echo_applies_now, setup),
     cmocka_unit_test_setup(test_counters, setup),
     cmocka_unit_test_setup(test_status, setup),
-    cmocka_unit_test_setup(test_link_inputs_are_harmless_without_network, setup),
+    cmocka_unit_test_setup(test_link_inputs_for_unknown_ids_are_ignored, setup),
     cmocka_unit_test_setup(test_timer_is_the_earliest_deadline, setup),
     cmocka_unit_test_setup(test_late_timer_changes_nothing, setup),
   };

@@ -1,0 +1,168 @@
+/* flow.c: back-pressure both ways between the UART and the network, so that a slow side
+ * slows the other down instead of losing bytes (TCP never loses any while a host listens).
+ *
+ * Toward the host: network bytes wait in a 128 KiB inbox and move on into the UART queue
+ * 8 KiB at a time (a UART's FIFO: a reply typed in command mode never waits behind more
+ * than that). In command mode and during a restart they stay in the inbox (spec §3.1) and
+ * follow after AT+ENTM. When inbox + UART queue reach 48 KiB every TCP link is paused
+ * (the board stops reading, the peer's window fills), and below 16 KiB reading resumes.
+ * The board may still deliver the read it was in (M0_LINK_RX_MAX, 64 KiB): 48 + 64 fits
+ * in 128, so nothing is dropped. A client accepted while paused is paused at its first
+ * read (the board does not know its id until the accept returns): the one case where an
+ * overflow is possible, and then it is counted, not silent. Datagrams are not slowed but
+ * dropped whole when they do not fit the 64 KiB of the UART queue (spec §6.4).
+ *
+ * Toward the network: link_send returns how much the board still has queued for that
+ * link. At 256 KiB on any TCP link the core stops reading the UART (the pty then
+ * back-pressures the host like a real line); when every link is below that again (the
+ * board reports a drain, or the link closes) reading resumes. This hold and the receive
+ * pacing are combined in pace.c, so neither undoes the other.
+ */
+#include <string.h>
+
+#include "core.h"
+
+#define HOST_HIGH (48 * 1024)
+#define HOST_LOW (16 * 1024)
+#define UART_FILL (8 * 1024)
+#define NET_HIGH (256 * 1024)
+
+_Static_assert(HOST_HIGH + M0_LINK_RX_MAX <= M0_NET_INBOX_SIZE,
+               "one more board read after the pause must fit the inbox");
+
+static bool is_tcp(const struct m0__link *l) {
+  return l->role == M0__LINK_TCPC || l->role == M0__LINK_CLIENT;
+}
+
+size_t m0__flow_backlog(const struct m0_dev *dev) {
+  return dev->net.inbox.len + dev->txq.len;
+}
+
+static void inbox_push(struct m0__inbox *q, const uint8_t *data, size_t n) {
+  size_t tail, first;
+  if (n == 0)
+    return; /* data may be NULL (no prefix) */
+  tail = (q->head + q->len) % M0_NET_INBOX_SIZE;
+  first = n < M0_NET_INBOX_SIZE - tail ? n : M0_NET_INBOX_SIZE - tail;
+  memcpy(q->buf + tail, data, first);
+  memcpy(q->buf, data + first, n - first);
+  q->len += n;
+}
+
+static void inbox_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind) {
+  struct m0__inbox *q = &dev->net.inbox;
+  size_t n = q->len;
+  q->head = q->len = 0;
+  if (n > 0) {
+    dev->counters.uart_tx_dropped += n;
+    m0__dev_drop(dev, now, kind, n);
+  }
+}
+
+static void pause_links(struct m0_dev *dev, bool paused) {
+  unsigned id;
+  dev->net.links_paused = paused;
+  for (id = 0; id < M0_LINKS_MAX; id++) {
+    struct m0__link *l = &dev->net.link[id];
+    if (is_tcp(l) && l->paused != paused) {
+      l->paused = paused;
+      dev->hal->link_pause(dev->ctx, id, paused);
+    }
+  }
+}
+
+void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, size_t plen,
+                      const uint8_t *data, size_t len, bool whole) {
+  struct m0__inbox *q = &dev->net.inbox;
+  size_t total = plen + len, room, lost = 0;
+  if (total == 0)
+    return;
+  if (!dev->attached) {
+    /* Nobody has the tty open: lost like on a real UART (spec §2), never delivered stale. */
+    dev->counters.uart_tx_dropped += total;
+    m0__dev_drop(dev, now, M0__DROP_HOST_NO_HOST, total);
+    return;
+  }
+  if (whole && m0__flow_backlog(dev) + total > M0_UART_TXQ_SIZE) {
+    dev->counters.uart_tx_dropped += total;
+    m0__dev_drop(dev, now, M0__DROP_HOST_FULL, total);
+    return;
+  }
+  room = M0_NET_INBOX_SIZE - q->len;
+  if (plen > room)
+    plen = room;
+  inbox_push(q, prefix, plen);
+  room -= plen;
+  if (len > room) {
+    lost = total - plen - room;
+    len = room;
+  }
+  inbox_push(q, data, len);
+  if (lost > 0) {
+    dev->counters.uart_tx_dropped += lost;
+    m0__dev_drop(dev, now, M0__DROP_HOST_FULL, lost);
+  }
+  if (!dev->net.links_paused && m0__flow_backlog(dev) >= HOST_HIGH)
+    pause_links(dev, true);
+}
+
+void m0__flow_settle(struct m0_dev *dev, uint64_t now) {
+  struct m0__inbox *q = &dev->net.inbox;
+  size_t backlog;
+  if (!dev->attached) {
+    inbox_drop(dev, now, M0__DROP_HOST_NO_HOST);
+  } else if (dev->mode == M0_MODE_TRANSPARENT && !dev->restart.pending) {
+    while (q->len > 0 && dev->txq.len < UART_FILL) {
+      size_t n = q->len;
+      if (n > M0_NET_INBOX_SIZE - q->head)
+        n = M0_NET_INBOX_SIZE - q->head;
+      if (n > UART_FILL - dev->txq.len)
+        n = UART_FILL - dev->txq.len;
+      m0__host_send(dev, now, q->buf + q->head, n);
+      q->head = (q->head + n) % M0_NET_INBOX_SIZE;
+      q->len -= n;
+      if (q->len == 0)
+        q->head = 0;
+    }
+  }
+  backlog = m0__flow_backlog(dev);
+  if (dev->net.links_paused && backlog <= HOST_LOW)
+    pause_links(dev, false);
+  else if (!dev->net.links_paused && backlog >= HOST_HIGH)
+    pause_links(dev, true);
+}
+
+void m0__flow_received(struct m0_dev *dev, unsigned id) {
+  struct m0__link *l = &dev->net.link[id];
+  if (dev->net.links_paused && is_tcp(l)) {
+    l->paused = true;
+    dev->hal->link_pause(dev->ctx, id, true); /* again: it did not take (fresh client) */
+  }
+}
+
+void m0__flow_queued(struct m0_dev *dev, unsigned id, uint64_t queued) {
+  bool hold = false;
+  unsigned k;
+  dev->net.link[id].queued = queued;
+  for (k = 0; k < M0_LINKS_MAX; k++) {
+    const struct m0__link *l = &dev->net.link[k];
+    if (is_tcp(l) && l->queued >= NET_HIGH)
+      hold = true;
+  }
+  if (hold != dev->net.uart_held) {
+    dev->net.uart_held = hold;
+    m0__host_rx_hold(dev, hold);
+  }
+}
+
+void m0__flow_reset(struct m0_dev *dev, uint64_t now) {
+  unsigned id;
+  inbox_drop(dev, now, M0__DROP_HOST_RESTART);
+  dev->net.links_paused = false;
+  for (id = 0; id < M0_LINKS_MAX; id++)
+    dev->net.link[id].queued = 0;
+  if (dev->net.uart_held) {
+    dev->net.uart_held = false;
+    m0__host_rx_hold(dev, false);
+  }
+}

@@ -1,0 +1,145 @@
+/* tcpc.c: the TCP client work mode (spec §6.2): dial, retry, keep or discard data while
+ * not connected, and the short connection.
+ *
+ * One connection, link id 0, dialled from SOCKPORT (0 = any) with keepalive. A failed
+ * attempt or a lost connection is retried 1 s after the board reported it (ASSUMPTION in
+ * the spec); with CLIENTRST=on the 30th failed attempt in a row restarts the device, and a
+ * connection that came up starts the count again. While not connected, serial data is kept
+ * (UARTCLBUF=off: the newest 4 KiB, the oldest dropped and counted) and sent as soon as the
+ * connection is up, or discarded and counted (UARTCLBUF=on). With SOCKSL=on nothing is
+ * dialled at boot: serial data opens the connection (it is always kept for it, whatever
+ * UARTCLBUF says: it is what the connection is for), and SHORTO seconds without a byte
+ * either way close it again.
+ */
+#include <string.h>
+
+#include "core.h"
+
+#define TCPC_ID 0
+#define RETRY_NS M0_NS_PER_S
+#define CLIENTRST_ATTEMPTS 30
+
+/* Keep serial data for the connection: the newest M0_NET_PENDING_MAX bytes. */
+static void keep(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
+  struct m0__network *n = &dev->net;
+  size_t lost = 0;
+  if (len >= M0_NET_PENDING_MAX) {
+    lost = n->pending_len + len - M0_NET_PENDING_MAX;
+    data += len - M0_NET_PENDING_MAX;
+    len = M0_NET_PENDING_MAX;
+    n->pending_len = 0;
+  } else if (n->pending_len + len > M0_NET_PENDING_MAX) {
+    lost = n->pending_len + len - M0_NET_PENDING_MAX;
+    memmove(n->pending, n->pending + lost, n->pending_len - lost);
+    n->pending_len -= lost;
+  }
+  memcpy(n->pending + n->pending_len, data, len);
+  n->pending_len += len;
+  if (lost > 0) {
+    dev->counters.net_tx_dropped += lost;
+    m0__dev_drop(dev, now, M0__DROP_NET_BUFFER_FULL, lost);
+  }
+}
+
+static void touch(struct m0_dev *dev, uint64_t now) {
+  if (dev->running.socksl)
+    dev->net.idle_at = now + dev->running.shorto * M0_NS_PER_S;
+}
+
+static void failed(struct m0_dev *dev, uint64_t now) {
+  struct m0__network *n = &dev->net;
+  n->failures++;
+  if (dev->running.clientrst && n->failures >= CLIENTRST_ATTEMPTS) {
+    m0__dev_restart_now(dev, now, "clientrst");
+    return;
+  }
+  n->tcpc = M0__TCPC_WAITING;
+  n->retry_at = now + RETRY_NS;
+}
+
+static void dial(struct m0_dev *dev, uint64_t now) {
+  struct m0_link_open req;
+  memset(&req, 0, sizeof req);
+  req.kind = M0_LINK_TCP_CONNECT;
+  m0__link_sock_addr(dev, &req.peer);
+  req.local_port = dev->running.sockport;
+  req.keepalive = true;
+  dev->net.tcpc = M0__TCPC_CONNECTING;
+  if (m0__link_open(dev, TCPC_ID, M0__LINK_TCPC, &req) != 0)
+    failed(dev, now); /* cannot even start: an immediate refusal */
+}
+
+void m0__tcpc_start(struct m0_dev *dev, uint64_t now) {
+  dev->net.failures = 0;
+  dev->net.tcpc = M0__TCPC_IDLE;
+  if (!dev->running.socksl)
+    dial(dev, now);
+}
+
+void m0__tcpc_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
+  struct m0__network *n = &dev->net;
+  if (n->tcpc == M0__TCPC_CONNECTED) {
+    m0__link_send(dev, now, TCPC_ID, data, len, NULL);
+    touch(dev, now);
+    return;
+  }
+  if (dev->running.socksl) {
+    keep(dev, now, data, len);
+    if (n->tcpc == M0__TCPC_IDLE)
+      dial(dev, now);
+    return;
+  }
+  if (dev->running.uartclbuf) {
+    dev->counters.net_tx_dropped += len;
+    m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, len);
+    return;
+  }
+  keep(dev, now, data, len);
+}
+
+void m0__tcpc_up(struct m0_dev *dev, uint64_t now) {
+  struct m0__network *n = &dev->net;
+  n->tcpc = M0__TCPC_CONNECTED;
+  n->failures = 0;
+  if (n->pending_len > 0) {
+    size_t len = n->pending_len;
+    n->pending_len = 0;
+    m0__link_send(dev, now, TCPC_ID, n->pending, len, NULL);
+  }
+  touch(dev, now);
+}
+
+void m0__tcpc_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
+  m0__link_heard(dev, now);
+  m0__link_to_host(dev, now, TCPC_ID, data, len);
+  touch(dev, now);
+}
+
+void m0__tcpc_down(struct m0_dev *dev, uint64_t now, bool was_up) {
+  struct m0__network *n = &dev->net;
+  n->idle_at = M0_TIME_NEVER;
+  if (!was_up) {
+    failed(dev, now);
+    return;
+  }
+  /* A loss. A short connection waits for the next serial data; a long one comes back. */
+  if (dev->running.socksl && n->pending_len == 0) {
+    n->tcpc = M0__TCPC_IDLE;
+    return;
+  }
+  n->tcpc = M0__TCPC_WAITING;
+  n->retry_at = now + RETRY_NS;
+}
+
+void m0__tcpc_retry(struct m0_dev *dev, uint64_t now) {
+  if (dev->net.tcpc == M0__TCPC_WAITING)
+    dial(dev, now);
+}
+
+void m0__tcpc_idle(struct m0_dev *dev, uint64_t now) {
+  (void)now;
+  if (dev->net.tcpc != M0__TCPC_CONNECTED || !dev->running.socksl)
+    return;
+  m0__link_close(dev, TCPC_ID);
+  dev->net.tcpc = M0__TCPC_IDLE;
+}
