@@ -364,9 +364,11 @@ def count(name, where=None):
     return sum(1 for e in events(name) if _match(e, where))
 
 
-def wait_event(name, n=1, where=None):
-    """Wait for the n-th event `name` matching where (a dict of fields, or a function)."""
-    deadline = time.monotonic() + TIMEOUT
+def wait_event(name, n=1, where=None, timeout=None):
+    """Wait for the n-th event `name` matching where (a dict of fields, or a function),
+    for at most timeout seconds (TIMEOUT)."""
+    timeout = timeout or TIMEOUT
+    deadline = time.monotonic() + timeout
     while True:
         evs = [e for e in events(name) if _match(e, where)]
         if len(evs) >= n:
@@ -374,7 +376,7 @@ def wait_event(name, n=1, where=None):
         if not alive():
             raise Fail(f"m0emu exited while waiting for event {name} #{n} {where or ''}")
         if time.monotonic() > deadline:
-            raise Fail(f"no event {name} #{n} {where or ''} within {TIMEOUT:g}s")
+            raise Fail(f"no event {name} #{n} {where or ''} within {timeout:g}s")
         time.sleep(0.02)
 
 
