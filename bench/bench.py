@@ -10,7 +10,8 @@ the same harness, so whatever the harness costs (python on both ends) is in both
               reading (forked, so they do not share the GIL); the clock runs from the
               first write to the last byte read. Median of BENCH_REPS runs, alternating.
   latency     --timing fast, one byte written to the tty, echoed by a TCP peer, read back
-              from the tty; BENCH_PINGS round trips after 50 unmeasured ones.
+              from the tty; BENCH_PINGS round trips after 50 unmeasured ones, BENCH_REPS
+              times alternating; the medians of the runs' p50 and p99 are shown.
   pacing      --timing real, m0emu only (socat does not pace: a pty has no baud rate):
               a TCP peer sends BENCH_PACE_S seconds' worth at the AT+UART baud (8N1 = 10
               bits a character) as fast as it can; the host reads and timestamps every
@@ -378,6 +379,11 @@ def machine():
             "python": platform.python_version()}
 
 
+def median_or_none(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
 def fmt(v, spec):
     return "n/a" if v is None else format(v, spec)
 
@@ -413,13 +419,18 @@ def main():
                           file=sys.stderr, flush=True)
             results[name] = {d: {"mb_s": statistics.median(x["mb_s"] for x in rs),
                                  "runs": rs} for d, rs in runs.items()}
-        results["latency"] = {}
-        for dev, make in (("m0emu", emu), ("socat", soc)):
-            r = latency(make, pings)
-            results["latency"][dev] = r
-            print(f"  latency    {dev:5} p50 {fmt(r['p50_us'], '.0f')} us  "
-                  f"p99 {fmt(r['p99_us'], '.0f')} us  lost {r['lost']}",
-                  file=sys.stderr, flush=True)
+        runs = {"m0emu": [], "socat": []}
+        for _ in range(reps):
+            for dev, make in (("m0emu", emu), ("socat", soc)):
+                r = latency(make, pings)
+                runs[dev].append(r)
+                print(f"  latency    {dev:5} p50 {fmt(r['p50_us'], '.0f')} us  "
+                      f"p99 {fmt(r['p99_us'], '.0f')} us  lost {r['lost']}",
+                      file=sys.stderr, flush=True)
+        results["latency"] = {
+            dev: {q: median_or_none(r[q] for r in rs) for q in ("p50_us", "p99_us")}
+            | {"lost": sum(r["lost"] for r in rs), "runs": rs}
+            for dev, rs in runs.items()}
         results["pacing"] = {}
         for baud in bauds:
             r = pacing(exe, work, baud, pace_s, block)
@@ -449,7 +460,7 @@ def report(res):
     lines = [f"m0emu vs socat: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}, "
              f"python {m['python']}",
              f"throughput {res['mb']} MB per run, median of {res['reps']}; "
-             f"latency {res['pings']} round trips; pacing {res['pace_s']:g} s per baud",
+             f"latency {res['pings']} round trips x {res['reps']}; pacing {res['pace_s']:g} s per baud",
              "",
              f"{'measure':34} {'m0emu':>10} {'socat':>10} {'emu/socat':>10}  target",
              "-" * 78]
