@@ -136,8 +136,9 @@ function renderStatus(s) {
   for (const l of s.links) {
     tbody.append(el('tr', {},
       el('td', { text: l.id }), el('td', { text: l.kind.replace('_', ' ') }),
-      el('td', { class: 'mono', text: l.peer }),
-      el('td', {}, el('span', { class: 'dot' + (l.connected ? ' up' : '') }), l.connected ? 'connected' : 'waiting'),
+      el('td', { class: 'mono', text: l.peer || '–' }),
+      el('td', {}, el('span', { class: 'dot' + (l.connected ? ' up' : '') }),
+        l.kind === 'tcp_listen' ? 'listening' : l.kind === 'udp' ? 'open' : l.connected ? 'connected' : 'connecting'),
       el('td', { class: 'num', text: l.tx }), el('td', { class: 'num', text: l.rx })));
   }
   setText('st-net-tx', s.totals.net_tx);

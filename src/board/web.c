@@ -1139,7 +1139,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (c->closing)
     return;
   if (nread < 0) {
-    conn_close(c); /* EOF or error: an answer still queued has nowhere to go */
+    if (nread == UV_EOF && !c->stream && !c->lingering && (c->writes > 0 || c->work_pending)) {
+      /* The client only half-closed (nc -N, socat): it still reads the answers owed. */
+      c->close_after = true;
+      c->keep_alive = false;
+      uv_read_stop(s);
+      return;
+    }
+    conn_close(c); /* error, or EOF with nothing owed */
     return;
   }
   if (nread == 0 || c->lingering || c->stream || c->close_after || c->paused)

@@ -190,7 +190,10 @@ void m0__web_api_status(struct m0__web *w, struct m0__web_buf *b) {
   for (unsigned i = 0; i < st.nlinks && i < M0_LINKS_MAX; i++) {
     const struct m0_link_status *l = &st.links[i];
     char peer[M0_SOCK_ADDR_MAX + 16];
-    snprintf(peer, sizeof peer, "%s:%u", l->peer.host, (unsigned)l->peer.port);
+    if (l->peer.host[0] != '\0')
+      snprintf(peer, sizeof peer, "%s:%u", l->peer.host, (unsigned)l->peer.port);
+    else
+      peer[0] = '\0'; /* a listener, or a UDP socket with no peer yet */
     m0__web_buf_printf(b, "%s{\"id\":%u,\"kind\":\"%s\",\"connected\":%s,\"peer\":",
                        i ? "," : "", l->id, link_kind_name(l->kind),
                        l->connected ? "true" : "false");

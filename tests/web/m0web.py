@@ -165,11 +165,14 @@ class Emulator:
         status, hdrs, data = self.request(method, path, body=body, **kw)
         return status, json.loads(data) if data else None
 
-    def raw(self, data, timeout=TIMEOUT, port=None):
-        """Send raw bytes, read until the server closes; returns everything read."""
+    def raw(self, data, timeout=TIMEOUT, port=None, half_close=False):
+        """Send raw bytes (then shut down our sending side if half_close), read until the
+        server closes; returns everything read."""
         s = socket.create_connection(("127.0.0.1", port or self.port), timeout=timeout)
         try:
             s.sendall(data)
+            if half_close:
+                s.shutdown(socket.SHUT_WR)
             return read_until_close(s, timeout)
         finally:
             s.close()

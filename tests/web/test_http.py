@@ -734,6 +734,10 @@ def web_root_serves_files_from_disk():
                         auth + b"\r\n\r\n")
             codes = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d\d\d) ", got)]
             eq(codes, [200, 200, 404, 200, 200], "pipelined under --web-root")
+            # A client that half-closes after its requests still gets every answer.
+            got = e.raw(req(b"/sub/x.css") + req(b"/"), half_close=True)
+            codes = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d\d\d) ", got)]
+            eq(codes, [200, 200], "answers after a half-close")
     finally:
         import shutil
         shutil.rmtree(root, ignore_errors=True)
