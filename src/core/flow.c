@@ -102,8 +102,7 @@ void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, s
     dev->counters.uart_tx_dropped += lost;
     m0__dev_drop(dev, now, M0__DROP_HOST_FULL, lost);
   }
-  if (!dev->net.links_paused && m0__flow_backlog(dev) >= HOST_HIGH)
-    pause_links(dev, true);
+  /* Pausing is m0__flow_settle's, at the end of this same input. */
 }
 
 void m0__flow_settle(struct m0_dev *dev, uint64_t now) {
