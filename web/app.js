@@ -148,6 +148,7 @@ function renderStatus(s) {
   setText('st-uart-tx-dropped', s.counters.uart_tx_dropped);
   setText('st-uart-rx-dropped', s.counters.uart_rx_dropped);
   setText('st-net-tx-dropped', s.counters.net_tx_dropped);
+  setText('st-net-rx-dropped', s.counters.net_rx_dropped);
   setText('st-restarts', s.counters.restarts);
   setText('st-updated', 'Updated ' + new Date().toLocaleTimeString());
   setRestartNeeded(s.restart_needed);

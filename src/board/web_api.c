@@ -208,13 +208,14 @@ void m0__web_api_status(struct m0__web *w, struct m0__web_buf *b) {
                      "],\"totals\":{\"net_tx\":%llu,\"net_rx\":%llu,\"uart_rx\":%llu,"
                      "\"uart_tx\":%llu},\"counters\":{\"uart_rx\":%llu,\"uart_tx\":%llu,"
                      "\"uart_tx_dropped\":%llu,\"uart_rx_dropped\":%llu,"
-                     "\"net_tx_dropped\":%llu,\"restarts\":%llu},",
+                     "\"net_tx_dropped\":%llu,\"net_rx_dropped\":%llu,\"restarts\":%llu},",
                      (unsigned long long)net_tx, (unsigned long long)net_rx,
                      (unsigned long long)c->uart_rx, (unsigned long long)c->uart_tx,
                      (unsigned long long)c->uart_rx, (unsigned long long)c->uart_tx,
                      (unsigned long long)c->uart_tx_dropped,
                      (unsigned long long)c->uart_rx_dropped,
-                     (unsigned long long)c->net_tx_dropped, (unsigned long long)c->restarts);
+                     (unsigned long long)c->net_tx_dropped,
+                     (unsigned long long)c->net_rx_dropped, (unsigned long long)c->restarts);
   m0__web_buf_printf(b, "\"restart_needed\":%s,\"web\":{\"port\":%u,\"webport\":%u}}",
                      m0__web_restart_needed(w->dev) ? "true" : "false", (unsigned)w->port,
                      (unsigned)run->webport);
