@@ -54,9 +54,10 @@ struct m0__web_listener {
 };
 
 /* The request headers the server reads; the others are only counted. */
-enum hdr { H_NONE = -1, H_AUTH, H_ORIGIN, H_HOST, H_INM, H_CTYPE, H_LAST_ID, H_COUNT };
+enum hdr { H_NONE = -1, H_AUTH, H_ORIGIN, H_HOST, H_INM, H_CTYPE, H_LAST_ID, H_EXPECT, H_COUNT };
 static const char *const hdr_names[H_COUNT] = {
     "authorization", "origin", "host", "if-none-match", "content-type", "last-event-id",
+    "expect",
 };
 
 struct hval {
@@ -614,6 +615,8 @@ static void start_stream(struct m0__web_conn *c) {
   conn_write(c, &buf, 1, NULL, NULL);
   c->stream = true;
   uv_timer_stop(&c->timer);
+  /* A stream may be silent for long: let TCP find a peer that vanished. */
+  uv_tcp_keepalive(&c->tcp, 1, 60);
   /* Replay what the client has not seen: all of the history on a first connect, the
    * records after Last-Event-ID on a reconnect (older ones may be gone). */
   uint64_t after = 0;
@@ -1014,6 +1017,12 @@ static int on_headers_complete(llhttp_t *p) {
   c->keep_alive = llhttp_should_keep_alive(p) != 0;
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > M0__WEB_BODY_MAX)
     return refuse(c, 413, "the body exceeds 16 KiB");
+  /* curl asks before sending a body over 1 KiB and otherwise waits a second. */
+  if (c->h[H_EXPECT].seen && strcasecmp(c->h[H_EXPECT].v, "100-continue") == 0) {
+    static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    uv_buf_t buf = uv_buf_init((char *)go_on, sizeof go_on - 1);
+    conn_write(c, &buf, 1, NULL, NULL);
+  }
   return 0;
 }
 

@@ -257,6 +257,13 @@ def oversized_requests_413_431():
                     b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
                     b"Content-Length: 16384\r\n\r\n" + body)
         eq(status_of(got), 200, "16 KiB body")
+        # Expect: 100-continue (curl, for bodies over 1 KiB) is answered at once.
+        got = e.raw(b"POST /api/config HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth +
+                    b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                    b"Expect: 100-continue\r\nContent-Length: 2000\r\n\r\n" +
+                    b"{}" + b" " * 1998)
+        eq([int(m) for m in re.findall(rb"HTTP/1\.1 (\d\d\d) ", got)], [100, 200],
+           "100 Continue, then the answer")
 
 
 @test
