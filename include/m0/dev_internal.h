@@ -74,7 +74,6 @@ enum m0__drop_kind {
   M0__DROP_NET_NOT_CONNECTED, /* a serial frame while no connection (UARTCLBUF=on, TCPS) */
   M0__DROP_NET_BUFFER_FULL,   /* the oldest kept bytes beyond the 4 KiB while connecting */
   M0__DROP_NET_SEND_ERROR,    /* the board refused a send (link failing, UDP no route) */
-  M0__DROP_NET_HTPC,          /* HTPC frames until the HTTP client exists */
   M0__DROP_FROM_NET_STRANGER, /* UDPC: a datagram not from SOCK's address and port */
   M0__DROP_COUNT
 };
@@ -93,13 +92,18 @@ struct m0__restart {
   uint64_t deadline; /* restart anyway if the host has not taken the reply by then */
 };
 
-/* ---- the network side (net.c, tcpc.c, tcps.c, udp.c, flow.c) ---- */
+/* ---- the network side (net.c, tcpc.c, tcps.c, udp.c, htpc_mode.c, flow.c) ---- */
 
 /* Network bytes waiting for the host, ahead of the UART queue (flow.c): 128 KiB holds the
  * pause threshold plus one more board read (M0_LINK_RX_MAX), so TCP data is never lost. */
 #define M0_NET_INBOX_SIZE (128 * 1024)
-/* Serial data kept for a TCP client connection that is not up yet (spec §6.2). */
+/* Serial data kept for a TCP client connection that is not up yet (spec §6.2), or HTPC
+ * frames waiting for their request (each behind a 2-byte length). */
 #define M0_NET_PENDING_MAX 4096
+/* An HTTP request (src/core/htpc.h: M0__HTPC_REQUEST_MAX) and room for its response
+ * parser (struct m0__htpc_resp, an llhttp parser: checked at compile time). */
+#define M0_NET_HTTP_REQUEST_MAX 1536
+#define M0_NET_HTTP_PARSER_MAX 256
 
 /* What a link id is used for; FREE ids may be opened (the board frees an id at once). */
 enum m0__link_role {
@@ -108,6 +112,7 @@ enum m0__link_role {
   M0__LINK_LISTEN, /* the TCP server's listener (TCPS) */
   M0__LINK_CLIENT, /* a client the listener accepted (TCPS); its id is its index 1..8 */
   M0__LINK_UDP,    /* the UDP socket (UDPC, UDPS) */
+  M0__LINK_HTTP,   /* the connection of one HTTP request (HTPC) */
 };
 
 struct m0__link {
@@ -145,6 +150,14 @@ struct m0__network {
   uint8_t pending[M0_NET_PENDING_MAX];
   /* UDPS: where serial frames go (the last sender) */
   struct m0_net_addr udp_dest;
+  /* HTPC: the request in flight (its frame's length, for the count if it is lost) */
+  bool http_busy;
+  size_t http_frame_len, http_request_len;
+  uint8_t http_request[M0_NET_HTTP_REQUEST_MAX];
+  union {
+    max_align_t align;
+    unsigned char bytes[M0_NET_HTTP_PARSER_MAX];
+  } http_parser;
   /* flow (flow.c) */
   bool links_paused;  /* TCP reading stopped: too much waiting for the host */
   bool uart_held;     /* UART reading stopped: a TCP peer is slow to take our bytes */

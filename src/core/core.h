@@ -171,6 +171,15 @@ void m0__udp_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t le
 void m0__udp_down(struct m0_dev *dev, uint64_t now);
 void m0__udp_retry(struct m0_dev *dev, uint64_t now);
 
+/* ---- htpc_mode.c: HTTP client (spec §6.5) on the links, with htpc.c ---- */
+
+void m0__htpc_mode_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
+void m0__htpc_mode_up(struct m0_dev *dev, uint64_t now);
+void m0__htpc_mode_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
+void m0__htpc_mode_down(struct m0_dev *dev, uint64_t now, bool was_up);
+/* Frame bytes waiting for their request (what a restart loses). */
+size_t m0__htpc_mode_queued(const struct m0_dev *dev);
+
 /* ---- flow.c: back-pressure both ways ---- */
 
 /* Queue network bytes for the host: prefix then data. A datagram (whole) is taken only

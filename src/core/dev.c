@@ -35,7 +35,6 @@ static const struct {
   [M0__DROP_NET_NOT_CONNECTED] = {"to_net", "not-connected"},
   [M0__DROP_NET_BUFFER_FULL] = {"to_net", "buffer-full"},
   [M0__DROP_NET_SEND_ERROR] = {"to_net", "send-error"},
-  [M0__DROP_NET_HTPC] = {"to_net", "htpc-pending"},
   [M0__DROP_FROM_NET_STRANGER] = {"from_net", "stranger"},
 };
 

@@ -31,7 +31,7 @@ _Static_assert(HOST_HIGH + M0_LINK_RX_MAX <= M0_NET_INBOX_SIZE,
                "one more board read after the pause must fit the inbox");
 
 static bool is_tcp(const struct m0__link *l) {
-  return l->role == M0__LINK_TCPC || l->role == M0__LINK_CLIENT;
+  return l->role == M0__LINK_TCPC || l->role == M0__LINK_CLIENT || l->role == M0__LINK_HTTP;
 }
 
 size_t m0__flow_backlog(const struct m0_dev *dev) {

@@ -6,7 +6,8 @@
  * into stay single: every serial frame leaves through m0__dev_frame_out() (registration
  * prefixes, HTTP requests), every network byte for the host through m0__link_to_host()
  * (similar-RFC2217, index prefixes). Ids are fixed per role: the mode's own link (TCPC
- * connection, TCPS listener, UDP socket) is id 0, and TCPS client N is id N (1..8), which
+ * connection, TCPS listener, UDP socket, HTPC request) is id 0, and TCPS client N is id N
+ * (1..8), which
  * is also its INDEXEN number. A link that fails to open or goes down is retried 1 s later
  * (spec §6.2's interval, used for listeners and UDP sockets too). RSTIM restarts the device
  * when nothing came from the network for RSTIM seconds, counted from the end of the boot.
@@ -27,6 +28,7 @@ static enum m0_link_kind kind_of(enum m0__link_role role) {
   case M0__LINK_UDP:
     return M0_LINK_UDP;
   case M0__LINK_TCPC:
+  case M0__LINK_HTTP:
   case M0__LINK_FREE:
     break;
   }
@@ -67,7 +69,7 @@ long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t 
     return rc;
   }
   l->tx_bytes += len;
-  if (l->role == M0__LINK_TCPC || l->role == M0__LINK_CLIENT)
+  if (l->role != M0__LINK_UDP)
     m0__flow_queued(dev, id, (uint64_t)rc);
   return rc;
 }
@@ -132,14 +134,15 @@ void m0__link_boot(struct m0_dev *dev, uint64_t now) {
     m0__udp_start(dev, now);
     break;
   default:
-    /* HTPC opens one connection per frame (m0__dev_frame_out), nothing at boot. */
+    /* HTPC opens one connection per frame (htpc_mode.c), nothing at boot. */
     break;
   }
 }
 
 void m0__dev_net_restart(struct m0_dev *dev, uint64_t now) {
   unsigned id;
-  size_t pending = dev->net.pending_len;
+  size_t pending = dev->running.proto == M0_PROTO_HTPC ? m0__htpc_mode_queued(dev)
+                                                       : dev->net.pending_len;
   for (id = 0; id < M0_LINKS_MAX; id++)
     m0__link_close(dev, id);
   if (pending > 0) {
@@ -151,6 +154,7 @@ void m0__dev_net_restart(struct m0_dev *dev, uint64_t now) {
   dev->net.pending_len = 0;
   dev->net.tcpc = M0__TCPC_IDLE;
   dev->net.failures = 0;
+  dev->net.http_busy = false;
   dev->net.links_paused = false;
   memset(&dev->net.udp_dest, 0, sizeof dev->net.udp_dest);
   deadlines_clear(dev);
@@ -211,10 +215,7 @@ void m0__dev_frame_out(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
     m0__udp_frame(dev, now, data, len);
     break;
   default:
-    /* HTPC: one HTTP request per frame is the HTTP client's (issue 4); until then the
-     * frame has nowhere to go. */
-    dev->counters.net_tx_dropped += len;
-    m0__dev_drop(dev, now, M0__DROP_NET_HTPC, len);
+    m0__htpc_mode_frame(dev, now, data, len); /* one HTTP request per frame */
     break;
   }
 }
@@ -238,7 +239,7 @@ bool m0__dev_socket_connected(const struct m0_dev *dev) {
     /* No connection in UDP: the socket is "connected" once it is bound and can send. */
     return n->link[0].role == M0__LINK_UDP && n->link[0].up;
   default:
-    return false;
+    return n->link[0].role == M0__LINK_HTTP && n->link[0].up; /* a request under way */
   }
 }
 
@@ -292,6 +293,8 @@ void m0_dev_on_link_up(struct m0_dev *dev, uint64_t now, unsigned id,
     l->up = true;
     if (l->role == M0__LINK_TCPC)
       m0__tcpc_up(dev, now);
+    else if (l->role == M0__LINK_HTTP)
+      m0__htpc_mode_up(dev, now);
   }
   m0__dev_settle(dev, now);
 }
@@ -327,6 +330,10 @@ void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint
     case M0__LINK_UDP:
       m0__udp_rx(dev, now, data, len, from);
       break;
+    case M0__LINK_HTTP:
+      m0__flow_received(dev, id);
+      m0__htpc_mode_rx(dev, now, data, len);
+      break;
     case M0__LINK_LISTEN:
     case M0__LINK_FREE:
       break;
@@ -354,6 +361,9 @@ void m0_dev_on_link_down(struct m0_dev *dev, uint64_t now, unsigned id, int reas
       break;
     case M0__LINK_UDP:
       m0__udp_down(dev, now);
+      break;
+    case M0__LINK_HTTP:
+      m0__htpc_mode_down(dev, now, was_up);
       break;
     case M0__LINK_FREE:
       break;

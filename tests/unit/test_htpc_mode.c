@@ -1,0 +1,223 @@
+/* test_htpc_mode.c: the HTTP client work mode on the links (spec §6.5, htpc_mode.c).
+ *
+ * One request per serial frame on a new connection (link 0, any local port), one at a
+ * time in frame order; the response reaches the host whole (HTPCHD=off) or as its body
+ * (on), then the device closes the connection and goes on with the next frame. The bytes
+ * of requests and responses are htpc.c's (tested in test_htpc.c); here: the sequencing,
+ * the queue of frames, failures and their counts and events.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../src/core/core.h"
+#include "fake_hal.h"
+
+static struct fake F;
+static struct m0_dev D;
+static struct m0_dev_options O;
+static struct m0_config C;
+
+#define MS M0_NS_PER_MS
+#define S M0_NS_PER_S
+#define OPEN "open 0 tcp 192.168.0.201:8234 from 0 keepalive"
+#define OK_RESPONSE "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+
+static int setup(void **state) {
+  (void)state;
+  fake_options(&O);
+  m0_config_defaults(&C);
+  C.proto = M0_PROTO_HTPC;
+  return 0;
+}
+
+static void boot(void) { fake_boot(&F, &D, &O, &C); }
+
+static void frame(const char *s) {
+  fake_rx(&F, s);
+  fake_advance(&F, MS);
+}
+
+static const char *host(void) {
+  fake_run(&F, S);
+  return fake_out(&F);
+}
+
+static bool sent_starts_with(const char *prefix) {
+  return strncmp(fake_link_sent(&F, 0), prefix, strlen(prefix)) == 0;
+}
+
+static void test_nothing_opens_at_boot(void **state) {
+  (void)state;
+  fake_init(&F, &D, &O, &C, 10 * S);
+  m0_dev_start(&D, F.now);
+  fake_advance(&F, 60 * S);
+  assert_int_equal(F.nops, 0);
+  assert_false(m0__dev_socket_connected(&D));
+}
+
+static void test_one_frame_one_request(void **state) {
+  (void)state;
+  boot();
+  frame("temp=21");
+  assert_int_equal(F.nops, 1);
+  assert_string_equal(fake_op(&F, 0), OPEN);
+  assert_int_equal(F.nsends, 0);
+  fake_link_up(&F, 0);
+  assert_true(m0__dev_socket_connected(&D));
+  assert_int_equal(F.nsends, 1);
+  assert_true(sent_starts_with("GET /2.php?temp=21 HTTP/1.1\r\nHost: 192.168.0.201:8234\r\n"));
+  fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel");
+  assert_int_equal(fake_count_ops(&F, "close"), 0);
+  fake_link_rx_str(&F, 0, "lo");
+  assert_string_equal(fake_op(&F, F.nops - 1), "close 0"); /* the response is complete */
+  assert_string_equal(host(), OK_RESPONSE);
+  assert_true(fake_find_event(&F, "htpc.response {\"link\":0,\"status\":200,\"bytes\":43}") >= 0);
+  assert_false(m0__dev_socket_connected(&D));
+}
+
+static void test_body_only_with_htpchd(void **state) {
+  (void)state;
+  C.htpchd = true;
+  C.htptp = M0_HTPTP_POST;
+  boot();
+  frame("x=1");
+  fake_link_up(&F, 0);
+  assert_true(sent_starts_with("POST /2.php? HTTP/1.1\r\n"));
+  fake_link_rx_str(&F, 0, OK_RESPONSE);
+  assert_string_equal(host(), "hello");
+}
+
+static void test_requests_one_at_a_time_in_order(void **state) {
+  (void)state;
+  boot();
+  frame("a");
+  frame("b");
+  frame("c");
+  assert_int_equal(fake_count_ops(&F, "open"), 1);
+  fake_link_up(&F, 0);
+  assert_true(sent_starts_with("GET /2.php?a "));
+  fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA");
+  assert_int_equal(fake_count_ops(&F, "open"), 2); /* closed, then the next one */
+  fake_link_up(&F, 0);
+  assert_true(sent_starts_with("GET /2.php?b "));
+  fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nB");
+  fake_link_up(&F, 0);
+  assert_true(sent_starts_with("GET /2.php?c "));
+  fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nC");
+  assert_int_equal(fake_count_ops(&F, "open"), 3);
+  assert_int_equal(fake_count_ops(&F, "close"), 3);
+  fake_run(&F, S);
+  assert_true(strstr(fake_out(&F), "\r\n\r\nA") < strstr(fake_out(&F), "\r\n\r\nB"));
+  assert_true(strstr(fake_out(&F), "\r\n\r\nB") < strstr(fake_out(&F), "\r\n\r\nC"));
+}
+
+static void test_response_ended_by_the_close(void **state) {
+  (void)state;
+  boot();
+  frame("q");
+  fake_link_up(&F, 0);
+  fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\n\r\nuntil the end");
+  fake_link_down(&F, 0, M0_DOWN_CLOSED);
+  assert_int_equal(fake_count_ops(&F, "close"), 0); /* the board closed it already */
+  assert_string_equal(host(), "HTTP/1.1 200 OK\r\n\r\nuntil the end");
+  assert_int_equal(fake_count_events(&F, "htpc.response "), 1);
+}
+
+static void test_truncated_response_is_reported(void **state) {
+  (void)state;
+  boot();
+  frame("q");
+  fake_link_up(&F, 0);
+  fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
+  fake_link_down(&F, 0, M0_DOWN_RESET);
+  assert_int_equal(fake_count_events(&F, "htpc.error "), 1);
+  frame("next"); /* the device goes on */
+  assert_int_equal(fake_count_ops(&F, "open"), 2);
+}
+
+static void test_malformed_response_closes(void **state) {
+  (void)state;
+  boot();
+  frame("q");
+  fake_link_up(&F, 0);
+  fake_link_rx_str(&F, 0, "SSH-2.0-OpenSSH\r\n");
+  assert_string_equal(fake_op(&F, F.nops - 1), "close 0");
+  assert_int_equal(fake_count_events(&F, "htpc.error "), 1);
+}
+
+static void test_refused_dial_loses_that_frame_only(void **state) {
+  (void)state;
+  boot();
+  frame("lost");
+  frame("kept");
+  fake_link_down(&F, 0, M0_DOWN_REFUSED);
+  assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 4);
+  assert_true(fake_find_event(
+                  &F, "drop {\"dir\":\"to_net\",\"reason\":\"not-connected\",\"bytes\":4}") >= 0);
+  assert_int_equal(fake_count_ops(&F, "open"), 2);
+  fake_link_up(&F, 0);
+  assert_true(sent_starts_with("GET /2.php?kept "));
+  /* A dial that cannot even start is the same. */
+  fake_link_rx_str(&F, 0, "HTTP/1.1 204 No Content\r\n\r\n");
+  F.link_open_result = -1;
+  frame("gone");
+  assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 8);
+}
+
+static void test_queue_drops_the_oldest_frames(void **state) {
+  static char big[401];
+  unsigned i;
+  (void)state;
+  boot();
+  memset(big, 'f', 400);
+  frame("first"); /* under way: not in the queue */
+  for (i = 0; i < 11; i++) { /* 11 * 402 > 4096: the oldest waiting frame goes */
+    big[0] = (char)('a' + i);
+    frame(big);
+  }
+  assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 400);
+  assert_true(fake_find_event(
+                  &F, "drop {\"dir\":\"to_net\",\"reason\":\"buffer-full\",\"bytes\":400}") >= 0);
+  assert_int_equal(m0__htpc_mode_queued(&D), 10 * 400);
+  fake_link_up(&F, 0);
+  fake_link_rx_str(&F, 0, "HTTP/1.1 204 No Content\r\n\r\n");
+  fake_link_up(&F, 0);
+  assert_true(sent_starts_with("GET /2.php?bfff")); /* 'a' was dropped */
+}
+
+static void test_restart_drops_waiting_frames(void **state) {
+  (void)state;
+  boot();
+  frame("one");
+  frame("two");
+  frame("three");
+  m0_dev_restart(&D, F.now, "test");
+  assert_int_equal(fake_count_ops(&F, "close 0"), 1);
+  assert_true(fake_find_event(
+                  &F, "drop {\"dir\":\"to_net\",\"reason\":\"restart\",\"bytes\":8}") >= 0);
+  fake_advance(&F, S);
+  assert_int_equal(fake_count_ops(&F, "open"), 1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup(test_nothing_opens_at_boot, setup),
+    cmocka_unit_test_setup(test_one_frame_one_request, setup),
+    cmocka_unit_test_setup(test_body_only_with_htpchd, setup),
+    cmocka_unit_test_setup(test_requests_one_at_a_time_in_order, setup),
+    cmocka_unit_test_setup(test_response_ended_by_the_close, setup),
+    cmocka_unit_test_setup(test_truncated_response_is_reported, setup),
+    cmocka_unit_test_setup(test_malformed_response_closes, setup),
+    cmocka_unit_test_setup(test_refused_dial_loses_that_frame_only, setup),
+    cmocka_unit_test_setup(test_queue_drops_the_oldest_frames, setup),
+    cmocka_unit_test_setup(test_restart_drops_waiting_frames, setup),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
