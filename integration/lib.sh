@@ -52,11 +52,19 @@ trap 'exit 143' TERM INT
 # ---- the emulator ----
 
 # m0_start [options...]: start m0emu on this scenario's state, tty and events file and
-# wait for its first `ready`. Later options override the defaults (last one wins).
+# wait for its first `ready`. Later options override the defaults (last one wins). The
+# web page gets a free port of its own (WEB_PORT), never the factory WEBPORT 80, unless
+# M0_WEB_FROM_WEBPORT=1 (the scenario then set WEBPORT to a free port itself).
 m0_start() {
+  local web=()
   M0_RUN=$((M0_RUN + 1))
   rm -f "$EVENTS"
-  "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --timing fast "$@" \
+  if [[ ${M0_WEB_FROM_WEBPORT:-0} != 1 ]]; then
+    WEB_PORT=$(free_ports tcp 1)
+    web=(--web-port "$WEB_PORT")
+  fi
+  "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --timing fast \
+    "${web[@]}" "$@" \
     >"$T/stdout.$M0_RUN" 2>"$T/stderr.$M0_RUN" &
   M0_PID=$!
   wait_event ready 1

@@ -59,8 +59,9 @@ static int hal_flash_save(void *ctx, const char *text, size_t len) {
 
 static void hal_booted(void *ctx, const struct m0_config *running) {
   struct m0__board *b = board_of(ctx);
-  /* The web server will re-bind WEBPORT here; for now there is nothing to re-read. */
   m0__log(&b->events, "booted (WEBPORT %u)", (unsigned)running->webport);
+  if (b->web_open) /* follows WEBPORT; a no-op when the port did not change */
+    m0__web_listen(&b->web, b->cli.web_port ? b->cli.web_port : running->webport);
 }
 
 static void hal_event(void *ctx, const char *name, const char *fields) {
@@ -86,6 +87,25 @@ static void hal_link_close(void *ctx, unsigned id) {
 
 static void hal_link_pause(void *ctx, unsigned id, bool paused) {
   m0__net_link_pause(&board_of(ctx)->net, id, paused);
+}
+
+static uint64_t board_ms(const struct m0__board *b) {
+  return (uv_hrtime() - b->events.start_ns) / M0_NS_PER_MS;
+}
+
+static void web_event_tap(void *ctx, const char *line) {
+  m0__web_event(&board_of(ctx)->web, line);
+}
+
+static void web_uart_tap(void *ctx, bool to_host, const uint8_t *data, size_t len) {
+  struct m0__board *b = board_of(ctx);
+  m0__web_traffic(&b->web, to_host ? "uart_out" : "uart_in", 0, data, len, board_ms(b));
+}
+
+static void web_net_tap(void *ctx, unsigned id, bool to_network, const uint8_t *data,
+                        size_t len) {
+  struct m0__board *b = board_of(ctx);
+  m0__web_traffic(&b->web, to_network ? "net_out" : "net_in", id, data, len, board_ms(b));
 }
 
 static int fail(char *err, size_t cap, int rc, const char *fmt, const char *arg) {
@@ -157,6 +177,20 @@ int m0__board_init(struct m0__board *b, uv_loop_t *loop, const struct m0__cli *c
   b->net_open = true;
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
+  rc = m0__web_init(&b->web, loop, &b->dev, &b->events, cli->bind, cli->web_root, &o->factory);
+  if (rc != 0)
+    return fail(err, cap, rc, "--web-root %s", cli->web_root ? cli->web_root : "");
+  b->web_open = true;
+  b->events.tap = web_event_tap;
+  b->events.tap_ctx = b;
+  b->uart.tap = web_uart_tap;
+  b->uart.tap_ctx = b;
+  b->net.tap = web_net_tap;
+  b->net.tap_ctx = b;
+  /* Listen now, not only at the first boot, so the banner can give the real URL; the
+   * call at boot is then a no-op unless WEBPORT changed. A port that cannot be bound is
+   * reported (web.error) and the device runs on without its page. */
+  m0__web_listen(&b->web, cli->web_port ? cli->web_port : b->saved.webport);
   rc = m0__uart_start(&b->uart, &b->dev);
   if (rc != 0)
     return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
@@ -220,11 +254,19 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
                               "factory defaults saved"),
   };
   char web[96];
-  host_port(web, sizeof web, b->cli.bind, b->cli.web_port ? b->cli.web_port
-                                                          : b->saved.webport);
+  uint16_t wanted = b->cli.web_port ? b->cli.web_port : b->saved.webport;
+  uint16_t bound = b->web_open ? m0__web_port(&b->web) : 0;
+  host_port(web, sizeof web, b->cli.bind, bound ? bound : wanted);
   fprintf(out, "m0emu %s: USR-M0 emulator\n", M0EMU_VERSION);
   fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
-  fprintf(out, "  web:     http://%s/ (web page: not served yet)\n", web);
+  if (bound == 0)
+    fprintf(out, "  web:     http://%s/ could not be bound: running without the web page\n",
+            web);
+  else if (bound != wanted)
+    fprintf(out, "  web:     http://%s/ (WEBPORT %u needs privileges: 8000+port)\n", web,
+            (unsigned)wanted);
+  else
+    fprintf(out, "  web:     http://%s/ (user and password: AT+WEBU)\n", web);
   banner_mode(b, out);
   fprintf(out, "  state:   %s (%s)\n", b->state_real, origin[b->flash_origin]);
   fprintf(out, "  factory: MAC %s, %s, %s\n", b->options.factory.mac, b->options.factory.ver,
@@ -237,6 +279,10 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
 }
 
 void m0__board_close(struct m0__board *b) {
+  if (b->web_open) {
+    b->web_open = false;
+    m0__web_close(&b->web);
+  }
   if (b->net_open) {
     b->net_open = false;
     m0__net_close_all(&b->net);

@@ -19,6 +19,7 @@
 #include "m0/dev.h"
 #include "m0/flash_text.h"
 #include "net.h"
+#include "web.h"
 
 #ifndef M0EMU_VERSION
 #define M0EMU_VERSION "0.0.0"
@@ -45,6 +46,7 @@ struct m0__cli {
   const char *bind;    /* IPv4 or IPv6 literal for listening sockets */
   bool net_host;       /* --net host: dial real addresses; false = loopback */
   uint16_t web_port;   /* 0 = from the saved WEBPORT */
+  const char *web_root; /* NULL = the embedded page */
   enum m0_timing timing;
   enum m0_dialect dialect;
   const char *events;  /* NULL = no event stream; "-" = stdout */
@@ -171,6 +173,8 @@ struct m0__board {
   enum m0__flash_origin flash_origin;
   struct m0__uart uart;
   struct m0__net net;
+  struct m0__web web;
+  bool web_open;
   bool net_open;
   uv_timer_t dev_timer;
   bool dev_timer_open;

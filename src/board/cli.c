@@ -13,12 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "board.h"
 
 enum {
-  OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_TIMING, OPT_DIALECT,
-  OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_HELP, OPT_VERSION,
+  OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_TIMING,
+  OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -27,6 +28,7 @@ static const struct option long_options[] = {
   {"bind", required_argument, NULL, OPT_BIND},
   {"net", required_argument, NULL, OPT_NET},
   {"web-port", required_argument, NULL, OPT_WEB_PORT},
+  {"web-root", required_argument, NULL, OPT_WEB_ROOT},
   {"timing", required_argument, NULL, OPT_TIMING},
   {"dialect", required_argument, NULL, OPT_DIALECT},
   {"events", required_argument, NULL, OPT_EVENTS},
@@ -53,6 +55,7 @@ void m0__cli_help(FILE *out) {
         "  --bind ADDR         host address for listening sockets     (default: 127.0.0.1)\n"
         "  --net loopback|host where dialled peers are               (default: loopback)\n"
         "  --web-port PORT     host port of the web server            (default: from WEBPORT)\n"
+        "  --web-root DIR      serve the page from DIR, for development (default: embedded)\n"
         "  --timing real|fast  UART pacing                            (default: real)\n"
         "  --dialect doc|field reply spelling                         (default: doc)\n"
         "  --events PATH|-     JSON-lines event stream                (default: none)\n"
@@ -157,6 +160,13 @@ enum m0__cli_result m0__cli_parse(struct m0__cli *cli, int argc, char **argv, ch
       else
         return fail(err, cap, "--net: expected loopback or host, got '%s'", arg);
       break;
+    case OPT_WEB_ROOT: {
+      struct stat st;
+      if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fail(err, cap, "--web-root: '%s' is not a directory", arg);
+      cli->web_root = arg;
+      break;
+    }
     case OPT_WEB_PORT:
       if (parse_uint(arg, 1, 65535, &n) != 0)
         return fail(err, cap, "--web-port: expected a port 1-65535, got '%s'", arg);
