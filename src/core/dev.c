@@ -1,12 +1,14 @@
 /* dev.c: one device's life: boot, modes, restart, the single timer, the host side of
  * the tty, the one set path, events and drop accounting (spec §2, §3.4, §5).
  *
- * Every input runs in three steps: first whatever deadline is already due (the board's
+ * Every input runs in four steps: first whatever deadline is already due (the board's
  * timer has millisecond resolution and may fire late, so each input catches up before it
  * acts, and the outcome does not depend on how late the timer was), then the input, then
- * the timer is armed for the earliest deadline left. The concerns keep their own
- * deadlines (boot end, +++ window, frame idle, both pacing budgets, restart after drain,
- * trailing drop events); only this file talks to hal->timer_arm.
+ * network data moves on toward the host (flow.c), then the timer is armed for the
+ * earliest deadline left. The concerns keep their own deadlines (boot end, +++ window,
+ * frame idle, both pacing budgets, restart after drain, trailing drop events, the
+ * network's retry, short-connection idle and RSTIM); only this file talks to
+ * hal->timer_arm.
  *
  * `drop` events are rate-limited to one per kind per second of device time: each carries
  * the kind's cumulative byte count since m0_dev_init(), and when drops were suppressed a

@@ -7,9 +7,10 @@
  * follow after AT+ENTM. When inbox + UART queue reach 48 KiB every TCP link is paused
  * (the board stops reading, the peer's window fills), and below 16 KiB reading resumes.
  * The board may still deliver the read it was in (M0_LINK_RX_MAX, 64 KiB): 48 + 64 fits
- * in 128, so nothing is dropped. A client accepted while paused is paused at its first
- * read (the board does not know its id until the accept returns): the one case where an
- * overflow is possible, and then it is counted, not silent. Datagrams are not slowed but
+ * in 128, so nothing is dropped. A link dialled while paused is paused at once; a client
+ * accepted while paused only at its first read (the board does not know its id until the
+ * accept returns): the one case where an overflow is possible, and then it is counted,
+ * not silent. Datagrams are not slowed but
  * dropped whole when they do not fit the 64 KiB of the UART queue (spec §6.4).
  *
  * Toward the network: link_send returns how much the board still has queued for that
@@ -127,8 +128,8 @@ void m0__flow_settle(struct m0_dev *dev, uint64_t now) {
   backlog = m0__flow_backlog(dev);
   if (dev->net.links_paused && backlog <= HOST_LOW)
     pause_links(dev, false);
-  else if (!dev->net.links_paused && backlog >= HOST_HIGH)
-    pause_links(dev, true);
+  else if (dev->net.links_paused || backlog >= HOST_HIGH)
+    pause_links(dev, true); /* also a link opened since (a TCPC reconnect) */
 }
 
 void m0__flow_received(struct m0_dev *dev, unsigned id) {

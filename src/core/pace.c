@@ -14,8 +14,10 @@
  * means the pty is full, and the queue waits for m0_dev_on_uart_writable(). From the host
  * the board asks m0_dev_uart_rx_budget() before reading; when the budget is spent the core
  * stops reading (uart_rx_enable(false)) and resumes once a chunk is available, leaving the
- * pty's own buffer to back-pressure the host as a real line would. In fast timing none of
- * this applies: bytes move as fast as the pty takes them.
+ * pty's own buffer to back-pressure the host as a real line would. A slow network peer
+ * stops reading too (flow.c, m0__host_rx_hold): reading goes on only when neither the
+ * budget nor the network holds it, in both timings. In fast timing the budget does not
+ * apply: bytes move as fast as the pty takes them.
  */
 #include <string.h>
 

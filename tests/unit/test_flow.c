@@ -165,6 +165,24 @@ static void test_every_tcp_client_is_paused(void **state) {
   assert_all_delivered();
 }
 
+static void test_link_dialled_while_paused_is_paused(void **state) {
+  (void)state;
+  boot_connected();
+  F.room = 0;
+  net_bytes(0, HIGH);
+  assert_true(F.links[0].paused);
+  fake_link_down(&F, 0, M0_DOWN_RESET); /* lost with 48 KiB still waiting for the host */
+  fake_ops_clear(&F);
+  fake_advance(&F, S);
+  assert_int_equal(F.nops, 2);
+  assert_string_equal(fake_op(&F, 0), "open 0 tcp 192.168.0.201:8234 from 20108 keepalive");
+  assert_string_equal(fake_op(&F, 1), "pause 0 on");
+  fake_link_up(&F, 0);
+  fake_host_reads(&F, SIZE_MAX / 2);
+  assert_false(F.links[0].paused);
+  assert_all_delivered();
+}
+
 static void test_udp_is_never_paused(void **state) {
   struct m0_net_addr from = {"192.168.0.201", 8234};
   static uint8_t d[1000];
@@ -391,6 +409,7 @@ int main(void) {
     cmocka_unit_test_setup(test_one_more_read_after_the_pause_is_kept, setup),
     cmocka_unit_test_setup(test_real_timing_nothing_lost, setup),
     cmocka_unit_test_setup(test_every_tcp_client_is_paused, setup),
+    cmocka_unit_test_setup(test_link_dialled_while_paused_is_paused, setup),
     cmocka_unit_test_setup(test_udp_is_never_paused, setup),
     cmocka_unit_test_setup(test_no_host_drops_network_data, setup),
     cmocka_unit_test_setup(test_detach_drops_held_data, setup),
