@@ -171,7 +171,9 @@ static void test_link_dialled_while_paused_is_paused(void **state) {
   F.room = 0;
   net_bytes(0, HIGH);
   assert_true(F.links[0].paused);
-  fake_link_down(&F, 0, M0_DOWN_RESET); /* lost with 48 KiB still waiting for the host */
+  fake_host_reads(&F, 16 * KIB); /* 32 KiB left: between the marks, still paused */
+  assert_int_equal(m0__flow_backlog(&D), 32 * KIB);
+  fake_link_down(&F, 0, M0_DOWN_RESET); /* lost with data still waiting for the host */
   fake_ops_clear(&F);
   fake_advance(&F, S);
   assert_int_equal(F.nops, 2);
