@@ -274,6 +274,8 @@ static void attach(struct m0__net_link *l, unsigned id) {
   l->id = id;
   l->attached = true;
   l->net->links[id] = l;
+  l->paused = l->net->pause_unattached[id];
+  l->net->pause_unattached[id] = false;
 }
 
 static void detach(struct m0__net_link *l) {
@@ -977,6 +979,10 @@ void m0__net_link_close(struct m0__net *n, unsigned id) {
 
 void m0__net_link_pause(struct m0__net *n, unsigned id, bool paused) {
   struct m0__net_link *l = id < M0_LINKS_MAX ? n->links[id] : NULL;
+  if (id < M0_LINKS_MAX && l == NULL) {
+    n->pause_unattached[id] = paused;
+    return;
+  }
   if (l == NULL)
     return;
   l->paused = paused;

@@ -24,6 +24,8 @@ struct m0__net_link; /* one socket; private to net.c, allocated per open */
 /* One read buffer shared by the device's links: libuv pairs each alloc with its read
  * callback, so at most one read is in flight per loop. 64 KiB holds any UDP datagram. */
 #define M0__NET_READ_MAX 65536
+/* The core sizes its inbox for one read of at most M0_LINK_RX_MAX bytes. */
+_Static_assert(M0__NET_READ_MAX <= M0_LINK_RX_MAX, "one read must fit the core's inbox");
 
 /* Observer of every byte a link carries (the web page's live view). to_network: sent by
  * the device; else received from the network. Called before the core sees the bytes. */
@@ -39,6 +41,9 @@ struct m0__net {
   struct sockaddr_storage bind_sa;   /* --bind, port 0 */
   struct m0__net_link *links[M0_LINKS_MAX]; /* by the core's id; NULL = free */
   struct m0__net_link *all;          /* every live link, including closing ones */
+  /* A pause the core asked for on an id that has no link yet: it pauses a client from
+   * inside m0_dev_on_link_accept, before the board has stored the new connection. */
+  bool pause_unattached[M0_LINKS_MAX];
   m0__net_tap_fn tap;                /* NULL = no tap; set after m0__net_init() */
   void *tap_ctx;
   uint8_t rbuf[M0__NET_READ_MAX];
