@@ -629,3 +629,176 @@ def transfer(*flows):
         raise errors[0]
     return results
 PY
+
+# ---- issue 4: HTTP client, registration, heartbeat, similar-RFC2217, link pin (40-59) ----
+#
+# More of m0net.py, appended to the module written above: a real HTTP server that keeps
+# the exact bytes of every request, a raw reader of one HTTP request for hand-played
+# servers, the web API's status, a similar-RFC2217 packet encoder written from the spec
+# (independent of the core's), and a bounded "nothing arrives" check.
+cat >>"$T/m0net.py" <<'PY'
+
+
+# ---- HTTP (scenarios 40-45) ----
+
+import base64
+import http.server
+import urllib.request
+
+HTTP_ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
+               b"Connection: close\r\n\r\nhello, host\n")
+
+
+class _Tee:
+    """The request's input as http.server reads it, keeping every byte read."""
+
+    def __init__(self, f, sink):
+        self.f, self.sink = f, sink
+
+    def readline(self, *args):
+        b = self.f.readline(*args)
+        self.sink += b
+        return b
+
+    def read(self, *args):
+        b = self.f.read(*args)
+        self.sink += b
+        return b
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+class HttpPeer:
+    """A real HTTP/1.1 server (python's http.server, one thread per connection) on
+    127.0.0.1:port. Every request is kept, in arrival order, as a dict: raw (the exact
+    bytes received: request line, headers, body), method, target, headers (a list of
+    (name, value) in order), body. Each request is answered with the next of answers
+    (raw bytes, written as they are; the last one repeats), then the connection is
+    closed. log_path: also one JSON line per request (method, target, headers, body)."""
+
+    def __init__(self, port, answers=(HTTP_ANSWER,), log_path=None):
+        self.requests, self.answers, self.log_path = [], list(answers), log_path
+        self.cond = threading.Condition()
+        peer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                self.raw = bytearray()
+                self.rfile = _Tee(self.rfile, self.raw)
+
+            def handle_one_request(self):
+                self.raw.clear()
+                super().handle_one_request()
+
+            def log_message(self, *args):
+                pass
+
+            def serve(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                peer._got(self, body)
+                self.close_connection = True
+
+            do_GET = do_POST = do_PUT = do_HEAD = serve
+
+        self.server = http.server.ThreadingHTTPServer((LO, port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _got(self, handler, body):
+        req = {"raw": bytes(handler.raw), "method": handler.command, "target": handler.path,
+               "headers": list(handler.headers.items()), "body": body}
+        with self.cond:
+            i = len(self.requests)
+            answer = self.answers[min(i, len(self.answers) - 1)]
+            self.requests.append(req)
+            self.cond.notify_all()
+        if self.log_path:
+            with open(self.log_path, "a") as f:
+                f.write(json.dumps({"method": req["method"], "target": req["target"],
+                                    "headers": req["headers"],
+                                    "body": body.decode("latin-1")}) + "\n")
+        handler.wfile.write(answer)
+        handler.wfile.flush()
+
+    def wait_requests(self, n, timeout=None):
+        """The first n requests, waiting at most timeout (TIMEOUT) seconds for them."""
+        deadline = time.monotonic() + (timeout or TIMEOUT)
+        with self.cond:
+            while len(self.requests) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Fail(f"http server: {len(self.requests)} requests, want {n}")
+                self.cond.wait(min(left, 0.5))
+            return list(self.requests[:n])
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def http_read_request(conn, what="an HTTP request"):
+    """One whole request from a Conn (headers, then Content-Length bytes of body): the
+    exact bytes, for servers a scenario plays by hand."""
+    buf = bytearray()
+    while b"\r\n\r\n" not in buf:
+        b = conn.read_some(what=f"{what} ({len(buf)} bytes so far)")
+        if not b:
+            raise Fail(f"{conn.name}: end of stream inside {what}: {show(bytes(buf))}")
+        buf += b
+    head, _, body = bytes(buf).partition(b"\r\n\r\n")
+    n = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            n = int(value)
+    if len(body) < n:
+        body += conn.read_exact(n - len(body), f"{what}: its body")
+    return head + b"\r\n\r\n" + body
+
+
+# ---- the web API (the link pin, the running UART) ----
+
+def web_status(port, user="admin", password="admin"):
+    """GET /api/status on the device's web port (basic auth), as a dict."""
+    req = urllib.request.Request(f"http://{LO}:{port}/api/status")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    req.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
+        return json.loads(r.read())
+
+
+# ---- similar-RFC2217 (spec §6.8) ----
+
+_PARITY_BITS = {"ODD": 0x08, "EVEN": 0x18, "MASK": 0x28, "SPACE": 0x38, "NONE": 0x00}
+
+
+def rfc2217_packet(baud, data_bits=8, stop=1, parity="NONE", checksum_delta=0):
+    """The 8-byte packet 55 AA 55, baud (3 bytes big-endian), parameter, checksum, with
+    bit 7 of the parameter set as in the published examples. checksum_delta spoils it."""
+    param = 0x80 | (data_bits - 5) | (0x04 if stop == 2 else 0) | _PARITY_BITS[parity]
+    body = baud.to_bytes(3, "big") + bytes([param])
+    return b"\x55\xaa\x55" + body + bytes([(sum(body) + checksum_delta) & 0xFF])
+
+
+# ---- absence, bounded ----
+
+def expect_nothing(stream, seconds, what):
+    """Nothing arrives on stream (a Tty or a Conn) for seconds: a minimum wait, used only
+    where the behaviour is that something does not happen."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        r, _, _ = select.select([stream.fileno()], [], [], left)
+        if r:
+            b = stream._recv(CHUNK)
+            raise Fail(f"{stream.name}: got {show(b)} while {what}")
+PY
