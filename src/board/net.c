@@ -309,10 +309,14 @@ static void read_update(struct m0__net_link *l);
 /* Closed by the core or by the peer's EOF: keep delivering what is queued (bounded by
  * LINGER_MS), reading and discarding meanwhile so unread input does not turn our close
  * into a reset, then close. */
+static int flush_pending(struct m0__net_link *l);
+
 static void linger(struct m0__net_link *l) {
   detach(l);
   if (l->closing)
     return;
+  if (l->pending.len > 0 && flush_pending(l) != 0)
+    l->pending.len = 0; /* the socket is broken: nothing more can be delivered */
   if (!l->writing) {
     hard_close(l);
     return;
@@ -576,24 +580,66 @@ static void on_write(uv_write_t *req, int status) {
   m0_dev_on_link_drained(l->net->dev, uv_hrtime(), l->id);
 }
 
-static long tcp_send(struct m0__net_link *l, const uint8_t *data, size_t len) {
-  if (!l->writing && len > 0) {
-    /* Nothing queued: the socket usually takes it all, no copy needed. */
-    uv_buf_t buf = uv_buf_init((char *)data, len > UINT32_MAX ? UINT32_MAX : (unsigned)len);
-    int n = uv_try_write(&l->sock.stream, &buf, 1);
-    if (n > 0) {
-      data += n;
-      len -= (size_t)n;
-    }
-    /* Errors other than EAGAIN come back from uv_write's callback as a reset. */
+/* Write what is pending now: straight to the socket while it takes it (no copy into
+ * libuv's queue), the rest through uv_write. Returns 0 or a libuv error. */
+static int flush_pending(struct m0__net_link *l) {
+  if (l->writing || l->pending.len == 0)
+    return 0;
+  uv_buf_t buf = uv_buf_init((char *)l->pending.data,
+                             l->pending.len > UINT32_MAX ? UINT32_MAX : (unsigned)l->pending.len);
+  int n = uv_try_write(&l->sock.stream, &buf, 1);
+  /* Errors other than EAGAIN come back from uv_write's callback as a reset. */
+  if (n > 0) {
+    memmove(l->pending.data, l->pending.data + n, l->pending.len - (size_t)n);
+    l->pending.len -= (size_t)n;
   }
+  return l->pending.len > 0 ? start_write(l) : 0;
+}
+
+/* Frames are invisible on a TCP stream, so the bytes of one loop turn (every frame cut
+ * from one pty read, typically 400 bytes each) leave in one write: a syscall per frame
+ * cost more than half the CPU of a pty-to-TCP stream (docs/performance.md). The flush
+ * runs in a check handle, right after the loop turn's callbacks. */
+static void on_flush_check(uv_check_t *h) {
+  struct m0__net *n = h->data;
+  unsigned drained[M0_LINKS_MAX], ndrained = 0;
+  uv_check_stop(h);
+  n->flush_armed = false;
+  for (struct m0__net_link *l = n->all; l != NULL; l = l->next) {
+    bool stream = l->kind == M0_LINK_TCP_CONNECT || l->kind == M0_LINK_TCP_ACCEPTED;
+    if (!stream || l->closing || l->writing || l->pending.len == 0)
+      continue;
+    int rc = flush_pending(l);
+    if (rc != 0)
+      defer_down(l, M0_DOWN_RESET, rc);
+    else if (!l->writing && l->attached)
+      drained[ndrained++] = l->id; /* tcp_send said these bytes were waiting */
+  }
+  /* Calls into the core last: it may close or reopen links. */
+  for (unsigned i = 0; i < ndrained && !n->closed; i++) {
+    struct m0__net_link *l = n->links[drained[i]];
+    if (l != NULL && !l->writing && l->pending.len == 0)
+      m0_dev_on_link_drained(n->dev, uv_hrtime(), drained[i]);
+  }
+}
+
+static long tcp_send(struct m0__net_link *l, const uint8_t *data, size_t len) {
+  struct m0__net *n = l->net;
   if (len > 0) {
     int rc = wbuf_append(&l->pending, data, len);
-    if (rc == 0 && !l->writing)
-      rc = start_write(l);
     if (rc != 0) {
       defer_down(l, M0_DOWN_RESET, rc);
       return rc;
+    }
+    if (!l->writing && !n->flush_armed && n->flush_check_open) {
+      n->flush_armed = true;
+      uv_check_start(&n->flush_check, on_flush_check);
+    } else if (!l->writing && !n->flush_check_open) {
+      int rc2 = flush_pending(l);
+      if (rc2 != 0) {
+        defer_down(l, M0_DOWN_RESET, rc2);
+        return rc2;
+      }
     }
   }
   return (long)(uv_stream_get_write_queue_size(&l->sock.stream) + l->pending.len);
@@ -914,6 +960,10 @@ int m0__net_init(struct m0__net *n, uv_loop_t *loop, struct m0_dev *dev,
   if (uv_ip4_addr(bind_addr, 0, (struct sockaddr_in *)&n->bind_sa) != 0 &&
       uv_ip6_addr(bind_addr, 0, (struct sockaddr_in6 *)&n->bind_sa) != 0)
     return UV_EINVAL;
+  if (uv_check_init(loop, &n->flush_check) == 0) {
+    n->flush_check.data = n;
+    n->flush_check_open = true;
+  }
   return 0;
 }
 
@@ -991,6 +1041,10 @@ void m0__net_link_pause(struct m0__net *n, unsigned id, bool paused) {
 
 void m0__net_close_all(struct m0__net *n) {
   n->closed = true;
+  if (n->flush_check_open) {
+    n->flush_check_open = false;
+    uv_close((uv_handle_t *)&n->flush_check, NULL);
+  }
   for (struct m0__net_link *l = n->all; l != NULL; l = l->next)
     hard_close(l);
 }

@@ -44,6 +44,10 @@ struct m0__net {
   /* A pause the core asked for on an id that has no link yet: it pauses a client from
    * inside m0_dev_on_link_accept, before the board has stored the new connection. */
   bool pause_unattached[M0_LINKS_MAX];
+  /* TCP sends are gathered and written once per loop turn (see tcp_send in net.c). */
+  uv_check_t flush_check;
+  bool flush_check_open;
+  bool flush_armed;
   m0__net_tap_fn tap;                /* NULL = no tap; set after m0__net_init() */
   void *tap_ctx;
   uint8_t rbuf[M0__NET_READ_MAX];
