@@ -92,6 +92,41 @@ struct m0__restart {
   uint64_t deadline; /* restart anyway if the host has not taken the reply by then */
 };
 
+/* ---- registration, heartbeat, similar-RFC2217: plain data of the pure modules ----
+ * Defined here because the device embeds them; their functions and the rules are in
+ * src/core/keepalive.h and src/core/rfc2217.h. */
+
+/* The registration packet as it applies to the running work mode (spec §6.6). */
+struct m0__reg {
+  uint8_t data[M0_HEX_BYTES_MAX];
+  uint8_t len; /* 0: nothing to send (REGEN=off, or a work mode other than TCPC/UDPC) */
+  bool every;  /* REGTCP=every: in front of every frame. Else (first): once as the first
+                * bytes of each TCP connection; UDPC: once, as its own datagram, before
+                * the first datagram after restart. */
+};
+
+enum m0__heart_target {
+  M0__HEART_NONE, /* HEARTEN=off, or NET in a work mode other than TCPC/UDPC */
+  M0__HEART_NET,  /* HEARTDT to the server (HEARTTP=NET) */
+  M0__HEART_UART, /* HEARTDT to the UART (HEARTTP=COM) */
+};
+
+/* The heartbeat's schedule (spec §6.7). */
+struct m0__heart {
+  uint8_t target; /* enum m0__heart_target */
+  bool running;
+  uint64_t period_ns; /* HEARTTM seconds */
+  uint64_t next;      /* the next beat; M0_TIME_NEVER while stopped */
+  uint8_t data[M0_HEX_BYTES_MAX]; /* HEARTDT decoded */
+  uint8_t len;
+};
+
+/* A similar-RFC2217 scanner (spec §6.8): the start of a possible 8-byte packet. */
+struct m0__rfc2217 {
+  uint8_t held[7];
+  uint8_t len;
+};
+
 /* ---- the network side (net.c, tcpc.c, tcps.c, udp.c, htpc_mode.c, flow.c) ---- */
 
 /* Network bytes waiting for the host, ahead of the UART queue (flow.c): 128 KiB holds the
@@ -123,6 +158,10 @@ struct m0__link {
   uint64_t tx_bytes, rx_bytes;
   uint64_t queued; /* TCP: the board's write queue after our last send */
   uint64_t seq;    /* TCPS: order of arrival, to kick the oldest */
+  /* RFCEN: this link's own scanner (two peers' bytes must not mix), and when its held
+   * bytes go to the host as data if nothing more arrives (meaningful while it holds). */
+  struct m0__rfc2217 rfc;
+  uint64_t rfc_flush_at;
 };
 
 enum m0__tcpc_state {
@@ -143,6 +182,11 @@ struct m0__network {
   uint64_t retry_at; /* reopen the mode's link (dial, listen, bind) */
   uint64_t idle_at;  /* short connection: close when idle (SHORTO) */
   uint64_t rstim_at; /* restart when nothing was received (RSTIM) */
+  uint64_t http_timeout_at; /* HTPC: give up on a peer that stays silent (10 s) */
+  /* Registration (TCPC, UDPC), from the running configuration at boot. */
+  struct m0__reg reg;
+  bool reg_done;       /* UDPC, REGTCP=first: the registration datagram went out */
+  bool reg_every_told; /* REGTCP=every: reg.sent reported for this connection or boot */
   /* TCPC */
   uint8_t tcpc;      /* enum m0__tcpc_state */
   unsigned failures; /* consecutive failed attempts (CLIENTRST) */
@@ -216,6 +260,7 @@ struct m0_dev {
   struct m0_counters counters;
 
   struct m0__network net;
+  struct m0__heart heart; /* HEARTEN: NET follows the link, COM transparent mode */
 
   m0__frame_tap_fn frame_tap;
   void *frame_tap_arg;

@@ -38,6 +38,10 @@ void m0__dev_settle(struct m0_dev *dev, uint64_t now);
 void m0__dev_catch_up(struct m0_dev *dev, uint64_t now);
 /* Restart at once (CLIENTRST, RSTIM): cause goes into the `restart` event. */
 void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause);
+/* New running UART settings from a similar-RFC2217 packet on link `link` (spec §6.8): not
+ * saved; pacing and the host line check follow at once; a `uart.config` event tells. */
+void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
+                          uint8_t stop_bits, uint8_t parity, unsigned link);
 /* ceil(n character times) of the running UART, in ns. */
 uint64_t m0__dev_char_ns(const struct m0_dev *dev, unsigned n);
 /* The one set path (AT, web page): validate on a copy of saved, save flash, commit.
@@ -114,7 +118,8 @@ void m0__dev_net_restart(struct m0_dev *dev, uint64_t now);
 void m0__link_init(struct m0_dev *dev);
 /* The device finished booting: open the running work mode's links. */
 void m0__link_boot(struct m0_dev *dev, uint64_t now);
-/* The earliest network deadline (retry, short-connection idle, RSTIM), and running it. */
+/* The earliest network deadline (retry, short-connection idle, RSTIM, the HTTP response
+ * timeout, each link's similar-RFC2217 hold), and running it. */
 uint64_t m0__link_next(const struct m0_dev *dev);
 void m0__link_expire(struct m0_dev *dev, uint64_t now);
 void m0__link_status(const struct m0_dev *dev, struct m0_status *out);
@@ -129,10 +134,11 @@ int m0__link_open(struct m0_dev *dev, unsigned id, enum m0__link_role role,
  * is dropped and counted. Returns what link_send returned. */
 long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                    size_t len, const struct m0_net_addr *to);
-/* Close a link we own; its id is free at once. */
-void m0__link_close(struct m0_dev *dev, unsigned id);
+/* Close a link we own; its id is free at once. Bytes its scanner held go to the host. */
+void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id);
 /* Every network byte the device accepted for the host passes here (after the work mode
- * decided to take it): the INDEXEN prefix, the datagram rule, the inbox. */
+ * decided to take it): similar-RFC2217 (one scanner per link; RFCEN, not HTPC), the
+ * INDEXEN prefix, the datagram rule, the inbox. */
 void m0__link_to_host(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                       size_t len);
 /* Something came from the network (RSTIM starts counting again). */
@@ -141,6 +147,14 @@ void m0__link_heard(struct m0_dev *dev, uint64_t now);
 bool m0__link_same_addr(const struct m0_net_addr *a, const struct m0_net_addr *b);
 /* SOCK's address and port. */
 void m0__link_sock_addr(const struct m0_dev *dev, struct m0_net_addr *out);
+/* A `reg.sent` event for the registration on link id: "first" each time, "every" once
+ * per TCP connection (TCPC) or per boot (UDPC). */
+void m0__link_reg_sent(struct m0_dev *dev, unsigned id, bool every);
+/* The NET heartbeat follows the server link: up (silence counts from now), down. */
+void m0__link_heart_up(struct m0_dev *dev, uint64_t now);
+void m0__link_heart_down(struct m0_dev *dev);
+/* A NET heartbeat is due: send HEARTDT to the server, `heart.sent` when it went. */
+void m0__link_beat(struct m0_dev *dev, uint64_t now);
 
 /* ---- tcpc.c: TCP client (spec §6.2) ---- */
 
@@ -151,6 +165,8 @@ void m0__tcpc_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t l
 void m0__tcpc_down(struct m0_dev *dev, uint64_t now, bool was_up);
 void m0__tcpc_retry(struct m0_dev *dev, uint64_t now);
 void m0__tcpc_idle(struct m0_dev *dev, uint64_t now);
+/* Send a heartbeat on the connection; returns what m0__link_send returned. */
+long m0__tcpc_beat(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
 
 /* ---- tcps.c: TCP server (spec §6.3) ---- */
 
@@ -168,7 +184,10 @@ void m0__udp_start(struct m0_dev *dev, uint64_t now);
 void m0__udp_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
 void m0__udp_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len,
                 const struct m0_net_addr *from);
+void m0__udp_up(struct m0_dev *dev, uint64_t now);
 void m0__udp_down(struct m0_dev *dev, uint64_t now);
+/* UDPC: a heartbeat datagram to the peer (the registration first if still due). */
+long m0__udp_beat(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
 void m0__udp_retry(struct m0_dev *dev, uint64_t now);
 
 /* ---- htpc_mode.c: HTTP client (spec §6.5) on the links, with htpc.c ---- */
@@ -176,7 +195,10 @@ void m0__udp_retry(struct m0_dev *dev, uint64_t now);
 void m0__htpc_mode_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
 void m0__htpc_mode_up(struct m0_dev *dev, uint64_t now);
 void m0__htpc_mode_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
-void m0__htpc_mode_down(struct m0_dev *dev, uint64_t now, bool was_up);
+/* reason: enum m0_link_down. */
+void m0__htpc_mode_down(struct m0_dev *dev, uint64_t now, bool was_up, int reason);
+/* The peer stayed silent for the response timeout (10 s). */
+void m0__htpc_mode_timeout(struct m0_dev *dev, uint64_t now);
 /* Frame bytes waiting for their request (what a restart loses). */
 size_t m0__htpc_mode_queued(const struct m0_dev *dev);
 
@@ -186,6 +208,9 @@ size_t m0__htpc_mode_queued(const struct m0_dev *dev);
  * if it fits the UART queue's 64 KiB with what already waits; else dropped and counted. */
 void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, size_t plen,
                       const uint8_t *data, size_t len, bool whole);
+/* A datagram of n bytes for the host, to be handed over in pieces (whole = false): true
+ * when all of it fits now; false when it was dropped and counted (spec §6.4). */
+bool m0__flow_admit(struct m0_dev *dev, uint64_t now, size_t n);
 /* Bytes waiting for the host: network data held and the UART queue. */
 size_t m0__flow_backlog(const struct m0_dev *dev);
 /* Move held network data on toward the host, pause or resume the TCP links. */

@@ -7,8 +7,14 @@
  * network data moves on toward the host (flow.c), then the timer is armed for the
  * earliest deadline left. The concerns keep their own deadlines (boot end, +++ window,
  * frame idle, both pacing budgets, restart after drain, trailing drop events, the
- * network's retry, short-connection idle and RSTIM); only this file talks to
- * hal->timer_arm.
+ * heartbeat, and the network's: retry, short-connection idle, RSTIM, the HTTP response
+ * timeout, each link's similar-RFC2217 hold); only this file talks to hal->timer_arm.
+ *
+ * The running UART settings change at a boot (from flash) and, between boots, only by a
+ * similar-RFC2217 packet from the network (never saved; AT+UART keeps answering the saved
+ * value); both emit `uart.config` and re-check the host's line. The COM heartbeat runs
+ * while in transparent mode: from the end of each boot and from each AT+ENTM, one
+ * HEARTTM later, stopped by command mode and by a restart.
  *
  * `drop` events are rate-limited to one per kind per second of device time: each carries
  * the kind's cumulative byte count since m0_dev_init(), and when drops were suppressed a
@@ -19,6 +25,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "keepalive.h"
 
 /* Bytes typed after AT+Z / AT+RELD are not a reason to wait forever: restart anyway this
  * long after the reply should have reached the host at line rate. */
@@ -152,6 +159,29 @@ static void check_mismatch(struct m0_dev *dev) {
   log_line(dev, msg);
 }
 
+/* ---- the COM heartbeat (spec §6.7): only while in transparent mode ---- */
+
+static void heart_com(struct m0_dev *dev, uint64_t now, bool transparent) {
+  if (dev->heart.target != M0__HEART_UART)
+    return; /* NET follows the link (net.c) */
+  if (transparent)
+    m0__heart_start(&dev->heart, now); /* the first beat one period later */
+  else
+    m0__heart_stop(&dev->heart);
+}
+
+static void heart_beat(struct m0_dev *dev, uint64_t now) {
+  struct m0__heart *h = &dev->heart;
+  if (h->target == M0__HEART_UART) {
+    /* Lost like any UART output when no host listens (pace.c counts it). */
+    m0__host_send(dev, now, h->data, h->len);
+    m0__dev_event(dev, "heart.sent", "\"to\":\"uart\",\"bytes\":%u", h->len);
+  } else {
+    m0__link_beat(dev, now);
+  }
+  m0__heart_beaten(h, now);
+}
+
 /* ---- boot and restart ---- */
 
 static void begin_boot(struct m0_dev *dev, uint64_t now) {
@@ -160,23 +190,42 @@ static void begin_boot(struct m0_dev *dev, uint64_t now) {
   dev->boot_until = add_sat(now, dev->options.boot_ns);
 }
 
+/* `uart.config`: the running UART settings were set; `extra` ends the field list. */
+static void uart_config_event(struct m0_dev *dev, const char *extra) {
+  const struct m0_config *c = &dev->running;
+  m0__dev_event(dev, "uart.config", "\"baud\":%lu,\"data\":%u,\"stop\":%u,\"parity\":\"%s\",%s",
+                (unsigned long)c->baud, c->data_bits, c->stop_bits,
+                choice(M0_ID_UART, "parity", c->parity), extra);
+}
+
+void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
+                          uint8_t stop_bits, uint8_t parity, unsigned link) {
+  struct m0_config *c = &dev->running;
+  char extra[48];
+  c->baud = baud;
+  c->data_bits = data_bits;
+  c->stop_bits = stop_bits;
+  c->parity = parity;
+  m0__host_reconfigure(dev, now); /* both budgets run at the new rate from now on */
+  snprintf(extra, sizeof extra, "\"cause\":\"rfc2217\",\"link\":%u", link);
+  uart_config_event(dev, extra);
+  check_mismatch(dev); /* the host's line may now differ, or agree again */
+}
+
 static void finish_boot(struct m0_dev *dev, uint64_t now) {
-  const struct m0_config *c;
   dev->boot_until = M0_TIME_NEVER;
   dev->running = dev->saved;
-  c = &dev->running;
   dev->mode = M0_MODE_TRANSPARENT;
   m0__escape_reset(dev);
   m0__at_reset(dev);
   m0__host_reconfigure(dev, now);
   dev->hal->booted(dev->ctx, &dev->running);
-  m0__dev_event(dev, "uart.config",
-                "\"baud\":%lu,\"data\":%u,\"stop\":%u,\"parity\":\"%s\",\"cause\":\"restart\"",
-                (unsigned long)c->baud, c->data_bits, c->stop_bits,
-                choice(M0_ID_UART, "parity", c->parity));
+  uart_config_event(dev, "\"cause\":\"restart\"");
   m0__dev_event(dev, "ready", "\"mode\":\"transparent\",\"proto\":\"%s\"",
-                choice(M0_ID_SOCK, "proto", c->proto));
+                choice(M0_ID_SOCK, "proto", dev->running.proto));
   check_mismatch(dev);
+  m0__heart_init(&dev->heart, &dev->running);
+  heart_com(dev, now, true); /* transparent mode begins */
   m0__link_boot(dev, now);
 }
 
@@ -191,6 +240,7 @@ void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
   m0__framer_discard(dev, now, M0__DROP_NET_RESTART);
   m0__escape_reset(dev);
   m0__at_reset(dev);
+  m0__heart_stop(&dev->heart); /* no beat of either kind while booting */
   m0__dev_net_restart(dev, now);
   begin_boot(dev, now);
 }
@@ -210,13 +260,14 @@ void m0__dev_enter_command(struct m0_dev *dev, uint64_t now) {
   m0__framer_flush(dev, now); /* what came before the +++ is a frame of its own */
   dev->mode = M0_MODE_COMMAND;
   m0__at_reset(dev);
+  heart_com(dev, now, false);
   m0__dev_event(dev, "mode.command", "\"cause\":\"escape\"");
 }
 
 void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cause) {
-  (void)now;
   dev->mode = M0_MODE_TRANSPARENT;
   m0__escape_reset(dev);
+  heart_com(dev, now, true);
   m0__dev_event(dev, "mode.transparent", "\"cause\":\"%s\"", cause);
 }
 
@@ -286,6 +337,10 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
       m0__link_expire(dev, now);
       progress = true;
     }
+    if (m0__heart_due(&dev->heart, now)) {
+      heart_beat(dev, now);
+      progress = true;
+    }
     for (k = 0; k < M0__DROP_COUNT; k++) {
       struct m0__drop *d = &dev->drops[k];
       if (d->pending && now - d->last_ns >= M0_NS_PER_S) {
@@ -312,6 +367,7 @@ static void rearm(struct m0_dev *dev) {
   when = min64(when, dev->rx_due);
   when = min64(when, dev->tx_due);
   when = min64(when, m0__link_next(dev));
+  when = min64(when, m0__heart_next(&dev->heart));
   if (dev->restart.pending)
     when = min64(when, dev->restart.deadline);
   for (k = 0; k < M0__DROP_COUNT; k++) {
@@ -349,6 +405,7 @@ void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
   dev->rx_enabled = true; /* the board reads from the start */
   dev->escape.deadline = M0_TIME_NEVER;
   dev->framer.deadline = M0_TIME_NEVER;
+  m0__heart_init(&dev->heart, &dev->running); /* stopped until the boot ends */
   m0__link_init(dev);
   m0__host_reconfigure(dev, 0);
 }

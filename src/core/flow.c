@@ -72,21 +72,34 @@ static void pause_links(struct m0_dev *dev, bool paused) {
   }
 }
 
+bool m0__flow_admit(struct m0_dev *dev, uint64_t now, size_t n) {
+  enum m0__drop_kind kind;
+  if (n == 0)
+    return true;
+  if (!dev->attached)
+    kind = M0__DROP_HOST_NO_HOST; /* lost like on a real UART (spec §2), never stale */
+  else if (m0__flow_backlog(dev) + n > M0_UART_TXQ_SIZE)
+    kind = M0__DROP_HOST_FULL;
+  else
+    return true;
+  dev->counters.uart_tx_dropped += n;
+  m0__dev_drop(dev, now, kind, n);
+  return false;
+}
+
 void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, size_t plen,
                       const uint8_t *data, size_t len, bool whole) {
   struct m0__inbox *q = &dev->net.inbox;
   size_t total = plen + len, room, lost = 0;
   if (total == 0)
     return;
-  if (!dev->attached) {
+  if (whole) {
+    if (!m0__flow_admit(dev, now, total))
+      return;
+  } else if (!dev->attached) {
     /* Nobody has the tty open: lost like on a real UART (spec §2), never delivered stale. */
     dev->counters.uart_tx_dropped += total;
     m0__dev_drop(dev, now, M0__DROP_HOST_NO_HOST, total);
-    return;
-  }
-  if (whole && m0__flow_backlog(dev) + total > M0_UART_TXQ_SIZE) {
-    dev->counters.uart_tx_dropped += total;
-    m0__dev_drop(dev, now, M0__DROP_HOST_FULL, total);
     return;
   }
   room = M0_NET_INBOX_SIZE - q->len;

@@ -8,9 +8,15 @@
  * the previous request's TIME_WAIT), with keepalive. The response ends where htpc.c says
  * (Content-Length, last chunk, or the server's close) and the device then closes the
  * connection and starts the next request. A dial that fails loses that frame (counted,
- * `not-connected`); no retry, since an HTTP request is not a stream to resume. A broken
- * or truncated response is reported as an `htpc.error` event, a complete one as
- * `htpc.response`.
+ * `not-connected`); no retry, since an HTTP request is not a stream to resume.
+ *
+ * A peer must not stall the device (issue 4): 10 s without a byte from it, counted from
+ * the dial and again from every byte it sends, and the request is given up (the
+ * connection closed, the next frame goes on). Idle rather than total time, so a slow but
+ * live response is not cut; 10 s is far beyond a LAN server's answer and the board's own
+ * connect timeout. Events: `http.request` when a request is sent, `http.response` when
+ * its response is complete, `http.error` when it is not (timeout, refused, reset,
+ * truncated, or garbage with llhttp's reason and code).
  */
 #include <string.h>
 
@@ -18,6 +24,7 @@
 #include "htpc.h"
 
 #define HTTP_ID 0
+#define RESPONSE_TIMEOUT_NS (10 * M0_NS_PER_S)
 
 _Static_assert(sizeof(struct m0__htpc_resp) <= M0_NET_HTTP_PARSER_MAX,
                "the response parser must fit its room in struct m0__network");
@@ -65,6 +72,14 @@ static void queue_push(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
 
 /* ---- one request ---- */
 
+/* `http.error`. reason: llhttp's text or one of ours (timeout, refused, reset); code:
+ * llhttp's error name, or "" when there is none. Both are JSON-safe: llhttp's reasons
+ * are plain static English. */
+static void error_event(struct m0_dev *dev, const char *reason, const char *code) {
+  m0__dev_event(dev, "http.error", "\"link\":%u,\"reason\":\"%s\",\"code\":\"%s\"", HTTP_ID,
+                reason, code);
+}
+
 static void start_next(struct m0_dev *dev, uint64_t now) {
   struct m0__network *n = &dev->net;
   struct m0_link_open req;
@@ -90,25 +105,33 @@ static void start_next(struct m0_dev *dev, uint64_t now) {
     n->http_busy = true;
     if (m0__link_open(dev, HTTP_ID, M0__LINK_HTTP, &req) != 0) {
       n->http_busy = false;
+      error_event(dev, "refused", "");
       dev->counters.net_tx_dropped += n->http_frame_len;
       m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, n->http_frame_len);
+      continue;
     }
+    n->http_timeout_at = now + RESPONSE_TIMEOUT_NS;
   }
+}
+
+/* The request is over: close (unless the board did), go on with the next frame. */
+static void done(struct m0_dev *dev, uint64_t now, bool close) {
+  dev->net.http_timeout_at = M0_TIME_NEVER;
+  if (close)
+    m0__link_close(dev, now, HTTP_ID);
+  dev->net.http_busy = false;
+  start_next(dev, now);
 }
 
 /* The response is over (or broken): report, close, go on with the next frame. */
 static void finish(struct m0_dev *dev, uint64_t now, int result, bool close) {
   struct m0__htpc_resp *r = parser(dev);
   if (result == M0__HTPC_DONE)
-    m0__dev_event(dev, "htpc.response", "\"link\":%u,\"status\":%d,\"bytes\":%llu",
+    m0__dev_event(dev, "http.response", "\"link\":%u,\"status\":%d,\"bytes\":%llu",
                   HTTP_ID, m0__htpc_resp_status(r), (unsigned long long)r->rx_bytes);
   else
-    m0__dev_event(dev, "htpc.error", "\"link\":%u,\"reason\":\"%s\",\"code\":\"%s\"", HTTP_ID,
-                  r->reason != NULL ? r->reason : "", r->code != NULL ? r->code : "");
-  if (close)
-    m0__link_close(dev, HTTP_ID);
-  dev->net.http_busy = false;
-  start_next(dev, now);
+    error_event(dev, r->reason != NULL ? r->reason : "", r->code != NULL ? r->code : "");
+  done(dev, now, close);
 }
 
 struct deliver_ctx {
@@ -129,27 +152,49 @@ void m0__htpc_mode_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, 
 void m0__htpc_mode_up(struct m0_dev *dev, uint64_t now) {
   struct m0__network *n = &dev->net;
   m0__htpc_resp_init(parser(dev), dev->running.htpchd);
-  m0__link_send(dev, now, HTTP_ID, n->http_request, n->http_request_len, NULL);
+  if (m0__link_send(dev, now, HTTP_ID, n->http_request, n->http_request_len, NULL) >= 0)
+    m0__dev_event(dev, "http.request", "\"link\":%u,\"method\":\"%s\",\"bytes\":%zu", HTTP_ID,
+                  dev->running.htptp == M0_HTPTP_POST ? "POST" : "GET", n->http_request_len);
 }
 
 void m0__htpc_mode_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
   struct deliver_ctx c = {dev, now};
   int result;
   m0__link_heard(dev, now);
+  dev->net.http_timeout_at = now + RESPONSE_TIMEOUT_NS; /* the peer is alive */
   result = m0__htpc_resp_feed(parser(dev), data, len, NULL, deliver, &c);
   if (result != M0__HTPC_MORE)
     finish(dev, now, result, true);
 }
 
-void m0__htpc_mode_down(struct m0_dev *dev, uint64_t now, bool was_up) {
+void m0__htpc_mode_down(struct m0_dev *dev, uint64_t now, bool was_up, int reason) {
   if (!was_up) {
     struct m0__network *n = &dev->net;
+    error_event(dev, reason == M0_DOWN_TIMEOUT ? "timeout" : "refused", "");
     dev->counters.net_tx_dropped += n->http_frame_len;
     m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, n->http_frame_len);
-    n->http_busy = false;
-    start_next(dev, now);
+    done(dev, now, false);
+    return;
+  }
+  if (reason == M0_DOWN_RESET) {
+    /* What arrived was delivered; a reset is no way to end a response. */
+    error_event(dev, "reset", "");
+    done(dev, now, false);
     return;
   }
   /* The server closed: the end of a response that had no length, or a truncated one. */
   finish(dev, now, m0__htpc_resp_eof(parser(dev)), false);
+}
+
+void m0__htpc_mode_timeout(struct m0_dev *dev, uint64_t now) {
+  struct m0__network *n = &dev->net;
+  if (!n->http_busy)
+    return;
+  error_event(dev, "timeout", "");
+  if (!n->link[HTTP_ID].up) {
+    /* Still dialling: the frame never left. */
+    dev->counters.net_tx_dropped += n->http_frame_len;
+    m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, n->http_frame_len);
+  }
+  done(dev, now, true);
 }

@@ -27,13 +27,8 @@
 int m0__reg_bytes(const struct m0_config *cfg, const char *mac_text,
                   uint8_t out[M0_HEX_BYTES_MAX]);
 
-struct m0__reg {
-  uint8_t data[M0_HEX_BYTES_MAX];
-  uint8_t len; /* 0: nothing to send (REGEN=off, or a work mode other than TCPC/UDPC) */
-  bool every;  /* REGTCP=every: in front of every frame. Else (first): once as the first
-                * bytes of each TCP connection; UDPC: once, as its own datagram, before
-                * the first datagram after restart. */
-};
+/* struct m0__reg (in m0/dev_internal.h: the device embeds it): data[0..len), len 0 when
+ * there is nothing to send; every: REGTCP=every. */
 
 /* Registration as it applies to cfg's work mode. Returns 0, or M0_ERR_PARAM for a bad
  * mac_text (r->len is then 0, so nothing is sent). */
@@ -49,20 +44,8 @@ long m0__reg_wrap(const struct m0__reg *r, const uint8_t *frame, size_t len, uin
 
 /* ---- heartbeat ---- */
 
-enum m0__heart_target {
-  M0__HEART_NONE, /* HEARTEN=off, or NET in a work mode other than TCPC/UDPC */
-  M0__HEART_NET,  /* HEARTDT to the server (HEARTTP=NET) */
-  M0__HEART_UART, /* HEARTDT to the UART (HEARTTP=COM) */
-};
-
-struct m0__heart {
-  uint8_t target; /* enum m0__heart_target */
-  bool running;
-  uint64_t period_ns; /* HEARTTM seconds */
-  uint64_t next;      /* the next beat; M0_TIME_NEVER while stopped */
-  uint8_t data[M0_HEX_BYTES_MAX]; /* HEARTDT decoded */
-  uint8_t len;
-};
+/* enum m0__heart_target and struct m0__heart are in m0/dev_internal.h (the device
+ * embeds the schedule). */
 
 /* From the running configuration; stopped until m0__heart_start(). */
 void m0__heart_init(struct m0__heart *h, const struct m0_config *cfg);

@@ -11,11 +11,20 @@
  * is also its INDEXEN number. A link that fails to open or goes down is retried 1 s later
  * (spec §6.2's interval, used for listeners and UDP sockets too). RSTIM restarts the device
  * when nothing came from the network for RSTIM seconds, counted from the end of the boot.
+ *
+ * Similar-RFC2217 (spec §6.8) sits in m0__link_to_host: with RFCEN=on, every link but
+ * HTPC's runs its bytes through its own scanner (rfc2217.h), so a packet split over TCP
+ * segments is found and two clients' bytes never mix. Held bytes (at most 7) go to the
+ * host as data after 50 ms without more from that link (M0__RFC2217_HOLD_NS), at the end
+ * of every datagram, and when the link closes; nothing received is lost or reordered.
+ * A datagram's data still goes to the host whole or not at all.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "core.h"
+#include "keepalive.h"
+#include "rfc2217.h"
 
 /* ---- the link table ---- */
 
@@ -71,26 +80,123 @@ long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t 
   l->tx_bytes += len;
   if (l->role != M0__LINK_UDP)
     m0__flow_queued(dev, id, (uint64_t)rc);
+  /* Anything sent (frame, registration, the beat itself) is a sign of life: a NET
+   * heartbeat waits a whole HEARTTM again. */
+  m0__heart_on_sent(&dev->heart, now);
   return rc;
 }
 
-void m0__link_close(struct m0_dev *dev, unsigned id) {
-  if (dev->net.link[id].role == M0__LINK_FREE)
+/* ---- toward the host: INDEXEN prefixes and similar-RFC2217 ---- */
+
+/* Scanner output is moved on in pieces of this much (stack space, not a limit). */
+#define SCAN_CHUNK 1024
+
+/* One delivery toward the host (a read, a datagram, released bytes), maybe in pieces. */
+struct delivery {
+  unsigned id;
+  bool started; /* a piece went: the INDEXEN prefix is not repeated */
+  bool lost;    /* a datagram that does not fit: already dropped and counted */
+};
+
+static void give(struct m0_dev *dev, uint64_t now, struct delivery *d, const uint8_t *data,
+                 size_t len) {
+  if (len == 0 || d->lost)
     return;
-  dev->hal->link_close(dev->ctx, id);
-  link_free(dev, id);
+  if (!d->started && dev->net.link[d->id].role == M0__LINK_CLIENT && dev->running.indexen) {
+    /* INDEXEN: "I" and the client's number ahead of its bytes (spec §6.3). */
+    uint8_t prefix[2] = {'I', (uint8_t)('0' + d->id)};
+    m0__flow_to_host(dev, now, prefix, sizeof prefix, data, len, false);
+  } else {
+    m0__flow_to_host(dev, now, NULL, 0, data, len, false);
+  }
+  d->started = true;
+}
+
+/* RFCEN=on: every work mode but HTPC (spec §6.8); read at boot like every setting. */
+static bool scanned(const struct m0_dev *dev, const struct m0__link *l) {
+  return dev->running.rfcen && (l->role == M0__LINK_TCPC || l->role == M0__LINK_CLIENT ||
+                                l->role == M0__LINK_UDP);
+}
+
+/* Data through the link's scanner: ordinary bytes on to the host in order, a packet
+ * applied to the running UART at the point of the stream where it ended. */
+static void scan(struct m0_dev *dev, uint64_t now, struct delivery *d, const uint8_t *data,
+                 size_t len) {
+  struct m0__rfc2217 *s = &dev->net.link[d->id].rfc;
+  uint8_t out[SCAN_CHUNK];
+  while (len > 0) {
+    struct m0__rfc2217_setting set;
+    size_t n, used;
+    bool changed;
+    used = m0__rfc2217_feed(s, data, len, out, sizeof out, &n, &set, &changed);
+    data += used;
+    len -= used;
+    give(dev, now, d, out, n);
+    if (changed)
+      m0__dev_uart_running(dev, now, set.baud, set.data_bits, set.stop_bits, set.parity,
+                           d->id);
+  }
+}
+
+/* Held bytes that did not become a packet go to the host as data. */
+static void release(struct m0_dev *dev, uint64_t now, struct delivery *d) {
+  uint8_t out[M0__RFC2217_PACKET_LEN];
+  give(dev, now, d, out, m0__rfc2217_flush(&dev->net.link[d->id].rfc, out, sizeof out));
+}
+
+static void release_link(struct m0_dev *dev, uint64_t now, unsigned id) {
+  struct delivery d = {id, false, false};
+  if (m0__rfc2217_pending(&dev->net.link[id].rfc) > 0)
+    release(dev, now, &d);
+}
+
+/* How many bytes of a datagram reach the host once its packets are taken out: scanned on
+ * a copy of the scanner (plain data), so the real pass finds the same packets. */
+static size_t datagram_data(const struct m0__link *l, const uint8_t *data, size_t len) {
+  struct m0__rfc2217 s = l->rfc;
+  uint8_t out[SCAN_CHUNK];
+  size_t total = 0;
+  while (len > 0) {
+    size_t n, used;
+    bool changed;
+    used = m0__rfc2217_feed(&s, data, len, out, sizeof out, &n, NULL, &changed);
+    data += used;
+    len -= used;
+    total += n;
+  }
+  return total + m0__rfc2217_pending(&s);
 }
 
 void m0__link_to_host(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                       size_t len) {
-  const struct m0__link *l = &dev->net.link[id];
-  if (l->role == M0__LINK_CLIENT && dev->running.indexen) {
-    /* INDEXEN: "I" and the client's number ahead of its bytes (spec §6.3). */
-    uint8_t prefix[2] = {'I', (uint8_t)('0' + id)};
-    m0__flow_to_host(dev, now, prefix, sizeof prefix, data, len, false);
+  struct m0__link *l = &dev->net.link[id];
+  struct delivery d = {id, false, false};
+  if (!scanned(dev, l)) {
+    if (l->role == M0__LINK_UDP)
+      m0__flow_to_host(dev, now, NULL, 0, data, len, true); /* whole or not at all */
+    else
+      give(dev, now, &d, data, len);
     return;
   }
-  m0__flow_to_host(dev, now, NULL, 0, data, len, l->role == M0__LINK_UDP);
+  if (l->role == M0__LINK_UDP) {
+    /* A packet lies within one datagram and the next may come from another sender, so
+     * nothing is held past the datagram's end; its data goes whole or not at all, while
+     * its packets apply either way (they are for the device, not for the host). */
+    d.lost = !m0__flow_admit(dev, now, datagram_data(l, data, len));
+    scan(dev, now, &d, data, len);
+    release(dev, now, &d);
+    return;
+  }
+  scan(dev, now, &d, data, len);
+  l->rfc_flush_at = now + M0__RFC2217_HOLD_NS; /* meaningful while something is held */
+}
+
+void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id) {
+  if (dev->net.link[id].role == M0__LINK_FREE)
+    return;
+  release_link(dev, now, id); /* nothing received is lost to a close */
+  dev->hal->link_close(dev->ctx, id);
+  link_free(dev, id);
 }
 
 void m0__link_heard(struct m0_dev *dev, uint64_t now) {
@@ -114,6 +220,7 @@ static void deadlines_clear(struct m0_dev *dev) {
   dev->net.retry_at = M0_TIME_NEVER;
   dev->net.idle_at = M0_TIME_NEVER;
   dev->net.rstim_at = M0_TIME_NEVER;
+  dev->net.http_timeout_at = M0_TIME_NEVER;
 }
 
 void m0__link_init(struct m0_dev *dev) {
@@ -122,6 +229,10 @@ void m0__link_init(struct m0_dev *dev) {
 
 void m0__link_boot(struct m0_dev *dev, uint64_t now) {
   m0__link_heard(dev, now); /* RSTIM counts from the boot */
+  /* The factory MAC is checked by whoever made the options; a bad one sends nothing. */
+  (void)m0__reg_init(&dev->net.reg, &dev->running, dev->options.factory.mac);
+  dev->net.reg_done = false;
+  dev->net.reg_every_told = false;
   switch (dev->running.proto) {
   case M0_PROTO_TCPC:
     m0__tcpc_start(dev, now);
@@ -144,7 +255,7 @@ void m0__dev_net_restart(struct m0_dev *dev, uint64_t now) {
   size_t pending = dev->running.proto == M0_PROTO_HTPC ? m0__htpc_mode_queued(dev)
                                                        : dev->net.pending_len;
   for (id = 0; id < M0_LINKS_MAX; id++)
-    m0__link_close(dev, id);
+    m0__link_close(dev, now, id); /* held bytes to the inbox, which flow_reset counts */
   if (pending > 0) {
     dev->counters.net_tx_dropped += pending;
     m0__dev_drop(dev, now, M0__DROP_NET_RESTART, pending);
@@ -156,6 +267,8 @@ void m0__dev_net_restart(struct m0_dev *dev, uint64_t now) {
   dev->net.failures = 0;
   dev->net.http_busy = false;
   dev->net.links_paused = false;
+  dev->net.reg_done = false;
+  dev->net.reg_every_told = false;
   memset(&dev->net.udp_dest, 0, sizeof dev->net.udp_dest);
   deadlines_clear(dev);
 }
@@ -163,19 +276,37 @@ void m0__dev_net_restart(struct m0_dev *dev, uint64_t now) {
 uint64_t m0__link_next(const struct m0_dev *dev) {
   const struct m0__network *n = &dev->net;
   uint64_t when = n->retry_at;
+  unsigned id;
   if (n->idle_at < when)
     when = n->idle_at;
   if (n->rstim_at < when)
     when = n->rstim_at;
+  if (n->http_timeout_at < when)
+    when = n->http_timeout_at;
+  for (id = 0; id < M0_LINKS_MAX; id++) {
+    const struct m0__link *l = &n->link[id];
+    if (m0__rfc2217_pending(&l->rfc) > 0 && l->rfc_flush_at < when)
+      when = l->rfc_flush_at;
+  }
   return when;
 }
 
 void m0__link_expire(struct m0_dev *dev, uint64_t now) {
   struct m0__network *n = &dev->net;
+  unsigned id;
   if (n->rstim_at <= now) {
     n->rstim_at = M0_TIME_NEVER;
     m0__dev_restart_now(dev, now, "rstim"); /* clears every other deadline */
     return;
+  }
+  for (id = 0; id < M0_LINKS_MAX; id++) {
+    const struct m0__link *l = &n->link[id];
+    if (m0__rfc2217_pending(&l->rfc) > 0 && l->rfc_flush_at <= now)
+      release_link(dev, now, id); /* the link was quiet for the hold time */
+  }
+  if (n->http_timeout_at <= now) {
+    n->http_timeout_at = M0_TIME_NEVER;
+    m0__htpc_mode_timeout(dev, now);
   }
   if (n->idle_at <= now) {
     n->idle_at = M0_TIME_NEVER;
@@ -275,6 +406,39 @@ void m0__link_settle(struct m0_dev *dev, uint64_t now) {
   }
 }
 
+/* ---- registration and the NET heartbeat (spec §6.6, §6.7) ---- */
+
+void m0__link_reg_sent(struct m0_dev *dev, unsigned id, bool every) {
+  if (every) {
+    if (dev->net.reg_every_told)
+      return; /* in front of every frame: reported once per connection or boot */
+    dev->net.reg_every_told = true;
+  }
+  m0__dev_event(dev, "reg.sent", "\"link\":%u,\"bytes\":%u,\"when\":\"%s\"", id,
+                dev->net.reg.len, every ? "every" : "first");
+}
+
+void m0__link_heart_up(struct m0_dev *dev, uint64_t now) {
+  if (dev->heart.target == M0__HEART_NET)
+    m0__heart_start(&dev->heart, now); /* silence counts from now */
+}
+
+void m0__link_heart_down(struct m0_dev *dev) {
+  if (dev->heart.target == M0__HEART_NET)
+    m0__heart_stop(&dev->heart);
+}
+
+void m0__link_beat(struct m0_dev *dev, uint64_t now) {
+  const struct m0__heart *h = &dev->heart;
+  long rc = -1;
+  if (dev->running.proto == M0_PROTO_TCPC)
+    rc = m0__tcpc_beat(dev, now, h->data, h->len);
+  else if (dev->running.proto == M0_PROTO_UDPC)
+    rc = m0__udp_beat(dev, now, h->data, h->len);
+  if (rc >= 0)
+    m0__dev_event(dev, "heart.sent", "\"to\":\"net\",\"bytes\":%u", h->len);
+}
+
 /* ---- the board's inputs ---- */
 
 static struct m0__link *known(struct m0_dev *dev, unsigned id) {
@@ -295,6 +459,8 @@ void m0_dev_on_link_up(struct m0_dev *dev, uint64_t now, unsigned id,
       m0__tcpc_up(dev, now);
     else if (l->role == M0__LINK_HTTP)
       m0__htpc_mode_up(dev, now);
+    else if (l->role == M0__LINK_UDP)
+      m0__udp_up(dev, now);
   }
   m0__dev_settle(dev, now);
 }
@@ -344,15 +510,16 @@ void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint
 
 void m0_dev_on_link_down(struct m0_dev *dev, uint64_t now, unsigned id, int reason) {
   struct m0__link *l;
-  (void)reason; /* every failure is retried the same way; the board reports the cause */
   m0__dev_catch_up(dev, now);
   l = known(dev, id);
   if (l != NULL) {
     enum m0__link_role role = (enum m0__link_role)l->role;
     bool was_up = l->up;
+    release_link(dev, now, id); /* nothing received is lost to a close */
     link_free(dev, id);
     switch (role) {
     case M0__LINK_TCPC:
+      /* Every failure is retried the same way; the board reports the cause. */
       m0__tcpc_down(dev, now, was_up); /* may restart the device (CLIENTRST) */
       break;
     case M0__LINK_LISTEN:
@@ -363,7 +530,7 @@ void m0_dev_on_link_down(struct m0_dev *dev, uint64_t now, unsigned id, int reas
       m0__udp_down(dev, now);
       break;
     case M0__LINK_HTTP:
-      m0__htpc_mode_down(dev, now, was_up);
+      m0__htpc_mode_down(dev, now, was_up, reason);
       break;
     case M0__LINK_FREE:
       break;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "m0/dev.h"
+
 #define M0__RFC2217_PACKET_LEN 8
 /* feed() makes progress whenever out has at least this much room. */
 #define M0__RFC2217_OUT_MIN M0__RFC2217_PACKET_LEN
@@ -30,12 +32,11 @@ struct m0__rfc2217_setting {
   uint8_t parity;    /* enum m0_parity */
 };
 
-/* Scanner state: the start of a possible packet, held back until it checks out or not.
- * Plain data: zero it (or call init) and it is ready; it may be copied. */
-struct m0__rfc2217 {
-  uint8_t held[M0__RFC2217_PACKET_LEN - 1];
-  uint8_t len;
-};
+/* Scanner state, struct m0__rfc2217 (in m0/dev_internal.h, because every link of a
+ * struct m0_dev embeds one): the start of a possible packet, held back until it checks
+ * out or not. Plain data: zero it (or call init) and it is ready; it may be copied. */
+_Static_assert(sizeof(((struct m0__rfc2217 *)0)->held) == M0__RFC2217_PACKET_LEN - 1,
+               "the scanner holds at most a packet minus its last byte");
 
 void m0__rfc2217_init(struct m0__rfc2217 *s);
 

@@ -10,10 +10,17 @@
  * dialled at boot: serial data opens the connection (it is always kept for it, whatever
  * UARTCLBUF says: it is what the connection is for), and SHORTO seconds without a byte
  * either way close it again.
+ *
+ * Registration (spec §6.6): REGTCP=first sends it as the first bytes of every connection,
+ * short ones included, ahead of the kept data; REGTCP=every puts it in front of each frame
+ * as the frame is sent or kept, so kept frames carry it too. The NET heartbeat runs while
+ * the connection is up and does not count as traffic for SHORTO (a heartbeat shorter than
+ * SHORTO would otherwise keep a short connection open for ever).
  */
 #include <string.h>
 
 #include "core.h"
+#include "keepalive.h"
 
 #define TCPC_ID 0
 #define RETRY_NS M0_NS_PER_S
@@ -76,37 +83,64 @@ void m0__tcpc_start(struct m0_dev *dev, uint64_t now) {
     dial(dev, now);
 }
 
+static bool reg_every(const struct m0_dev *dev) {
+  return dev->net.reg.every && dev->net.reg.len > 0;
+}
+
 void m0__tcpc_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
   struct m0__network *n = &dev->net;
+  uint8_t wrapped[M0__REG_WRAP_MAX];
+  const uint8_t *out = data;
+  size_t out_len = len;
+  if (reg_every(dev)) {
+    long w = m0__reg_wrap(&n->reg, data, len, wrapped, sizeof wrapped);
+    if (w >= 0) {
+      out = wrapped;
+      out_len = (size_t)w;
+    }
+  }
   if (n->tcpc == M0__TCPC_CONNECTED) {
-    m0__link_send(dev, now, TCPC_ID, data, len, NULL);
+    if (m0__link_send(dev, now, TCPC_ID, out, out_len, NULL) >= 0 && reg_every(dev))
+      m0__link_reg_sent(dev, TCPC_ID, true);
     touch(dev, now);
     return;
   }
   if (dev->running.socksl) {
-    keep(dev, now, data, len);
+    keep(dev, now, out, out_len);
     if (n->tcpc == M0__TCPC_IDLE)
       dial(dev, now);
     return;
   }
   if (dev->running.uartclbuf) {
-    dev->counters.net_tx_dropped += len;
+    dev->counters.net_tx_dropped += len; /* the serial data; the prefix was never sent */
     m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, len);
     return;
   }
-  keep(dev, now, data, len);
+  keep(dev, now, out, out_len);
 }
 
 void m0__tcpc_up(struct m0_dev *dev, uint64_t now) {
   struct m0__network *n = &dev->net;
   n->tcpc = M0__TCPC_CONNECTED;
   n->failures = 0;
+  n->reg_every_told = false; /* a new connection: report its first prefixed frame */
+  if (n->reg.len > 0 && !n->reg.every &&
+      m0__link_send(dev, now, TCPC_ID, n->reg.data, n->reg.len, NULL) >= 0)
+    m0__link_reg_sent(dev, TCPC_ID, false);
   if (n->pending_len > 0) {
     size_t len = n->pending_len;
     n->pending_len = 0;
-    m0__link_send(dev, now, TCPC_ID, n->pending, len, NULL);
+    if (m0__link_send(dev, now, TCPC_ID, n->pending, len, NULL) >= 0 && reg_every(dev))
+      m0__link_reg_sent(dev, TCPC_ID, true); /* kept frames carry it */
   }
+  m0__link_heart_up(dev, now);
   touch(dev, now);
+}
+
+long m0__tcpc_beat(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
+  if (dev->net.tcpc != M0__TCPC_CONNECTED)
+    return -1; /* the heartbeat only runs while connected; belt and braces */
+  return m0__link_send(dev, now, TCPC_ID, data, len, NULL);
 }
 
 void m0__tcpc_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
@@ -118,6 +152,7 @@ void m0__tcpc_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t l
 void m0__tcpc_down(struct m0_dev *dev, uint64_t now, bool was_up) {
   struct m0__network *n = &dev->net;
   n->idle_at = M0_TIME_NEVER;
+  m0__link_heart_down(dev);
   if (!was_up) {
     failed(dev, now);
     return;
@@ -137,9 +172,9 @@ void m0__tcpc_retry(struct m0_dev *dev, uint64_t now) {
 }
 
 void m0__tcpc_idle(struct m0_dev *dev, uint64_t now) {
-  (void)now;
   if (dev->net.tcpc != M0__TCPC_CONNECTED || !dev->running.socksl)
     return;
-  m0__link_close(dev, TCPC_ID);
+  m0__link_close(dev, now, TCPC_ID);
+  m0__link_heart_down(dev);
   dev->net.tcpc = M0__TCPC_IDLE;
 }

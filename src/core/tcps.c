@@ -73,7 +73,7 @@ int m0__tcps_accept(struct m0_dev *dev, uint64_t now, const struct m0_net_addr *
       if (is_client(dev, id) && (oldest == 0 || n->link[id].seq < n->link[oldest].seq))
         oldest = id;
     }
-    m0__link_close(dev, oldest);
+    m0__link_close(dev, now, oldest);
     count--;
     notice(dev, now, 'D', oldest, count);
   }

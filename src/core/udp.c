@@ -8,10 +8,16 @@
  * 64 KiB UART queue with what already waits). Frames before the socket is bound have no
  * network to go to and are dropped and counted; a socket that cannot bind is retried
  * every 1 s.
+ *
+ * UDPC registration (spec §6.6): REGTCP=first sends it as a datagram of its own before the
+ * first datagram after restart (a frame's or a heartbeat's), REGTCP=every inside each
+ * frame's datagram. The NET heartbeat (UDPC) runs while the socket is bound: a datagram
+ * to SOCK's address after HEARTTM s without a datagram sent.
  */
 #include <string.h>
 
 #include "core.h"
+#include "keepalive.h"
 
 #define UDP_ID 0
 #define RETRY_NS M0_NS_PER_S
@@ -36,17 +42,55 @@ void m0__udp_retry(struct m0_dev *dev, uint64_t now) {
     bind_open(dev, now);
 }
 
-void m0__udp_down(struct m0_dev *dev, uint64_t now) { dev->net.retry_at = now + RETRY_NS; }
+void m0__udp_up(struct m0_dev *dev, uint64_t now) { m0__link_heart_up(dev, now); }
+
+void m0__udp_down(struct m0_dev *dev, uint64_t now) {
+  m0__link_heart_down(dev);
+  dev->net.retry_at = now + RETRY_NS;
+}
+
+/* UDPC, REGTCP=first: the registration datagram, once per boot, before any other. It is
+ * due again after a send error (nothing went out). reg.len is 0 in UDPS. */
+static void register_first(struct m0_dev *dev, uint64_t now) {
+  struct m0__network *n = &dev->net;
+  if (n->reg.len == 0 || n->reg.every || n->reg_done)
+    return;
+  if (m0__link_send(dev, now, UDP_ID, n->reg.data, n->reg.len, NULL) >= 0) {
+    n->reg_done = true;
+    m0__link_reg_sent(dev, UDP_ID, false);
+  }
+}
 
 void m0__udp_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
-  const struct m0__link *l = &dev->net.link[UDP_ID];
+  struct m0__network *n = &dev->net;
+  const struct m0__link *l = &n->link[UDP_ID];
+  uint8_t wrapped[M0__REG_WRAP_MAX];
+  bool every = n->reg.every && n->reg.len > 0;
   if (l->role != M0__LINK_UDP || !l->up) {
     dev->counters.net_tx_dropped += len;
     m0__dev_drop(dev, now, M0__DROP_NET_NO_NETWORK, len);
     return;
   }
-  m0__link_send(dev, now, UDP_ID, data, len,
-                dev->running.proto == M0_PROTO_UDPS ? &dev->net.udp_dest : NULL);
+  register_first(dev, now);
+  if (every) {
+    long w = m0__reg_wrap(&n->reg, data, len, wrapped, sizeof wrapped);
+    if (w >= 0) {
+      data = wrapped;
+      len = (size_t)w;
+    }
+  }
+  if (m0__link_send(dev, now, UDP_ID, data, len,
+                    dev->running.proto == M0_PROTO_UDPS ? &n->udp_dest : NULL) >= 0 &&
+      every)
+    m0__link_reg_sent(dev, UDP_ID, true);
+}
+
+long m0__udp_beat(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
+  const struct m0__link *l = &dev->net.link[UDP_ID];
+  if (l->role != M0__LINK_UDP || !l->up)
+    return -1;
+  register_first(dev, now);
+  return m0__link_send(dev, now, UDP_ID, data, len, NULL);
 }
 
 void m0__udp_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len,

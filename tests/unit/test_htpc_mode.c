@@ -78,7 +78,7 @@ static void test_one_frame_one_request(void **state) {
   fake_link_rx_str(&F, 0, "lo");
   assert_string_equal(fake_op(&F, F.nops - 1), "close 0"); /* the response is complete */
   assert_string_equal(host(), OK_RESPONSE);
-  assert_true(fake_find_event(&F, "htpc.response {\"link\":0,\"status\":200,\"bytes\":43}") >= 0);
+  assert_true(fake_find_event(&F, "http.response {\"link\":0,\"status\":200,\"bytes\":43}") >= 0);
   assert_false(m0__dev_socket_connected(&D));
 }
 
@@ -127,7 +127,7 @@ static void test_response_ended_by_the_close(void **state) {
   fake_link_down(&F, 0, M0_DOWN_CLOSED);
   assert_int_equal(fake_count_ops(&F, "close"), 0); /* the board closed it already */
   assert_string_equal(host(), "HTTP/1.1 200 OK\r\n\r\nuntil the end");
-  assert_int_equal(fake_count_events(&F, "htpc.response "), 1);
+  assert_int_equal(fake_count_events(&F, "http.response "), 1);
 }
 
 static void test_truncated_response_is_reported(void **state) {
@@ -137,7 +137,7 @@ static void test_truncated_response_is_reported(void **state) {
   fake_link_up(&F, 0);
   fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
   fake_link_down(&F, 0, M0_DOWN_RESET);
-  assert_int_equal(fake_count_events(&F, "htpc.error "), 1);
+  assert_int_equal(fake_count_events(&F, "http.error "), 1);
   frame("next"); /* the device goes on */
   assert_int_equal(fake_count_ops(&F, "open"), 2);
 }
@@ -149,7 +149,7 @@ static void test_malformed_response_closes(void **state) {
   fake_link_up(&F, 0);
   fake_link_rx_str(&F, 0, "SSH-2.0-OpenSSH\r\n");
   assert_string_equal(fake_op(&F, F.nops - 1), "close 0");
-  assert_int_equal(fake_count_events(&F, "htpc.error "), 1);
+  assert_int_equal(fake_count_events(&F, "http.error "), 1);
 }
 
 static void test_refused_dial_loses_that_frame_only(void **state) {
