@@ -4,7 +4,8 @@
  * time in frame order; the response reaches the host whole (HTPCHD=off) or as its body
  * (on), then the device closes the connection and goes on with the next frame. The bytes
  * of requests and responses are htpc.c's (tested in test_htpc.c); here: the sequencing,
- * the queue of frames, failures and their counts and events.
+ * the queue of frames, failures and their counts and events, and the 10 s a silent peer
+ * gets before its request is given up.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,6 +207,145 @@ static void test_restart_drops_waiting_frames(void **state) {
   assert_int_equal(fake_count_ops(&F, "open"), 1);
 }
 
+/* ---- events and failures (issue 4: the device keeps working) ---- */
+
+#define ERROR_EVENT(reason, code) \
+  "http.error {\"link\":0,\"reason\":\"" reason "\",\"code\":\"" code "\"}"
+
+static void test_request_event(void **state) {
+  char want[128];
+  (void)state;
+  boot();
+  frame("g");
+  fake_link_up(&F, 0);
+  snprintf(want, sizeof want, "http.request {\"link\":0,\"method\":\"GET\",\"bytes\":%zu}",
+           F.sends[0].len);
+  assert_true(fake_find_event(&F, want) >= 0);
+  C.htptp = M0_HTPTP_POST;
+  boot();
+  frame("p");
+  assert_int_equal(fake_count_events(&F, "http.request "), 0); /* not before it is sent */
+  fake_link_up(&F, 0);
+  snprintf(want, sizeof want, "http.request {\"link\":0,\"method\":\"POST\",\"bytes\":%zu}",
+           F.sends[0].len);
+  assert_true(fake_find_event(&F, want) >= 0);
+}
+
+static void test_silent_peer_times_out_after_10_s(void **state) {
+  uint64_t dialled;
+  (void)state;
+  boot();
+  frame("a");
+  assert_int_equal(fake_count_ops(&F, "open"), 1);
+  dialled = F.frames[0].at; /* dialled as the frame was cut */
+  fake_advance(&F, 2 * S);
+  fake_link_up(&F, 0); /* a slow connect: still 10 s from the dial */
+  frame("b");          /* waits behind a */
+  assert_int_equal(fake_next_fire(&F), dialled + 10 * S); /* in the single timer */
+  fake_advance_to(&F, dialled + 10 * S - 1);
+  assert_int_equal(fake_count_ops(&F, "close"), 0);
+  fake_advance(&F, 1);
+  assert_true(fake_find_event(&F, ERROR_EVENT("timeout", "")) >= 0);
+  assert_int_equal(fake_count_ops(&F, "close 0"), 1);
+  assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 0); /* the request went out */
+  /* The next frame proceeds. */
+  assert_int_equal(fake_count_ops(&F, "open"), 2);
+  fake_link_clear(&F, 0);
+  fake_link_up(&F, 0);
+  assert_true(sent_starts_with("GET /2.php?b "));
+  fake_link_rx_str(&F, 0, "HTTP/1.1 204 No Content\r\n\r\n");
+  assert_int_equal(fake_count_events(&F, "http.response "), 1);
+}
+
+static void test_timeout_counts_from_the_dial(void **state) {
+  uint64_t dialled;
+  (void)state;
+  boot();
+  frame("never");
+  assert_int_equal(fake_count_ops(&F, "open"), 1);
+  dialled = F.frames[0].at;
+  fake_advance_to(&F, dialled + 10 * S - 1);
+  assert_int_equal(fake_count_events(&F, "http.error "), 0);
+  fake_advance(&F, 1);
+  assert_int_equal(fake_count_events(&F, "http.error "), 1);
+  assert_true(fake_find_event(&F, ERROR_EVENT("timeout", "")) >= 0);
+  assert_int_equal(fake_count_ops(&F, "close 0"), 1);
+  /* Never connected: the frame never left, counted as such. */
+  assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 5);
+  frame("next");
+  assert_int_equal(fake_count_ops(&F, "open"), 2);
+}
+
+static void test_live_response_is_not_cut(void **state) {
+  (void)state;
+  boot();
+  frame("slow");
+  fake_link_up(&F, 0);
+  fake_advance(&F, 9 * S);
+  fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n");
+  fake_advance(&F, 9 * S);
+  fake_link_rx_str(&F, 0, "ab");
+  fake_advance(&F, 9 * S);
+  fake_link_rx_str(&F, 0, "c");
+  assert_int_equal(fake_count_events(&F, "http.error "), 0);
+  assert_int_equal(fake_count_events(&F, "http.response "), 1);
+  fake_advance(&F, 30 * S); /* done: no timeout left behind */
+  assert_int_equal(fake_count_events(&F, "http.error "), 0);
+  assert_int_equal(fake_count_ops(&F, "close"), 1);
+}
+
+static void test_garbage_then_the_next_frame(void **state) {
+  (void)state;
+  boot();
+  frame("q");
+  frame("r");
+  fake_link_up(&F, 0);
+  fake_link_rx_str(&F, 0, "SSH-2.0-OpenSSH\r\n");
+  assert_true(fake_find_event(&F, ERROR_EVENT("Expected HTTP/", "HPE_INVALID_CONSTANT")) >= 0);
+  assert_int_equal(fake_count_ops(&F, "open"), 2);
+  fake_link_clear(&F, 0);
+  fake_link_up(&F, 0);
+  assert_true(sent_starts_with("GET /2.php?r "));
+  fake_advance(&F, 20 * S); /* the first request's timeout went with it */
+  assert_int_equal(fake_count_events(&F, "http.error "), 2); /* r's own timeout only */
+}
+
+static void test_reset_and_refused_are_reported(void **state) {
+  (void)state;
+  boot();
+  frame("q");
+  fake_link_up(&F, 0);
+  fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\n\r\npart");
+  fake_link_down(&F, 0, M0_DOWN_RESET);
+  assert_true(fake_find_event(&F, ERROR_EVENT("reset", "")) >= 0);
+  assert_string_equal(host(), "HTTP/1.1 200 OK\r\n\r\npart"); /* what came, came */
+  frame("r");
+  fake_link_down(&F, 0, M0_DOWN_REFUSED);
+  assert_true(fake_find_event(&F, ERROR_EVENT("refused", "")) >= 0);
+  F.link_open_result = -1;
+  frame("s");
+  assert_int_equal(fake_count_events(&F, "http.error {\"link\":0,\"reason\":\"refused\""), 2);
+  F.link_open_result = 0;
+  frame("t");
+  fake_link_up(&F, 0);
+  assert_true(sent_starts_with("GET /2.php?t "));
+}
+
+static void test_truncated_reason(void **state) {
+  (void)state;
+  boot();
+  frame("q");
+  fake_link_up(&F, 0);
+  fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
+  fake_link_down(&F, 0, M0_DOWN_CLOSED);
+  assert_true(fake_find_event(&F, ERROR_EVENT("connection closed inside the response",
+                                              "HPE_INVALID_EOF_STATE")) >= 0);
+  frame("r");
+  fake_link_up(&F, 0);
+  fake_link_down(&F, 0, M0_DOWN_CLOSED);
+  assert_true(fake_find_event(&F, ERROR_EVENT("connection closed before a response", "")) >= 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_nothing_opens_at_boot, setup),
@@ -218,6 +358,13 @@ int main(void) {
     cmocka_unit_test_setup(test_refused_dial_loses_that_frame_only, setup),
     cmocka_unit_test_setup(test_queue_drops_the_oldest_frames, setup),
     cmocka_unit_test_setup(test_restart_drops_waiting_frames, setup),
+    cmocka_unit_test_setup(test_request_event, setup),
+    cmocka_unit_test_setup(test_silent_peer_times_out_after_10_s, setup),
+    cmocka_unit_test_setup(test_timeout_counts_from_the_dial, setup),
+    cmocka_unit_test_setup(test_live_response_is_not_cut, setup),
+    cmocka_unit_test_setup(test_garbage_then_the_next_frame, setup),
+    cmocka_unit_test_setup(test_reset_and_refused_are_reported, setup),
+    cmocka_unit_test_setup(test_truncated_reason, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
