@@ -267,8 +267,6 @@ void m0__dev_net_restart(struct m0_dev *dev, uint64_t now) {
   dev->net.failures = 0;
   dev->net.http_busy = false;
   dev->net.links_paused = false;
-  dev->net.reg_done = false;
-  dev->net.reg_every_told = false;
   memset(&dev->net.udp_dest, 0, sizeof dev->net.udp_dest);
   deadlines_clear(dev);
 }

@@ -128,6 +128,7 @@ static void test_net_only_while_connected(void **state) {
   fake_advance(&F, 30 * S); /* the next one hangs */
   assert_int_equal(F.nsends, 0);
   assert_int_equal(fake_count_events(&F, "heart.sent "), 0);
+  assert_int_equal(fake_next_fire(&F), M0_TIME_NEVER); /* stopped, not beating into the void */
   fake_link_up(&F, 0); /* the silence counts from the new connection */
   up = F.now;
   fake_advance_to(&F, up + 5 * S - 1);
@@ -162,6 +163,7 @@ static void test_net_does_not_hold_a_short_connection(void **state) {
   assert_int_equal(fake_count_ops(&F, "close 0"), 1);
   fake_advance(&F, 10 * S);
   assert_int_equal(fake_count_events(&F, "heart.sent "), 2); /* closed: no more */
+  assert_int_equal(fake_next_fire(&F), M0_TIME_NEVER);
 }
 
 /* ---- NET, UDP client ---- */
@@ -186,6 +188,22 @@ static void test_net_udpc_datagram_to_the_peer(void **state) {
   assert_int_equal(F.nsends, 2);
   fake_advance(&F, 1);
   assert_int_equal(F.nsends, 3);
+}
+
+static void test_net_udpc_stops_while_unbound(void **state) {
+  (void)state;
+  boot();
+  fake_link_up(&F, 0);
+  fake_advance(&F, 2 * S);
+  fake_link_down(&F, 0, M0_DOWN_RESET);
+  fake_advance(&F, S); /* bound again ... */
+  assert_int_equal(fake_count_ops(&F, "open 0 udp"), 1);
+  fake_advance(&F, 30 * S); /* ... not yet */
+  assert_int_equal(F.nsends, 0);
+  assert_int_equal(fake_next_fire(&F), M0_TIME_NEVER);
+  fake_link_up(&F, 0);
+  fake_advance(&F, 5 * S);
+  assert_int_equal(F.nsends, 1);
 }
 
 static void test_net_udpc_registration_before_the_first_beat(void **state) {
@@ -332,6 +350,7 @@ int main(void) {
     cmocka_unit_test_setup(test_net_stops_at_restart, setup),
     cmocka_unit_test_setup(test_net_does_not_hold_a_short_connection, setup),
     cmocka_unit_test_setup(test_net_udpc_datagram_to_the_peer, setup_udpc),
+    cmocka_unit_test_setup(test_net_udpc_stops_while_unbound, setup_udpc),
     cmocka_unit_test_setup(test_net_udpc_registration_before_the_first_beat, setup_udpc),
     cmocka_unit_test_setup(test_net_in_servers_sends_nothing, setup),
     cmocka_unit_test_setup(test_hearten_off_sends_nothing, setup),
