@@ -69,7 +69,9 @@ wait_event("net.listening", 3, where={"udp": True})
 for frame in (b"six", b"seven", b"eight"):
     tty.write(frame)
     datagram(reg + frame, "a frame behind its registration, in one datagram")
-wait_event("reg.sent", 3, where={"link": 0, "when": "every"})
+ev = wait_event("reg.sent", where={"link": 0, "when": "every"})
+if ev.get("bytes") != len(reg) or count("reg.sent", {"when": "every"}) != 1:
+    raise Fail(f"reg.sent: want one (per boot), when every: {events('reg.sent')}")
 nothing(0.3, "after the last frame (nothing else is due)")
 tty.close()
 PY
