@@ -345,20 +345,29 @@ static void pause_reading(struct m0__uart *u, const char *what) {
   uv_timer_start(&u->retry_timer, on_retry, READ_RETRY_MS, 0);
 }
 
+/* Up to READS_PER_WAKEUP reads per readiness event: a pty hands over at most about 4 KiB
+ * per read, and taking several before returning to the loop saves an epoll_wait each
+ * and lets the network side send them in one write (net.c gathers a loop turn's sends). */
+#define READS_PER_WAKEUP 16
+
 static void read_host(struct m0__uart *u) {
-  uint64_t now = uv_hrtime();
-  size_t budget = m0_dev_uart_rx_budget(u->dev, now);
-  if (budget == 0)
-    return; /* the core has stopped reading and will re-enable it */
-  uint8_t buf[READ_CHUNK];
-  ssize_t n = read(u->master, buf, budget < sizeof buf ? budget : sizeof buf);
-  if (n > 0) {
-    if (u->tap != NULL)
-      u->tap(u->tap_ctx, false, buf, (size_t)n);
-    m0_dev_on_uart_rx(u->dev, now, buf, (size_t)n);
+  for (int i = 0; i < READS_PER_WAKEUP && u->rx_enabled && !u->rx_paused; i++) {
+    uint64_t now = uv_hrtime();
+    size_t budget = m0_dev_uart_rx_budget(u->dev, now);
+    if (budget == 0)
+      return; /* the core has stopped reading and will re-enable it */
+    uint8_t buf[READ_CHUNK];
+    ssize_t n = read(u->master, buf, budget < sizeof buf ? budget : sizeof buf);
+    if (n > 0) {
+      if (u->tap != NULL)
+        u->tap(u->tap_ctx, false, buf, (size_t)n);
+      m0_dev_on_uart_rx(u->dev, now, buf, (size_t)n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      pause_reading(u, strerror(errno));
+    return;
   }
-  else if (n < 0 && errno != EAGAIN && errno != EINTR)
-    pause_reading(u, strerror(errno));
 }
 
 static void on_master(uv_poll_t *handle, int status, int events) {
@@ -373,7 +382,11 @@ static void on_master(uv_poll_t *handle, int status, int events) {
     m0_dev_on_uart_writable(u->dev, uv_hrtime());
   }
   if ((events & UV_READABLE) && u->rx_enabled && !u->rx_paused) {
-    drain_inotify(u);
+    /* A host that opens the tty and writes at once: its open must reach the core before
+     * its bytes (the echo would be dropped as "no host"). While a host is attached there
+     * is nothing to order, and no syscall to spend per read. */
+    if (u->opens == 0)
+      drain_inotify(u);
     read_host(u);
   }
 }
