@@ -85,7 +85,13 @@ void m0__web_buf_json(struct m0__web_buf *b, const char *s, size_t len) {
     else if (c == '\t')
       esc = "\\t";
     else if (c < 0x20 || c >= 0x7f) {
-      snprintf(u, sizeof u, "\\u%04x", c);
+      /* By hand, not snprintf: traffic records are mostly such bytes for binary data,
+       * and this runs for every record the live view keeps. */
+      static const char hex[] = "0123456789abcdef";
+      memcpy(u, "\\u00", 4);
+      u[4] = hex[c >> 4];
+      u[5] = hex[c & 15];
+      u[6] = '\0';
       esc = u;
     }
     if (esc == NULL)
