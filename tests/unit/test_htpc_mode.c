@@ -324,6 +324,9 @@ static void test_reset_and_refused_are_reported(void **state) {
   frame("r");
   fake_link_down(&F, 0, M0_DOWN_REFUSED);
   assert_true(fake_find_event(&F, ERROR_EVENT("refused", "")) >= 0);
+  frame("c");
+  fake_link_down(&F, 0, M0_DOWN_TIMEOUT); /* the board's own connect timeout */
+  assert_true(fake_find_event(&F, ERROR_EVENT("timeout", "")) >= 0);
   F.link_open_result = -1;
   frame("s");
   assert_int_equal(fake_count_events(&F, "http.error {\"link\":0,\"reason\":\"refused\""), 2);
