@@ -599,11 +599,13 @@ static int flush_pending(struct m0__net_link *l) {
 /* Frames are invisible on a TCP stream, so the bytes of one loop turn (every frame cut
  * from one pty read, typically 400 bytes each) leave in one write: a syscall per frame
  * cost more than half the CPU of a pty-to-TCP stream (docs/performance.md). The flush
- * runs in a check handle, right after the loop turn's callbacks. */
-static void on_flush_check(uv_check_t *h) {
-  struct m0__net *n = h->data;
+ * runs right after the callbacks that queued the bytes, before the loop can block: in a
+ * prepare handle for sends made by timer callbacks (a heartbeat must not wait for the
+ * next wakeup), in a check handle for sends made by I/O callbacks. */
+static void flush_all(struct m0__net *n) {
   unsigned drained[M0_LINKS_MAX], ndrained = 0;
-  uv_check_stop(h);
+  uv_check_stop(&n->flush_check);
+  uv_prepare_stop(&n->flush_prepare);
   n->flush_armed = false;
   for (struct m0__net_link *l = n->all; l != NULL; l = l->next) {
     bool stream = l->kind == M0_LINK_TCP_CONNECT || l->kind == M0_LINK_TCP_ACCEPTED;
@@ -623,6 +625,9 @@ static void on_flush_check(uv_check_t *h) {
   }
 }
 
+static void on_flush_check(uv_check_t *h) { flush_all(h->data); }
+static void on_flush_prepare(uv_prepare_t *h) { flush_all(h->data); }
+
 static long tcp_send(struct m0__net_link *l, const uint8_t *data, size_t len) {
   struct m0__net *n = l->net;
   if (len > 0) {
@@ -634,6 +639,7 @@ static long tcp_send(struct m0__net_link *l, const uint8_t *data, size_t len) {
     if (!l->writing && !n->flush_armed && n->flush_check_open) {
       n->flush_armed = true;
       uv_check_start(&n->flush_check, on_flush_check);
+      uv_prepare_start(&n->flush_prepare, on_flush_prepare);
     } else if (!l->writing && !n->flush_check_open) {
       int rc2 = flush_pending(l);
       if (rc2 != 0) {
@@ -961,8 +967,13 @@ int m0__net_init(struct m0__net *n, uv_loop_t *loop, struct m0_dev *dev,
       uv_ip6_addr(bind_addr, 0, (struct sockaddr_in6 *)&n->bind_sa) != 0)
     return UV_EINVAL;
   if (uv_check_init(loop, &n->flush_check) == 0) {
-    n->flush_check.data = n;
-    n->flush_check_open = true;
+    if (uv_prepare_init(loop, &n->flush_prepare) == 0) {
+      n->flush_check.data = n;
+      n->flush_prepare.data = n;
+      n->flush_check_open = true;
+    } else {
+      uv_close((uv_handle_t *)&n->flush_check, NULL);
+    }
   }
   return 0;
 }
@@ -1044,6 +1055,7 @@ void m0__net_close_all(struct m0__net *n) {
   if (n->flush_check_open) {
     n->flush_check_open = false;
     uv_close((uv_handle_t *)&n->flush_check, NULL);
+    uv_close((uv_handle_t *)&n->flush_prepare, NULL);
   }
   for (struct m0__net_link *l = n->all; l != NULL; l = l->next)
     hard_close(l);

@@ -44,8 +44,11 @@ struct m0__net {
   /* A pause the core asked for on an id that has no link yet: it pauses a client from
    * inside m0_dev_on_link_accept, before the board has stored the new connection. */
   bool pause_unattached[M0_LINKS_MAX];
-  /* TCP sends are gathered and written once per loop turn (see tcp_send in net.c). */
+  /* TCP sends are gathered and written once per loop turn (see tcp_send in net.c):
+   * flush_check after I/O callbacks, flush_prepare after timer callbacks (before the
+   * loop blocks in poll). */
   uv_check_t flush_check;
+  uv_prepare_t flush_prepare;
   bool flush_check_open;
   bool flush_armed;
   m0__net_tap_fn tap;                /* NULL = no tap; set after m0__net_init() */
