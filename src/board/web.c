@@ -542,8 +542,10 @@ static void traffic_flush(struct m0__web *w) {
   if (!w->pending.active)
     return;
   w->pending.active = false;
-  if (w->flush_check_open)
+  if (w->flush_check_open) {
     uv_check_stop(&w->flush_check);
+    uv_prepare_stop(&w->flush_prepare);
+  }
   struct m0__web_buf b = {0};
   m0__web_buf_str(&b, "{\"dir\":");
   m0__web_buf_json(&b, w->pending.dir, strlen(w->pending.dir));
@@ -562,6 +564,10 @@ static void traffic_flush(struct m0__web *w) {
   if (!b.failed)
     publish(w, "traffic", b.data, b.len);
   m0__web_buf_free(&b);
+}
+
+static void on_flush_prepare(uv_prepare_t *prepare) {
+  traffic_flush(prepare->data);
 }
 
 static void on_flush_check(uv_check_t *check) {
@@ -591,8 +597,10 @@ void m0__web_traffic(struct m0__web *w, const char *dir, unsigned link, const ui
     w->pending.link = link;
     w->pending.t_ms = t_ms;
     w->pending.len = w->pending.shown = 0;
-    if (w->flush_check_open)
+    if (w->flush_check_open) {
       uv_check_start(&w->flush_check, on_flush_check);
+      uv_prepare_start(&w->flush_prepare, on_flush_prepare);
+    }
   }
   size_t room = M0__WEB_TRAFFIC_SHOWN - w->pending.shown;
   size_t take = len < room ? len : room;
@@ -1373,7 +1381,9 @@ int m0__web_init(struct m0__web *w, uv_loop_t *loop, struct m0_dev *dev,
   if (w->read_buf == NULL)
     return UV_ENOMEM;
   uv_check_init(loop, &w->flush_check);
+  uv_prepare_init(loop, &w->flush_prepare);
   w->flush_check.data = w;
+  w->flush_prepare.data = w;
   w->flush_check_open = true;
   return 0;
 }
@@ -1385,6 +1395,7 @@ void m0__web_close(struct m0__web *w) {
   if (w->flush_check_open) {
     w->flush_check_open = false;
     uv_close((uv_handle_t *)&w->flush_check, NULL);
+    uv_close((uv_handle_t *)&w->flush_prepare, NULL);
   }
   listener_close(w);
   for (struct m0__web_conn *c = w->conns; c != NULL; c = c->next)

@@ -51,7 +51,8 @@ struct m0__web {
   /* Traffic is gathered per direction and link for one loop iteration, then sent as one
    * record: the core writes a reply in pieces, and a flood must not become one record
    * per read. uv_check runs right after the iteration's I/O. */
-  uv_check_t flush_check;
+  uv_check_t flush_check;     /* traffic records: after I/O callbacks */
+  uv_prepare_t flush_prepare; /* ... and after timer callbacks, before poll blocks */
   bool flush_check_open;
   struct {
     bool active;
