@@ -13,10 +13,11 @@
  * A peer must not stall the device (issue 4): 10 s without a byte from it, counted from
  * the dial and again from every byte it sends, and the request is given up (the
  * connection closed, the next frame goes on). Idle rather than total time, so a slow but
- * live response is not cut; 10 s is far beyond a LAN server's answer and the board's own
- * connect timeout. Events: `http.request` when a request is sent, `http.response` when
- * its response is complete, `http.error` when it is not (timeout, refused, reset,
- * truncated, or garbage with llhttp's reason and code).
+ * live response is not cut; 10 s is the board's connect timeout too, so a dial that hangs
+ * and a server that says nothing end the same way. Events: `http.request` when a request
+ * is sent (its bytes), `http.response` when its response is complete, `http.error` when
+ * it is not (timeout, refused, reset, truncated, or garbage with llhttp's reason and
+ * code).
  */
 #include <string.h>
 
