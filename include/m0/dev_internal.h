@@ -239,6 +239,7 @@ struct m0_dev {
   bool rx_paced;      /* the receive budget is spent: reading waits for rx_due */
   bool rx_held;       /* the network is slow (flow.c): reading waits for a drain */
   bool rx_throttled;  /* the budget ran out while the host had more to send */
+  bool rx_filled;     /* the last read took the whole budget: the host likely has more */
   uint64_t rx_resumed; /* when reading was last re-enabled */
   uint64_t rx_due;    /* when reading may resume */
   bool have_last_rx;

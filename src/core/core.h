@@ -83,6 +83,10 @@ void m0__host_rx_take(struct m0_dev *dev, uint64_t now, size_t n);
 /* The receive budget's deadline came: resume reading. */
 void m0__host_rx_resume(struct m0_dev *dev, uint64_t now);
 size_t m0__host_rx_budget(struct m0_dev *dev, uint64_t now);
+/* Until when the host's line must be taken as busy although no byte came: real timing,
+ * reading stopped (or just resumed) because the budget ran out while the host still had
+ * bytes. 0 when the line may be idle. */
+uint64_t m0__host_rx_busy_until(const struct m0_dev *dev);
 
 /* ---- escape.c ---- */
 
@@ -95,6 +99,8 @@ void m0__escape_expire(struct m0_dev *dev, uint64_t now);
 /* ---- framer.c ---- */
 
 void m0__framer_push(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
+/* The idle deadline came: end the frame, unless the line is only paused by pacing. */
+void m0__framer_expire(struct m0_dev *dev, uint64_t now);
 /* End the frame being collected, if any. */
 void m0__framer_flush(struct m0_dev *dev, uint64_t now);
 /* Forget the frame being collected, counted as `kind`. */

@@ -322,7 +322,7 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
       progress = true;
     }
     if (dev->framer.deadline <= now) {
-      m0__framer_flush(dev, now);
+      m0__framer_expire(dev, now);
       progress = true;
     }
     if (dev->rx_due <= now) {
@@ -470,6 +470,16 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
       m0__at_input(dev, now, c);
     dev->have_last_rx = true;
     dev->last_rx = now;
+    /* The rest of one read arrives together, with no idle gap before any of it, so none
+     * of it can start a +++ handshake: while none is in progress it is plain data, and
+     * goes to the framer in one piece instead of byte by byte (the throughput of a
+     * pty-to-network stream depends on it). */
+    if (i + 1 < len && dev->mode == M0_MODE_TRANSPARENT && !dev->restart.pending &&
+        dev->escape.state == M0__ESC_IDLE && !dev->at.after_cr &&
+        !(dev->options.line_faults && dev->mismatch)) {
+      m0__framer_push(dev, now, data + i + 1, len - i - 1);
+      break;
+    }
   }
   dev->counters.uart_rx_dropped += booting + restarting;
   if (booting > 0)

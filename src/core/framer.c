@@ -9,18 +9,37 @@
  */
 #include "core.h"
 
+#include <string.h>
+
 #define IDLE_CHARS 4
 
 void m0__framer_push(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
   struct m0__framer *f = &dev->framer;
-  size_t i;
-  for (i = 0; i < len; i++) {
-    f->buf[f->len++] = data[i];
+  while (len > 0) {
+    size_t take = M0_FRAME_MAX - f->len < len ? M0_FRAME_MAX - f->len : len;
+    memcpy(f->buf + f->len, data, take);
+    f->len += take;
+    data += take;
+    len -= take;
     if (f->len == M0_FRAME_MAX)
       m0__framer_flush(dev, now);
   }
   if (f->len > 0 && dev->options.timing == M0_TIMING_REAL)
     f->deadline = now + m0__dev_char_ns(dev, IDLE_CHARS);
+}
+
+/* The idle deadline passed. In real timing the board takes host bytes in paced chunks
+ * of about a millisecond, so a line that is still busy looks idle between two chunks
+ * (4 characters are 0.35 ms at 115200): while the receive budget, not the host, is what
+ * stopped the bytes, the frame waits for the next chunk (spec §2.2: a frame ends when
+ * the *line* is idle). */
+void m0__framer_expire(struct m0_dev *dev, uint64_t now) {
+  uint64_t busy = m0__host_rx_busy_until(dev);
+  if (busy > now) {
+    dev->framer.deadline = busy + m0__dev_char_ns(dev, IDLE_CHARS);
+    return;
+  }
+  m0__framer_flush(dev, now);
 }
 
 void m0__framer_flush(struct m0_dev *dev, uint64_t now) {

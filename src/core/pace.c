@@ -231,12 +231,25 @@ size_t m0__host_rx_budget(struct m0_dev *dev, uint64_t now) {
   return allowed < SIZE_MAX ? (size_t)allowed : SIZE_MAX;
 }
 
+uint64_t m0__host_rx_busy_until(const struct m0_dev *dev) {
+  if (!real_timing(dev) || !dev->rx_throttled || !dev->rx_filled)
+    return 0;
+  /* Stopped: busy until the next chunk may be read, plus one chunk for the board to
+   * read it. Resumed: one chunk after resuming; a read that takes less than the budget
+   * clears rx_throttled, and a host with nothing more gives no read at all. */
+  uint64_t from = dev->rx_paced ? dev->rx_due : dev->rx_resumed;
+  return from > M0_TIME_NEVER - dev->rx.chunk_ns ? M0_TIME_NEVER : from + dev->rx.chunk_ns;
+}
+
 void m0__host_rx_take(struct m0_dev *dev, uint64_t now, size_t n) {
   uint64_t allowed;
   if (!real_timing(dev))
     return;
   allowed = m0__pace_avail(&dev->rx, now);
   m0__pace_take(&dev->rx, n);
+  /* Exactly the budget: the pty probably holds more (the line is busy). More than the
+   * budget only comes from a caller that does not ask for it (unit tests). */
+  dev->rx_filled = n == allowed;
   if (n < allowed)
     dev->rx_throttled = false; /* the board read less than it could: the host is done */
   else

@@ -220,8 +220,42 @@ static void test_restart_discards_partial_frame(void **state) {
                   &F, "drop {\"dir\":\"to_net\",\"reason\":\"restart\",\"bytes\":4}") >= 0);
 }
 
+/* The board reads the pty in paced chunks of about 1 ms (11 bytes at 115200), so a
+ * busy line looks idle for longer than 4 character times between two chunks. A frame
+ * ends only when the line really is idle: here a host writes 100 bytes at once, the
+ * "board" reads exactly what the budget allows whenever it allows something, and the
+ * network gets one frame, not one per chunk. */
+static void test_paced_chunks_do_not_cut_a_frame(void **state) {
+  uint8_t line[100];
+  size_t sent = 0, i;
+  int turns;
+  (void)state;
+  setup(state);
+  for (i = 0; i < sizeof line; i++)
+    line[i] = (uint8_t)('a' + i % 26);
+  for (turns = 0; sent < sizeof line && turns < 100000; turns++) {
+    size_t budget = m0_dev_uart_rx_budget(&D, F.now);
+    if (budget == 0) {
+      fake_advance(&F, 50 * 1000);
+      continue;
+    }
+    if (budget > sizeof line - sent)
+      budget = sizeof line - sent;
+    fake_rx_bytes(&F, line + sent, budget);
+    sent += budget;
+  }
+  assert_int_equal(sent, sizeof line);
+  assert_true(turns > 5); /* the bytes really came in several paced chunks */
+  assert_int_equal(F.nframes, 0);
+  fake_advance(&F, 10 * MS); /* the host is done: the line goes idle */
+  assert_int_equal(F.nframes, 1);
+  assert_int_equal(F.frames[0].len, sizeof line);
+  assert_memory_equal(F.frames[0].data, line, sizeof line);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_paced_chunks_do_not_cut_a_frame),
     cmocka_unit_test_setup(test_idle_cut_at_four_char_times, setup),
     cmocka_unit_test_setup(test_idle_cut_at_9600, setup),
     cmocka_unit_test_setup(test_bytes_within_the_interval_join, setup),
