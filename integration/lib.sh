@@ -212,16 +212,29 @@ flash_write() {
 }
 
 # free_ports tcp|udp N: N distinct ports free on 127.0.0.1 right now, one per line.
+# Ports handed out earlier in the scenario are never handed out again (they are free
+# until their user binds them: the web port chosen by m0_start must not be a peer's).
 free_ports() {
-  python3 - "$1" "$2" <<'PY'
-import socket, sys
+  python3 - "$1" "$2" "$T/ports.given" <<'PY'
+import os, socket, sys
 kind = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
-held = []
-for _ in range(int(sys.argv[2])):
+given_path = sys.argv[3]
+given = set()
+if os.path.exists(given_path):
+    with open(given_path) as f:
+        given = {int(line) for line in f if line.strip()}
+held, ports = [], []
+while len(ports) < int(sys.argv[2]):
     s = socket.socket(socket.AF_INET, kind)
     s.bind(("127.0.0.1", 0))
     held.append(s)
-print("\n".join(str(s.getsockname()[1]) for s in held))
+    port = s.getsockname()[1]
+    if port not in given:
+        ports.append(port)
+        given.add(port)
+with open(given_path, "a") as f:
+    f.write("".join(f"{p}\n" for p in ports))
+print("\n".join(str(p) for p in ports))
 PY
 }
 
