@@ -135,7 +135,10 @@ static void check_mismatch(struct m0_dev *dev) {
   char msg[160];
   if (!dev->have_host_termios)
     return;
-  dev->mismatch = dev->host_baud != c->baud || dev->host_stop != c->stop_bits;
+  /* Speed 0 (B0) is no speed at all: what a host that never sets one leaves on a pty
+   * (socat's `rawer` does); only its stop bits can then disagree. */
+  dev->mismatch = (dev->host_baud != 0 && dev->host_baud != c->baud) ||
+                  dev->host_stop != c->stop_bits;
   if (!dev->mismatch) {
     dev->mismatch_reported = false; /* back in sync: the next difference is news */
     return;

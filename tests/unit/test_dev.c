@@ -313,6 +313,18 @@ static void test_mismatch_follows_the_running_uart(void **state) {
                       "\"baud\":115200,\"stop\":1}");
 }
 
+/* A host that never sets a speed leaves B0 on the pty (socat's rawer does): that is no
+ * speed, not a mismatch; its stop bits still count. */
+static void test_host_speed_zero_is_no_mismatch(void **state) {
+  (void)state;
+  m0_dev_on_host_termios(&D, F.now, 0, 1);
+  assert_false(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 0);
+  m0_dev_on_host_termios(&D, F.now, 0, 2);
+  assert_true(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 1);
+}
+
 static void test_mismatch_without_line_faults_is_harmless(void **state) {
   (void)state;
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
@@ -518,6 +530,7 @@ int main(void) {
     cmocka_unit_test_setup(test_detach_drops_the_queue, setup),
     cmocka_unit_test_setup(test_termios_mismatch_reported_once_per_change, setup),
     cmocka_unit_test_setup(test_mismatch_follows_the_running_uart, setup),
+    cmocka_unit_test_setup(test_host_speed_zero_is_no_mismatch, setup),
     cmocka_unit_test_setup(test_mismatch_without_line_faults_is_harmless, setup),
     cmocka_unit_test_setup(test_line_faults_corrupt_both_ways, setup),
     cmocka_unit_test_setup(test_line_faults_break_the_handshake, setup),
