@@ -87,6 +87,8 @@ struct m0_counters {
   uint64_t uart_rx_dropped; /* host bytes dropped (while booting) */
   uint64_t net_tx_dropped;  /* serial data that had nowhere to go */
   uint64_t net_rx_dropped;  /* network data the device ignored (UDPC: not from its peer) */
+  uint64_t net_tx;          /* bytes sent on every link since start (links come and go) */
+  uint64_t net_rx;          /* bytes received on every link since start */
   uint64_t restarts;
 };
 

@@ -192,7 +192,6 @@ void m0__web_api_status(struct m0__web *w, struct m0__web_buf *b) {
                      st.socket_connected ? "connect" : "disconnect",
                      st.socket_connected ? "true" : "false", st.link_pin ? "true" : "false",
                      run->scslink ? "true" : "false");
-  uint64_t net_tx = 0, net_rx = 0;
   for (unsigned i = 0; i < st.nlinks && i < M0_LINKS_MAX; i++) {
     const struct m0_link_status *l = &st.links[i];
     char peer[M0_SOCK_ADDR_MAX + 16];
@@ -206,16 +205,16 @@ void m0__web_api_status(struct m0__web *w, struct m0__web_buf *b) {
     json_str(b, peer);
     m0__web_buf_printf(b, ",\"tx\":%llu,\"rx\":%llu}", (unsigned long long)l->tx_bytes,
                        (unsigned long long)l->rx_bytes);
-    net_tx += l->tx_bytes;
-    net_rx += l->rx_bytes;
   }
+  /* Totals come from the core's counters, not from the links listed: a link's own
+   * counts go with it when it closes, and a total must never go down. */
   const struct m0_counters *c = &st.counters;
   m0__web_buf_printf(b,
                      "],\"totals\":{\"net_tx\":%llu,\"net_rx\":%llu,\"uart_rx\":%llu,"
                      "\"uart_tx\":%llu},\"counters\":{\"uart_rx\":%llu,\"uart_tx\":%llu,"
                      "\"uart_tx_dropped\":%llu,\"uart_rx_dropped\":%llu,"
                      "\"net_tx_dropped\":%llu,\"net_rx_dropped\":%llu,\"restarts\":%llu},",
-                     (unsigned long long)net_tx, (unsigned long long)net_rx,
+                     (unsigned long long)c->net_tx, (unsigned long long)c->net_rx,
                      (unsigned long long)c->uart_rx, (unsigned long long)c->uart_tx,
                      (unsigned long long)c->uart_rx, (unsigned long long)c->uart_tx,
                      (unsigned long long)c->uart_tx_dropped,

@@ -78,6 +78,7 @@ long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t 
     return rc;
   }
   l->tx_bytes += len;
+  dev->counters.net_tx += len;
   if (l->role != M0__LINK_UDP)
     m0__flow_queued(dev, id, (uint64_t)rc);
   /* Anything sent (frame, registration, the beat itself) is a sign of life: a NET
@@ -482,6 +483,7 @@ void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint
   l = known(dev, id);
   if (l != NULL) {
     l->rx_bytes += len;
+    dev->counters.net_rx += len;
     switch ((enum m0__link_role)l->role) {
     case M0__LINK_TCPC:
       m0__flow_received(dev, id);

@@ -58,6 +58,34 @@ static void assert_send(unsigned i, unsigned id, const char *text) {
   assert_memory_equal(F.sends[i].data, text, strlen(text));
 }
 
+/* ---- totals ---- */
+
+/* The status page's totals: bytes each way over every link since start. A link's own
+ * counts leave with it, the totals do not (they must never go down). */
+static void test_network_totals_outlive_the_link(void **state) {
+  struct m0_status st;
+  (void)state;
+  boot_connected();
+  fake_rx(&F, "hello");
+  fake_advance(&F, MS);
+  fake_link_rx_str(&F, 0, "abc");
+  fake_advance(&F, MS);
+  m0_dev_status(&D, &st);
+  assert_int_equal(st.links[0].tx_bytes, 5);
+  assert_int_equal(st.links[0].rx_bytes, 3);
+  assert_int_equal(st.counters.net_tx, 5);
+  assert_int_equal(st.counters.net_rx, 3);
+  fake_link_down(&F, 0, M0_DOWN_RESET);
+  fake_advance(&F, 2 * S); /* dialled again, connected again */
+  fake_link_up(&F, 0);
+  fake_rx(&F, "xy");
+  fake_advance(&F, MS);
+  m0_dev_status(&D, &st);
+  assert_int_equal(st.links[0].tx_bytes, 2);
+  assert_int_equal(st.counters.net_tx, 7);
+  assert_int_equal(st.counters.net_rx, 3);
+}
+
 /* ---- dialling ---- */
 
 static void test_boot_dials_sock_from_sockport(void **state) {
@@ -507,6 +535,7 @@ static void test_rstim_zero_is_off(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup(test_network_totals_outlive_the_link, setup),
     cmocka_unit_test_setup(test_boot_dials_sock_from_sockport, setup),
     cmocka_unit_test_setup(test_sockport_zero_and_other_address, setup),
     cmocka_unit_test_setup(test_retry_one_second_after_failure, setup),
