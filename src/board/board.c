@@ -1,5 +1,8 @@
-/* board.c: one emulated module on a libuv loop: the HAL the core acts through.
+/* board.c: one emulated module on the process's loop: the HAL the core acts through.
  *
+ * Everything per device is here (its core, pty, links, web page, flash folder, timer and
+ * its handle on the event sink, which names it); everything per loop is the process's
+ * (proc.c), reached through b->proc, so any number of boards can share one loop.
  * Each HAL output becomes one system action (pty write, timer, flash file, event line);
  * each libuv callback becomes one m0_dev_on_*() input with uv_hrtime() as the clock.
  * The device has a single timer: libuv timers have 1 ms resolution and a loop time
@@ -61,7 +64,7 @@ static void hal_booted(void *ctx, const struct m0_config *running) {
   struct m0__board *b = board_of(ctx);
   m0__log(&b->events, "booted (WEBPORT %u)", (unsigned)running->webport);
   if (b->web_open) /* follows WEBPORT; a no-op when the port did not change */
-    m0__web_listen(&b->web, b->cli.web_port ? b->cli.web_port : running->webport);
+    m0__web_listen(&b->web, b->cfg.web_port ? b->cfg.web_port : running->webport);
 }
 
 static void hal_event(void *ctx, const char *name, const char *fields) {
@@ -90,7 +93,7 @@ static void hal_link_pause(void *ctx, unsigned id, bool paused) {
 }
 
 static uint64_t board_ms(const struct m0__board *b) {
-  return (uv_hrtime() - b->events.start_ns) / M0_NS_PER_MS;
+  return m0__sink_ms(b->events.sink);
 }
 
 static void web_event_tap(void *ctx, const char *line) {
@@ -115,21 +118,23 @@ static int fail(char *err, size_t cap, int rc, const char *fmt, const char *arg)
   return rc;
 }
 
-int m0__board_init(struct m0__board *b, uv_loop_t *loop, const struct m0__cli *cli,
+int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__dev_cfg *cfg,
                    char *err, size_t cap) {
   memset(b, 0, sizeof *b);
-  b->loop = loop;
-  b->cli = *cli;
+  b->proc = proc;
+  b->loop = &proc->loop;
+  b->cfg = *cfg;
   b->uart.master = b->uart.slave = b->uart.inotify = -1;
-  int rc = m0__events_open(&b->events, cli->events, uv_hrtime(), cli->verbosity);
+  uv_loop_t *loop = b->loop;
+  int rc = m0__events_attach(&b->events, &proc->sink, cfg->name);
   if (rc != 0)
-    return fail(err, cap, rc, "--events %s", cli->events);
+    return fail(err, cap, rc, "device name %s", cfg->name);
 
-  rc = m0__mkdir_p(cli->state, 0755);
+  rc = m0__mkdir_p(cfg->state, 0755);
   if (rc != 0)
-    return fail(err, cap, rc, "cannot create the state directory %s", cli->state);
-  if (realpath(cli->state, b->state_real) == NULL)
-    return fail(err, cap, -errno, "cannot resolve the state directory %s", cli->state);
+    return fail(err, cap, rc, "cannot create the state directory %s", cfg->state);
+  if (realpath(cfg->state, b->state_real) == NULL)
+    return fail(err, cap, -errno, "cannot resolve the state directory %s", cfg->state);
 
   rc = m0__flash_init(&b->flash, b->state_real, &b->events);
   if (rc == 0)
@@ -137,7 +142,7 @@ int m0__board_init(struct m0__board *b, uv_loop_t *loop, const struct m0__cli *c
   if (rc != 0)
     return fail(err, cap, rc, "cannot load the flash file in %s", b->state_real);
 
-  rc = m0__uart_open(&b->uart, loop, cli->tty, &b->events, err, cap);
+  rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, err, cap);
   if (rc != 0)
     return rc;
 
@@ -160,26 +165,26 @@ int m0__board_init(struct m0__board *b, uv_loop_t *loop, const struct m0__cli *c
       .link_pause = hal_link_pause,
   };
   struct m0_dev_options *o = &b->options;
-  if (cli->mac[0] != '\0')
-    memcpy(o->factory.mac, cli->mac, sizeof o->factory.mac);
+  if (cfg->mac[0] != '\0')
+    memcpy(o->factory.mac, cfg->mac, sizeof o->factory.mac);
   else
     m0__mac_derive(b->state_real, o->factory.mac);
   snprintf(o->factory.ver, sizeof o->factory.ver, "%s", M0__FACTORY_VER);
   snprintf(o->factory.pdtime, sizeof o->factory.pdtime, "%s", M0__FACTORY_PDTIME);
-  o->dialect = cli->dialect;
-  o->timing = cli->timing;
-  o->boot_ns = (uint64_t)cli->boot_ms * M0_NS_PER_MS;
-  o->line_faults = cli->line_faults;
+  o->dialect = cfg->dialect;
+  o->timing = cfg->timing;
+  o->boot_ns = (uint64_t)cfg->boot_ms * M0_NS_PER_MS;
+  o->line_faults = cfg->line_faults;
 
-  rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cli->net_host, cli->bind);
+  rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cfg->net_host, cfg->bind);
   if (rc != 0)
-    return fail(err, cap, rc, "--bind %s", cli->bind);
+    return fail(err, cap, rc, "--bind %s", cfg->bind);
   b->net_open = true;
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
-  rc = m0__web_init(&b->web, loop, &b->dev, &b->events, cli->bind, cli->web_root, &o->factory);
+  rc = m0__web_init(&b->web, loop, &b->dev, &b->events, cfg->bind, cfg->web_root, &o->factory);
   if (rc != 0)
-    return fail(err, cap, rc, "--web-root %s", cli->web_root ? cli->web_root : "");
+    return fail(err, cap, rc, "--web-root %s", cfg->web_root ? cfg->web_root : "");
   b->web_open = true;
   b->events.tap = web_event_tap;
   b->events.tap_ctx = b;
@@ -190,7 +195,7 @@ int m0__board_init(struct m0__board *b, uv_loop_t *loop, const struct m0__cli *c
   /* Listen now, not only at the first boot, so the banner can give the real URL; the
    * call at boot is then a no-op unless WEBPORT changed. A port that cannot be bound is
    * reported (web.error) and the device runs on without its page. */
-  m0__web_listen(&b->web, cli->web_port ? cli->web_port : b->saved.webport);
+  m0__web_listen(&b->web, cfg->web_port ? cfg->web_port : b->saved.webport);
   rc = m0__uart_start(&b->uart, &b->dev);
   if (rc != 0)
     return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
@@ -216,13 +221,13 @@ static void banner_mode(struct m0__board *b, FILE *out) {
   const char *proto = protos ? protos[c->proto] : "?";
   char peer[96], dialled[96], local[96];
   host_port(peer, sizeof peer, c->sock_addr, c->sock_port);
-  if (b->cli.net_host)
+  if (b->cfg.net_host)
     snprintf(dialled, sizeof dialled, "--net host");
   else
     snprintf(dialled, sizeof dialled, "dialled as 127.0.0.1:%u, --net loopback",
              (unsigned)c->sock_port);
   unsigned listen_port = c->sockport ? c->sockport : c->sock_port;
-  host_port(local, sizeof local, b->cli.bind, listen_port);
+  host_port(local, sizeof local, b->cfg.bind, listen_port);
   switch (c->proto) {
   case M0_PROTO_TCPC:
     fprintf(out, "  mode:    %s %s (%s)\n", proto, peer, dialled);
@@ -254,9 +259,9 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
                               "factory defaults saved"),
   };
   char web[96];
-  uint16_t wanted = b->cli.web_port ? b->cli.web_port : b->saved.webport;
+  uint16_t wanted = b->cfg.web_port ? b->cfg.web_port : b->saved.webport;
   uint16_t bound = b->web_open ? m0__web_port(&b->web) : 0;
-  host_port(web, sizeof web, b->cli.bind, bound ? bound : wanted);
+  host_port(web, sizeof web, b->cfg.bind, bound ? bound : wanted);
   fprintf(out, "m0emu %s: USR-M0 emulator\n", M0EMU_VERSION);
   fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
   if (bound == 0)
@@ -272,9 +277,9 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   fprintf(out, "  factory: MAC %s, %s, %s\n", b->options.factory.mac, b->options.factory.ver,
           b->options.factory.pdtime);
   fprintf(out, "  timing:  %s, dialect %s, boot %u ms%s\n",
-          b->cli.timing == M0_TIMING_FAST ? "fast" : "real",
-          b->cli.dialect == M0_DIALECT_FIELD ? "field" : "doc", (unsigned)b->cli.boot_ms,
-          b->cli.line_faults ? ", line faults on" : "");
+          b->cfg.timing == M0_TIMING_FAST ? "fast" : "real",
+          b->cfg.dialect == M0_DIALECT_FIELD ? "field" : "doc", (unsigned)b->cfg.boot_ms,
+          b->cfg.line_faults ? ", line faults on" : "");
   fflush(out);
 }
 
@@ -296,5 +301,4 @@ void m0__board_close(struct m0__board *b) {
 
 void m0__board_free(struct m0__board *b) {
   m0__uart_free(&b->uart);
-  m0__events_close(&b->events);
 }

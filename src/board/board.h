@@ -1,9 +1,13 @@
-/* board.h: the board's private header (libuv side): CLI, events, flash file, pty UART.
+/* board.h: the board's private header (libuv side): CLI, events and log, flash file, pty
+ * UART, the board, the process.
  *
- * One struct m0__board is one emulated module on one libuv loop: the device core plus
- * everything of the OS that it talks to through struct m0_hal. The board holds no
- * policy; it turns libuv callbacks into m0_dev_on_*() inputs and HAL calls into system
- * calls. Functions return 0 or a negative errno (libuv's UV_E* are the same values).
+ * One struct m0__proc is the process: one libuv loop, its signals, one event sink and
+ * an array of boards. One struct m0__board is one emulated module on that loop: the
+ * device core plus everything of the OS that it talks to through struct m0_hal. What is
+ * per device is reached through its board, what is per loop through the process; nothing
+ * assumes there is one device. The board holds no policy; it turns libuv callbacks into
+ * m0_dev_on_*() inputs and HAL calls into system calls. Functions return 0 or a negative
+ * errno (libuv's UV_E* are the same values).
  */
 #ifndef M0_BOARD_H
 #define M0_BOARD_H
@@ -40,7 +44,17 @@ enum m0__cli_result {
   M0__CLI_USAGE,    /* bad option or value: print the error line and exit 2 */
 };
 
-struct m0__cli {
+/* What belongs to the process, whatever the number of devices: the log, the event
+ * stream (and, later, the control channel and the fleet). */
+struct m0__proc_opts {
+  const char *events;  /* NULL = no event stream; "-" = stdout */
+  int verbosity;       /* -1 quiet, 0 normal, 1 verbose */
+};
+
+/* One device's configuration. Strings point into argv (or literals): they outlive the
+ * process's boards. */
+struct m0__dev_cfg {
+  const char *name;    /* "" = the single unnamed device: its lines carry no name */
   const char *tty;     /* symlink to publish the pty slave at */
   const char *state;   /* state directory (flash.conf) */
   const char *bind;    /* IPv4 or IPv6 literal for listening sockets */
@@ -49,17 +63,16 @@ struct m0__cli {
   const char *web_root; /* NULL = the embedded page */
   enum m0_timing timing;
   enum m0_dialect dialect;
-  const char *events;  /* NULL = no event stream; "-" = stdout */
   char mac[13];        /* "" = derive from the state dir */
   bool line_faults;
   uint32_t boot_ms;
-  int verbosity;       /* -1 quiet, 0 normal, 1 verbose */
 };
 
-/* Parse argv into cli (defaults first). On M0__CLI_USAGE, err holds one line without
- * the "m0emu: " prefix and without a newline. Uses getopt_long (resets its state). */
-enum m0__cli_result m0__cli_parse(struct m0__cli *cli, int argc, char **argv, char *err,
-                                  size_t cap);
+/* Parse argv into the process options and the one device's configuration (defaults
+ * first). On M0__CLI_USAGE, err holds one line without the "m0emu: " prefix and without
+ * a newline. Uses getopt_long (resets its state). */
+enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg *dev,
+                                  int argc, char **argv, char *err, size_t cap);
 void m0__cli_help(FILE *out);
 /* The factory MAC for a state directory: OUI D8B04C + 3 bytes of FNV-1a over its real
  * path, so the same directory always gives the same module. */
@@ -68,25 +81,66 @@ void m0__mac_derive(const char *real_state_dir, char mac[13]);
 /* ---- events.c: the JSON-lines event stream and the log ---- */
 
 /* Observer of every event line (the web page's live view): the complete JSON object,
- * without the newline. Set after m0__events_open(); works without --events too. */
+ * without the newline. Works without --events too. */
 typedef void (*m0__events_tap_fn)(void *tap_ctx, const char *json_line);
+/* The sink's clock, in nanoseconds (uv_hrtime; a test gives a virtual one). */
+typedef uint64_t (*m0__clock_fn)(void);
 
-struct m0__events {
+/* The process's one sink: the --events stream, the log stream and the log level. Every
+ * device writes through it, so lines of a fleet interleave whole, on one clock. */
+struct m0__sink {
   FILE *out;      /* NULL: no stream */
   bool own;       /* fclose at the end (not stdout) */
-  uint64_t start_ns;
-  int verbosity;
-  m0__events_tap_fn tap;
+  FILE *err;      /* the log: stderr (a test gives a file) */
+  m0__clock_fn clock;
+  uint64_t start_ns; /* t_ms counts from here */
+  int verbosity;  /* -1 quiet, 0 normal, 1 verbose */
+  m0__events_tap_fn tap; /* every device's lines (the control channel, later); NULL = none */
   void *tap_ctx;
 };
 
-int m0__events_open(struct m0__events *ev, const char *path, uint64_t start_ns,
-                    int verbosity);
+/* Longest device name a line can carry (bytes, before JSON escaping). */
+#define M0__DEV_NAME_MAX 63
+
+/* One device's handle on the sink: what uart, net, web and flash receive. With a name,
+ * its event lines carry "dev":"<name>" right after "ev" and its log lines read
+ * "m0emu[<name>]: "; without one (a single unnamed device), they are as they always were.
+ * The process has one of its own, never named, for its own lines. */
+struct m0__events {
+  struct m0__sink *sink;
+  char name[M0__DEV_NAME_MAX + 1]; /* "" = unnamed */
+  int verbosity;                   /* the sink's, copied for readers of this struct */
+  m0__events_tap_fn tap;           /* this device's observer (its web page); NULL = none */
+  void *tap_ctx;
+};
+
+/* The log's levels: errors and warnings are always written, info unless -q, debug only
+ * with -v. */
+enum m0__log_level {
+  M0__LOG_ERROR,
+  M0__LOG_WARNING,
+  M0__LOG_INFO,
+  M0__LOG_DEBUG,
+};
+
+/* Open the --events stream (path NULL: none; "-": stdout). On failure the sink is still
+ * usable for the log. */
+int m0__sink_open(struct m0__sink *s, const char *path, uint64_t start_ns, int verbosity);
+void m0__sink_close(struct m0__sink *s);
+/* Whole milliseconds since the sink's start (the t_ms of a line written now). */
+uint64_t m0__sink_ms(const struct m0__sink *s);
+/* A handle on sink for the device called name ("" = unnamed). -ENAMETOOLONG past
+ * M0__DEV_NAME_MAX bytes. */
+int m0__events_attach(struct m0__events *ev, struct m0__sink *sink, const char *name);
 void m0__events_emit(struct m0__events *ev, const char *name, const char *fields);
-void m0__events_close(struct m0__events *ev);
 /* Write s as a JSON string (with quotes) into buf; truncates safely. Returns length. */
 size_t m0__json_string(char *buf, size_t cap, const char *s);
-/* "m0emu: ..." to stderr when verbose (-v). */
+/* The program's one way to stderr: one line "m0emu: ..." (or "m0emu[<name>]: ...") if
+ * level passes the sink's verbosity. ev NULL (before any sink exists): unnamed, at the
+ * normal verbosity. */
+void m0__log_at(const struct m0__events *ev, enum m0__log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* m0__log_at at M0__LOG_DEBUG: the -v trace. */
 void m0__log(const struct m0__events *ev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -162,13 +216,16 @@ void m0__uart_close(struct m0__uart *u);
 /* Remove our symlink (only if it still points at our pty) and close the fds. */
 void m0__uart_free(struct m0__uart *u);
 
-/* ---- board.c: one device on a loop, the HAL ---- */
+/* ---- board.c: one device on the process's loop, the HAL ---- */
+
+struct m0__proc;
 
 struct m0__board {
+  struct m0__proc *proc; /* the loop and the shared services */
   uv_loop_t *loop;
-  struct m0__cli cli;
+  struct m0__dev_cfg cfg;
   char state_real[PATH_MAX];
-  struct m0__events events;
+  struct m0__events events; /* this device's handle on the process's sink */
   struct m0__flash flash;
   enum m0__flash_origin flash_origin;
   struct m0__uart uart;
@@ -185,9 +242,10 @@ struct m0__board {
   struct m0_dev dev;
 };
 
-/* Everything up to a running device: state dir, events, flash, pty, m0_dev_init and
- * m0_dev_start. On failure err holds a one-line message (exit 1). */
-int m0__board_init(struct m0__board *b, uv_loop_t *loop, const struct m0__cli *cli,
+/* Everything up to a running device on proc's loop: state dir, flash, pty, web,
+ * m0_dev_init. On failure err holds a one-line message (exit 1); m0__board_close and
+ * m0__board_free are still due. */
+int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__dev_cfg *cfg,
                    char *err, size_t cap);
 void m0__board_banner(struct m0__board *b, FILE *out);
 void m0__board_start(struct m0__board *b);
@@ -195,5 +253,34 @@ void m0__board_restart(struct m0__board *b, const char *cause);
 /* Close handles (then uv_run), then m0__board_free(). */
 void m0__board_close(struct m0__board *b);
 void m0__board_free(struct m0__board *b);
+
+/* ---- proc.c: the process: one loop, its signals, the sink, the boards ---- */
+
+struct m0__proc {
+  uv_loop_t loop;
+  bool loop_open;
+  struct m0__proc_opts opts;
+  struct m0__sink sink;
+  struct m0__events log; /* the process's own lines: never named */
+  uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */
+  bool signals_open;
+  bool stopping;
+  /* Each board is allocated alone, so growing the array never moves a libuv handle. */
+  struct m0__board **boards;
+  size_t board_count;
+};
+
+/* The loop and the sink. A failure is logged (the log works even then); m0__proc_finish
+ * is due either way. */
+int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts);
+/* One more device (m0__board_init on the process's loop). A failure is logged, tagged
+ * with the device's name. */
+int m0__proc_add(struct m0__proc *p, const struct m0__dev_cfg *cfg);
+/* Signals, banners, start every device, run until SIGINT/SIGTERM. Returns the exit code
+ * (0 clean, 1 failure), its line already logged. */
+int m0__proc_run(struct m0__proc *p);
+/* Close every board and handle, let the loop finish, free everything. Returns code, or 1
+ * if a handle was left open. */
+int m0__proc_finish(struct m0__proc *p, int code);
 
 #endif

@@ -1,7 +1,8 @@
 /* cli.c: the command line (DESIGN.md "The program's surface"), as a pure function.
  *
- * m0__cli_parse() fills a struct and returns an error line instead of printing or
- * exiting, so main.c owns the exit codes (2 for usage) and a test can call it directly.
+ * m0__cli_parse() fills the process's options and the one device's configuration and
+ * returns an error line instead of printing or exiting, so main.c owns the exit codes (2
+ * for usage) and a test can call it directly.
  * Every value is validated here, once: a bad one names the option and echoes the value.
  * Repeated options: the last one wins (getopt convention).
  */
@@ -109,9 +110,11 @@ static const char *option_name(int opt, char *buf, size_t cap) {
   return buf;
 }
 
-enum m0__cli_result m0__cli_parse(struct m0__cli *cli, int argc, char **argv, char *err,
-                                  size_t cap) {
-  *cli = (struct m0__cli){
+enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg *dev,
+                                  int argc, char **argv, char *err, size_t cap) {
+  *opts = (struct m0__proc_opts){0};
+  *dev = (struct m0__dev_cfg){
+      .name = "",
       .tty = "./m0emu.tty",
       .state = "./m0emu-state",
       .bind = "127.0.0.1",
@@ -139,24 +142,24 @@ enum m0__cli_result m0__cli_parse(struct m0__cli *cli, int argc, char **argv, ch
       if (*arg == '\0')
         return fail(err, cap, "%s: expected a path, got ''", option_name(opt, name, sizeof name));
       if (opt == OPT_TTY)
-        cli->tty = arg;
+        dev->tty = arg;
       else if (opt == OPT_STATE)
-        cli->state = arg;
+        dev->state = arg;
       else
-        cli->events = arg;
+        opts->events = arg;
       break;
     case OPT_BIND: {
       unsigned char addr[16];
       if (inet_pton(AF_INET, arg, addr) != 1 && inet_pton(AF_INET6, arg, addr) != 1)
         return fail(err, cap, "--bind: expected an IPv4 or IPv6 address, got '%s'", arg);
-      cli->bind = arg;
+      dev->bind = arg;
       break;
     }
     case OPT_NET:
       if (strcmp(arg, "loopback") == 0)
-        cli->net_host = false;
+        dev->net_host = false;
       else if (strcmp(arg, "host") == 0)
-        cli->net_host = true;
+        dev->net_host = true;
       else
         return fail(err, cap, "--net: expected loopback or host, got '%s'", arg);
       break;
@@ -164,27 +167,27 @@ enum m0__cli_result m0__cli_parse(struct m0__cli *cli, int argc, char **argv, ch
       struct stat st;
       if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode))
         return fail(err, cap, "--web-root: '%s' is not a directory", arg);
-      cli->web_root = arg;
+      dev->web_root = arg;
       break;
     }
     case OPT_WEB_PORT:
       if (parse_uint(arg, 1, 65535, &n) != 0)
         return fail(err, cap, "--web-port: expected a port 1-65535, got '%s'", arg);
-      cli->web_port = (uint16_t)n;
+      dev->web_port = (uint16_t)n;
       break;
     case OPT_TIMING:
       if (strcmp(arg, "real") == 0)
-        cli->timing = M0_TIMING_REAL;
+        dev->timing = M0_TIMING_REAL;
       else if (strcmp(arg, "fast") == 0)
-        cli->timing = M0_TIMING_FAST;
+        dev->timing = M0_TIMING_FAST;
       else
         return fail(err, cap, "--timing: expected real or fast, got '%s'", arg);
       break;
     case OPT_DIALECT:
       if (strcmp(arg, "doc") == 0)
-        cli->dialect = M0_DIALECT_DOC;
+        dev->dialect = M0_DIALECT_DOC;
       else if (strcmp(arg, "field") == 0)
-        cli->dialect = M0_DIALECT_FIELD;
+        dev->dialect = M0_DIALECT_FIELD;
       else
         return fail(err, cap, "--dialect: expected doc or field, got '%s'", arg);
       break;
@@ -197,24 +200,24 @@ enum m0__cli_result m0__cli_parse(struct m0__cli *cli, int argc, char **argv, ch
         return fail(err, cap, "--mac: expected 12 hex digits (e.g. D8B04C000001), got '%s'",
                     arg);
       for (size_t i = 0; i < 12; i++)
-        cli->mac[i] = (char)toupper((unsigned char)arg[i]);
-      cli->mac[12] = '\0';
+        dev->mac[i] = (char)toupper((unsigned char)arg[i]);
+      dev->mac[12] = '\0';
       break;
     }
     case OPT_LINE_FAULTS:
-      cli->line_faults = true;
+      dev->line_faults = true;
       break;
     case OPT_BOOT_MS:
       if (parse_uint(arg, 0, BOOT_MS_MAX, &n) != 0)
         return fail(err, cap, "--boot-ms: expected milliseconds 0-%u, got '%s'", BOOT_MS_MAX,
                     arg);
-      cli->boot_ms = (uint32_t)n;
+      dev->boot_ms = (uint32_t)n;
       break;
     case 'v':
-      cli->verbosity = 1;
+      opts->verbosity = 1;
       break;
     case 'q':
-      cli->verbosity = -1;
+      opts->verbosity = -1;
       break;
     case OPT_HELP:
       help = true;

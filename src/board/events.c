@@ -1,9 +1,14 @@
-/* events.c: the JSON-lines event stream (--events) and the -v log.
+/* events.c: the JSON-lines event stream (--events) and the program's one log.
  *
- * One object per line, {"t_ms":<ms since process start>,"ev":"<name>",<fields>}, written
- * with one fputs and flushed at once: tests tail the file and must never see half a line
- * or wait for a buffer. The file is truncated at start so a stream is one process's run.
- * Fields come from the core already as a JSON object body; the board only frames them.
+ * One sink per process: the stream, stderr, the clock and the log level. Each device
+ * writes through a light handle (struct m0__events) that adds its name, so a fleet's
+ * lines interleave whole on one clock, and a single unnamed device writes exactly what
+ * it always did. One object per line, {"t_ms":<ms since process start>,"ev":"<name>"
+ * [,"dev":"<device>"],<fields>}, written with one fputs and flushed at once: tests tail
+ * the file and must never see half a line or wait for a buffer. The file is truncated at
+ * start so a stream is one process's run. Fields come from the core already as a JSON
+ * object body; the board only frames them. Log lines are formatted whole and written
+ * with one fputs too, so lines of the process and of its devices never mix.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,61 +17,84 @@
 
 #include "board.h"
 
-/* A line: the frame (~60 bytes) around the longest fields the core or board sends
- * (a path, an error string). Longer lines are cut only at the fields, never mid-frame. */
+/* A line: the frame (~60 bytes, plus a device name) around the longest fields the core
+ * or board sends (a path, an error string). Longer lines are cut only at the fields,
+ * never mid-frame. */
 #define EVENT_LINE_MAX (PATH_MAX + 512)
+/* A log line: room for two paths (flash.conf and its .bad) and the words around them. */
+#define LOG_LINE_MAX (2 * PATH_MAX + 512)
+/* A device name as a JSON string: every byte escaped as \u00XX at worst, quotes, NUL. */
+#define NAME_JSON_MAX (6 * M0__DEV_NAME_MAX + 3)
 
-int m0__events_open(struct m0__events *ev, const char *path, uint64_t start_ns,
-                    int verbosity) {
-  *ev = (struct m0__events){.start_ns = start_ns, .verbosity = verbosity};
+int m0__sink_open(struct m0__sink *s, const char *path, uint64_t start_ns, int verbosity) {
+  *s = (struct m0__sink){
+      .err = stderr, .clock = uv_hrtime, .start_ns = start_ns, .verbosity = verbosity};
   if (path == NULL)
     return 0;
   if (strcmp(path, "-") == 0) {
-    ev->out = stdout;
+    s->out = stdout;
     return 0;
   }
-  ev->out = fopen(path, "we");
-  if (ev->out == NULL)
+  s->out = fopen(path, "we");
+  if (s->out == NULL)
     return -errno;
-  ev->own = true;
+  s->own = true;
+  return 0;
+}
+
+void m0__sink_close(struct m0__sink *s) {
+  if (s->out != NULL) {
+    if (s->own)
+      fclose(s->out);
+    else
+      fflush(s->out);
+  }
+  s->out = NULL;
+}
+
+uint64_t m0__sink_ms(const struct m0__sink *s) {
+  return (s->clock() - s->start_ns) / M0_NS_PER_MS;
+}
+
+int m0__events_attach(struct m0__events *ev, struct m0__sink *sink, const char *name) {
+  *ev = (struct m0__events){.sink = sink, .verbosity = sink->verbosity};
+  if (strlen(name) > M0__DEV_NAME_MAX)
+    return -ENAMETOOLONG;
+  strcpy(ev->name, name);
   return 0;
 }
 
 void m0__events_emit(struct m0__events *ev, const char *name, const char *fields) {
-  if (ev->verbosity > 0)
-    fprintf(stderr, "m0emu: event %s%s%s\n", name, fields && *fields ? " " : "",
-            fields ? fields : "");
-  if (ev->out == NULL && ev->tap == NULL)
+  struct m0__sink *s = ev->sink;
+  bool has_fields = fields != NULL && *fields != '\0';
+  m0__log(ev, "event %s%s%s", name, has_fields ? " " : "", has_fields ? fields : "");
+  if (s->out == NULL && ev->tap == NULL && s->tap == NULL)
     return;
   char line[EVENT_LINE_MAX];
   char jname[128];
+  char dev[NAME_JSON_MAX + sizeof ",\"dev\":"] = "";
   m0__json_string(jname, sizeof jname, name);
-  unsigned long long t_ms = (uv_hrtime() - ev->start_ns) / M0_NS_PER_MS;
-  int n = snprintf(line, sizeof line, "{\"t_ms\":%llu,\"ev\":%s%s%s}\n", t_ms, jname,
-                   fields && *fields ? "," : "", fields ? fields : "");
+  if (ev->name[0] != '\0') {
+    size_t n = (size_t)snprintf(dev, sizeof dev, ",\"dev\":");
+    m0__json_string(dev + n, sizeof dev - n, ev->name);
+  }
+  unsigned long long t_ms = m0__sink_ms(s);
+  int n = snprintf(line, sizeof line, "{\"t_ms\":%llu,\"ev\":%s%s%s%s}\n", t_ms, jname, dev,
+                   has_fields ? "," : "", has_fields ? fields : "");
   if (n < 0 || (size_t)n >= sizeof line) {
     /* Never write a broken object: say that the event was too long instead. */
-    snprintf(line, sizeof line, "{\"t_ms\":%llu,\"ev\":%s,\"truncated\":true}\n", t_ms,
-             jname);
+    snprintf(line, sizeof line, "{\"t_ms\":%llu,\"ev\":%s%s,\"truncated\":true}\n", t_ms,
+             jname, dev);
   }
-  if (ev->out != NULL) {
-    fputs(line, ev->out);
-    fflush(ev->out);
+  if (s->out != NULL) {
+    fputs(line, s->out);
+    fflush(s->out);
   }
-  if (ev->tap != NULL) {
-    line[strlen(line) - 1] = '\0'; /* the tap gets the object without the newline */
+  line[strlen(line) - 1] = '\0'; /* the taps get the object without the newline */
+  if (ev->tap != NULL)
     ev->tap(ev->tap_ctx, line);
-  }
-}
-
-void m0__events_close(struct m0__events *ev) {
-  if (ev->out != NULL) {
-    if (ev->own)
-      fclose(ev->out);
-    else
-      fflush(ev->out);
-  }
-  ev->out = NULL;
+  if (s->tap != NULL)
+    s->tap(s->tap_ctx, line);
 }
 
 size_t m0__json_string(char *buf, size_t cap, const char *s) {
@@ -103,13 +131,43 @@ size_t m0__json_string(char *buf, size_t cap, const char *s) {
   return n;
 }
 
-void m0__log(const struct m0__events *ev, const char *fmt, ...) {
-  if (ev->verbosity <= 0)
+static void log_v(const struct m0__events *ev, enum m0__log_level level, const char *fmt,
+                  va_list ap) {
+  const struct m0__sink *s = ev != NULL ? ev->sink : NULL;
+  int verbosity = s != NULL ? s->verbosity : 0;
+  /* -q silences info, not what went wrong; -v adds the trace. */
+  if ((level == M0__LOG_INFO && verbosity < 0) || (level == M0__LOG_DEBUG && verbosity <= 0))
     return;
-  char msg[1024];
+  char line[LOG_LINE_MAX];
+  int n;
+  if (ev != NULL && ev->name[0] != '\0')
+    n = snprintf(line, sizeof line, "m0emu[%s]: ", ev->name);
+  else
+    n = snprintf(line, sizeof line, "m0emu: ");
+  if (n < 0 || (size_t)n >= sizeof line)
+    n = 0;
+  vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+  /* A message too long for the line is cut, but the line still ends. */
+  size_t len = strlen(line);
+  if (len == sizeof line - 1)
+    len--;
+  line[len] = '\n';
+  line[len + 1] = '\0';
+  FILE *err = s != NULL ? s->err : stderr;
+  fputs(line, err);
+  fflush(err);
+}
+
+void m0__log_at(const struct m0__events *ev, enum m0__log_level level, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  log_v(ev, level, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "m0emu: %s\n", msg);
+}
+
+void m0__log(const struct m0__events *ev, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  log_v(ev, M0__LOG_DEBUG, fmt, ap);
+  va_end(ap);
 }

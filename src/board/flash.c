@@ -60,8 +60,8 @@ int m0__flash_init(struct m0__flash *fl, const char *dir, struct m0__events *eve
 }
 
 static void report_line(void *ctx, unsigned line, const char *message) {
-  (void)ctx;
-  fprintf(stderr, "m0emu: flash.conf line %u: %s\n", line, message);
+  const struct m0__flash *fl = ctx;
+  m0__log_at(fl->events, M0__LOG_WARNING, "flash.conf line %u: %s", line, message);
 }
 
 /* Read at most cap bytes; a longer file shows as cap bytes, which the parser (bounded by
@@ -107,10 +107,10 @@ int m0__flash_load(struct m0__flash *fl, struct m0_config *cfg,
   /* Not a flash file at all: keep it for the person who wrote it, start from defaults. */
   if (rename(fl->path, fl->bad) != 0)
     return -errno;
-  fprintf(stderr,
-          "m0emu: %s is not a flash file (no '%s' header, a NUL byte, or over %d bytes): "
-          "moved to %s, using factory defaults\n",
-          fl->path, M0_FLASH_HEADER, M0_FLASH_MAX, fl->bad);
+  m0__log_at(fl->events, M0__LOG_WARNING,
+             "%s is not a flash file (no '%s' header, a NUL byte, or over %d bytes): "
+             "moved to %s, using factory defaults",
+             fl->path, M0_FLASH_HEADER, M0_FLASH_MAX, fl->bad);
   m0_config_defaults(cfg);
   *origin = M0__FLASH_FROM_BAD;
   char text[M0_FLASH_MAX];
@@ -153,7 +153,8 @@ static int save(struct m0__flash *fl, const char *text, size_t len) {
    * already, so a failure here is a warning: the new text is what the file holds. */
   int dfd = open(fl->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) /* EINVAL: fs cannot sync dirs */
-    fprintf(stderr, "m0emu: warning: cannot fsync %s: %s\n", fl->dir, strerror(errno));
+    m0__log_at(fl->events, M0__LOG_WARNING, "warning: cannot fsync %s: %s", fl->dir,
+               strerror(errno));
   if (dfd >= 0)
     close(dfd);
   return 0;
@@ -170,7 +171,7 @@ int m0__flash_save(struct m0__flash *fl, const char *text, size_t len) {
   }
   n += (size_t)snprintf(fields + n, sizeof fields - n, ",\"error\":");
   m0__json_string(fields + n, sizeof fields - n, strerror(-rc));
-  fprintf(stderr, "m0emu: cannot save %s: %s\n", fl->path, strerror(-rc));
+  m0__log_at(fl->events, M0__LOG_ERROR, "cannot save %s: %s", fl->path, strerror(-rc));
   m0__events_emit(fl->events, "flash.error", fields);
   return rc;
 }

@@ -1,0 +1,127 @@
+/* proc.c: the process: one libuv loop, its signals, the event sink and the boards.
+ *
+ * What is per loop lives here and is shared by every board (the loop, the signals, the
+ * sink and the log); what is per device lives in its board. The boards are an array of
+ * pointers (one board today), each board allocated alone so its libuv handles never move
+ * when the array grows. Signals arrive through uv_signal, so the handlers run on the loop
+ * like every other input and need no async-signal care: SIGHUP restarts every device,
+ * SIGINT/SIGTERM close every one. The shutdown closes every handle and lets the loop
+ * finish, so ASan/LSan see a clean exit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "board.h"
+
+static const int signal_numbers[3] = {SIGINT, SIGTERM, SIGHUP};
+
+int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
+  memset(p, 0, sizeof *p);
+  p->opts = *opts;
+  int ev_rc = m0__sink_open(&p->sink, opts->events, uv_hrtime(), opts->verbosity);
+  m0__events_attach(&p->log, &p->sink, ""); /* the log works from here on */
+  int rc = uv_loop_init(&p->loop);
+  if (rc != 0) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "uv_loop_init: %s", uv_strerror(rc));
+    return rc;
+  }
+  p->loop_open = true;
+  if (ev_rc != 0) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "--events %s: %s", opts->events, strerror(-ev_rc));
+    return ev_rc;
+  }
+  return 0;
+}
+
+int m0__proc_add(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
+  struct m0__board **boards = realloc(p->boards, (p->board_count + 1) * sizeof *boards);
+  struct m0__board *b = boards != NULL ? calloc(1, sizeof *b) : NULL;
+  if (boards != NULL)
+    p->boards = boards;
+  if (b == NULL) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
+    return -ENOMEM;
+  }
+  /* Counted at once: a board that failed half-way still has handles to close. */
+  p->boards[p->board_count++] = b;
+  char err[PATH_MAX + 256];
+  int rc = m0__board_init(b, p, cfg, err, sizeof err);
+  if (rc != 0) /* through the board's handle: the line names the device that failed */
+    m0__log_at(&b->events, M0__LOG_ERROR, "%s", err);
+  return rc;
+}
+
+static void stop(struct m0__proc *p) {
+  if (p->stopping)
+    return;
+  p->stopping = true;
+  if (p->signals_open)
+    for (int i = 0; i < 3; i++)
+      uv_close((uv_handle_t *)&p->signals[i], NULL);
+  p->signals_open = false;
+  for (size_t i = 0; i < p->board_count; i++)
+    m0__board_close(p->boards[i]);
+}
+
+static void on_signal(uv_signal_t *handle, int signum) {
+  struct m0__proc *p = handle->data;
+  if (signum == SIGHUP) {
+    for (size_t i = 0; i < p->board_count; i++)
+      m0__board_restart(p->boards[i], "sighup");
+    return;
+  }
+  m0__log(&p->log, "%s: exiting", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  stop(p);
+}
+
+int m0__proc_run(struct m0__proc *p) {
+  for (int i = 0; i < 3; i++) {
+    uv_signal_init(&p->loop, &p->signals[i]);
+    p->signals[i].data = p;
+  }
+  p->signals_open = true;
+  for (int i = 0; i < 3; i++) {
+    int rc = uv_signal_start(&p->signals[i], on_signal, signal_numbers[i]);
+    if (rc != 0) {
+      m0__log_at(&p->log, M0__LOG_ERROR, "cannot handle signal %d: %s", signal_numbers[i],
+                 uv_strerror(rc));
+      return 1;
+    }
+  }
+  if (p->opts.verbosity >= 0)
+    for (size_t i = 0; i < p->board_count; i++)
+      m0__board_banner(p->boards[i], stdout);
+  for (size_t i = 0; i < p->board_count; i++)
+    m0__board_start(p->boards[i]);
+  uv_run(&p->loop, UV_RUN_DEFAULT);
+  /* The loop only ends once stop() closed every handle. */
+  if (!p->stopping) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "internal error: the event loop ended by itself");
+    return 1;
+  }
+  return 0;
+}
+
+int m0__proc_finish(struct m0__proc *p, int code) {
+  if (p->loop_open) {
+    stop(p);
+    uv_run(&p->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
+  }
+  for (size_t i = 0; i < p->board_count; i++) {
+    m0__board_free(p->boards[i]);
+    free(p->boards[i]);
+  }
+  free(p->boards);
+  p->boards = NULL;
+  p->board_count = 0;
+  m0__sink_close(&p->sink);
+  if (p->loop_open && uv_loop_close(&p->loop) != 0 && code == 0) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "internal error: handles left open at exit");
+    code = 1;
+  }
+  p->loop_open = false;
+  return code;
+}
