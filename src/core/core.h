@@ -111,6 +111,16 @@ void m0__framer_discard(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kin
 void m0__at_reset(struct m0_dev *dev);
 /* One host byte in command mode. */
 void m0__at_input(struct m0_dev *dev, uint64_t now, uint8_t c);
+/* The commands that are not stored configuration (m0_param_exec_fn, pointed at by their
+ * entry in params.c). */
+void m0__at_z(struct m0_dev *dev, uint64_t now);
+void m0__at_ver(struct m0_dev *dev, uint64_t now);
+void m0__at_entm(struct m0_dev *dev, uint64_t now);
+void m0__at_reld(struct m0_dev *dev, uint64_t now);
+void m0__at_mac(struct m0_dev *dev, uint64_t now);
+void m0__at_socklk(struct m0_dev *dev, uint64_t now);
+void m0__at_pdtime(struct m0_dev *dev, uint64_t now);
+void m0__at_help(struct m0_dev *dev, uint64_t now);
 
 /* ---- net.c: the network seam: links, inputs, routing ---- */
 
