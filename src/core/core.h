@@ -73,7 +73,7 @@ void m0__host_send(struct m0_dev *dev, uint64_t now, const void *data, size_t le
 void m0__host_kick(struct m0_dev *dev, uint64_t now);
 /* Drop everything queued for the host, counted as `kind`. */
 void m0__host_flush(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind);
-/* New running UART settings (boot, later RFC2217): restart both budgets. */
+/* New running UART settings (boot, a similar-RFC2217 packet): restart both budgets. */
 void m0__host_reconfigure(struct m0_dev *dev, uint64_t now);
 /* Stop (true) or allow (false) reading from the host for the network's sake (flow.c),
  * independently of the budget. */

@@ -10,7 +10,9 @@
  * fake_link_up/down/accept/rx/drain call the device's inputs at the current instant.
  * Time is virtual: fake_advance() moves it and fires the device timer exactly at each
  * armed instant on the way, so a 3 s window costs nothing and is exact to the ns.
- * Capacities are fixed (no malloc); overflowing one fails the test loudly.
+ * Capacities are fixed (no malloc); overflowing one fails the test loudly. The steps the
+ * tests share (start, boot with link 0 up, a serial frame, the drained output, frame and
+ * send checks) are here too, one name each.
  */
 #ifndef FAKE_HAL_H
 #define FAKE_HAL_H
