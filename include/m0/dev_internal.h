@@ -30,7 +30,8 @@ struct m0__pace {
   uint64_t chunk_ns; /* how long the line takes to carry `burst` bytes */
 };
 
-/* Bytes waiting for the host: a ring, filled by replies, echo and (later) the network. */
+/* Bytes waiting for the host: a ring, filled by replies, echo and network data (which
+ * comes through the inbox, flow.c). */
 struct m0__txq {
   uint8_t buf[M0_UART_TXQ_SIZE];
   size_t head; /* index of the oldest byte */

@@ -16,7 +16,8 @@
 
 #include "m0/params.h"
 
-/* 8 TCP server clients + the listener + one refused newcomer in flight. */
+/* Link ids: 0 is the listener, or the one link of TCPC, UDP and HTPC; 1-8 are the TCP
+ * server's clients (a refused newcomer gets no id: the board closes it); 9 is spare. */
 #define M0_LINKS_MAX 10
 
 /* The most bytes one m0_dev_on_link_rx() carries (the board's read buffer; any UDP

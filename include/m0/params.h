@@ -99,7 +99,7 @@ enum m0_form {
 /* When a new value changes behaviour (spec §4 "applies"). */
 enum m0_applies { M0_APPLIES_NEVER, M0_APPLIES_NOW, M0_APPLIES_RESTART };
 
-/* Commands that are not stored configuration; the AT engine dispatches on these. */
+/* Every command: its index in m0_params[]. */
 enum m0_param_id {
   M0_ID_E, M0_ID_Z, M0_ID_VER, M0_ID_ENTM, M0_ID_RELD, M0_ID_MAC, M0_ID_WEBU, M0_ID_WANN,
   M0_ID_DNS, M0_ID_WEBPORT, M0_ID_UART, M0_ID_SOCK, M0_ID_TCPSE, M0_ID_SOCKLK,
@@ -135,6 +135,13 @@ struct m0_field {
 
 #define M0_FIELDS_MAX 5
 
+struct m0_dev; /* include/m0/dev.h: the table is read where no device exists too */
+
+/* Runs a command that is not stored configuration (AT+Z, AT+VER, AT+H, ...) and writes
+ * its whole reply, OK or error included, toward the device's host, as it is at `now`.
+ * Defined by the AT engine (src/core/at.c). */
+typedef void m0_param_exec_fn(struct m0_dev *dev, uint64_t now);
+
 struct m0_param {
   enum m0_param_id id;
   const char *name;          /* upper case, without "AT+" */
@@ -150,6 +157,9 @@ struct m0_param {
   struct m0_field fields[M0_FIELDS_MAX];
   /* Extra whole-value rule after the fields parsed, or NULL. Returns 0 or M0_ERR_PARAM. */
   int (*check)(const struct m0_config *cfg, unsigned nfields_given);
+  /* Not stored configuration: what the command does; NULL for stored configuration,
+   * whose query answers its saved value. */
+  m0_param_exec_fn *exec;
 };
 
 extern const struct m0_param m0_params[M0_ID_COUNT];

@@ -1,8 +1,9 @@
-/* cli.c: the command line (DESIGN.md "The program's surface"), as a pure function.
+/* cli.c: the command line (DESIGN.md "The program's surface").
  *
  * m0__cli_parse() fills the process's options and the one device's configuration and
- * returns an error line instead of printing or exiting, so main.c owns the exit codes (2
- * for usage) and a test can call it directly.
+ * returns an error line instead of printing or exiting, so main.c owns the output and the
+ * exit codes (2 for usage). It touches the system only to check that --web-root is a
+ * directory.
  * Every value is validated here, once: a bad one names the option and echoes the value.
  * Repeated options: the last one wins (getopt convention).
  */

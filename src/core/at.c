@@ -5,8 +5,9 @@
  * erase. A line holds at most 256 bytes (M0_LINE_MAX, terminator excluded); a longer one
  * is discarded up to its terminator and answered -1. Commands run to completion as soon
  * as their terminator arrives, so replies never interleave. Every name, form and value
- * comes from the parameter table (params.h); only the commands that are not stored
- * configuration (VER, MAC, PDTIME, SOCKLK, H, Z, ENTM, RELD) are dispatched by id here.
+ * comes from the parameter table (params.h); the commands that are not stored
+ * configuration (VER, MAC, PDTIME, SOCKLK, H, Z, ENTM, RELD) are handlers defined here
+ * that their table entry points at, so nothing dispatches on a command's id.
  * A set goes through m0__dev_set(): validated on a copy, saved to flash, then committed.
  */
 #include <stdio.h>
@@ -52,8 +53,32 @@ static void reply_err(struct m0_dev *dev, uint64_t now, int code) {
   put(dev, now, buf, (size_t)n);
 }
 
+/* The handlers of the commands that are not stored configuration (m0_params[].exec). */
+
+void m0__at_ver(struct m0_dev *dev, uint64_t now) {
+  const struct m0_factory *f = &dev->options.factory;
+  reply_value(dev, now, f->ver, strnlen(f->ver, sizeof f->ver));
+}
+
+void m0__at_mac(struct m0_dev *dev, uint64_t now) {
+  const struct m0_factory *f = &dev->options.factory;
+  reply_value(dev, now, f->mac, strnlen(f->mac, sizeof f->mac));
+}
+
+void m0__at_pdtime(struct m0_dev *dev, uint64_t now) {
+  const struct m0_factory *f = &dev->options.factory;
+  reply_value(dev, now, f->pdtime, strnlen(f->pdtime, sizeof f->pdtime));
+}
+
+void m0__at_socklk(struct m0_dev *dev, uint64_t now) {
+  if (m0__dev_socket_connected(dev))
+    reply_value(dev, now, "connect", 7);
+  else
+    reply_value(dev, now, "disconnect", 10);
+}
+
 /* AT+H: the first line carries the OK prefix, every line ends in CR LF. */
-static void reply_help(struct m0_dev *dev, uint64_t now) {
+void m0__at_help(struct m0_dev *dev, uint64_t now) {
   unsigned i;
   put_str(dev, now, "\r\n");
   put_str(dev, now, ok_word(dev));
@@ -67,33 +92,36 @@ static void reply_help(struct m0_dev *dev, uint64_t now) {
   }
 }
 
-static void query(struct m0_dev *dev, uint64_t now, const struct m0_param *p) {
-  const struct m0_factory *f = &dev->options.factory;
+/* The reply is queued before the restart, which waits for the queue to drain. */
+void m0__at_z(struct m0_dev *dev, uint64_t now) {
+  reply_ok(dev, now);
+  m0__dev_restart_after_drain(dev, now, "at");
+}
+
+void m0__at_entm(struct m0_dev *dev, uint64_t now) {
+  reply_ok(dev, now);
+  m0__dev_enter_transparent(dev, now, "entm");
+}
+
+void m0__at_reld(struct m0_dev *dev, uint64_t now) {
+  /* -5: the factory settings could not be written to flash; nothing changed. */
+  if (m0__dev_save_defaults(dev) != 0) {
+    reply_err(dev, now, M0_ERR_STATE);
+    return;
+  }
+  reply_value(dev, now, "rebooting...", 12);
+  m0__dev_restart_after_drain(dev, now, "reld");
+}
+
+/* A query or an action: stored configuration answers its saved value, which a restart
+ * will apply (spec §4); any other command runs its handler. */
+static void answer(struct m0_dev *dev, uint64_t now, const struct m0_param *p) {
   char value[M0_VALUE_MAX + 1];
   int n;
-  switch (p->id) {
-  case M0_ID_VER:
-    reply_value(dev, now, f->ver, strnlen(f->ver, sizeof f->ver));
+  if (p->exec != NULL) {
+    p->exec(dev, now);
     return;
-  case M0_ID_MAC:
-    reply_value(dev, now, f->mac, strnlen(f->mac, sizeof f->mac));
-    return;
-  case M0_ID_PDTIME:
-    reply_value(dev, now, f->pdtime, strnlen(f->pdtime, sizeof f->pdtime));
-    return;
-  case M0_ID_SOCKLK:
-    if (m0__dev_socket_connected(dev))
-      reply_value(dev, now, "connect", 7);
-    else
-      reply_value(dev, now, "disconnect", 10);
-    return;
-  case M0_ID_H:
-    reply_help(dev, now);
-    return;
-  default:
-    break;
   }
-  /* Stored configuration: the saved value, which a restart will apply (spec §4). */
   n = m0_param_format(p, &dev->saved, dev->options.dialect, value, sizeof value);
   if (n < 0) {
     reply_err(dev, now, M0_ERR_OPERATOR);
@@ -102,31 +130,6 @@ static void query(struct m0_dev *dev, uint64_t now, const struct m0_param *p) {
   if ((size_t)n >= sizeof value)
     n = (int)sizeof value - 1;
   reply_value(dev, now, value, (size_t)n);
-}
-
-static void run(struct m0_dev *dev, uint64_t now, const struct m0_param *p) {
-  switch (p->id) {
-  case M0_ID_Z:
-    reply_ok(dev, now);
-    m0__dev_restart_after_drain(dev, now, "at");
-    return;
-  case M0_ID_ENTM:
-    reply_ok(dev, now);
-    m0__dev_enter_transparent(dev, now, "entm");
-    return;
-  case M0_ID_RELD:
-    /* -5: the factory settings could not be written to flash; nothing changed. */
-    if (m0__dev_save_defaults(dev) != 0) {
-      reply_err(dev, now, M0_ERR_STATE);
-      return;
-    }
-    reply_value(dev, now, "rebooting...", 12);
-    m0__dev_restart_after_drain(dev, now, "reld");
-    return;
-  default:
-    reply_err(dev, now, M0_ERR_OPERATOR);
-    return;
-  }
 }
 
 static bool is_alnum(char c) {
@@ -168,10 +171,8 @@ static void execute(struct m0_dev *dev, uint64_t now, const char *line, size_t l
   rest_len = len - 3 - name_len;
 
   if (rest_len == 0) { /* bare: actions run, everything else is a query */
-    if (p->forms & M0_FORM_ACTION)
-      run(dev, now, p);
-    else if (p->forms & M0_FORM_QUERY)
-      query(dev, now, p);
+    if (p->forms & (M0_FORM_ACTION | M0_FORM_QUERY))
+      answer(dev, now, p);
     else
       reply_err(dev, now, M0_ERR_OPERATOR);
     return;
@@ -180,7 +181,7 @@ static void execute(struct m0_dev *dev, uint64_t now, const char *line, size_t l
     if (rest_len > 1)
       reply_err(dev, now, M0_ERR_FORMAT);
     else if (p->forms & M0_FORM_QUERY)
-      query(dev, now, p);
+      answer(dev, now, p);
     else
       reply_err(dev, now, M0_ERR_OPERATOR);
     return;

@@ -73,7 +73,7 @@ void m0__host_send(struct m0_dev *dev, uint64_t now, const void *data, size_t le
 void m0__host_kick(struct m0_dev *dev, uint64_t now);
 /* Drop everything queued for the host, counted as `kind`. */
 void m0__host_flush(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind);
-/* New running UART settings (boot, later RFC2217): restart both budgets. */
+/* New running UART settings (boot, a similar-RFC2217 packet): restart both budgets. */
 void m0__host_reconfigure(struct m0_dev *dev, uint64_t now);
 /* Stop (true) or allow (false) reading from the host for the network's sake (flow.c),
  * independently of the budget. */
@@ -111,6 +111,16 @@ void m0__framer_discard(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kin
 void m0__at_reset(struct m0_dev *dev);
 /* One host byte in command mode. */
 void m0__at_input(struct m0_dev *dev, uint64_t now, uint8_t c);
+/* The commands that are not stored configuration (m0_param_exec_fn, pointed at by their
+ * entry in params.c). */
+void m0__at_z(struct m0_dev *dev, uint64_t now);
+void m0__at_ver(struct m0_dev *dev, uint64_t now);
+void m0__at_entm(struct m0_dev *dev, uint64_t now);
+void m0__at_reld(struct m0_dev *dev, uint64_t now);
+void m0__at_mac(struct m0_dev *dev, uint64_t now);
+void m0__at_socklk(struct m0_dev *dev, uint64_t now);
+void m0__at_pdtime(struct m0_dev *dev, uint64_t now);
+void m0__at_help(struct m0_dev *dev, uint64_t now);
 
 /* ---- net.c: the network seam: links, inputs, routing ---- */
 

@@ -529,3 +529,51 @@ void fake_enter_command(struct fake *f) {
   fake_out_clear(f);
   fake_events_clear(f);
 }
+
+void fake_start(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *options,
+                const struct m0_config *saved, uint64_t start) {
+  fake_init(f, dev, options, saved, start);
+  m0_dev_start(dev, f->now);
+}
+
+void fake_boot_link_up(struct fake *f, struct m0_dev *dev,
+                       const struct m0_dev_options *options, const struct m0_config *saved) {
+  fake_boot(f, dev, options, saved);
+  fake_link_up(f, 0);
+  fake_clear(f);
+}
+
+void fake_config_udpc(struct m0_config *cfg) {
+  cfg->proto = M0_PROTO_UDPC;
+  snprintf(cfg->sock_addr, sizeof cfg->sock_addr, "%s", "10.0.0.7");
+  cfg->sock_port = 7000;
+}
+
+void fake_rx_frame(struct fake *f, const char *s) {
+  fake_rx(f, s);
+  fake_advance(f, M0_NS_PER_MS);
+}
+
+uint64_t fake_packing_ns(unsigned bits, uint32_t baud) {
+  return (4ull * bits * M0_NS_PER_S + baud - 1) / baud;
+}
+
+const char *fake_out_drained(struct fake *f) {
+  fake_run(f, M0_NS_PER_S);
+  return fake_out(f);
+}
+
+void fake_assert_frame(const struct fake *f, unsigned i, const char *text) {
+  if (i >= f->nframes)
+    fail_msg("fake: frame %u expected (\"%s\"), only %u seen", i, text, f->nframes);
+  assert_int_equal(f->frames[i].len, strlen(text));
+  assert_memory_equal(f->frames[i].data, text, strlen(text));
+}
+
+void fake_assert_send(const struct fake *f, unsigned i, unsigned id, const char *text) {
+  if (i >= f->nsends)
+    fail_msg("fake: send %u expected (\"%s\"), only %u made", i, text, f->nsends);
+  assert_int_equal(f->sends[i].id, id);
+  assert_int_equal(f->sends[i].len, strlen(text));
+  assert_memory_equal(f->sends[i].data, text, strlen(text));
+}

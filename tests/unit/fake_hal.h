@@ -10,7 +10,9 @@
  * fake_link_up/down/accept/rx/drain call the device's inputs at the current instant.
  * Time is virtual: fake_advance() moves it and fires the device timer exactly at each
  * armed instant on the way, so a 3 s window costs nothing and is exact to the ns.
- * Capacities are fixed (no malloc); overflowing one fails the test loudly.
+ * Capacities are fixed (no malloc); overflowing one fails the test loudly. The steps the
+ * tests share (start, boot with link 0 up, a serial frame, the drained output, frame and
+ * send checks) are here too, one name each.
  */
 #ifndef FAKE_HAL_H
 #define FAKE_HAL_H
@@ -209,5 +211,42 @@ const char *fake_at(struct fake *f, const char *line);
 
 /* Enter command mode by the handshake (idle guard respected) and clear the output. */
 void fake_enter_command(struct fake *f);
+
+/* ---- steps the tests share ---- */
+
+/* The virtual clock's units as the tests write them. */
+#define MS M0_NS_PER_MS
+#define S M0_NS_PER_S
+
+/* fake_init at `start` and m0_dev_start: the device is booting (options->boot_ns), no
+ * host attached, nothing cleared; the test watches the boot itself. */
+void fake_start(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *options,
+                const struct m0_config *saved, uint64_t start);
+
+/* fake_boot, then link 0 reported up (TCPC connected, TCPS listening, UDP bound) and
+ * everything recorded cleared: the starting point of the network tests. */
+void fake_boot_link_up(struct fake *f, struct m0_dev *dev,
+                       const struct m0_dev_options *options, const struct m0_config *saved);
+
+/* SOCK=UDPC,10.0.0.7,7000: the peer of the UDP client tests. */
+void fake_config_udpc(struct m0_config *cfg);
+
+/* One serial frame from the host: the bytes in one read, then 1 ms, past the idle gap
+ * that ends a frame at 115200 baud (4 characters, 0.35 ms). */
+void fake_rx_frame(struct fake *f, const char *s);
+
+/* The spec's packing interval, also the +++ idle guard: 4 characters of `bits` bits
+ * (start + data + parity + stop) at `baud`, rounded up to the ns. */
+uint64_t fake_packing_ns(unsigned bits, uint32_t baud);
+
+/* What the host received, once the device wrote what it had queued (at most 1 s of
+ * the clock at line rate). */
+const char *fake_out_drained(struct fake *f);
+
+/* Frame i seen at the frame tap is exactly `text`. */
+void fake_assert_frame(const struct fake *f, unsigned i, const char *text);
+
+/* Send i went on link `id` and carried exactly `text`. */
+void fake_assert_send(const struct fake *f, unsigned i, unsigned id, const char *text);
 
 #endif

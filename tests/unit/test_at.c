@@ -23,9 +23,6 @@ static struct fake F;
 static struct m0_dev D;
 static struct m0_dev_options O;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
-
 static int boot_command(enum m0_dialect dialect) {
   fake_options(&O);
   O.dialect = dialect;

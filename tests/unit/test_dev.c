@@ -19,9 +19,6 @@ static struct fake F;
 static struct m0_dev D;
 static struct m0_dev_options O;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
-
 static const char *const UART_DEFAULT =
     "uart.config {\"baud\":115200,\"data\":8,\"stop\":1,\"parity\":\"NONE\",\"cause\":\"restart\"}";
 static const char *const READY_TCPC = "ready {\"mode\":\"transparent\",\"proto\":\"TCPC\"}";

@@ -20,14 +20,6 @@ static struct fake F;
 static struct m0_dev D;
 static struct m0_dev_options O;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
-
-/* The spec's packing interval: 4 characters of 1 start + data + parity + stop bits. */
-static uint64_t guard_ns(unsigned bits, uint32_t baud) {
-  return (4ull * bits * S + baud - 1) / baud;
-}
-
 static int setup(void **state) {
   (void)state;
   fake_options(&O);
@@ -39,12 +31,6 @@ static const char *frames(void) {
   static char buf[8192];
   fake_frames_concat(&F, buf, sizeof buf);
   return buf;
-}
-
-static void assert_frame(unsigned i, const char *text) {
-  assert_true(i < F.nframes);
-  assert_int_equal(F.frames[i].len, strlen(text));
-  assert_memory_equal(F.frames[i].data, text, strlen(text));
 }
 
 static void test_handshake_enters_command_mode(void **state) {
@@ -88,7 +74,7 @@ static void test_handshake_in_one_read(void **state) {
 }
 
 static void test_guard_just_short_is_data(void **state) {
-  uint64_t g = guard_ns(10, 115200);
+  uint64_t g = fake_packing_ns(10, 115200);
   (void)state;
   assert_int_equal(g, 347223);
   fake_rx(&F, "x");
@@ -100,12 +86,12 @@ static void test_guard_just_short_is_data(void **state) {
   assert_string_equal(fake_out(&F), "");
   assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
   assert_string_equal(frames(), "x+++a");
-  assert_frame(0, "x+++");
-  assert_frame(1, "a");
+  fake_assert_frame(&F, 0, "x+++");
+  fake_assert_frame(&F, 1, "a");
 }
 
 static void test_guard_just_long_enough(void **state) {
-  uint64_t g = guard_ns(10, 115200);
+  uint64_t g = fake_packing_ns(10, 115200);
   (void)state;
   fake_rx(&F, "x");
   fake_advance(&F, g);
@@ -116,13 +102,13 @@ static void test_guard_just_long_enough(void **state) {
   assert_string_equal(fake_out(&F), "a+ok");
   assert_int_equal(m0_dev_mode(&D), M0_MODE_COMMAND);
   assert_int_equal(F.nframes, 1);
-  assert_frame(0, "x"); /* what came before the guard is its own frame */
+  fake_assert_frame(&F, 0, "x"); /* what came before the guard is its own frame */
 }
 
 static void test_guard_uses_running_uart(void **state) {
   struct m0_config cfg;
   const char *uart = "9600,7,2,EVEN,NFC";
-  uint64_t g = guard_ns(1 + 7 + 1 + 2, 9600);
+  uint64_t g = fake_packing_ns(1 + 7 + 1 + 2, 9600);
   (void)state;
   m0_config_defaults(&cfg);
   assert_int_equal(m0_param_set(&m0_params[M0_ID_UART], &cfg, uart, strlen(uart)), 0);
@@ -178,7 +164,7 @@ static void test_plus_at_301_ms_is_late(void **state) {
   fake_advance(&F, 301 * MS);
   /* The first '+' left at the end of its window, without waiting for more input. */
   assert_int_equal(F.nframes, 1);
-  assert_frame(0, "+");
+  fake_assert_frame(&F, 0, "+");
   assert_true(F.frames[0].at > t0 + 300 * MS);
   assert_true(F.frames[0].at <= t0 + 300 * MS + 1);
   fake_rx(&F, "+");
@@ -195,7 +181,7 @@ static void test_third_plus_late(void **state) {
   fake_type(&F, "++", 100 * MS);
   fake_advance(&F, 301 * MS);
   assert_int_equal(F.nframes, 1);
-  assert_frame(0, "++");
+  fake_assert_frame(&F, 0, "++");
   fake_rx(&F, "+");
   fake_advance(&F, 10 * MS);
   assert_string_equal(fake_out(&F), "");
@@ -229,7 +215,7 @@ static void test_a_at_3100_ms_is_late(void **state) {
   fake_rx(&F, "+++");
   fake_advance(&F, 3100 * MS);
   assert_int_equal(F.nframes, 1);
-  assert_frame(0, "+++");
+  fake_assert_frame(&F, 0, "+++");
   assert_true(F.frames[0].at > t0 + 3 * S && F.frames[0].at <= t0 + 3 * S + 1);
   fake_rx(&F, "a");
   fake_advance(&F, S);
@@ -245,7 +231,7 @@ static void test_wrong_byte_after_three(void **state) {
   fake_advance(&F, S);
   assert_string_equal(fake_out(&F), "a");
   assert_int_equal(F.nframes, 1);
-  assert_frame(0, "+++x");
+  fake_assert_frame(&F, 0, "+++x");
   assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
 }
 
@@ -257,8 +243,8 @@ static void test_wrong_byte_after_one_and_two(void **state) {
   fake_advance(&F, S);
   assert_string_equal(fake_out(&F), "");
   assert_int_equal(F.nframes, 2);
-  assert_frame(0, "+x");
-  assert_frame(1, "++y");
+  fake_assert_frame(&F, 0, "+x");
+  fake_assert_frame(&F, 1, "++y");
 }
 
 static void test_upper_case_a_fails(void **state) {
@@ -288,7 +274,7 @@ static void test_plus_plus_plus_crlf_stays_transparent(void **state) {
   assert_string_equal(fake_out(&F), "a");
   assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
   assert_int_equal(F.nframes, 1);
-  assert_frame(0, "+++\r\n");
+  fake_assert_frame(&F, 0, "+++\r\n");
   /* Kept for the TCP connection that is not up yet (UARTCLBUF=off), nothing lost. */
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 0);
   assert_int_equal(D.net.pending_len, 5);
@@ -304,8 +290,8 @@ static void test_forwarding_after_failure_is_exact(void **state) {
   fake_rx(&F, "world");
   fake_advance(&F, S);
   assert_int_equal(F.nframes, 2);
-  assert_frame(0, "hello");
-  assert_frame(1, "++world");
+  fake_assert_frame(&F, 0, "hello");
+  fake_assert_frame(&F, 1, "++world");
   fake_frames_clear(&F);
   fake_rx_bytes(&F, bin, sizeof bin);
   fake_advance(&F, S);
@@ -357,12 +343,12 @@ static void test_fast_timing(void **state) {
   fake_rx(&F, "+++x");
   assert_string_equal(fake_out(&F), "a");
   assert_int_equal(F.nframes, 1); /* fast: the read is the frame */
-  assert_frame(0, "+++x");
+  fake_assert_frame(&F, 0, "+++x");
   fake_advance(&F, S);
   fake_rx(&F, "++");
   fake_advance(&F, 301 * MS);
   assert_int_equal(F.nframes, 2);
-  assert_frame(1, "++");
+  fake_assert_frame(&F, 1, "++");
   fake_advance(&F, S);
   fake_rx(&F, "+++");
   fake_rx(&F, "a");

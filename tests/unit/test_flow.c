@@ -26,8 +26,6 @@ static struct m0_dev D;
 static struct m0_dev_options O;
 static struct m0_config C;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
 #define KIB 1024u
 #define HIGH (48 * KIB)
 #define LOW (16 * KIB)
@@ -46,11 +44,7 @@ static int setup(void **state) {
   return 0;
 }
 
-static void boot_connected(void) {
-  fake_boot(&F, &D, &O, &C);
-  fake_link_up(&F, 0);
-  fake_clear(&F);
-}
+static void boot_connected(void) { fake_boot_link_up(&F, &D, &O, &C); }
 
 /* n bytes of a pattern that shows reordering or loss, from link id. */
 static void net_bytes(unsigned id, size_t n) {

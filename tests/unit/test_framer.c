@@ -21,13 +21,6 @@ static struct fake F;
 static struct m0_dev D;
 static struct m0_dev_options O;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
-
-static uint64_t idle_ns(unsigned bits, uint32_t baud) {
-  return (4ull * bits * S + baud - 1) / baud;
-}
-
 static int setup(void **state) {
   struct m0_config cfg;
   (void)state;
@@ -38,27 +31,21 @@ static int setup(void **state) {
   return 0;
 }
 
-static void assert_frame(unsigned i, const char *text) {
-  assert_true(i < F.nframes);
-  assert_int_equal(F.frames[i].len, strlen(text));
-  assert_memory_equal(F.frames[i].data, text, strlen(text));
-}
-
 static void test_idle_cut_at_four_char_times(void **state) {
-  uint64_t t0 = F.now, g = idle_ns(10, 115200);
+  uint64_t t0 = F.now, g = fake_packing_ns(10, 115200);
   (void)state;
   fake_rx(&F, "abc");
   fake_advance(&F, g - 1);
   assert_int_equal(F.nframes, 0);
   fake_advance(&F, 1);
   assert_int_equal(F.nframes, 1);
-  assert_frame(0, "abc");
+  fake_assert_frame(&F, 0, "abc");
   assert_int_equal(F.frames[0].at, t0 + g);
 }
 
 static void test_idle_cut_at_9600(void **state) {
   struct m0_config cfg;
-  uint64_t t0, g = idle_ns(10, 9600);
+  uint64_t t0, g = fake_packing_ns(10, 9600);
   (void)state;
   m0_config_defaults(&cfg);
   cfg.baud = 9600;
@@ -74,7 +61,7 @@ static void test_idle_cut_at_9600(void **state) {
 }
 
 static void test_bytes_within_the_interval_join(void **state) {
-  uint64_t g = idle_ns(10, 115200);
+  uint64_t g = fake_packing_ns(10, 115200);
   (void)state;
   fake_rx(&F, "ab");
   fake_advance(&F, g - 1);
@@ -83,19 +70,19 @@ static void test_bytes_within_the_interval_join(void **state) {
   fake_rx(&F, "ef");
   fake_advance(&F, S);
   assert_int_equal(F.nframes, 1);
-  assert_frame(0, "abcdef");
+  fake_assert_frame(&F, 0, "abcdef");
 }
 
 static void test_gap_of_the_interval_splits(void **state) {
-  uint64_t g = idle_ns(10, 115200);
+  uint64_t g = fake_packing_ns(10, 115200);
   (void)state;
   fake_rx(&F, "ab");
   fake_advance(&F, g);
   fake_rx(&F, "cd");
   fake_advance(&F, S);
   assert_int_equal(F.nframes, 2);
-  assert_frame(0, "ab");
-  assert_frame(1, "cd");
+  fake_assert_frame(&F, 0, "ab");
+  fake_assert_frame(&F, 1, "cd");
 }
 
 static void test_cut_at_400_bytes(void **state) {
@@ -139,8 +126,8 @@ static void test_fast_each_read_is_a_frame(void **state) {
   fake_rx(&F, "abc");
   fake_rx(&F, "def");
   assert_int_equal(F.nframes, 2);
-  assert_frame(0, "abc");
-  assert_frame(1, "def");
+  fake_assert_frame(&F, 0, "abc");
+  fake_assert_frame(&F, 1, "def");
   memset(data, 'q', sizeof data);
   fake_rx_bytes(&F, data, sizeof data);
   assert_int_equal(F.nframes, 5);
@@ -175,7 +162,7 @@ static void test_frames_are_dropped_and_counted(void **state) {
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 8);
   assert_int_equal(F.nevents, 1);
   /* One second after the first event, a trailing one carries the total. */
-  fake_advance_to(&F, t0 + idle_ns(10, 115200) + S - 1);
+  fake_advance_to(&F, t0 + fake_packing_ns(10, 115200) + S - 1);
   assert_int_equal(F.nevents, 1);
   fake_advance(&F, 1);
   assert_int_equal(F.nevents, 2);

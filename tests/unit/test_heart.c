@@ -25,8 +25,6 @@ static struct m0_dev D;
 static struct m0_dev_options O;
 static struct m0_config C;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
 #define BEAT "www.usr.cn" /* HEARTDT's default, decoded */
 #define NET_EVENT "heart.sent {\"to\":\"net\",\"bytes\":10}"
 #define UART_EVENT "heart.sent {\"to\":\"uart\",\"bytes\":10}"
@@ -45,9 +43,7 @@ static int setup(void **state) {
 
 static int setup_udpc(void **state) {
   setup(state);
-  C.proto = M0_PROTO_UDPC;
-  snprintf(C.sock_addr, sizeof C.sock_addr, "%s", "10.0.0.7");
-  C.sock_port = 7000;
+  fake_config_udpc(&C);
   return 0;
 }
 
@@ -58,24 +54,12 @@ static int setup_com(void **state) {
   return 0;
 }
 
-static void boot(void) { fake_boot(&F, &D, &O, &C); }
-
-static void frame(const char *s) {
-  fake_rx(&F, s);
-  fake_advance(&F, MS);
-}
-
-static bool send_is(unsigned i, const char *text) {
-  return i < F.nsends && F.sends[i].len == strlen(text) &&
-         memcmp(F.sends[i].data, text, strlen(text)) == 0;
-}
-
 /* ---- NET, TCP client ---- */
 
 static void test_net_beats_after_exactly_hearttm_of_silence(void **state) {
   uint64_t up;
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   up = F.now;
   assert_int_equal(fake_next_fire(&F), up + 5 * S); /* in the single timer */
@@ -83,7 +67,7 @@ static void test_net_beats_after_exactly_hearttm_of_silence(void **state) {
   assert_int_equal(F.nsends, 0);
   fake_advance(&F, 1);
   assert_int_equal(F.nsends, 1);
-  assert_true(send_is(0, BEAT));
+  fake_assert_send(&F, 0, 0, BEAT);
   assert_int_equal(F.sends[0].at, up + 5 * S);
   assert_true(fake_find_event(&F, NET_EVENT) >= 0);
   /* The beat is a send too: the next one after another HEARTTM. */
@@ -97,11 +81,11 @@ static void test_net_beats_after_exactly_hearttm_of_silence(void **state) {
 static void test_net_reset_by_frames_not_by_received_bytes(void **state) {
   uint64_t up, sent;
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   up = F.now;
   fake_advance(&F, 3 * S);
-  frame("data");
+  fake_rx_frame(&F, "data");
   assert_int_equal(F.nsends, 1);
   sent = F.sends[0].at;
   fake_advance_to(&F, up + 5 * S); /* would have beaten here */
@@ -111,13 +95,13 @@ static void test_net_reset_by_frames_not_by_received_bytes(void **state) {
   assert_int_equal(F.nsends, 1);
   fake_advance(&F, 1);
   assert_int_equal(F.nsends, 2);
-  assert_true(send_is(1, BEAT));
+  fake_assert_send(&F, 1, 0, BEAT);
 }
 
 static void test_net_only_while_connected(void **state) {
   uint64_t up;
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_advance(&F, 60 * S); /* dialling for a minute: nothing to beat on */
   assert_int_equal(F.nsends, 0);
   fake_link_up(&F, 0);
@@ -134,12 +118,12 @@ static void test_net_only_while_connected(void **state) {
   fake_advance_to(&F, up + 5 * S - 1);
   assert_int_equal(F.nsends, 0);
   fake_advance(&F, 1);
-  assert_true(send_is(0, BEAT));
+  fake_assert_send(&F, 0, 0, BEAT);
 }
 
 static void test_net_stops_at_restart(void **state) {
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   fake_advance(&F, 4 * S);
   m0_dev_restart(&D, F.now, "test");
@@ -153,8 +137,8 @@ static void test_net_does_not_hold_a_short_connection(void **state) {
   C.socksl = true;
   C.shorto = 3;
   C.hearttm = 1;
-  boot();
-  frame("s");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "s");
   fake_link_up(&F, 0);
   sent = F.now;
   fake_advance(&F, 2500 * MS);
@@ -171,7 +155,7 @@ static void test_net_does_not_hold_a_short_connection(void **state) {
 static void test_net_udpc_datagram_to_the_peer(void **state) {
   uint64_t bound;
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_advance(&F, 20 * S); /* not bound yet: nothing */
   assert_int_equal(F.nsends, 0);
   fake_link_up(&F, 0);
@@ -180,10 +164,10 @@ static void test_net_udpc_datagram_to_the_peer(void **state) {
   assert_int_equal(F.nsends, 0);
   fake_advance(&F, 1);
   assert_int_equal(F.nsends, 1);
-  assert_true(send_is(0, BEAT));
+  fake_assert_send(&F, 0, 0, BEAT);
   assert_false(F.sends[0].has_to); /* the link's peer: SOCK's address */
   assert_true(fake_find_event(&F, NET_EVENT) >= 0);
-  frame("x");
+  fake_rx_frame(&F, "x");
   fake_advance_to(&F, F.sends[1].at + 5 * S - 1);
   assert_int_equal(F.nsends, 2);
   fake_advance(&F, 1);
@@ -192,7 +176,7 @@ static void test_net_udpc_datagram_to_the_peer(void **state) {
 
 static void test_net_udpc_stops_while_unbound(void **state) {
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   fake_advance(&F, 2 * S);
   fake_link_down(&F, 0, M0_DOWN_RESET);
@@ -210,12 +194,12 @@ static void test_net_udpc_registration_before_the_first_beat(void **state) {
   (void)state;
   C.regen = M0_REGEN_USR; /* REGUSR default: www.usr.cn */
   C.regtcp = M0_REGTCP_FIRST;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   fake_advance(&F, 5 * S);
   assert_int_equal(F.nsends, 2);
-  assert_true(send_is(0, "www.usr.cn")); /* the registration, its own datagram */
-  assert_true(send_is(1, BEAT));
+  fake_assert_send(&F, 0, 0, "www.usr.cn"); /* the registration, its own datagram */
+  fake_assert_send(&F, 1, 0, BEAT);
   fake_advance(&F, 5 * S);
   assert_int_equal(F.nsends, 3); /* once */
 }
@@ -225,13 +209,13 @@ static void test_net_udpc_registration_before_the_first_beat(void **state) {
 static void test_net_in_servers_sends_nothing(void **state) {
   (void)state;
   C.proto = M0_PROTO_TCPS;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   assert_int_equal(fake_link_accept(&F, 0, "127.0.0.1", 5001), 1);
   fake_advance(&F, 60 * S);
   C.proto = M0_PROTO_UDPS;
   assert_int_equal(F.nsends, 0);
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   fake_advance(&F, 60 * S);
   assert_int_equal(F.nsends, 0);
@@ -242,12 +226,12 @@ static void test_net_in_servers_sends_nothing(void **state) {
 static void test_hearten_off_sends_nothing(void **state) {
   (void)state;
   C.hearten = false;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   fake_advance(&F, 60 * S);
   assert_int_equal(F.nsends, 0);
   C.hearttp = M0_HEARTTP_COM;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_advance(&F, 60 * S);
   assert_int_equal(F.out_len, 0);
 }
@@ -256,7 +240,7 @@ static void test_hearten_off_sends_nothing(void **state) {
 
 static void test_com_every_hearttm_to_the_uart(void **state) {
   (void)state;
-  boot(); /* TCPC, never connected: COM does not care */
+  fake_boot(&F, &D, &O, &C); /* TCPC, never connected: COM does not care */
   assert_int_equal(fake_next_fire(&F), BOOTED + 2 * S);
   fake_advance_to(&F, BOOTED + 2 * S - 1);
   assert_int_equal(F.out_len, 0);
@@ -272,11 +256,11 @@ static void test_com_every_hearttm_to_the_uart(void **state) {
 static void test_com_keeps_its_grid_whatever_the_traffic(void **state) {
   (void)state;
   C.proto = M0_PROTO_UDPS;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   fake_advance_to(&F, BOOTED + 3 * S);
   fake_out_clear(&F); /* the beat at +2 s */
-  frame("to the net");
+  fake_rx_frame(&F, "to the net");
   fake_link_datagram(&F, 0, "to the host", "10.0.0.9", 9);
   fake_advance_to(&F, BOOTED + 4 * S - 1);
   assert_string_equal(fake_out(&F), "to the host");
@@ -288,7 +272,7 @@ static void test_com_keeps_its_grid_whatever_the_traffic(void **state) {
 static void test_com_in_htpc(void **state) {
   (void)state;
   C.proto = M0_PROTO_HTPC;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_advance_to(&F, BOOTED + 2 * S + 10 * MS);
   assert_string_equal(fake_out(&F), BEAT);
 }
@@ -296,7 +280,7 @@ static void test_com_in_htpc(void **state) {
 static void test_com_none_in_command_mode(void **state) {
   uint64_t back;
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_advance_to(&F, BOOTED + 2 * S + 10 * MS);
   assert_int_equal(fake_count_events(&F, "heart.sent "), 1);
   fake_enter_command(&F); /* about 1 s of silence, then +++ a */
@@ -322,8 +306,7 @@ static void test_com_none_while_booting(void **state) {
   (void)state;
   C.hearttm = 1;
   O.boot_ns = 5 * S;
-  fake_init(&F, &D, &O, &C, 10 * S);
-  m0_dev_start(&D, F.now);
+  fake_start(&F, &D, &O, &C, 10 * S);
   m0_dev_on_host_attach(&D, F.now, true);
   fake_advance(&F, 5 * S - 1);
   assert_int_equal(m0_dev_mode(&D), M0_MODE_BOOTING);

@@ -25,8 +25,6 @@ static struct m0_dev D;
 static struct m0_dev_options O;
 static struct m0_config C;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
 #define OPEN "open 0 tcp 192.168.0.201:8234 from 0 keepalive"
 #define OK_RESPONSE "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 
@@ -38,26 +36,13 @@ static int setup(void **state) {
   return 0;
 }
 
-static void boot(void) { fake_boot(&F, &D, &O, &C); }
-
-static void frame(const char *s) {
-  fake_rx(&F, s);
-  fake_advance(&F, MS);
-}
-
-static const char *host(void) {
-  fake_run(&F, S);
-  return fake_out(&F);
-}
-
 static bool sent_starts_with(const char *prefix) {
   return strncmp(fake_link_sent(&F, 0), prefix, strlen(prefix)) == 0;
 }
 
 static void test_nothing_opens_at_boot(void **state) {
   (void)state;
-  fake_init(&F, &D, &O, &C, 10 * S);
-  m0_dev_start(&D, F.now);
+  fake_start(&F, &D, &O, &C, 10 * S);
   fake_advance(&F, 60 * S);
   assert_int_equal(F.nops, 0);
   assert_false(m0__dev_socket_connected(&D));
@@ -65,8 +50,8 @@ static void test_nothing_opens_at_boot(void **state) {
 
 static void test_one_frame_one_request(void **state) {
   (void)state;
-  boot();
-  frame("temp=21");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "temp=21");
   assert_int_equal(F.nops, 1);
   assert_string_equal(fake_op(&F, 0), OPEN);
   assert_int_equal(F.nsends, 0);
@@ -78,7 +63,7 @@ static void test_one_frame_one_request(void **state) {
   assert_int_equal(fake_count_ops(&F, "close"), 0);
   fake_link_rx_str(&F, 0, "lo");
   assert_string_equal(fake_op(&F, F.nops - 1), "close 0"); /* the response is complete */
-  assert_string_equal(host(), OK_RESPONSE);
+  assert_string_equal(fake_out_drained(&F), OK_RESPONSE);
   assert_true(fake_find_event(&F, "http.response {\"link\":0,\"status\":200,\"bytes\":43}") >= 0);
   assert_false(m0__dev_socket_connected(&D));
 }
@@ -87,20 +72,20 @@ static void test_body_only_with_htpchd(void **state) {
   (void)state;
   C.htpchd = true;
   C.htptp = M0_HTPTP_POST;
-  boot();
-  frame("x=1");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "x=1");
   fake_link_up(&F, 0);
   assert_true(sent_starts_with("POST /2.php? HTTP/1.1\r\n"));
   fake_link_rx_str(&F, 0, OK_RESPONSE);
-  assert_string_equal(host(), "hello");
+  assert_string_equal(fake_out_drained(&F), "hello");
 }
 
 static void test_requests_one_at_a_time_in_order(void **state) {
   (void)state;
-  boot();
-  frame("a");
-  frame("b");
-  frame("c");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "a");
+  fake_rx_frame(&F, "b");
+  fake_rx_frame(&F, "c");
   assert_int_equal(fake_count_ops(&F, "open"), 1);
   fake_link_up(&F, 0);
   assert_true(sent_starts_with("GET /2.php?a "));
@@ -121,32 +106,32 @@ static void test_requests_one_at_a_time_in_order(void **state) {
 
 static void test_response_ended_by_the_close(void **state) {
   (void)state;
-  boot();
-  frame("q");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "q");
   fake_link_up(&F, 0);
   fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\n\r\nuntil the end");
   fake_link_down(&F, 0, M0_DOWN_CLOSED);
   assert_int_equal(fake_count_ops(&F, "close"), 0); /* the board closed it already */
-  assert_string_equal(host(), "HTTP/1.1 200 OK\r\n\r\nuntil the end");
+  assert_string_equal(fake_out_drained(&F), "HTTP/1.1 200 OK\r\n\r\nuntil the end");
   assert_int_equal(fake_count_events(&F, "http.response "), 1);
 }
 
 static void test_truncated_response_is_reported(void **state) {
   (void)state;
-  boot();
-  frame("q");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "q");
   fake_link_up(&F, 0);
   fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
   fake_link_down(&F, 0, M0_DOWN_RESET);
   assert_int_equal(fake_count_events(&F, "http.error "), 1);
-  frame("next"); /* the device goes on */
+  fake_rx_frame(&F, "next"); /* the device goes on */
   assert_int_equal(fake_count_ops(&F, "open"), 2);
 }
 
 static void test_malformed_response_closes(void **state) {
   (void)state;
-  boot();
-  frame("q");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "q");
   fake_link_up(&F, 0);
   fake_link_rx_str(&F, 0, "SSH-2.0-OpenSSH\r\n");
   assert_string_equal(fake_op(&F, F.nops - 1), "close 0");
@@ -155,9 +140,9 @@ static void test_malformed_response_closes(void **state) {
 
 static void test_refused_dial_loses_that_frame_only(void **state) {
   (void)state;
-  boot();
-  frame("lost");
-  frame("kept");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "lost");
+  fake_rx_frame(&F, "kept");
   fake_link_down(&F, 0, M0_DOWN_REFUSED);
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 4);
   assert_true(fake_find_event(
@@ -168,7 +153,7 @@ static void test_refused_dial_loses_that_frame_only(void **state) {
   /* A dial that cannot even start is the same. */
   fake_link_rx_str(&F, 0, "HTTP/1.1 204 No Content\r\n\r\n");
   F.link_open_result = -1;
-  frame("gone");
+  fake_rx_frame(&F, "gone");
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 8);
 }
 
@@ -176,12 +161,12 @@ static void test_queue_drops_the_oldest_frames(void **state) {
   static char big[401];
   unsigned i;
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   memset(big, 'f', 400);
-  frame("first"); /* under way: not in the queue */
+  fake_rx_frame(&F, "first"); /* under way: not in the queue */
   for (i = 0; i < 11; i++) { /* 11 * 402 > 4096: the oldest waiting frame goes */
     big[0] = (char)('a' + i);
-    frame(big);
+    fake_rx_frame(&F, big);
   }
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 400);
   assert_true(fake_find_event(
@@ -195,10 +180,10 @@ static void test_queue_drops_the_oldest_frames(void **state) {
 
 static void test_restart_drops_waiting_frames(void **state) {
   (void)state;
-  boot();
-  frame("one");
-  frame("two");
-  frame("three");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "one");
+  fake_rx_frame(&F, "two");
+  fake_rx_frame(&F, "three");
   m0_dev_restart(&D, F.now, "test");
   assert_int_equal(fake_count_ops(&F, "close 0"), 1);
   assert_true(fake_find_event(
@@ -215,15 +200,15 @@ static void test_restart_drops_waiting_frames(void **state) {
 static void test_request_event(void **state) {
   char want[128];
   (void)state;
-  boot();
-  frame("g");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "g");
   fake_link_up(&F, 0);
   snprintf(want, sizeof want, "http.request {\"link\":0,\"method\":\"GET\",\"bytes\":%zu}",
            F.sends[0].len);
   assert_true(fake_find_event(&F, want) >= 0);
   C.htptp = M0_HTPTP_POST;
-  boot();
-  frame("p");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "p");
   assert_int_equal(fake_count_events(&F, "http.request "), 0); /* not before it is sent */
   fake_link_up(&F, 0);
   snprintf(want, sizeof want, "http.request {\"link\":0,\"method\":\"POST\",\"bytes\":%zu}",
@@ -234,13 +219,13 @@ static void test_request_event(void **state) {
 static void test_silent_peer_times_out_after_10_s(void **state) {
   uint64_t dialled;
   (void)state;
-  boot();
-  frame("a");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "a");
   assert_int_equal(fake_count_ops(&F, "open"), 1);
   dialled = F.frames[0].at; /* dialled as the frame was cut */
   fake_advance(&F, 2 * S);
   fake_link_up(&F, 0); /* a slow connect: still 10 s from the dial */
-  frame("b");          /* waits behind a */
+  fake_rx_frame(&F, "b");          /* waits behind a */
   assert_int_equal(fake_next_fire(&F), dialled + 10 * S); /* in the single timer */
   fake_advance_to(&F, dialled + 10 * S - 1);
   assert_int_equal(fake_count_ops(&F, "close"), 0);
@@ -260,8 +245,8 @@ static void test_silent_peer_times_out_after_10_s(void **state) {
 static void test_timeout_counts_from_the_dial(void **state) {
   uint64_t dialled;
   (void)state;
-  boot();
-  frame("never");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "never");
   assert_int_equal(fake_count_ops(&F, "open"), 1);
   dialled = F.frames[0].at;
   fake_advance_to(&F, dialled + 10 * S - 1);
@@ -272,14 +257,14 @@ static void test_timeout_counts_from_the_dial(void **state) {
   assert_int_equal(fake_count_ops(&F, "close 0"), 1);
   /* Never connected: the frame never left, counted as such. */
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 5);
-  frame("next");
+  fake_rx_frame(&F, "next");
   assert_int_equal(fake_count_ops(&F, "open"), 2);
 }
 
 static void test_live_response_is_not_cut(void **state) {
   (void)state;
-  boot();
-  frame("slow");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "slow");
   fake_link_up(&F, 0);
   fake_advance(&F, 9 * S);
   fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n");
@@ -298,9 +283,9 @@ static void test_live_response_is_not_cut(void **state) {
 
 static void test_garbage_then_the_next_frame(void **state) {
   (void)state;
-  boot();
-  frame("q");
-  frame("r");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "q");
+  fake_rx_frame(&F, "r");
   fake_link_up(&F, 0);
   fake_link_rx_str(&F, 0, "SSH-2.0-OpenSSH\r\n");
   assert_true(fake_find_event(&F, ERROR_EVENT("Expected HTTP/", "HPE_INVALID_CONSTANT")) >= 0);
@@ -314,38 +299,38 @@ static void test_garbage_then_the_next_frame(void **state) {
 
 static void test_reset_and_refused_are_reported(void **state) {
   (void)state;
-  boot();
-  frame("q");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "q");
   fake_link_up(&F, 0);
   fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\n\r\npart");
   fake_link_down(&F, 0, M0_DOWN_RESET);
   assert_true(fake_find_event(&F, ERROR_EVENT("reset", "")) >= 0);
-  assert_string_equal(host(), "HTTP/1.1 200 OK\r\n\r\npart"); /* what came, came */
-  frame("r");
+  assert_string_equal(fake_out_drained(&F), "HTTP/1.1 200 OK\r\n\r\npart"); /* what came, came */
+  fake_rx_frame(&F, "r");
   fake_link_down(&F, 0, M0_DOWN_REFUSED);
   assert_true(fake_find_event(&F, ERROR_EVENT("refused", "")) >= 0);
-  frame("c");
+  fake_rx_frame(&F, "c");
   fake_link_down(&F, 0, M0_DOWN_TIMEOUT); /* the board's own connect timeout */
   assert_true(fake_find_event(&F, ERROR_EVENT("timeout", "")) >= 0);
   F.link_open_result = -1;
-  frame("s");
+  fake_rx_frame(&F, "s");
   assert_int_equal(fake_count_events(&F, "http.error {\"link\":0,\"reason\":\"refused\""), 2);
   F.link_open_result = 0;
-  frame("t");
+  fake_rx_frame(&F, "t");
   fake_link_up(&F, 0);
   assert_true(sent_starts_with("GET /2.php?t "));
 }
 
 static void test_truncated_reason(void **state) {
   (void)state;
-  boot();
-  frame("q");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "q");
   fake_link_up(&F, 0);
   fake_link_rx_str(&F, 0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
   fake_link_down(&F, 0, M0_DOWN_CLOSED);
   assert_true(fake_find_event(&F, ERROR_EVENT("connection closed inside the response",
                                               "HPE_INVALID_EOF_STATE")) >= 0);
-  frame("r");
+  fake_rx_frame(&F, "r");
   fake_link_up(&F, 0);
   fake_link_down(&F, 0, M0_DOWN_CLOSED);
   assert_true(fake_find_event(&F, ERROR_EVENT("connection closed before a response", "")) >= 0);

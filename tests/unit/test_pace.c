@@ -25,9 +25,6 @@ static struct fake F;
 static struct m0_dev D;
 static struct m0_dev_options O;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
-
 struct line {
   uint32_t baud;
   uint8_t data, stop, parity;

@@ -4,10 +4,14 @@
  * back). Cases come from the spec's ranges: both boundaries, one past each, wrong field
  * counts, wrong types; the read-back checks canonical spelling in both dialects.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -278,6 +282,8 @@ static void test_find(void **state) {
     assert_ptr_equal(m0_param_find(m0_params[i].name, strlen(m0_params[i].name)),
                      &m0_params[i]);
     assert_non_null(m0_params[i].help);
+    /* Stored configuration answers from the table, every other command by its handler. */
+    assert_true((m0_params[i].exec == NULL) == m0_param_is_config(&m0_params[i]));
   }
   assert_ptr_equal(m0_param_find("uart", 4), &m0_params[M0_ID_UART]);
   assert_ptr_equal(m0_param_find("Ver", 3), &m0_params[M0_ID_VER]);
@@ -301,6 +307,141 @@ static void test_not_settable(void **state) {
     assert_int_equal(m0_param_set(&m0_params[ids[i]], &cfg, "1", 1), M0_ERR_OPERATOR);
     assert_int_equal(m0_param_format(&m0_params[ids[i]], &cfg, M0_DIALECT_DOC, buf,
                                      sizeof buf), M0_ERR_OPERATOR);
+  }
+}
+
+/* True when term stands in text as a whole (a plural 's' allowed): not glued to a letter
+ * or digit on either side, so "0-65535" is not found inside "60-65535". */
+static bool has_term(const char *text, const char *term) {
+  size_t n = strlen(term);
+  const char *at;
+  for (at = strstr(text, term); at != NULL; at = strstr(at + 1, term)) {
+    bool left = at == text || !isalnum((unsigned char)at[-1]);
+    bool right = !isalnum((unsigned char)at[n]) ||
+                 (at[n] == 's' && !isalnum((unsigned char)at[n + 1]));
+    if (left && right)
+      return true;
+  }
+  return false;
+}
+
+static void need(const struct m0_param *p, const char *term) {
+  if (!has_term(p->range, term))
+    fail_msg("AT+%s: range \"%s\" does not say \"%s\"", p->name, p->range, term);
+}
+
+static void need_number(const struct m0_param *p, uint32_t n) {
+  char term[16];
+  snprintf(term, sizeof term, "%u", (unsigned)n);
+  need(p, term);
+}
+
+static void need_span(const struct m0_param *p, uint32_t lo, uint32_t hi) {
+  char term[32];
+  if (lo == hi)
+    snprintf(term, sizeof term, "exactly %u", (unsigned)lo);
+  else
+    snprintf(term, sizeof term, "%u-%u", (unsigned)lo, (unsigned)hi);
+  need(p, term);
+}
+
+static bool is_limit(const struct m0_param *p, uint32_t n) {
+  unsigned i;
+  for (i = 0; i < p->nfields; i++) {
+    const struct m0_field *f = &p->fields[i];
+    if (f->type != M0_FIELD_IPV4 && f->type != M0_FIELD_ENUM && f->type != M0_FIELD_ONOFF &&
+        (n == f->min || n == f->max))
+      return true;
+  }
+  return false;
+}
+
+static bool accepts(const struct m0_param *p, uint32_t n) {
+  struct m0_config cfg;
+  char text[16];
+  m0_config_defaults(&cfg);
+  snprintf(text, sizeof text, "%u", (unsigned)n);
+  return m0_param_set(p, &cfg, text, strlen(text)) == 0;
+}
+
+/* The human-readable range (the AT reference, the web page's hint) is written by hand;
+ * it must say what the typed fields accept: every field's limits and choices stand in
+ * it, and every number in it is a field's limit, or, for a lone number narrowed by a
+ * check function (RSTIM), a boundary the command really has. */
+static void test_range_text_matches_limits(void **state) {
+  size_t i;
+  unsigned j;
+  (void)state;
+  for (i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    const char *c;
+    if (!m0_param_is_config(p))
+      continue; /* VER, MAC, ...: no typed fields to check against */
+    assert_true(p->nfields > 0 && p->range[0] != '\0');
+    for (j = 0; j < p->nfields; j++) {
+      const struct m0_field *f = &p->fields[j];
+      const char *const *w;
+      switch (f->type) {
+      case M0_FIELD_ONOFF:
+        need(p, "on");
+        need(p, "off");
+        break;
+      case M0_FIELD_ENUM:
+        for (w = f->choices; *w != NULL; w++)
+          need(p, *w);
+        for (w = f->aliases; w != NULL && *w != NULL; w++) {
+          char alias[16];
+          snprintf(alias, sizeof alias, "%.*s", (int)(strchr(*w, '=') - *w), *w);
+          need(p, alias);
+        }
+        break;
+      case M0_FIELD_UINT:
+        if (p->check == NULL) {
+          need_span(p, f->min, f->max);
+        } else {
+          need_number(p, f->min);
+          need_number(p, f->max);
+        }
+        break;
+      case M0_FIELD_IPV4:
+        need(p, "dotted quad");
+        break;
+      case M0_FIELD_TEXT:
+        need_span(p, f->min, f->max);
+        need(p, "printable");
+        if (!p->rest_of_line)
+          need(p, "no comma");
+        break;
+      case M0_FIELD_HOST: {
+        char term[24];
+        snprintf(term, sizeof term, "at most %u", (unsigned)f->max);
+        need(p, term);
+        need(p, "dotted quad");
+        need(p, "host name");
+        break;
+      }
+      case M0_FIELD_HEX:
+        need(p, "even-length hex");
+        need_span(p, f->min, f->max);
+        break;
+      }
+    }
+    /* The converse: no number the fields do not know. */
+    for (c = p->range; *c != '\0'; c++) {
+      unsigned long n;
+      char *end;
+      if (!isdigit((unsigned char)*c) || (c > p->range && isalnum((unsigned char)c[-1])))
+        continue;
+      n = strtoul(c, &end, 10);
+      if (!is_limit(p, (uint32_t)n)) {
+        bool lone_number = p->nfields == 1 && p->fields[0].type == M0_FIELD_UINT;
+        if (!lone_number || !accepts(p, (uint32_t)n) ||
+            (accepts(p, (uint32_t)n - 1) && accepts(p, (uint32_t)n + 1)))
+          fail_msg("AT+%s: range \"%s\" says %lu, which is no limit of its fields", p->name,
+                   p->range, n);
+      }
+      c = end - 1;
+    }
   }
 }
 
@@ -333,6 +474,7 @@ int main(void) {
     cmocka_unit_test(test_values_are_canonical_bytes),
     cmocka_unit_test(test_find),
     cmocka_unit_test(test_not_settable),
+    cmocka_unit_test(test_range_text_matches_limits),
     cmocka_unit_test(test_format_truncates_safely),
     cmocka_unit_test(test_bits_per_char),
   };

@@ -25,9 +25,6 @@ static struct m0_dev D;
 static struct m0_dev_options O;
 static struct m0_config C;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
-
 static const uint8_t MAC[6] = {0xD8, 0xB0, 0x4C, 0x00, 0x00, 0x01};
 static const uint8_t USR[3] = {0x01, 0x00, 0xFE}; /* a NUL inside: bytes, not a string */
 #define FIRST_MAC "reg.sent {\"link\":0,\"bytes\":6,\"when\":\"first\"}"
@@ -46,17 +43,8 @@ static int setup(void **state) {
 
 static int setup_udpc(void **state) {
   setup(state);
-  C.proto = M0_PROTO_UDPC;
-  snprintf(C.sock_addr, sizeof C.sock_addr, "%s", "10.0.0.7");
-  C.sock_port = 7000;
+  fake_config_udpc(&C);
   return 0;
-}
-
-static void boot(void) { fake_boot(&F, &D, &O, &C); }
-
-static void frame(const char *s) {
-  fake_rx(&F, s);
-  fake_advance(&F, MS);
 }
 
 /* Send i carried exactly: prefix (may be NULL) then text. */
@@ -73,13 +61,13 @@ static void assert_send(unsigned i, const uint8_t *prefix, size_t plen, const ch
 
 static void test_tcpc_first_mac(void **state) {
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   assert_int_equal(F.nsends, 0); /* nothing before the connection is up */
   fake_link_up(&F, 0);
   assert_int_equal(F.nsends, 1);
   assert_send(0, MAC, 6, "");
   assert_true(fake_find_event(&F, FIRST_MAC) >= 0);
-  frame("data");
+  fake_rx_frame(&F, "data");
   assert_int_equal(F.nsends, 2);
   assert_send(1, NULL, 0, "data"); /* once per connection, not per frame */
   assert_int_equal(fake_count_events(&F, "reg.sent "), 1);
@@ -88,9 +76,9 @@ static void test_tcpc_first_mac(void **state) {
 static void test_tcpc_first_usr_before_kept_data(void **state) {
   (void)state;
   C.regen = M0_REGEN_USR;
-  boot();
-  frame("kept1");
-  frame("kept2");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "kept1");
+  fake_rx_frame(&F, "kept2");
   assert_int_equal(F.nsends, 0);
   fake_link_up(&F, 0);
   assert_int_equal(F.nsends, 2);
@@ -101,7 +89,7 @@ static void test_tcpc_first_usr_before_kept_data(void **state) {
 
 static void test_tcpc_first_on_every_connection(void **state) {
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   fake_link_down(&F, 0, M0_DOWN_CLOSED);
   fake_advance(&F, S); /* the retry */
@@ -116,12 +104,12 @@ static void test_tcpc_short_connections_register_each_time(void **state) {
   (void)state;
   C.socksl = true;
   C.shorto = 2;
-  boot();
-  frame("one");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "one");
   fake_link_up(&F, 0);
   fake_advance(&F, 3 * S); /* SHORTO: closed */
   assert_int_equal(fake_count_ops(&F, "close 0"), 1);
-  frame("two");
+  fake_rx_frame(&F, "two");
   fake_link_up(&F, 0);
   assert_int_equal(F.nsends, 4);
   assert_send(0, MAC, 6, "");
@@ -135,11 +123,11 @@ static void test_tcpc_short_connections_register_each_time(void **state) {
 static void test_tcpc_every_prefixes_each_frame(void **state) {
   (void)state;
   C.regtcp = M0_REGTCP_EVERY;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   assert_int_equal(F.nsends, 0); /* nothing of its own at connect */
-  frame("a");
-  frame("bc");
+  fake_rx_frame(&F, "a");
+  fake_rx_frame(&F, "bc");
   assert_int_equal(F.nsends, 2);
   assert_send(0, MAC, 6, "a");
   assert_send(1, MAC, 6, "bc");
@@ -149,7 +137,7 @@ static void test_tcpc_every_prefixes_each_frame(void **state) {
   fake_link_down(&F, 0, M0_DOWN_CLOSED);
   fake_advance(&F, S);
   fake_link_up(&F, 0);
-  frame("d");
+  fake_rx_frame(&F, "d");
   assert_send(2, MAC, 6, "d");
   assert_int_equal(fake_count_events(&F, "reg.sent "), 2);
 }
@@ -159,9 +147,9 @@ static void test_tcpc_every_usr_kept_frames_carry_it(void **state) {
   (void)state;
   C.regen = M0_REGEN_USR;
   C.regtcp = M0_REGTCP_EVERY;
-  boot();
-  frame("x");
-  frame("y");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "x");
+  fake_rx_frame(&F, "y");
   fake_link_up(&F, 0);
   assert_int_equal(F.nsends, 1);
   memcpy(want, USR, sizeof USR);
@@ -177,8 +165,8 @@ static void test_tcpc_every_dropped_frame_counts_only_the_frame(void **state) {
   (void)state;
   C.regtcp = M0_REGTCP_EVERY;
   C.uartclbuf = true;
-  boot();
-  frame("lost");
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "lost");
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 4);
   assert_int_equal(fake_count_events(&F, "reg.sent "), 0);
 }
@@ -188,11 +176,11 @@ static void test_tcpc_every_dropped_frame_counts_only_the_frame(void **state) {
 static void test_udpc_first_is_its_own_datagram_once(void **state) {
   (void)state;
   C.regen = M0_REGEN_USR;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   assert_int_equal(F.nsends, 0); /* bound: still nothing until the first datagram */
-  frame("one");
-  frame("two");
+  fake_rx_frame(&F, "one");
+  fake_rx_frame(&F, "two");
   assert_int_equal(F.nsends, 3);
   assert_send(0, USR, sizeof USR, "");
   assert_send(1, NULL, 0, "one");
@@ -203,7 +191,7 @@ static void test_udpc_first_is_its_own_datagram_once(void **state) {
   fake_advance(&F, S);
   fake_link_up(&F, 0);
   fake_clear(&F);
-  frame("three");
+  fake_rx_frame(&F, "three");
   assert_int_equal(F.nsends, 2);
   assert_send(0, USR, sizeof USR, "");
   assert_send(1, NULL, 0, "three");
@@ -211,11 +199,11 @@ static void test_udpc_first_is_its_own_datagram_once(void **state) {
 
 static void test_udpc_first_mac_not_before_bound(void **state) {
   (void)state;
-  boot();
-  frame("early"); /* no socket yet: dropped, and the registration is still due */
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "early"); /* no socket yet: dropped, and the registration is still due */
   assert_int_equal(F.nsends, 0);
   fake_link_up(&F, 0);
-  frame("late");
+  fake_rx_frame(&F, "late");
   assert_int_equal(F.nsends, 2);
   assert_send(0, MAC, 6, "");
   assert_send(1, NULL, 0, "late");
@@ -224,10 +212,10 @@ static void test_udpc_first_mac_not_before_bound(void **state) {
 static void test_udpc_every_in_the_same_datagram(void **state) {
   (void)state;
   C.regtcp = M0_REGTCP_EVERY;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
-  frame("p");
-  frame("qr");
+  fake_rx_frame(&F, "p");
+  fake_rx_frame(&F, "qr");
   assert_int_equal(F.nsends, 2);
   assert_send(0, MAC, 6, "p");
   assert_send(1, MAC, 6, "qr");
@@ -241,15 +229,15 @@ static void test_udpc_every_in_the_same_datagram(void **state) {
 static void test_regen_off_sends_nothing(void **state) {
   (void)state;
   C.regen = M0_REGEN_OFF;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
-  frame("plain");
+  fake_rx_frame(&F, "plain");
   assert_int_equal(F.nsends, 1);
   assert_send(0, NULL, 0, "plain");
   C.regtcp = M0_REGTCP_EVERY;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
-  frame("plain");
+  fake_rx_frame(&F, "plain");
   assert_send(0, NULL, 0, "plain");
   assert_int_equal(fake_count_events(&F, "reg.sent "), 0);
 }
@@ -257,9 +245,9 @@ static void test_regen_off_sends_nothing(void **state) {
 static void test_regen_off_udpc_sends_nothing(void **state) {
   (void)state;
   C.regen = M0_REGEN_OFF;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
-  frame("plain");
+  fake_rx_frame(&F, "plain");
   assert_int_equal(F.nsends, 1);
   assert_send(0, NULL, 0, "plain");
   assert_int_equal(fake_count_events(&F, "reg.sent "), 0);
@@ -268,17 +256,17 @@ static void test_regen_off_udpc_sends_nothing(void **state) {
 static void test_servers_do_not_register(void **state) {
   (void)state;
   C.proto = M0_PROTO_TCPS;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
   assert_int_equal(fake_link_accept(&F, 0, "127.0.0.1", 5001), 1);
-  frame("t");
+  fake_rx_frame(&F, "t");
   assert_int_equal(F.nsends, 1);
   assert_send(0, NULL, 0, "t");
   C.proto = M0_PROTO_UDPS;
   C.regtcp = M0_REGTCP_EVERY;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_link_up(&F, 0);
-  frame("u");
+  fake_rx_frame(&F, "u");
   assert_int_equal(F.nsends, 1);
   assert_send(0, NULL, 0, "u");
   assert_int_equal(fake_count_events(&F, "reg.sent "), 0);

@@ -26,8 +26,6 @@ static struct m0_dev D;
 static struct m0_dev_options O;
 static struct m0_config C;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
 #define HOLD (50 * MS)
 
 /* The spec's two examples. */
@@ -52,17 +50,8 @@ static int setup_tcps(void **state) {
 
 static int setup_udpc(void **state) {
   setup(state);
-  C.proto = M0_PROTO_UDPC;
-  snprintf(C.sock_addr, sizeof C.sock_addr, "%s", "10.0.0.7");
-  C.sock_port = 7000;
+  fake_config_udpc(&C);
   return 0;
-}
-
-/* Booted, link 0 up (TCPC connected, TCPS listening, UDP bound), everything cleared. */
-static void boot(void) {
-  fake_boot(&F, &D, &O, &C);
-  fake_link_up(&F, 0);
-  fake_clear(&F);
 }
 
 static void rx(unsigned id, const void *data, size_t len) { fake_link_rx(&F, id, data, len); }
@@ -108,7 +97,7 @@ static void assert_uart(const struct m0_config *c, uint32_t baud, uint8_t data, 
 
 static void test_9600_packet_changes_running_not_saved(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, PKT_9600, 8);
   assert_uart(m0_dev_running(&D), 9600, 8, 1, M0_PARITY_NONE);
   assert_uart(m0_dev_saved(&D), 115200, 8, 1, M0_PARITY_NONE);
@@ -127,7 +116,7 @@ static void test_115200_packet_changes_running_not_saved(void **state) {
   C.data_bits = 7;
   C.stop_bits = 2;
   C.parity = M0_PARITY_EVEN;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, PKT_115200, 8);
   assert_uart(m0_dev_running(&D), 115200, 8, 1, M0_PARITY_NONE);
   assert_uart(m0_dev_saved(&D), 9600, 7, 2, M0_PARITY_EVEN);
@@ -141,7 +130,7 @@ static void test_parameter_byte_reaches_the_event(void **state) {
   uint8_t pkt[8] = {0x55, 0xAA, 0x55, 0x00, 0xE1, 0x00, 0x80 | 0x10 | 0x08 | 0x04 | 0x02, 0};
   (void)state;
   pkt[7] = (uint8_t)(pkt[3] + pkt[4] + pkt[5] + pkt[6]);
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, pkt, 8);
   assert_uart(m0_dev_running(&D), 57600, 7, 2, M0_PARITY_EVEN);
   assert_true(fake_find_event(&F, "uart.config {\"baud\":57600,\"data\":7,\"stop\":2,"
@@ -152,7 +141,7 @@ static void test_data_around_the_packet_in_order(void **state) {
   uint8_t buf[64];
   size_t n;
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   n = join(buf, "before", PKT_9600, "after");
   rx(0, buf, n);
   assert_int_equal(m0_dev_running(&D)->baud, 9600);
@@ -164,7 +153,7 @@ static void test_bad_checksum_is_data(void **state) {
   (void)state;
   memcpy(bad, PKT_9600, 8);
   bad[7] ^= 1;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, bad, 8);
   assert_int_equal(m0_dev_running(&D)->baud, 115200);
   assert_int_equal(fake_count_events(&F, "uart.config "), 0);
@@ -173,7 +162,7 @@ static void test_bad_checksum_is_data(void **state) {
 
 static void test_packet_split_across_two_reads(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, "x", 1);
   rx(0, PKT_9600, 3);
   assert_int_equal(m0_dev_running(&D)->baud, 115200); /* not yet */
@@ -188,7 +177,7 @@ static void test_partial_packet_flushed_after_50_ms(void **state) {
   uint8_t want[16];
   size_t n;
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, "ab\x55\xAA", 4);
   fake_advance(&F, 30 * MS);
   rx(0, "\x55", 1); /* still a possible packet: the hold starts again */
@@ -202,7 +191,7 @@ static void test_partial_packet_flushed_after_50_ms(void **state) {
 
 static void test_hold_is_in_the_single_timer(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, "\x55", 1);
   fake_run(&F, S); /* let anything else settle */
   assert_int_equal(fake_next_fire(&F), M0_TIME_NEVER); /* released: nothing left to wait for */
@@ -213,7 +202,7 @@ static void test_hold_is_in_the_single_timer(void **state) {
 
 static void test_held_bytes_are_released_at_close(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, "end\x55\xAA", 5);
   fake_link_down(&F, 0, M0_DOWN_CLOSED); /* long before the hold ends */
   assert_host_str("end\x55\xAA");
@@ -221,7 +210,7 @@ static void test_held_bytes_are_released_at_close(void **state) {
 
 static void test_held_bytes_at_restart_are_counted(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_run(&F, S);
   rx(0, "\x55\xAA", 2);
   m0_dev_restart(&D, F.now, "test");
@@ -231,7 +220,7 @@ static void test_held_bytes_at_restart_are_counted(void **state) {
 
 static void test_running_returns_to_saved_at_restart(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, PKT_9600, 8);
   m0_dev_restart(&D, F.now, "test");
   fake_advance(&F, S);
@@ -242,7 +231,7 @@ static void test_pacing_follows(void **state) {
   static uint8_t data[97];
   uint64_t t0;
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   memset(data, 'd', sizeof data);
   memcpy(data, PKT_9600, 8);
   t0 = F.now;
@@ -257,7 +246,7 @@ static void test_pacing_follows(void **state) {
 
 static void test_host_line_check_reruns(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   m0_dev_on_host_termios(&D, F.now, 115200, 1);
   assert_int_equal(fake_count_events(&F, "uart.mismatch "), 0);
   rx(0, PKT_9600, 8);
@@ -272,7 +261,7 @@ static void test_packet_applies_in_command_mode(void **state) {
   uint8_t buf[32];
   size_t n;
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_enter_command(&F);
   n = join(buf, "held", PKT_9600, "");
   rx(0, buf, n);
@@ -283,7 +272,7 @@ static void test_packet_applies_in_command_mode(void **state) {
 static void test_rfcen_off_passes_the_packet(void **state) {
   (void)state;
   C.rfcen = false;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   rx(0, PKT_9600, 8);
   assert_int_equal(m0_dev_running(&D)->baud, 115200);
   assert_int_equal(fake_count_events(&F, "uart.config "), 0);
@@ -314,7 +303,7 @@ static void test_htpc_ignores_it(void **state) {
 
 static void test_tcps_clients_each_their_own(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   assert_int_equal(fake_link_accept(&F, 0, "127.0.0.1", 5001), 1);
   assert_int_equal(fake_link_accept(&F, 0, "127.0.0.1", 5002), 2);
   rx(1, PKT_9600, 4);
@@ -332,7 +321,7 @@ static void test_tcps_index_prefix_once_per_read(void **state) {
   size_t n;
   (void)state;
   C.indexen = true;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   assert_int_equal(fake_link_accept(&F, 0, "127.0.0.1", 5001), 1);
   fake_run(&F, S);
   fake_out_clear(&F);
@@ -350,7 +339,7 @@ static void test_udp_packet_and_datagram_end(void **state) {
   uint8_t buf[32];
   size_t n;
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   datagram(PKT_9600, 8, "10.0.0.7", 7000);
   assert_int_equal(m0_dev_running(&D)->baud, 9600);
   assert_true(fake_find_event(&F, CONFIG_9600) >= 0);
@@ -369,7 +358,7 @@ static void test_udp_packet_and_datagram_end(void **state) {
 
 static void test_udp_stranger_packet_is_ignored(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   datagram(PKT_9600, 8, "10.0.0.8", 7000);
   assert_int_equal(m0_dev_running(&D)->baud, 115200);
   assert_host_str("");
@@ -378,7 +367,7 @@ static void test_udp_stranger_packet_is_ignored(void **state) {
 static void test_udp_datagram_whole_or_nothing(void **state) {
   static uint8_t big[M0_UART_TXQ_SIZE];
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   F.room = 0; /* the host reads nothing: the UART queue fills */
   memset(big, 'z', sizeof big);
   datagram(big, 61000, "10.0.0.7", 7000);

@@ -25,37 +25,13 @@ static struct m0_dev D;
 static struct m0_dev_options O;
 static struct m0_config C;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
 #define OPEN_DEFAULT "open 0 tcp 192.168.0.201:8234 from 20108 keepalive"
-
-static uint64_t idle_ns(unsigned bits, uint32_t baud) {
-  return (4ull * bits * S + baud - 1) / baud;
-}
 
 static int setup(void **state) {
   (void)state;
   fake_options(&O);
   m0_config_defaults(&C);
   return 0;
-}
-
-/* Boot with C and clear what the boot recorded; the dial is in F.ops[0] before clearing. */
-static void boot(void) {
-  fake_boot(&F, &D, &O, &C);
-}
-
-static void boot_connected(void) {
-  boot();
-  fake_link_up(&F, 0);
-  fake_clear(&F);
-}
-
-static void assert_send(unsigned i, unsigned id, const char *text) {
-  assert_true(i < F.nsends);
-  assert_int_equal(F.sends[i].id, id);
-  assert_int_equal(F.sends[i].len, strlen(text));
-  assert_memory_equal(F.sends[i].data, text, strlen(text));
 }
 
 /* ---- totals ---- */
@@ -65,9 +41,8 @@ static void assert_send(unsigned i, unsigned id, const char *text) {
 static void test_network_totals_outlive_the_link(void **state) {
   struct m0_status st;
   (void)state;
-  boot_connected();
-  fake_rx(&F, "hello");
-  fake_advance(&F, MS);
+  fake_boot_link_up(&F, &D, &O, &C);
+  fake_rx_frame(&F, "hello");
   fake_link_rx_str(&F, 0, "abc");
   fake_advance(&F, MS);
   m0_dev_status(&D, &st);
@@ -78,8 +53,7 @@ static void test_network_totals_outlive_the_link(void **state) {
   fake_link_down(&F, 0, M0_DOWN_RESET);
   fake_advance(&F, 2 * S); /* dialled again, connected again */
   fake_link_up(&F, 0);
-  fake_rx(&F, "xy");
-  fake_advance(&F, MS);
+  fake_rx_frame(&F, "xy");
   m0_dev_status(&D, &st);
   assert_int_equal(st.links[0].tx_bytes, 2);
   assert_int_equal(st.counters.net_tx, 7);
@@ -90,8 +64,7 @@ static void test_network_totals_outlive_the_link(void **state) {
 
 static void test_boot_dials_sock_from_sockport(void **state) {
   (void)state;
-  fake_init(&F, &D, &O, &C, 10 * S);
-  m0_dev_start(&D, F.now);
+  fake_start(&F, &D, &O, &C, 10 * S);
   fake_advance(&F, 200 * MS - 1);
   assert_int_equal(F.nops, 0); /* nothing while booting */
   fake_advance(&F, 1);
@@ -105,8 +78,7 @@ static void test_sockport_zero_and_other_address(void **state) {
   C.sockport = 0;
   snprintf(C.sock_addr, sizeof C.sock_addr, "%s", "server.example");
   C.sock_port = 9000;
-  fake_init(&F, &D, &O, &C, 10 * S);
-  m0_dev_start(&D, F.now);
+  fake_start(&F, &D, &O, &C, 10 * S);
   fake_advance(&F, S);
   assert_string_equal(fake_op(&F, 0), "open 0 tcp server.example:9000 from 0 keepalive");
 }
@@ -114,7 +86,7 @@ static void test_sockport_zero_and_other_address(void **state) {
 static void test_retry_one_second_after_failure(void **state) {
   uint64_t t;
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_advance(&F, 5 * S); /* a connect that takes a while, then fails */
   fake_link_down(&F, 0, M0_DOWN_TIMEOUT);
   t = F.now;
@@ -136,7 +108,7 @@ static void test_retry_one_second_after_failure(void **state) {
 static void test_retry_after_loss(void **state) {
   uint64_t t;
   (void)state;
-  boot_connected();
+  fake_boot_link_up(&F, &D, &O, &C);
   assert_true(m0__dev_socket_connected(&D));
   fake_advance(&F, 10 * S);
   fake_link_down(&F, 0, M0_DOWN_CLOSED);
@@ -185,7 +157,7 @@ static void fail_attempts(unsigned n) {
 static void test_clientrst_at_exactly_30(void **state) {
   (void)state;
   C.clientrst = true;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fail_attempts(29);
   assert_int_equal(m0_dev_counters(&D)->restarts, 0);
   assert_int_equal(fake_count_events(&F, "restart "), 0);
@@ -203,7 +175,7 @@ static void test_clientrst_at_exactly_30(void **state) {
 
 static void test_clientrst_off_never_restarts(void **state) {
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fail_attempts(40);
   assert_int_equal(m0_dev_counters(&D)->restarts, 0);
   assert_int_equal(D.net.failures, 40);
@@ -212,7 +184,7 @@ static void test_clientrst_off_never_restarts(void **state) {
 static void test_clientrst_counts_consecutive_failures_only(void **state) {
   (void)state;
   C.clientrst = true;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fail_attempts(29);
   fake_link_up(&F, 0); /* success: the count starts again */
   fake_link_down(&F, 0, M0_DOWN_RESET);
@@ -226,9 +198,9 @@ static void test_clientrst_counts_consecutive_failures_only(void **state) {
 /* ---- data ---- */
 
 static void test_frames_at_115200_around_the_gap(void **state) {
-  uint64_t g = idle_ns(10, 115200);
+  uint64_t g = fake_packing_ns(10, 115200);
   (void)state;
-  boot_connected();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_rx(&F, "ab");
   fake_advance(&F, g - 1);
   assert_int_equal(F.nsends, 0);
@@ -237,22 +209,22 @@ static void test_frames_at_115200_around_the_gap(void **state) {
   assert_int_equal(F.nsends, 0);
   fake_advance(&F, 1);
   assert_int_equal(F.nsends, 1);
-  assert_send(0, 0, "abcd");
+  fake_assert_send(&F, 0, 0, "abcd");
   fake_rx(&F, "ef");
   fake_advance(&F, g);
   fake_rx(&F, "gh"); /* a full gap later: a frame of its own */
   fake_advance(&F, g);
   assert_int_equal(F.nsends, 3);
-  assert_send(1, 0, "ef");
-  assert_send(2, 0, "gh");
+  fake_assert_send(&F, 1, 0, "ef");
+  fake_assert_send(&F, 2, 0, "gh");
   assert_string_equal(fake_link_sent(&F, 0), "abcdefgh");
 }
 
 static void test_frames_at_9600_around_the_gap(void **state) {
-  uint64_t g = idle_ns(10, 9600);
+  uint64_t g = fake_packing_ns(10, 9600);
   (void)state;
   C.baud = 9600;
-  boot_connected();
+  fake_boot_link_up(&F, &D, &O, &C);
   assert_int_equal(g, 4166667);
   fake_rx(&F, "x");
   fake_advance(&F, 4 * MS); /* 4 ms: shorter than 4 characters at 9600 */
@@ -261,20 +233,20 @@ static void test_frames_at_9600_around_the_gap(void **state) {
   assert_int_equal(F.nsends, 0);
   fake_advance(&F, 1);
   assert_int_equal(F.nsends, 1);
-  assert_send(0, 0, "xy");
+  fake_assert_send(&F, 0, 0, "xy");
   fake_rx(&F, "z");
   fake_advance(&F, g);
   fake_rx(&F, "w");
   fake_advance(&F, g);
   assert_int_equal(F.nsends, 3);
-  assert_send(2, 0, "w");
+  fake_assert_send(&F, 2, 0, "w");
 }
 
 static void test_frames_cut_at_400_bytes(void **state) {
   static uint8_t data[1000];
   unsigned i;
   (void)state;
-  boot_connected();
+  fake_boot_link_up(&F, &D, &O, &C);
   for (i = 0; i < sizeof data; i++)
     data[i] = (uint8_t)('a' + i % 26);
   fake_rx_bytes(&F, data, sizeof data);
@@ -291,7 +263,7 @@ static void test_frames_cut_at_400_bytes(void **state) {
 static void test_server_bytes_reach_the_host(void **state) {
   struct m0_status st;
   (void)state;
-  boot_connected();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_link_rx_str(&F, 0, "hello from the server");
   fake_run(&F, S);
   assert_string_equal(fake_out(&F), "hello from the server");
@@ -306,7 +278,7 @@ static void test_server_bytes_reach_the_host(void **state) {
 
 static void test_uartclbuf_off_keeps_data_until_connected(void **state) {
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_rx(&F, "first ");
   fake_advance(&F, 10 * MS);
   fake_rx(&F, "second");
@@ -317,7 +289,7 @@ static void test_uartclbuf_off_keeps_data_until_connected(void **state) {
   fake_advance(&F, S);
   fake_link_up(&F, 0);
   assert_int_equal(F.nsends, 1); /* right after connecting, as the first bytes */
-  assert_send(0, 0, "first second");
+  fake_assert_send(&F, 0, 0, "first second");
   fake_rx(&F, "third");
   fake_advance(&F, 10 * MS);
   assert_string_equal(fake_link_sent(&F, 0), "first secondthird");
@@ -328,7 +300,7 @@ static void test_uartclbuf_off_keeps_the_newest_4_kib(void **state) {
   static uint8_t data[5000];
   unsigned i;
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   for (i = 0; i < sizeof data; i++)
     data[i] = (uint8_t)(i * 7);
   for (i = 0; i < sizeof data; i += 400) { /* frames of 400 */
@@ -350,7 +322,7 @@ static void test_uartclbuf_off_keeps_the_newest_4_kib(void **state) {
 static void test_uartclbuf_on_discards_while_not_connected(void **state) {
   (void)state;
   C.uartclbuf = true;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_rx(&F, "lost");
   fake_advance(&F, 10 * MS);
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 4);
@@ -365,7 +337,7 @@ static void test_uartclbuf_on_discards_while_not_connected(void **state) {
 
 static void test_restart_closes_and_drops_kept_data(void **state) {
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_rx(&F, "abc");
   fake_advance(&F, 10 * MS);
   m0_dev_restart(&D, F.now, "test");
@@ -379,7 +351,7 @@ static void test_restart_closes_and_drops_kept_data(void **state) {
 
 static void test_restart_while_connected(void **state) {
   (void)state;
-  boot_connected();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_link_rx_str(&F, 0, "x");
   m0_dev_restart(&D, F.now, "test");
   assert_int_equal(fake_count_ops(&F, "close 0"), 1);
@@ -395,19 +367,18 @@ static void test_short_connection_opens_on_data(void **state) {
   (void)state;
   C.socksl = true;
   C.shorto = 3;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   assert_int_equal(fake_count_ops(&F, "open"), 0);
   fake_advance(&F, 60 * S);
   assert_int_equal(fake_count_ops(&F, "open"), 0); /* nothing without data */
-  fake_rx(&F, "report");
-  fake_advance(&F, MS);
+  fake_rx_frame(&F, "report");
   assert_int_equal(fake_count_ops(&F, "open 0 tcp"), 1);
   assert_int_equal(F.nsends, 0);
   fake_advance(&F, 50 * MS);
   fake_link_up(&F, 0);
   t = F.now;
   assert_int_equal(F.nsends, 1);
-  assert_send(0, 0, "report");
+  fake_assert_send(&F, 0, 0, "report");
   /* SHORTO seconds without traffic either way: closed. */
   fake_advance_to(&F, t + 3 * S - 1);
   assert_int_equal(fake_count_ops(&F, "close"), 0);
@@ -417,8 +388,7 @@ static void test_short_connection_opens_on_data(void **state) {
   /* No retry after our own close: the next data reconnects. */
   fake_advance(&F, 10 * S);
   assert_int_equal(fake_count_ops(&F, "open"), 1);
-  fake_rx(&F, "again");
-  fake_advance(&F, MS);
+  fake_rx_frame(&F, "again");
   assert_int_equal(fake_count_ops(&F, "open 0 tcp"), 2);
   fake_link_up(&F, 0);
   assert_string_equal(fake_link_sent(&F, 0), "again");
@@ -429,15 +399,13 @@ static void test_short_connection_traffic_keeps_it_open(void **state) {
   (void)state;
   C.socksl = true;
   C.shorto = 2;
-  boot();
-  fake_rx(&F, "a");
-  fake_advance(&F, MS);
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "a");
   fake_link_up(&F, 0);
   fake_advance(&F, 1500 * MS);
   fake_link_rx_str(&F, 0, "reply"); /* received traffic counts */
   fake_advance(&F, 1500 * MS);
-  fake_rx(&F, "b"); /* and sent traffic */
-  fake_advance(&F, MS);
+  fake_rx_frame(&F, "b"); /* and sent traffic */
   t = F.now;
   fake_advance(&F, 1500 * MS);
   assert_int_equal(fake_count_ops(&F, "close"), 0);
@@ -449,9 +417,8 @@ static void test_short_connection_traffic_keeps_it_open(void **state) {
 static void test_short_connection_peer_close_and_failure(void **state) {
   (void)state;
   C.socksl = true;
-  boot();
-  fake_rx(&F, "a");
-  fake_advance(&F, MS);
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "a");
   fake_link_down(&F, 0, M0_DOWN_REFUSED); /* the data waits for the retry */
   fake_advance(&F, S);
   assert_int_equal(fake_count_ops(&F, "open 0 tcp"), 2);
@@ -466,7 +433,7 @@ static void test_short_connection_peer_close_and_failure(void **state) {
 
 static void test_socklk_answers_the_real_state(void **state) {
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_enter_command(&F);
   assert_string_equal(fake_at(&F, "AT+SOCKLK"), "AT+SOCKLK\r\r\n+ok=disconnect\r\n");
   fake_link_up(&F, 0);
@@ -479,7 +446,7 @@ static void test_socket_event_and_link_pin(void **state) {
   struct m0_status st;
   (void)state;
   C.scslink = true;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   m0_dev_status(&D, &st);
   assert_false(st.link_pin);
   fake_link_up(&F, 0);
@@ -496,8 +463,7 @@ static void test_rstim_restarts_after_silence(void **state) {
   uint64_t t0;
   (void)state;
   C.rstim = 60;
-  fake_init(&F, &D, &O, &C, 10 * S);
-  m0_dev_start(&D, F.now);
+  fake_start(&F, &D, &O, &C, 10 * S);
   fake_advance(&F, 200 * MS);
   t0 = F.now; /* counted from the end of the boot */
   m0_dev_on_host_attach(&D, F.now, true);
@@ -515,7 +481,7 @@ static void test_rstim_counts_from_boot_without_any_data(void **state) {
   uint64_t t0;
   (void)state;
   C.rstim = 60;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   t0 = F.now - S; /* fake_boot waits 1 s after the boot */
   fake_rx(&F, "sending does not count"); /* only what comes from the network does */
   fake_advance_to(&F, t0 + 60 * S - 1);
@@ -528,7 +494,7 @@ static void test_rstim_counts_from_boot_without_any_data(void **state) {
 
 static void test_rstim_zero_is_off(void **state) {
   (void)state;
-  boot();
+  fake_boot(&F, &D, &O, &C);
   fake_advance(&F, 70000 * S);
   assert_int_equal(m0_dev_counters(&D)->restarts, 0);
 }

@@ -24,9 +24,6 @@ static struct m0_dev D;
 static struct m0_dev_options O;
 static struct m0_config C;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
-
 static int setup(void **state) {
   (void)state;
   fake_options(&O);
@@ -36,32 +33,13 @@ static int setup(void **state) {
   return 0;
 }
 
-static void boot(void) {
-  fake_boot(&F, &D, &O, &C);
-  fake_link_up(&F, 0); /* listening */
-  fake_clear(&F);
-}
-
 static int client(uint16_t port) { return fake_link_accept(&F, 0, "127.0.0.1", port); }
-
-/* A serial frame: bytes, then the idle cut. */
-static void frame(const char *s) {
-  fake_rx(&F, s);
-  fake_advance(&F, MS);
-}
-
-/* What the host received so far (the device writes at line rate). */
-static const char *host(void) {
-  fake_run(&F, S);
-  return fake_out(&F);
-}
 
 /* ---- listening ---- */
 
 static void test_listens_on_sockport(void **state) {
   (void)state;
-  fake_init(&F, &D, &O, &C, 10 * S);
-  m0_dev_start(&D, F.now);
+  fake_start(&F, &D, &O, &C, 10 * S);
   fake_advance(&F, 200 * MS);
   assert_int_equal(F.nops, 1);
   assert_string_equal(fake_op(&F, 0), "open 0 listen :0 from 8234 keepalive");
@@ -71,8 +49,7 @@ static void test_sockport_zero_listens_on_sock_port(void **state) {
   (void)state;
   C.sockport = 0;
   C.sock_port = 9100;
-  fake_init(&F, &D, &O, &C, 10 * S);
-  m0_dev_start(&D, F.now);
+  fake_start(&F, &D, &O, &C, 10 * S);
   fake_advance(&F, 200 * MS);
   assert_int_equal(F.nops, 1);
   assert_true(strstr(fake_op(&F, 0), "listen") != NULL);
@@ -93,7 +70,7 @@ static void test_listener_that_cannot_bind_is_retried(void **state) {
 
 static void test_clients_get_the_lowest_free_number(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   assert_int_equal(client(5001), 1);
   assert_int_equal(client(5002), 2);
   assert_int_equal(client(5003), 3);
@@ -105,12 +82,12 @@ static void test_clients_get_the_lowest_free_number(void **state) {
 static void test_maxsk_1_keep_refuses_the_newcomer(void **state) {
   (void)state;
   C.maxsk = 1;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   assert_int_equal(client(5001), 1);
   assert_int_equal(client(5002), -1);
   assert_int_equal(fake_count_ops(&F, "close"), 0);
   assert_true(F.links[1].open);
-  assert_string_equal(host(), ""); /* no notices without INDEXEN */
+  assert_string_equal(fake_out_drained(&F), ""); /* no notices without INDEXEN */
   fake_link_down(&F, 1, M0_DOWN_CLOSED);
   assert_int_equal(client(5003), 1); /* room again */
 }
@@ -119,7 +96,7 @@ static void test_maxsk_1_kick_closes_the_old_client(void **state) {
   (void)state;
   C.maxsk = 1;
   C.tcpse = M0_TCPSE_KICK;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   assert_int_equal(client(5001), 1);
   assert_int_equal(client(5002), 1); /* the old one closed first, its number reused */
   assert_int_equal(F.nops, 1);
@@ -132,7 +109,7 @@ static void test_maxsk_8_keep(void **state) {
   unsigned i;
   (void)state;
   C.maxsk = 8;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   for (i = 1; i <= 8; i++)
     assert_int_equal(client((uint16_t)(5000 + i)), (int)i);
   assert_int_equal(client(5009), -1);
@@ -144,7 +121,7 @@ static void test_maxsk_8_kick_closes_the_oldest(void **state) {
   (void)state;
   C.maxsk = 8;
   C.tcpse = M0_TCPSE_KICK;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   /* Arrival order differs from numbers: 3 leaves and comes back last. */
   for (i = 1; i <= 8; i++)
     assert_int_equal(client((uint16_t)(5000 + i)), (int)i);
@@ -162,7 +139,7 @@ static void test_maxsk_8_kick_closes_the_oldest(void **state) {
 static void test_maxsk_4_default(void **state) {
   unsigned i;
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   for (i = 1; i <= 4; i++)
     assert_int_equal(client((uint16_t)(5000 + i)), (int)i);
   assert_int_equal(client(5005), -1);
@@ -172,8 +149,8 @@ static void test_maxsk_4_default(void **state) {
 
 static void test_frames_go_to_every_client(void **state) {
   (void)state;
-  boot();
-  frame("nobody");
+  fake_boot_link_up(&F, &D, &O, &C);
+  fake_rx_frame(&F, "nobody");
   assert_int_equal(F.nsends, 0);
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 6);
   assert_true(fake_find_event(
@@ -181,7 +158,7 @@ static void test_frames_go_to_every_client(void **state) {
   client(5001);
   client(5002);
   client(5003);
-  frame("all");
+  fake_rx_frame(&F, "all");
   assert_string_equal(fake_link_sent(&F, 1), "all");
   assert_string_equal(fake_link_sent(&F, 2), "all");
   assert_string_equal(fake_link_sent(&F, 3), "all");
@@ -190,24 +167,24 @@ static void test_frames_go_to_every_client(void **state) {
 
 static void test_client_bytes_go_to_the_host(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   client(5001);
   client(5002);
   fake_link_rx_str(&F, 2, "two ");
   fake_link_rx_str(&F, 1, "one");
-  assert_string_equal(host(), "two one");
+  assert_string_equal(fake_out_drained(&F), "two one");
 }
 
 static void test_frames_without_indexen_are_not_addressed(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   client(5001);
   client(5002);
-  frame("O1x");
+  fake_rx_frame(&F, "O1x");
   assert_string_equal(fake_link_sent(&F, 1), "O1x");
   assert_string_equal(fake_link_sent(&F, 2), "O1x");
   fake_link_rx_str(&F, 1, "y");
-  assert_string_equal(host(), "y");
+  assert_string_equal(fake_out_drained(&F), "y");
 }
 
 /* ---- INDEXEN ---- */
@@ -216,56 +193,56 @@ static void test_index_notices_and_prefix(void **state) {
   (void)state;
   C.indexen = true;
   C.maxsk = 2;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   assert_int_equal(client(5001), 1);
-  assert_string_equal(host(), "C11");
+  assert_string_equal(fake_out_drained(&F), "C11");
   assert_int_equal(client(5002), 2);
-  assert_string_equal(host(), "C11C22");
+  assert_string_equal(fake_out_drained(&F), "C11C22");
   fake_out_clear(&F);
   fake_link_rx_str(&F, 2, "hello");
   fake_link_rx_str(&F, 1, "hi");
-  assert_string_equal(host(), "I2helloI1hi");
+  assert_string_equal(fake_out_drained(&F), "I2helloI1hi");
   fake_out_clear(&F);
   assert_int_equal(client(5003), -1); /* keep: refused */
-  assert_string_equal(host(), "FF");
+  assert_string_equal(fake_out_drained(&F), "FF");
   fake_out_clear(&F);
   fake_link_down(&F, 1, M0_DOWN_CLOSED);
-  assert_string_equal(host(), "D11"); /* client 1 left, 1 still connected */
+  assert_string_equal(fake_out_drained(&F), "D11"); /* client 1 left, 1 still connected */
   fake_out_clear(&F);
   fake_link_down(&F, 2, M0_DOWN_RESET);
-  assert_string_equal(host(), "D20");
+  assert_string_equal(fake_out_drained(&F), "D20");
 }
 
 static void test_index_addressing(void **state) {
   (void)state;
   C.indexen = true;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   client(5001);
   client(5002);
   client(5003);
-  frame("O2to two");
+  fake_rx_frame(&F, "O2to two");
   assert_string_equal(fake_link_sent(&F, 1), "");
   assert_string_equal(fake_link_sent(&F, 2), "to two");
   assert_string_equal(fake_link_sent(&F, 3), "");
-  frame("O3x");
+  fake_rx_frame(&F, "O3x");
   assert_string_equal(fake_link_sent(&F, 3), "x");
   /* Not a connected client's number, not a digit, or lower case: to all, as it is. */
-  frame("O5all");
-  frame("O0");
-  frame("o1");
-  frame("Oxy");
+  fake_rx_frame(&F, "O5all");
+  fake_rx_frame(&F, "O0");
+  fake_rx_frame(&F, "o1");
+  fake_rx_frame(&F, "Oxy");
   assert_string_equal(fake_link_sent(&F, 1), "O5allO0o1Oxy");
   assert_string_equal(fake_link_sent(&F, 2), "to twoO5allO0o1Oxy");
   /* Addressing is per frame: "O1" in the middle of a frame is data. */
   fake_link_clear(&F, 1);
   fake_link_clear(&F, 2);
-  frame("abO1cd");
+  fake_rx_frame(&F, "abO1cd");
   assert_string_equal(fake_link_sent(&F, 1), "abO1cd");
   assert_string_equal(fake_link_sent(&F, 2), "abO1cd");
   /* The bare prefix: nothing to send. */
   fake_link_clear(&F, 1);
   F.nsends = 0;
-  frame("O1");
+  fake_rx_frame(&F, "O1");
   assert_int_equal(F.nsends, 0);
 }
 
@@ -274,24 +251,24 @@ static void test_index_kick_notices(void **state) {
   C.indexen = true;
   C.maxsk = 1;
   C.tcpse = M0_TCPSE_KICK;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   client(5001);
   assert_int_equal(client(5002), 1);
-  assert_string_equal(host(), "C11D10C11");
+  assert_string_equal(fake_out_drained(&F), "C11D10C11");
 }
 
 static void test_index_after_a_gap(void **state) {
   (void)state;
   C.indexen = true;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   client(5001);
   client(5002);
   client(5003);
   fake_link_down(&F, 2, M0_DOWN_CLOSED);
-  assert_string_equal(host(), "C11C22C33D22");
+  assert_string_equal(fake_out_drained(&F), "C11C22C33D22");
   fake_out_clear(&F);
   assert_int_equal(client(5004), 2);
-  assert_string_equal(host(), "C23");
+  assert_string_equal(fake_out_drained(&F), "C23");
 }
 
 /* ---- SOCKLK, status ---- */
@@ -299,7 +276,7 @@ static void test_index_after_a_gap(void **state) {
 static void test_socklk_while_a_client_is_connected(void **state) {
   struct m0_status st;
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   assert_false(m0__dev_socket_connected(&D));
   client(5001);
   client(5002);
@@ -322,7 +299,7 @@ static void test_socklk_while_a_client_is_connected(void **state) {
 
 static void test_restart_closes_listener_and_clients(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   client(5001);
   client(5002);
   m0_dev_restart(&D, F.now, "test");
@@ -334,7 +311,7 @@ static void test_restart_closes_listener_and_clients(void **state) {
 
 static void test_accept_on_a_link_that_is_not_the_listener(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   client(5001);
   assert_int_equal(fake_link_accept(&F, 1, "127.0.0.1", 5002), -1);
 }

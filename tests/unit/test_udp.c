@@ -23,20 +23,11 @@ static struct m0_dev D;
 static struct m0_dev_options O;
 static struct m0_config C;
 
-#define MS M0_NS_PER_MS
-#define S M0_NS_PER_S
-
-static uint64_t idle_ns(unsigned bits, uint32_t baud) {
-  return (4ull * bits * S + baud - 1) / baud;
-}
-
 static int setup_udpc(void **state) {
   (void)state;
   fake_options(&O);
   m0_config_defaults(&C);
-  C.proto = M0_PROTO_UDPC;
-  snprintf(C.sock_addr, sizeof C.sock_addr, "%s", "10.0.0.7");
-  C.sock_port = 7000;
+  fake_config_udpc(&C);
   C.sockport = 7001;
   return 0;
 }
@@ -47,23 +38,9 @@ static int setup_udps(void **state) {
   return 0;
 }
 
-static void boot(void) {
-  fake_boot(&F, &D, &O, &C);
-  fake_link_up(&F, 0); /* bound */
-  fake_clear(&F);
-}
-
-static void frame(const char *s) {
-  fake_rx(&F, s);
-  fake_advance(&F, MS);
-}
-
 static void assert_datagram(unsigned i, const char *text, const char *to) {
   char where[64] = "";
-  assert_true(i < F.nsends);
-  assert_int_equal(F.sends[i].id, 0);
-  assert_int_equal(F.sends[i].len, strlen(text));
-  assert_memory_equal(F.sends[i].data, text, strlen(text));
+  fake_assert_send(&F, i, 0, text);
   if (F.sends[i].has_to)
     snprintf(where, sizeof where, "%s:%u", F.sends[i].to.host, F.sends[i].to.port);
   assert_string_equal(where, to);
@@ -73,8 +50,7 @@ static void assert_datagram(unsigned i, const char *text, const char *to) {
 
 static void test_udpc_binds_sockport_with_sock_as_peer(void **state) {
   (void)state;
-  fake_init(&F, &D, &O, &C, 10 * S);
-  m0_dev_start(&D, F.now);
+  fake_start(&F, &D, &O, &C, 10 * S);
   fake_advance(&F, 200 * MS);
   assert_int_equal(F.nops, 1);
   assert_string_equal(fake_op(&F, 0), "open 0 udp 10.0.0.7:7000 from 7001");
@@ -82,9 +58,9 @@ static void test_udpc_binds_sockport_with_sock_as_peer(void **state) {
 
 static void test_udpc_each_frame_one_datagram(void **state) {
   static uint8_t data[900];
-  uint64_t g = idle_ns(10, 115200);
+  uint64_t g = fake_packing_ns(10, 115200);
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_rx(&F, "ab");
   fake_advance(&F, g - 1);
   fake_rx(&F, "cd");
@@ -105,10 +81,10 @@ static void test_udpc_each_frame_one_datagram(void **state) {
 }
 
 static void test_udpc_frames_at_9600(void **state) {
-  uint64_t g = idle_ns(10, 9600);
+  uint64_t g = fake_packing_ns(10, 9600);
   (void)state;
   C.baud = 9600;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_rx(&F, "a");
   fake_advance(&F, g - 1);
   fake_rx(&F, "b");
@@ -122,7 +98,7 @@ static void test_udpc_frames_at_9600(void **state) {
 
 static void test_udpc_accepts_only_its_peer(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_link_datagram(&F, 0, "peer ", "10.0.0.7", 7000);
   fake_link_datagram(&F, 0, "other-port", "10.0.0.7", 7002);
   fake_link_datagram(&F, 0, "other-host", "10.0.0.8", 7000);
@@ -139,7 +115,7 @@ static void test_udpc_accepts_only_its_peer(void **state) {
 static void test_udpc_peer_by_name(void **state) {
   (void)state;
   snprintf(C.sock_addr, sizeof C.sock_addr, "%s", "Sensor.Example");
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_link_datagram(&F, 0, "ok", "sensor.example", 7000);
   fake_run(&F, S);
   assert_string_equal(fake_out(&F), "ok");
@@ -148,7 +124,7 @@ static void test_udpc_peer_by_name(void **state) {
 static void test_udpc_frames_before_bound_are_dropped(void **state) {
   (void)state;
   fake_boot(&F, &D, &O, &C); /* not bound yet */
-  frame("early");
+  fake_rx_frame(&F, "early");
   assert_int_equal(F.nsends, 0);
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 5);
   assert_true(fake_find_event(
@@ -156,7 +132,7 @@ static void test_udpc_frames_before_bound_are_dropped(void **state) {
   assert_false(m0__dev_socket_connected(&D));
   fake_link_up(&F, 0);
   assert_true(m0__dev_socket_connected(&D));
-  frame("late");
+  fake_rx_frame(&F, "late");
   assert_datagram(0, "late", "");
 }
 
@@ -172,9 +148,9 @@ static void test_udp_bind_failure_is_retried(void **state) {
 
 static void test_udp_send_error_is_counted(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   F.links[0].open = false; /* the board lost the socket: sends fail */
-  frame("gone");
+  fake_rx_frame(&F, "gone");
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 4);
   assert_true(fake_find_event(
                   &F, "drop {\"dir\":\"to_net\",\"reason\":\"send-error\",\"bytes\":4}") >= 0);
@@ -185,15 +161,15 @@ static void test_udp_send_error_is_counted(void **state) {
 static void test_udps_answers_the_last_sender(void **state) {
   struct m0_status st;
   (void)state;
-  boot();
-  frame("first");
+  fake_boot_link_up(&F, &D, &O, &C);
+  fake_rx_frame(&F, "first");
   assert_datagram(0, "first", "10.0.0.7:7000"); /* SOCK until someone speaks */
   fake_link_datagram(&F, 0, "from a", "127.0.0.1", 40000);
-  frame("to a");
+  fake_rx_frame(&F, "to a");
   assert_datagram(1, "to a", "127.0.0.1:40000");
   fake_link_datagram(&F, 0, "from b", "10.1.1.1", 41000);
-  frame("to b");
-  frame("b again");
+  fake_rx_frame(&F, "to b");
+  fake_rx_frame(&F, "b again");
   assert_datagram(2, "to b", "10.1.1.1:41000");
   assert_datagram(3, "b again", "10.1.1.1:41000");
   fake_run(&F, S);
@@ -207,13 +183,13 @@ static void test_udps_answers_the_last_sender(void **state) {
 
 static void test_udps_destination_resets_at_restart(void **state) {
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   fake_link_datagram(&F, 0, "x", "127.0.0.1", 40000);
   m0_dev_restart(&D, F.now, "test");
   fake_advance(&F, 200 * MS);
   fake_link_up(&F, 0);
   fake_clear(&F);
-  frame("y");
+  fake_rx_frame(&F, "y");
   assert_datagram(0, "y", "10.0.0.7:7000");
 }
 
@@ -223,7 +199,7 @@ static void test_datagram_payload_unchanged(void **state) {
   static const uint8_t bin[] = {0, 0xff, '\r', '\n', 0x55, 0xaa, 0x55, 1};
   struct m0_net_addr from = {"10.0.0.7", 7000};
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   m0_dev_on_link_rx(&D, F.now, 0, bin, sizeof bin, &from);
   fake_run(&F, S);
   assert_int_equal(F.out_len, sizeof bin);
@@ -234,7 +210,7 @@ static void test_datagrams_dropped_whole_when_the_queue_is_full(void **state) {
   static char big[1001];
   unsigned i, taken = 0, dropped = 0;
   (void)state;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   F.room = 0; /* the host does not read: everything stays queued */
   memset(big, 'd', 1000);
   for (i = 0; i < 70; i++) {
@@ -266,7 +242,7 @@ static void test_rstim_ignores_strangers(void **state) {
   uint64_t t0;
   (void)state;
   C.rstim = 60;
-  boot();
+  fake_boot_link_up(&F, &D, &O, &C);
   t0 = F.now - S;
   fake_advance_to(&F, t0 + 30 * S);
   fake_link_datagram(&F, 0, "peer", "10.0.0.7", 7000);
