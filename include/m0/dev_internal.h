@@ -95,7 +95,7 @@ struct m0__restart {
 
 /* ---- registration, heartbeat, similar-RFC2217: plain data of the pure modules ----
  * Defined here because the device embeds them; their functions and the rules are in
- * src/core/keepalive.h and src/core/rfc2217.h. */
+ * src/core/reg.h, src/core/heart.h and src/core/rfc2217.h. */
 
 /* The registration packet as it applies to the running work mode (spec §6.6). */
 struct m0__reg {

@@ -25,7 +25,8 @@
 #include <string.h>
 
 #include "core.h"
-#include "keepalive.h"
+#include "reg.h"
+#include "heart.h"
 
 /* Bytes typed after AT+Z / AT+RELD are not a reason to wait forever: restart anyway this
  * long after the reply should have reached the host at line rate. */

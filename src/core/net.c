@@ -23,7 +23,8 @@
 #include <strings.h>
 
 #include "core.h"
-#include "keepalive.h"
+#include "reg.h"
+#include "heart.h"
 #include "rfc2217.h"
 
 /* ---- the link table ---- */

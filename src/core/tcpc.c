@@ -20,7 +20,8 @@
 #include <string.h>
 
 #include "core.h"
-#include "keepalive.h"
+#include "reg.h"
+#include "heart.h"
 
 #define TCPC_ID 0
 #define RETRY_NS M0_NS_PER_S

@@ -17,7 +17,8 @@
 #include <string.h>
 
 #include "core.h"
-#include "keepalive.h"
+#include "reg.h"
+#include "heart.h"
 
 #define UDP_ID 0
 #define RETRY_NS M0_NS_PER_S

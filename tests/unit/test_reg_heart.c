@@ -1,4 +1,4 @@
-/* test_keepalive.c: registration bytes (spec §6.6) and heartbeat schedule (spec §6.7).
+/* test_reg_heart.c: registration bytes (spec §6.6) and heartbeat schedule (spec §6.7).
  *
  * The heartbeat runs on a virtual nanosecond clock: a simulated device loop advances time
  * to the schedule's deadline (or to the next traffic), so 30-second periods and exact
@@ -12,7 +12,8 @@
 
 #include <cmocka.h>
 
-#include "../../src/core/keepalive.h"
+#include "../../src/core/reg.h"
+#include "../../src/core/heart.h"
 #include "m0/params.h"
 
 #define S M0_NS_PER_S
