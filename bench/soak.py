@@ -1257,8 +1257,9 @@ def pick(names):
     for n in names:
         hits = [p for p in PHASES if p == n] or [p for p in PHASES if p.startswith(n)]
         if len(hits) != 1:
-            raise SystemExit(f"soak: unknown or ambiguous phase {n!r} "
-                             f"(phases: {' '.join(PHASES)})")
+            print(f"soak: unknown or ambiguous phase {n!r} (phases: {' '.join(PHASES)})",
+                  file=sys.stderr)
+            raise SystemExit(2)
         if hits[0] not in out:
             out.append(hits[0])
     return out
@@ -1348,7 +1349,7 @@ def main():
             except Exception as e:  # the harness broke: say so, go on with the others
                 ph.error = f"{type(e).__name__}: {e}"
             finally:
-                for pid, what in list(LIVE.items()):
+                for pid in list(LIVE):
                     reap(pid)  # whatever the phase left running (a failure path)
             ph.check_growth(rss=not run.sanitized)
             ph.seconds = time.monotonic() - ph.t0
