@@ -73,10 +73,10 @@ void m0__events_emit(struct m0__events *ev, const char *name, const char *fields
   char line[EVENT_LINE_MAX];
   char jname[128];
   char dev[NAME_JSON_MAX + sizeof ",\"dev\":"] = "";
-  m0__json_string(jname, sizeof jname, name);
+  m0_json_string(jname, sizeof jname, name);
   if (ev->name[0] != '\0') {
     size_t n = (size_t)snprintf(dev, sizeof dev, ",\"dev\":");
-    m0__json_string(dev + n, sizeof dev - n, ev->name);
+    m0_json_string(dev + n, sizeof dev - n, ev->name);
   }
   unsigned long long t_ms = m0__sink_ms(s);
   int n = snprintf(line, sizeof line, "{\"t_ms\":%llu,\"ev\":%s%s%s%s}\n", t_ms, jname, dev,
@@ -97,39 +97,6 @@ void m0__events_emit(struct m0__events *ev, const char *name, const char *fields
     s->tap(s->tap_ctx, line);
 }
 
-size_t m0__json_string(char *buf, size_t cap, const char *s) {
-  /* Room kept for the longest escape (6 bytes), the closing quote and the NUL. */
-  size_t n = 0;
-  if (cap < 3) {
-    if (cap > 0)
-      buf[0] = '\0';
-    return 0;
-  }
-  buf[n++] = '"';
-  for (const unsigned char *p = (const unsigned char *)s; *p && n + 8 < cap; p++) {
-    unsigned char c = *p;
-    if (c == '"' || c == '\\') {
-      buf[n++] = '\\';
-      buf[n++] = (char)c;
-    } else if (c == '\n') {
-      buf[n++] = '\\';
-      buf[n++] = 'n';
-    } else if (c == '\r') {
-      buf[n++] = '\\';
-      buf[n++] = 'r';
-    } else if (c == '\t') {
-      buf[n++] = '\\';
-      buf[n++] = 't';
-    } else if (c < 0x20 || c == 0x7f) {
-      n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", c);
-    } else {
-      buf[n++] = (char)c; /* UTF-8 passes through; paths are bytes, JSON readers cope */
-    }
-  }
-  buf[n++] = '"';
-  buf[n] = '\0';
-  return n;
-}
 
 static void log_v(const struct m0__events *ev, enum m0__log_level level, const char *fmt,
                   va_list ap) {

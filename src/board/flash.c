@@ -164,13 +164,13 @@ int m0__flash_save(struct m0__flash *fl, const char *text, size_t len) {
   int rc = save(fl, text, len);
   char fields[2 * PATH_MAX + 160];
   size_t n = (size_t)snprintf(fields, sizeof fields, "\"path\":");
-  n += m0__json_string(fields + n, sizeof fields - n, fl->path);
+  n += m0_json_string(fields + n, sizeof fields - n, fl->path);
   if (rc == 0) {
     m0__events_emit(fl->events, "flash.saved", fields);
     return 0;
   }
   n += (size_t)snprintf(fields + n, sizeof fields - n, ",\"error\":");
-  m0__json_string(fields + n, sizeof fields - n, strerror(-rc));
+  m0_json_string(fields + n, sizeof fields - n, strerror(-rc));
   m0__log_at(fl->events, M0__LOG_ERROR, "cannot save %s: %s", fl->path, strerror(-rc));
   m0__events_emit(fl->events, "flash.error", fields);
   return rc;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "m0/json.h"
 #include "reg.h"
 #include "heart.h"
 
@@ -53,23 +54,6 @@ static uint64_t add_sat(uint64_t a, uint64_t b) {
 }
 
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-
-/* s as the inside of a JSON string: quotes, backslashes and control bytes escaped. */
-static void json_escape(char *buf, size_t cap, const char *s) {
-  size_t n = 0;
-  for (; *s != '\0' && n + 7 < cap; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      buf[n++] = '\\';
-      buf[n++] = (char)c;
-    } else if (c < 0x20) {
-      n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", c);
-    } else {
-      buf[n++] = (char)c;
-    }
-  }
-  buf[n] = '\0';
-}
 
 void m0__dev_event(struct m0_dev *dev, const char *name, const char *fmt, ...) {
   char fields[512];
@@ -234,9 +218,9 @@ static void finish_boot(struct m0_dev *dev, uint64_t now) {
 }
 
 void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
-  char esc[64];
-  json_escape(esc, sizeof esc, cause != NULL ? cause : "");
-  m0__dev_event(dev, "restart", "\"cause\":\"%s\"", esc);
+  char cause_json[64];
+  m0_json_string(cause_json, sizeof cause_json, cause != NULL ? cause : "");
+  m0__dev_event(dev, "restart", "\"cause\":%s", cause_json);
   dev->counters.restarts++;
   dev->restart.pending = false;
   dev->restart.deadline = M0_TIME_NEVER;
