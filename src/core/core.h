@@ -1,7 +1,7 @@
 /* core.h: names shared between the files of the device engine (not an API).
  *
  * The engine is split by concern: dev.c (life cycle, the one timer, events, drops),
- * pace.c (the byte budget and the queue toward the host), escape.c (+++ / a),
+ * pace.c (the byte budget), uart_host.c (the queue toward the host), escape.c (+++ / a),
  * framer.c (serial frames), at.c (command mode), net.c (links, the network's inputs and
  * the routing of frames), tcpc.c / tcps.c / udp.c (the work modes), flow.c (back-pressure
  * both ways). Each
@@ -65,7 +65,7 @@ void m0__pace_cap(struct m0__pace *p, uint64_t now);
 /* The first instant at which n bytes are available. */
 uint64_t m0__pace_due(const struct m0__pace *p, uint64_t n);
 
-/* ---- pace.c: the UART toward and from the host ---- */
+/* ---- uart_host.c: the UART toward and from the host ---- */
 
 /* Queue bytes for the host and start sending (drops them when no host or no room). */
 void m0__host_send(struct m0_dev *dev, uint64_t now, const void *data, size_t len);
