@@ -7,6 +7,7 @@
 #    behind it runs;
 #  - a web apply in transparent mode: a TCP client and the host exchange bytes both ways
 #    while the save is in flight, and the HTTP answer comes after flash.saved;
+#  - a web client that resets during its apply's save: the save lands, the page goes on;
 #  - SIGTERM during a save: the write finishes (flash.conf has it) and the exit is clean.
 . "${M0_INTEGRATION_DIR:-$(dirname "$0")}/lib.sh"
 
@@ -15,7 +16,7 @@ flash_write "AT+SOCK=TCPS,192.168.0.201,8234" "AT+SOCKPORT=$P"
 export M0EMU_TEST_FLASH_DELAY_MS=4000
 m0_start
 net_py "$P" "$WEB_PORT" <<'PY'
-import base64, json, sys, threading, urllib.request
+import base64, json, socket, struct, sys, threading, urllib.request
 from m0net import *
 port, web = int(sys.argv[1]), int(sys.argv[2])
 wait_event("net.listening")
@@ -83,6 +84,23 @@ if status != 422 or body["saved"] != ["MID"] or "SOCKPORT" not in body["errors"]
     raise Fail(f"POST /api/config answered {status} {body}")
 client.close()
 
+# ---- a client that resets while its apply's save is in flight: the save lands ----
+body = b'{"MID":"gone"}'
+raw = tcp_connect(web, "web client")
+raw.write(b"POST /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          b"Authorization: Basic " + base64.b64encode(b"admin:admin") + b"\r\n"
+          b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+time.sleep(0.5)  # a minimum: the request reaches the device
+# A reset, not a FIN: the server closes the connection while its answer is owed.
+raw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+raw.close()
+wait_event("flash.saved", 3)
+if web_status(web).get("state") != "transparent":
+    raise Fail("the device is not in transparent mode after the abandoned apply")
+got = post_config({"MID": "again"})
+if got[0] != 200 or got[1]["saved"] != ["MID"]:
+    raise Fail(f"POST /api/config after an abandoned one: {got}")
+
 # ---- a set in flight at SIGTERM: written before the exit ----
 tty.handshake()
 tty.write(b"AT+MID=last\r")
@@ -91,6 +109,6 @@ tty.close()
 PY
 # The last save is still in flight (4 s): the signal comes during it.
 m0_stop TERM
-[[ $(grep -c '"ev":"flash.saved"' "$T/events.$M0_RUN") -eq 3 ]] ||
+[[ $(grep -c '"ev":"flash.saved"' "$T/events.$M0_RUN") -eq 5 ]] ||
   fail "the save in flight at SIGTERM did not finish"
 flash_has 'AT+MID=last'
