@@ -16,6 +16,12 @@
  * while in transparent mode: from the end of each boot and from each AT+ENTM, one
  * HEARTTM later, stopped by command mode and by a restart.
  *
+ * A flash write may outlast the input that started it (the board writes off its loop):
+ * while it is in flight (struct m0__save) the asker waits for its reply, command-mode
+ * host bytes wait in order (reading stops), a restart waits, and a second write is never
+ * started; m0_dev_on_flash_saved() commits on success, answers, restarts if one waited,
+ * then lets the bytes go on. Everything else (the network, the timer) goes on meanwhile.
+ *
  * `drop` events are rate-limited to one per kind per second of device time: each carries
  * the kind's cumulative byte count since m0_dev_init(), and when drops were suppressed a
  * trailing event follows one second after the last, so the final count always shows up.
