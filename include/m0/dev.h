@@ -19,6 +19,13 @@
 #define M0_NS_PER_S 1000000000ull
 #define M0_TIME_NEVER UINT64_MAX
 
+/* Returned instead of an outcome when a save is in flight: it comes later. */
+#define M0_PENDING 1
+
+/* The outcome of a save asked for from outside the serial port: 0 (saved; what applies
+ * at once already runs) or M0_ERR_STATE (flash refused it: nothing changed). */
+typedef void (*m0_dev_saved_fn)(void *arg, int rc);
+
 /* Outputs of the core. Every callback gets the ctx given to m0_dev_init(). */
 struct m0_hal {
   /* Write bytes toward the host (the pty). Returns how many were accepted (0..len).
@@ -31,9 +38,14 @@ struct m0_hal {
   /* Arm the device's single timer for absolute time when_ns, replacing any earlier
    * arming; M0_TIME_NEVER disarms. The board calls m0_dev_on_timer() at or after it. */
   void (*timer_arm)(void *ctx, uint64_t when_ns);
-  /* Persist the saved configuration: text is a complete flash file (flash_text.h).
-   * Returns 0, or a negative value if it could not be written (nothing changed). */
-  int (*flash_save)(void *ctx, const char *text, size_t len);
+  /* Persist the saved configuration: text is a complete flash file (flash_text.h),
+   * valid only during the call (the board copies it). The outcome comes back through
+   * m0_dev_on_flash_saved(): 0, or a negative value if the file could not be written
+   * (then nothing changed). The board may report it within this call (a board that
+   * writes synchronously, or one that cannot even start the write) or later, from its
+   * loop, once the write is done; the core has at most one save in flight and never
+   * calls this again before the outcome. */
+  void (*flash_save)(void *ctx, const char *text, size_t len);
   /* The device finished booting with this running configuration (first start and
    * every restart): the board re-reads what it owns, such as the web port. */
   void (*booted)(void *ctx, const struct m0_config *running);
@@ -107,11 +119,13 @@ void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
 /* Power on: begins a boot of options.boot_ns, then transparent mode. */
 void m0_dev_start(struct m0_dev *dev, uint64_t now);
 
-/* Restart like AT+Z from outside (SIGHUP, web page). cause goes into the event. */
+/* Restart like AT+Z from outside (SIGHUP, web page). cause goes into the event. While
+ * a save is in flight the restart waits for its outcome, then happens at once. */
 void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause);
 
 /* Restore factory settings, save them and restart, like AT+RELD without the reply (the
- * web page's Factory Reset). */
+ * web page's Factory Reset); the restart follows a successful write. Refused (logged,
+ * nothing changed) while another save is in flight. */
 void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now);
 
 /* How many host bytes the board may read now (receive pacing; SIZE_MAX in fast timing).
@@ -150,9 +164,34 @@ void m0_dev_on_link_drained(struct m0_dev *dev, uint64_t now, unsigned id);
 /* The device timer fired. */
 void m0_dev_on_timer(struct m0_dev *dev, uint64_t now);
 
-/* Set a stored parameter from outside the serial port (the web page), through the same
- * table and flash path as AT. Returns 0 or an M0_ERR_* code. */
+/* The outcome of the save in flight (hal->flash_save): rc 0 (written) or negative (not
+ * written). On success the saved configuration becomes what was written; either way the
+ * one who asked is answered now: AT's +ok / +ERR=-5 (or AT+RELD's rebooting...), the
+ * web page's callback, and the host bytes that waited meanwhile are read on. Ignored
+ * (logged) when no save is in flight. */
+void m0_dev_on_flash_saved(struct m0_dev *dev, uint64_t now, int rc);
+
+/* An edit of the stored parameters from outside the serial port (the web page's form),
+ * through the same table and flash path as AT, written to flash once for all its
+ * parameters. Begin it (a copy of the saved configuration), set parameters one by one
+ * (each validated on the copy as changed by the ones before; a refused one leaves the
+ * copy as it was), then save. */
+void m0_dev_edit_begin(struct m0_dev *dev);
+/* Returns 0 (taken into the edit) or an M0_ERR_* code (left out). */
+int m0_dev_edit_set(struct m0_dev *dev, const char *name, const char *value);
+/* Save the edit: 0 when nothing was taken (nothing written) or it is saved, M0_ERR_STATE
+ * when flash refused it or another save is in flight (nothing changed), or M0_PENDING:
+ * the write is under way and done(arg, rc) gives the outcome later, from
+ * m0_dev_on_flash_saved() (done may be NULL: nobody is told). done is called only after
+ * M0_PENDING. */
+int m0_dev_edit_save(struct m0_dev *dev, uint64_t now, m0_dev_saved_fn done, void *arg);
+
+/* One parameter as an edit of its own, outcome untold if it is M0_PENDING. Returns 0,
+ * an M0_ERR_* code or M0_PENDING. */
 int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const char *value);
+
+/* True while a save is in flight (its outcome not reported yet). */
+bool m0_dev_saving(const struct m0_dev *dev);
 
 const struct m0_config *m0_dev_saved(const struct m0_dev *dev);
 const struct m0_config *m0_dev_running(const struct m0_dev *dev);

@@ -1,8 +1,9 @@
 /* dev_internal.h: the members of struct m0_dev (included by dev.h; not an API).
  *
- * The board allocates a struct m0_dev (about 215 KiB, most of it the 128 KiB inbox of
- * network data for the host, the 64 KiB queue toward the host and the 12 KiB flash text
- * scratch) and only ever passes it to m0_dev_*(). Every
+ * The board allocates a struct m0_dev (about 220 KiB, most of it the 128 KiB inbox of
+ * network data for the host, the 64 KiB queue toward the host, the 12 KiB flash text
+ * scratch and the 4 KiB of host bytes held during a save) and only ever passes it to
+ * m0_dev_*(). Every
  * buffer the core needs lives here, sized at compile time, so the core never calls malloc
  * and one process can hold many devices. Unit tests may read the members; nothing else
  * should.
@@ -76,6 +77,7 @@ enum m0__drop_kind {
   M0__DROP_NET_BUFFER_FULL,   /* the oldest kept bytes beyond the 4 KiB while connecting */
   M0__DROP_NET_SEND_ERROR,    /* the board refused a send (link failing, UDP no route) */
   M0__DROP_FROM_NET_STRANGER, /* UDPC: a datagram not from SOCK's address and port */
+  M0__DROP_RX_FLASH_BUSY, /* host bytes beyond M0__HELD_MAX while a save is in flight */
   M0__DROP_COUNT
 };
 
@@ -91,6 +93,41 @@ struct m0__restart {
   bool pending;
   char cause[16];
   uint64_t deadline; /* restart anyway if the host has not taken the reply by then */
+};
+
+/* Who asked for the save in flight, and so who is answered when it completes. */
+enum m0__save_for {
+  M0__SAVE_AT_SET,        /* AT+NAME=value: +ok / +ERR=-5 */
+  M0__SAVE_AT_RELD,       /* AT+RELD: rebooting... and the restart, or +ERR=-5 */
+  M0__SAVE_EDIT,          /* the web page's form (m0_dev_edit_save): its callback */
+  M0__SAVE_FACTORY_RESET, /* the web page's Factory Reset: the restart, or a log line */
+};
+
+/* Host bytes kept while a save is in flight in command mode: what was left of the read
+ * that started it (the board reads at most 4 KiB at a time, and no more until the
+ * outcome: reading stops meanwhile). */
+#define M0__HELD_MAX 4096
+
+/* The flash write in flight (hal->flash_save until m0_dev_on_flash_saved). At most one:
+ * while `busy`, nothing else is saved, command-mode input waits in `held`, and a restart
+ * waits for the outcome (restart_wanted). */
+struct m0__save {
+  bool busy;
+  bool in_call;    /* inside hal->flash_save: an outcome now is that call's own result */
+  bool answered;   /* ... and it came, with `result` */
+  int result;
+  uint8_t what;    /* enum m0__save_for */
+  uint64_t now_ids; /* bit per enum m0_param_id: APPLIES_NOW values to run on success */
+  struct m0_config next; /* what `saved` becomes on success */
+  m0_dev_saved_fn done;  /* M0__SAVE_EDIT */
+  void *done_arg;
+  bool restart_wanted;   /* a restart came meanwhile: it happens right after the outcome */
+  char restart_cause[16];
+  size_t held_len;
+  uint8_t held[M0__HELD_MAX]; /* line faults already applied */
+  /* The edit being built from outside (m0_dev_edit_*): saved plus the parameters taken. */
+  struct m0_config edit;
+  uint64_t edit_ids;
 };
 
 /* ---- registration, heartbeat, similar-RFC2217: plain data of the pure modules ----
@@ -226,6 +263,7 @@ struct m0_dev {
   uint64_t boot_until; /* end of the current boot, M0_TIME_NEVER when not booting */
   uint64_t armed;      /* what the HAL timer is armed for, M0_TIME_NEVER when disarmed */
   struct m0__restart restart;
+  struct m0__save save;
 
   /* The UART toward the host. */
   bool attached;      /* a host has the tty open */
@@ -239,6 +277,7 @@ struct m0_dev {
   bool rx_enabled;    /* what we last told uart_rx_enable (the board starts enabled) */
   bool rx_paced;      /* the receive budget is spent: reading waits for rx_due */
   bool rx_held;       /* the network is slow (flow.c): reading waits for a drain */
+  bool rx_flash;      /* a save is in flight in command mode: reading waits for it */
   bool rx_throttled;  /* the budget ran out while the host had more to send */
   bool rx_filled;     /* the last read took the whole budget: the host likely has more */
   uint64_t rx_resumed; /* when reading was last re-enabled */

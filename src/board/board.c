@@ -4,6 +4,7 @@
  * its handle on the event sink, which names it); everything per loop is the process's
  * (proc.c), reached through b->proc, so any number of boards can share one loop.
  * Each HAL output becomes one system action (pty write, timer, flash file, event line);
+ * the flash file is written on the thread pool and its outcome is one more input.
  * each libuv callback becomes one m0_dev_on_*() input with uv_hrtime() as the clock.
  * The device has a single timer: libuv timers have 1 ms resolution and a loop time
  * cached per iteration, so the board arms ceil(ms) from the live clock and, if libuv
@@ -56,8 +57,26 @@ static void on_dev_timer(uv_timer_t *timer) {
   m0_dev_on_timer(&b->dev, now);
 }
 
-static int hal_flash_save(void *ctx, const char *text, size_t len) {
-  return m0__flash_save(&board_of(ctx)->flash, text, len);
+static void on_flash_saved(void *arg, int rc) {
+  struct m0__board *b = arg;
+  b->flash_busy = false;
+  m0_dev_on_flash_saved(&b->dev, uv_hrtime(), rc);
+  if (b->close_deferred && !b->flash_busy) {
+    b->close_deferred = false;
+    m0__board_close(b);
+  }
+}
+
+/* Off the loop: the fsyncs run on the thread pool and the device hears the outcome
+ * later (it holds its AT reply and command-mode input until then). */
+static void hal_flash_save(void *ctx, const char *text, size_t len) {
+  struct m0__board *b = board_of(ctx);
+  int rc = m0__flash_save_async(&b->flash, b->loop, text, len, on_flash_saved, b);
+  if (rc != 0) {
+    m0_dev_on_flash_saved(&b->dev, uv_hrtime(), rc); /* within the call: allowed */
+    return;
+  }
+  b->flash_busy = true;
 }
 
 static void hal_booted(void *ctx, const struct m0_config *running) {
@@ -284,6 +303,12 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
 }
 
 void m0__board_close(struct m0__board *b) {
+  if (b->flash_busy) {
+    /* The write in flight finishes and its outcome reaches the device (the host's
+     * reply, the page's answer) before the board closes; the loop runs until then. */
+    b->close_deferred = true;
+    return;
+  }
   if (b->web_open) {
     b->web_open = false;
     m0__web_close(&b->web);

@@ -159,7 +159,11 @@ struct m0__flash {
   char tmp[PATH_MAX];
   char bad[PATH_MAX];
   struct m0__events *events;
+  unsigned test_delay_ms; /* M0EMU_TEST_FLASH_DELAY_MS: test only */
 };
+
+/* The outcome of an asynchronous save: 0 or a negative errno. */
+typedef void (*m0__flash_done_fn)(void *arg, int rc);
 
 /* mkdir -p with mode for the missing parts. */
 int m0__mkdir_p(const char *dir, unsigned mode);
@@ -170,6 +174,12 @@ int m0__flash_load(struct m0__flash *fl, struct m0_config *cfg,
                    enum m0__flash_origin *origin);
 /* Atomic write: tmp, fsync, rename, fsync dir. Emits flash.saved / flash.error. */
 int m0__flash_save(struct m0__flash *fl, const char *text, size_t len);
+/* The same on loop's thread pool, text copied: returns 0 and done(arg, rc) follows on
+ * the loop once the file is written or not (events emitted just before), or returns the
+ * negative errno at once (the write could not be queued; flash.error emitted, done is
+ * not called). */
+int m0__flash_save_async(struct m0__flash *fl, uv_loop_t *loop, const char *text, size_t len,
+                         m0__flash_done_fn done, void *arg);
 
 /* ---- uart_pty.c: the UART as a pty (spec §2) ---- */
 
@@ -229,6 +239,8 @@ struct m0__board {
   struct m0__events events; /* this device's handle on the process's sink */
   struct m0__flash flash;
   enum m0__flash_origin flash_origin;
+  bool flash_busy;     /* a save is on the thread pool */
+  bool close_deferred; /* m0__board_close came meanwhile: it runs after the outcome */
   struct m0__uart uart;
   struct m0__net net;
   struct m0__web web;

@@ -2,6 +2,11 @@
  *
  * Write protocol, so a crash or power cut never leaves a half-written flash.conf:
  * write flash.conf.tmp, fsync it, rename it over flash.conf, fsync the directory.
+ * A device's saves run on libuv's thread pool (m0__flash_save_async), so two fsyncs
+ * (tens of milliseconds on a slow disk) never stall the loop and its other links, web
+ * page and devices; the outcome is reported back on the loop. Only the load (at start)
+ * writes synchronously. M0EMU_TEST_FLASH_DELAY_MS (test only: integration scenarios)
+ * makes each asynchronous save wait that long first, to show the loop going on.
  * Loading: a missing file means factory defaults and nothing is written until the first
  * set (an untouched device leaves no file behind); an unparseable one is renamed to
  * flash.conf.bad (replacing an older .bad) and replaced by factory defaults. The text
@@ -10,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,9 +53,20 @@ static int join(char *out, const char *dir, const char *name) {
   return (n < 0 || n >= PATH_MAX) ? -ENAMETOOLONG : 0;
 }
 
+/* Test only (docs/architecture.md): milliseconds each asynchronous save waits first. */
+static unsigned test_delay_ms(void) {
+  const char *v = getenv("M0EMU_TEST_FLASH_DELAY_MS");
+  char *end;
+  if (v == NULL || *v == '\0')
+    return 0;
+  unsigned long ms = strtoul(v, &end, 10);
+  return *end == '\0' && ms <= 60000 ? (unsigned)ms : 0;
+}
+
 int m0__flash_init(struct m0__flash *fl, const char *dir, struct m0__events *events) {
   memset(fl, 0, sizeof *fl);
   fl->events = events;
+  fl->test_delay_ms = test_delay_ms();
   if (strlen(dir) >= sizeof fl->dir)
     return -ENAMETOOLONG;
   strcpy(fl->dir, dir);
@@ -134,7 +151,10 @@ static int write_all(int fd, const char *text, size_t len) {
   return 0;
 }
 
-static int save(struct m0__flash *fl, const char *text, size_t len) {
+/* The write itself: safe on a worker thread (it reads only fl's paths, fixed at init, and
+ * logs nothing). *dir_err: errno of a failed directory fsync, reported by the caller. */
+static int save(const struct m0__flash *fl, const char *text, size_t len, int *dir_err) {
+  *dir_err = 0;
   int fd = open(fl->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return -errno;
@@ -153,16 +173,18 @@ static int save(struct m0__flash *fl, const char *text, size_t len) {
    * already, so a failure here is a warning: the new text is what the file holds. */
   int dfd = open(fl->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) /* EINVAL: fs cannot sync dirs */
-    m0__log_at(fl->events, M0__LOG_WARNING, "warning: cannot fsync %s: %s", fl->dir,
-               strerror(errno));
+    *dir_err = errno;
   if (dfd >= 0)
     close(dfd);
   return 0;
 }
 
-int m0__flash_save(struct m0__flash *fl, const char *text, size_t len) {
-  int rc = save(fl, text, len);
+/* The outcome on the loop: the warning, the log line and the event. */
+static int report(struct m0__flash *fl, int rc, int dir_err) {
   char fields[2 * PATH_MAX + 160];
+  if (dir_err != 0)
+    m0__log_at(fl->events, M0__LOG_WARNING, "warning: cannot fsync %s: %s", fl->dir,
+               strerror(dir_err));
   size_t n = (size_t)snprintf(fields, sizeof fields, "\"path\":");
   n += m0_json_string(fields + n, sizeof fields - n, fl->path);
   if (rc == 0) {
@@ -174,4 +196,58 @@ int m0__flash_save(struct m0__flash *fl, const char *text, size_t len) {
   m0__log_at(fl->events, M0__LOG_ERROR, "cannot save %s: %s", fl->path, strerror(-rc));
   m0__events_emit(fl->events, "flash.error", fields);
   return rc;
+}
+
+int m0__flash_save(struct m0__flash *fl, const char *text, size_t len) {
+  int dir_err;
+  int rc = save(fl, text, len, &dir_err);
+  return report(fl, rc, dir_err);
+}
+
+/* One save on the thread pool, with its own copy of the text. */
+struct flash_job {
+  uv_work_t req;
+  struct m0__flash *fl;
+  m0__flash_done_fn done;
+  void *arg;
+  int rc, dir_err;
+  size_t len;
+  char text[];
+};
+
+static void job_work(uv_work_t *req) {
+  struct flash_job *j = req->data;
+  if (j->fl->test_delay_ms > 0)
+    uv_sleep(j->fl->test_delay_ms);
+  j->rc = save(j->fl, j->text, j->len, &j->dir_err);
+}
+
+static void job_done(uv_work_t *req, int status) {
+  struct flash_job *j = req->data;
+  /* Never cancelled (nothing calls uv_cancel): status is 0. */
+  int rc = report(j->fl, status != 0 ? status : j->rc, j->dir_err);
+  m0__flash_done_fn done = j->done;
+  void *arg = j->arg;
+  free(j);
+  done(arg, rc);
+}
+
+int m0__flash_save_async(struct m0__flash *fl, uv_loop_t *loop, const char *text, size_t len,
+                         m0__flash_done_fn done, void *arg) {
+  struct flash_job *j = malloc(sizeof *j + len);
+  if (j == NULL)
+    return report(fl, -ENOMEM, 0);
+  memset(j, 0, sizeof *j);
+  j->req.data = j;
+  j->fl = fl;
+  j->done = done;
+  j->arg = arg;
+  j->len = len;
+  memcpy(j->text, text, len);
+  int rc = uv_queue_work(loop, &j->req, job_work, job_done);
+  if (rc != 0) {
+    free(j);
+    return report(fl, rc, 0);
+  }
+  return 0;
 }

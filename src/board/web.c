@@ -79,7 +79,7 @@ struct m0__web_conn {
   bool close_after;    /* close once the queued answers are written */
   bool lingering;      /* shut down for writing; reading and dropping until EOF */
   bool stream;         /* an event stream client */
-  bool work_pending;   /* a file read is in the thread pool */
+  bool work_pending;   /* a file read or a flash write is in the thread pool */
   bool paused;         /* parser paused, reading stopped; bytes kept in pending */
   bool in_request;     /* bytes of a request have arrived */
   char *pending;
@@ -758,6 +758,20 @@ static void file_done(uv_work_t *req, int status) {
   conn_resume(c);
 }
 
+/* The answer to a POST /api/config that waited for its flash write. */
+static void config_answer(void *ctx, int status, struct m0__web_buf *b) {
+  struct m0__web_conn *c = ctx;
+  c->work_pending = false;
+  if (c->closing) {
+    m0__web_buf_free(b);
+    if (c->handles == 0)
+      conn_free(c); /* its handles closed while the write ran */
+    return;
+  }
+  answer_json(c, status, b, false);
+  conn_resume(c);
+}
+
 /* Serve a page file; true when the request is now waiting for the thread pool. */
 static bool serve_file(struct m0__web_conn *c, const char *path, bool head) {
   struct m0__web *w = c->w;
@@ -892,7 +906,12 @@ static bool dispatch(struct m0__web_conn *c) {
       answer_error(c, 415, "the body must be application/json", NULL);
       return false;
     }
-    int status = m0__web_api_set_config(w, c->body ? c->body : "", c->body_len, &b);
+    int status = m0__web_api_set_config(w, c->body ? c->body : "", c->body_len, &b,
+                                        config_answer, c);
+    if (status == 0) { /* the flash write is in flight: answered from config_answer */
+      c->work_pending = true;
+      return true;
+    }
     answer_json(c, status, &b, false);
   } else if (strcmp(p, "/api/restart") == 0) {
     m0__web_buf_str(&b, "{\"ok\":true,\"restarting\":true}");

@@ -128,11 +128,15 @@ void m0__web_buf_free(struct m0__web_buf *b);
 /* web_api.c: the JSON API bodies. */
 void m0__web_api_status(struct m0__web *w, struct m0__web_buf *out);
 void m0__web_api_config(struct m0__web *w, struct m0__web_buf *out);
+/* Where an answer that had to wait goes: the status and the body (the callee owns it). */
+typedef void (*m0__web_answer_fn)(void *ctx, int status, struct m0__web_buf *out);
 /* Apply a POST /api/config body. Returns the HTTP status: 200 (every field saved),
  * 422 (some fields refused; the others are saved), 400 (the body is not a flat JSON
- * object of strings); out holds the JSON answer either way. */
+ * object of strings); out holds the JSON answer either way. Or returns 0 while the
+ * flash write is in flight: later(ctx, status, body) gives the answer then, from the
+ * device's outcome (out stays empty). */
 int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
-                           struct m0__web_buf *out);
+                           struct m0__web_buf *out, m0__web_answer_fn later, void *ctx);
 /* True when some parameter that applies at restart differs between saved and running. */
 bool m0__web_restart_needed(const struct m0_dev *dev);
 

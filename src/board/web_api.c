@@ -2,11 +2,12 @@
  *
  * Reads go straight to the core (m0_dev_status, m0_dev_saved, m0_dev_running) and the
  * parameter table; the page builds its forms from the table's field metadata, so adding
- * a command to the table adds it to the page. Writes go through m0_dev_set_param one
- * parameter at a time: the AT table is the only validator (spec §7, "one validation
- * path"). The request body is a flat JSON object of string values, parsed strictly and
- * completely before anything is applied, so a syntax error never leaves half a form
- * saved; after that, every valid field is saved even when others are refused.
+ * a command to the table adds it to the page. Writes go through the core's edit
+ * (m0_dev_edit_*), one parameter at a time: the AT table is the only validator (spec §7,
+ * "one validation path"). The request body is a flat JSON object of string values,
+ * parsed strictly and completely before anything is applied, so a syntax error never
+ * leaves half a form saved; after that, every valid field is saved, in one flash write,
+ * even when others are refused. The write runs off the loop: the answer waits for it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -524,74 +525,112 @@ static const char *error_text(int code) {
   return "refused";
 }
 
-int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
-                           struct m0__web_buf *out) {
-  struct pair *pairs = calloc(SET_MAX_PAIRS, sizeof *pairs);
-  if (pairs == NULL) {
-    out->failed = true;
-    return 500;
-  }
-  char error[256];
-  struct reader r = {.s = body, .len = len, .error = error, .error_cap = sizeof error};
+/* A POST /api/config from its parse to its answer, which may wait for the flash write. */
+struct set_job {
+  struct m0__web *w;
   unsigned n;
-  if (!read_object(&r, pairs, &n)) {
-    m0__web_buf_str(out, "{\"ok\":false,\"error\":");
-    json_str(out, error);
-    m0__web_buf_str(out, "}");
-    free(pairs);
-    return 400;
-  }
-
+  struct pair pairs[SET_MAX_PAIRS];
   int codes[SET_MAX_PAIRS];
   const struct m0_param *params[SET_MAX_PAIRS];
-  unsigned nerrors = 0;
-  for (unsigned i = 0; i < n; i++) {
-    const struct m0_param *p =
-        pairs[i].key_long ? NULL : m0_param_find(pairs[i].key, strlen(pairs[i].key));
-    params[i] = p;
-    if (p == NULL)
-      codes[i] = M0_ERR_COMMAND;
-    else if (!m0_param_is_config(p))
-      codes[i] = M0_ERR_OPERATOR;
-    else if (pairs[i].value_bad)
-      codes[i] = M0_ERR_PARAM;
-    else
-      codes[i] = m0_dev_set_param(w->dev, uv_hrtime(), pairs[i].key, pairs[i].value);
-    nerrors += codes[i] != 0;
-  }
+  m0__web_answer_fn later;
+  void *later_ctx;
+};
 
+/* The answer, once every field has its outcome. Returns the HTTP status. */
+static int set_answer(struct set_job *j, struct m0__web_buf *out) {
+  unsigned nerrors = 0;
+  for (unsigned i = 0; i < j->n; i++)
+    nerrors += j->codes[i] != 0;
   m0__web_buf_printf(out, "{\"ok\":%s,\"saved\":[", nerrors ? "false" : "true");
   bool first = true;
-  for (unsigned i = 0; i < n; i++) {
-    if (codes[i] != 0)
+  for (unsigned i = 0; i < j->n; i++) {
+    if (j->codes[i] != 0)
       continue;
     if (!first)
       m0__web_buf_add(out, ",", 1);
     first = false;
-    json_str(out, params[i]->name);
+    json_str(out, j->params[i]->name);
   }
   m0__web_buf_str(out, "],\"errors\":{");
   first = true;
-  for (unsigned i = 0; i < n; i++) {
-    if (codes[i] == 0)
+  for (unsigned i = 0; i < j->n; i++) {
+    if (j->codes[i] == 0)
       continue;
     if (!first)
       m0__web_buf_add(out, ",", 1);
     first = false;
     /* Keyed by the name as sent, so the page finds the field it came from. */
-    m0__web_buf_json(out, pairs[i].key, strlen(pairs[i].key));
-    m0__web_buf_printf(out, ":{\"code\":%d,\"message\":", codes[i]);
+    m0__web_buf_json(out, j->pairs[i].key, strlen(j->pairs[i].key));
+    m0__web_buf_printf(out, ":{\"code\":%d,\"message\":", j->codes[i]);
     char msg[512];
-    if (codes[i] == M0_ERR_PARAM && params[i] != NULL)
-      snprintf(msg, sizeof msg, "%s: expected %s (%s)", error_text(codes[i]),
-               params[i]->syntax, params[i]->range);
+    if (j->codes[i] == M0_ERR_PARAM && j->params[i] != NULL)
+      snprintf(msg, sizeof msg, "%s: expected %s (%s)", error_text(j->codes[i]),
+               j->params[i]->syntax, j->params[i]->range);
     else
-      snprintf(msg, sizeof msg, "%s", error_text(codes[i]));
+      snprintf(msg, sizeof msg, "%s", error_text(j->codes[i]));
     json_str(out, msg);
     m0__web_buf_add(out, "}", 1);
   }
   m0__web_buf_printf(out, "},\"restart_needed\":%s}",
-                     m0__web_restart_needed(w->dev) ? "true" : "false");
-  free(pairs);
+                     m0__web_restart_needed(j->w->dev) ? "true" : "false");
   return nerrors ? 422 : 200;
+}
+
+/* The fields the table took share one flash write: its outcome is theirs. */
+static void set_outcome(struct set_job *j, int rc) {
+  for (unsigned i = 0; i < j->n; i++)
+    if (j->codes[i] == 0)
+      j->codes[i] = rc;
+}
+
+static void set_saved(void *arg, int rc) {
+  struct set_job *j = arg;
+  struct m0__web_buf out = {0};
+  set_outcome(j, rc);
+  int status = set_answer(j, &out);
+  j->later(j->later_ctx, status, &out);
+  free(j);
+}
+
+int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
+                           struct m0__web_buf *out, m0__web_answer_fn later, void *later_ctx) {
+  struct set_job *j = calloc(1, sizeof *j);
+  if (j == NULL) {
+    out->failed = true;
+    return 500;
+  }
+  j->w = w;
+  j->later = later;
+  j->later_ctx = later_ctx;
+  char error[256];
+  struct reader r = {.s = body, .len = len, .error = error, .error_cap = sizeof error};
+  if (!read_object(&r, j->pairs, &j->n)) {
+    m0__web_buf_str(out, "{\"ok\":false,\"error\":");
+    json_str(out, error);
+    m0__web_buf_str(out, "}");
+    free(j);
+    return 400;
+  }
+
+  m0_dev_edit_begin(w->dev);
+  for (unsigned i = 0; i < j->n; i++) {
+    struct pair *pr = &j->pairs[i];
+    const struct m0_param *p = pr->key_long ? NULL : m0_param_find(pr->key, strlen(pr->key));
+    j->params[i] = p;
+    if (p == NULL)
+      j->codes[i] = M0_ERR_COMMAND;
+    else if (!m0_param_is_config(p))
+      j->codes[i] = M0_ERR_OPERATOR;
+    else if (pr->value_bad)
+      j->codes[i] = M0_ERR_PARAM;
+    else
+      j->codes[i] = m0_dev_edit_set(w->dev, pr->key, pr->value);
+  }
+  int rc = m0_dev_edit_save(w->dev, uv_hrtime(), set_saved, j);
+  if (rc == M0_PENDING)
+    return 0; /* set_saved answers */
+  set_outcome(j, rc);
+  int status = set_answer(j, out);
+  free(j);
+  return status;
 }

@@ -9,6 +9,9 @@
  * configuration (VER, MAC, PDTIME, SOCKLK, H, Z, ENTM, RELD) are handlers defined here
  * that their table entry points at, so nothing dispatches on a command's id.
  * A set goes through m0__dev_set(): validated on a copy, saved to flash, then committed.
+ * The flash write may finish later (the board writes off its loop): the reply then waits
+ * for its outcome (m0__at_set_saved, m0__at_reld_saved), and so does every byte typed
+ * meanwhile (dev.c holds them), so replies still come in command order.
  */
 #include <stdio.h>
 #include <string.h>
@@ -103,14 +106,11 @@ void m0__at_entm(struct m0_dev *dev, uint64_t now) {
   m0__dev_enter_transparent(dev, now, "entm");
 }
 
+/* The reply waits for the write (m0__at_reld_saved), and the restart for the reply. */
 void m0__at_reld(struct m0_dev *dev, uint64_t now) {
-  /* -5: the factory settings could not be written to flash; nothing changed. */
-  if (m0__dev_save_defaults(dev) != 0) {
-    reply_err(dev, now, M0_ERR_STATE);
-    return;
-  }
-  reply_value(dev, now, "rebooting...", 12);
-  m0__dev_restart_after_drain(dev, now, "reld");
+  int rc = m0__dev_save_defaults(dev, M0__SAVE_AT_RELD);
+  if (rc != M0_PENDING)
+    m0__at_reld_saved(dev, now, rc);
 }
 
 /* A query or an action: stored configuration answers its saved value, which a restart
@@ -130,6 +130,23 @@ static void answer(struct m0_dev *dev, uint64_t now, const struct m0_param *p) {
   if ((size_t)n >= sizeof value)
     n = (int)sizeof value - 1;
   reply_value(dev, now, value, (size_t)n);
+}
+
+void m0__at_set_saved(struct m0_dev *dev, uint64_t now, int rc) {
+  if (rc != 0)
+    reply_err(dev, now, rc);
+  else
+    reply_ok(dev, now);
+}
+
+void m0__at_reld_saved(struct m0_dev *dev, uint64_t now, int rc) {
+  /* -5: the factory settings could not be written to flash; nothing changed. */
+  if (rc != 0) {
+    reply_err(dev, now, M0_ERR_STATE);
+    return;
+  }
+  reply_value(dev, now, "rebooting...", 12);
+  m0__dev_restart_after_drain(dev, now, "reld");
 }
 
 static bool is_alnum(char c) {
@@ -192,10 +209,8 @@ static void execute(struct m0_dev *dev, uint64_t now, const char *line, size_t l
       return;
     }
     rc = m0__dev_set(dev, p, rest + 1, rest_len - 1);
-    if (rc != 0)
-      reply_err(dev, now, rc);
-    else
-      reply_ok(dev, now);
+    if (rc != M0_PENDING)
+      m0__at_set_saved(dev, now, rc);
     return;
   }
   reply_err(dev, now, M0_ERR_FORMAT);

@@ -44,11 +44,14 @@ void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8
                           uint8_t stop_bits, uint8_t parity, unsigned link);
 /* ceil(n character times) of the running UART, in ns. */
 uint64_t m0__dev_char_ns(const struct m0_dev *dev, unsigned n);
-/* The one set path (AT, web page): validate on a copy of saved, save flash, commit.
- * Returns 0, M0_ERR_PARAM, M0_ERR_OPERATOR, or M0_ERR_STATE when flash refused it. */
+/* The AT set path: validate on a copy of saved, save flash, commit. Returns 0,
+ * M0_ERR_PARAM, M0_ERR_OPERATOR, M0_ERR_STATE when flash refused it, or M0_PENDING: the
+ * write is in flight and m0__at_set_saved() gets its outcome. */
 int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value, size_t len);
-/* Factory defaults into saved and flash. Returns 0 or M0_ERR_STATE (saved unchanged). */
-int m0__dev_save_defaults(struct m0_dev *dev);
+/* Factory defaults into saved and flash, for `what` (AT+RELD or the web page's Factory
+ * Reset). Returns 0, M0_ERR_STATE (saved unchanged) or M0_PENDING (the outcome goes to
+ * m0__at_reld_saved() or the factory reset's restart later). */
+int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what);
 /* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
 void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
 void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
@@ -78,6 +81,8 @@ void m0__host_reconfigure(struct m0_dev *dev, uint64_t now);
 /* Stop (true) or allow (false) reading from the host for the network's sake (flow.c),
  * independently of the budget. */
 void m0__host_rx_hold(struct m0_dev *dev, bool hold);
+/* The same for a flash write in flight in command mode (dev.c). */
+void m0__host_rx_flash(struct m0_dev *dev, bool hold);
 /* Account host bytes against the receive budget; stops reading when it runs out. */
 void m0__host_rx_take(struct m0_dev *dev, uint64_t now, size_t n);
 /* The receive budget's deadline came: resume reading. */
@@ -121,6 +126,10 @@ void m0__at_mac(struct m0_dev *dev, uint64_t now);
 void m0__at_socklk(struct m0_dev *dev, uint64_t now);
 void m0__at_pdtime(struct m0_dev *dev, uint64_t now);
 void m0__at_help(struct m0_dev *dev, uint64_t now);
+/* The outcome (0 or M0_ERR_STATE) of a set's or AT+RELD's flash write that was in
+ * flight: the reply the command was waiting for. */
+void m0__at_set_saved(struct m0_dev *dev, uint64_t now, int rc);
+void m0__at_reld_saved(struct m0_dev *dev, uint64_t now, int rc);
 
 /* ---- net.c: the network seam: links, inputs, routing ---- */
 

@@ -16,6 +16,12 @@
  * while in transparent mode: from the end of each boot and from each AT+ENTM, one
  * HEARTTM later, stopped by command mode and by a restart.
  *
+ * A flash write may outlast the input that started it (the board writes off its loop):
+ * while it is in flight (struct m0__save) the asker waits for its reply, command-mode
+ * host bytes wait in order (reading stops), a restart waits, and a second write is never
+ * started; m0_dev_on_flash_saved() commits on success, answers, restarts if one waited,
+ * then lets the bytes go on. Everything else (the network, the timer) goes on meanwhile.
+ *
  * `drop` events are rate-limited to one per kind per second of device time: each carries
  * the kind's cumulative byte count since m0_dev_init(), and when drops were suppressed a
  * trailing event follows one second after the last, so the final count always shows up.
@@ -47,6 +53,7 @@ static const struct {
   [M0__DROP_NET_BUFFER_FULL] = {"to_net", "buffer-full"},
   [M0__DROP_NET_SEND_ERROR] = {"to_net", "send-error"},
   [M0__DROP_FROM_NET_STRANGER] = {"from_net", "stranger"},
+  [M0__DROP_RX_FLASH_BUSY] = {"from_host", "flash-busy"},
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b) {
@@ -219,6 +226,14 @@ static void finish_boot(struct m0_dev *dev, uint64_t now) {
 
 void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
   char cause_json[64];
+  if (dev->save.busy) {
+    /* The flash write in flight finishes first: its outcome is answered, then the
+     * restart happens (m0_dev_on_flash_saved), and the boot reads the new flash. */
+    dev->save.restart_wanted = true;
+    snprintf(dev->save.restart_cause, sizeof dev->save.restart_cause, "%s",
+             cause != NULL ? cause : "");
+    return;
+  }
   m0_json_string(cause_json, sizeof cause_json, cause != NULL ? cause : "");
   m0__dev_event(dev, "restart", "\"cause\":%s", cause_json);
   dev->counters.restarts++;
@@ -259,14 +274,61 @@ void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cau
   m0__dev_event(dev, "mode.transparent", "\"cause\":\"%s\"", cause);
 }
 
-/* ---- the one set path ---- */
+/* ---- the one set path, and the flash write in flight ---- */
 
-static int save(struct m0_dev *dev, const struct m0_config *next) {
-  size_t len = m0_flash_format(next, dev->flash_text, sizeof dev->flash_text);
-  if (len == 0 || dev->hal->flash_save(dev->ctx, dev->flash_text, len) != 0)
+_Static_assert(M0_ID_COUNT <= 64, "a parameter id is a bit of a uint64_t");
+
+/* Values that apply at once (E) run as soon as they are saved: carried from saved to
+ * running through the table's own text, so every such parameter is handled alike. */
+static void run_now_values(struct m0_dev *dev, uint64_t ids) {
+  char value[M0_VALUE_MAX + 1];
+  unsigned i;
+  for (i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    int n;
+    if (!((ids >> i) & 1) || p->applies != M0_APPLIES_NOW)
+      continue;
+    n = m0_param_format(p, &dev->saved, M0_DIALECT_DOC, value, sizeof value);
+    if (n > 0 && (size_t)n < sizeof value)
+      (void)m0_param_set(p, &dev->running, value, (size_t)n);
+  }
+}
+
+/* The write is over: commit on success. -5: the values were fine but could not be
+ * persisted; nothing changed, flash included. */
+static int save_outcome(struct m0_dev *dev, int rc) {
+  dev->save.busy = false;
+  dev->save.answered = false;
+  if (rc != 0)
     return M0_ERR_STATE;
-  dev->saved = *next;
+  dev->saved = dev->save.next;
+  run_now_values(dev, dev->save.now_ids);
   return 0;
+}
+
+/* Hand `next` to flash for `what`. The outcome is returned when the HAL gave it within
+ * its call (0 committed, M0_ERR_STATE nothing changed), and acted on by the caller; else
+ * M0_PENDING, and m0_dev_on_flash_saved() acts on it later. */
+static int save_start(struct m0_dev *dev, const struct m0_config *next,
+                      enum m0__save_for what, uint64_t now_ids) {
+  struct m0__save *s = &dev->save;
+  size_t len;
+  if (s->busy)
+    return M0_ERR_STATE; /* one write at a time: callers check first */
+  len = m0_flash_format(next, dev->flash_text, sizeof dev->flash_text);
+  if (len == 0)
+    return M0_ERR_STATE;
+  s->next = *next;
+  s->what = (uint8_t)what;
+  s->now_ids = now_ids;
+  s->busy = true;
+  s->in_call = true;
+  s->answered = false;
+  dev->hal->flash_save(dev->ctx, dev->flash_text, len);
+  s->in_call = false;
+  if (!s->answered)
+    return M0_PENDING;
+  return save_outcome(dev, s->result);
 }
 
 int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value, size_t len) {
@@ -277,19 +339,19 @@ int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value,
   rc = m0_param_set(p, &next, value, len);
   if (rc != 0)
     return rc;
-  /* -5: the value is fine but could not be persisted; nothing changed, flash included. */
-  rc = save(dev, &next);
-  if (rc != 0)
-    return rc;
-  if (p->applies == M0_APPLIES_NOW)
-    (void)m0_param_set(p, &dev->running, value, len);
-  return 0;
+  return save_start(dev, &next, M0__SAVE_AT_SET, 1ull << p->id);
 }
 
-int m0__dev_save_defaults(struct m0_dev *dev) {
+int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what) {
   struct m0_config next;
   m0_config_defaults(&next);
-  return save(dev, &next);
+  return save_start(dev, &next, what, 0);
+}
+
+/* Command-mode input waits while flash is being written, as on the module, whose
+ * firmware does nothing else meanwhile; transparent mode (network data) goes on. */
+static bool flash_holds(const struct m0_dev *dev) {
+  return dev->save.busy && dev->mode == M0_MODE_COMMAND;
 }
 
 /* ---- deadlines ---- */
@@ -336,7 +398,8 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
         progress = true;
       }
     }
-    if (dev->restart.pending && (dev->txq.len == 0 || dev->restart.deadline <= now)) {
+    if (dev->restart.pending && !dev->save.busy &&
+        (dev->txq.len == 0 || dev->restart.deadline <= now)) {
       char cause[sizeof dev->restart.cause];
       memcpy(cause, dev->restart.cause, sizeof cause);
       m0__dev_restart_now(dev, now, cause);
@@ -356,7 +419,7 @@ static void rearm(struct m0_dev *dev) {
   when = min64(when, dev->tx_due);
   when = min64(when, m0__link_next(dev));
   when = min64(when, m0__heart_next(&dev->heart));
-  if (dev->restart.pending)
+  if (dev->restart.pending && !dev->save.busy) /* else the save's outcome comes first */
     when = min64(when, dev->restart.deadline);
   for (k = 0; k < M0__DROP_COUNT; k++) {
     if (dev->drops[k].pending)
@@ -371,6 +434,7 @@ static void rearm(struct m0_dev *dev) {
 void m0__dev_settle(struct m0_dev *dev, uint64_t now) {
   m0__dev_catch_up(dev, now);
   m0__link_settle(dev, now); /* network data on toward the host, links paused or not */
+  m0__host_rx_flash(dev, flash_holds(dev)); /* the board reads again after the outcome */
   rearm(dev);
 }
 
@@ -410,12 +474,23 @@ void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause) {
   m0__dev_settle(dev, now);
 }
 
-void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
-  m0__dev_catch_up(dev, now);
-  if (m0__dev_save_defaults(dev) == 0)
+static void factory_reset_outcome(struct m0_dev *dev, uint64_t now, int rc) {
+  if (rc == 0)
     m0__dev_restart_now(dev, now, "reld");
   else
     log_line(dev, "factory reset: flash could not be written; nothing changed");
+}
+
+void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
+  int rc;
+  m0__dev_catch_up(dev, now);
+  if (dev->save.busy) {
+    log_line(dev, "factory reset: another flash write is in progress; nothing changed");
+  } else {
+    rc = m0__dev_save_defaults(dev, M0__SAVE_FACTORY_RESET);
+    if (rc != M0_PENDING)
+      factory_reset_outcome(dev, now, rc);
+  }
   m0__dev_settle(dev, now);
 }
 
@@ -439,23 +514,45 @@ static void transparent_input(struct m0_dev *dev, uint64_t now, uint8_t c) {
   m0__escape_input(dev, now, c);
 }
 
-void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
+/* Keep host bytes for after the save in flight, in order, the line's faults applied as
+ * they arrived. Beyond M0__HELD_MAX (a caller that does not stop reading) they are lost
+ * and counted. */
+static void hold(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len,
+                 bool faults) {
+  struct m0__save *s = &dev->save;
+  size_t i, room = M0__HELD_MAX - s->held_len, n = len < room ? len : room;
+  for (i = 0; i < n; i++)
+    s->held[s->held_len++] = faults ? (uint8_t)(data[i] ^ 0x55) : data[i];
+  if (n < len) {
+    dev->counters.uart_rx_dropped += len - n;
+    m0__dev_drop(dev, now, M0__DROP_RX_FLASH_BUSY, len - n);
+  }
+}
+
+/* Host bytes in order, by mode. fresh: just read (the line's faults still to apply);
+ * else held bytes let go after a save, which had them applied on arrival. */
+static void uart_input(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len,
+                       bool fresh) {
   size_t i, booting = 0, restarting = 0;
-  m0__dev_catch_up(dev, now);
-  dev->counters.uart_rx += len;
-  m0__host_rx_take(dev, now, len);
+  bool faults = fresh && dev->options.line_faults && dev->mismatch;
   for (i = 0; i < len; i++) {
     uint8_t c = data[i];
-    if (dev->options.line_faults && dev->mismatch)
+    if (faults)
       c ^= 0x55; /* the same transform as toward the host (pace.c) */
-    if (dev->mode == M0_MODE_BOOTING)
+    if (dev->mode == M0_MODE_BOOTING) {
       booting++;
-    else if (dev->restart.pending)
+    } else if (dev->restart.pending) {
       restarting++;
-    else if (dev->mode == M0_MODE_TRANSPARENT)
+    } else if (flash_holds(dev) || dev->save.held_len > 0) {
+      hold(dev, now, data + i, len - i, faults);
+      dev->have_last_rx = true;
+      dev->last_rx = now;
+      break;
+    } else if (dev->mode == M0_MODE_TRANSPARENT) {
       transparent_input(dev, now, c);
-    else
+    } else {
       m0__at_input(dev, now, c);
+    }
     dev->have_last_rx = true;
     dev->last_rx = now;
     /* The rest of one read arrives together, with no idle gap before any of it, so none
@@ -463,8 +560,7 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
      * goes to the framer in one piece instead of byte by byte (the throughput of a
      * pty-to-network stream depends on it). */
     if (i + 1 < len && dev->mode == M0_MODE_TRANSPARENT && !dev->restart.pending &&
-        dev->escape.state == M0__ESC_IDLE && !dev->at.after_cr &&
-        !(dev->options.line_faults && dev->mismatch)) {
+        dev->escape.state == M0__ESC_IDLE && !dev->at.after_cr && !faults) {
       m0__framer_push(dev, now, data + i + 1, len - i - 1);
       break;
     }
@@ -474,6 +570,28 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
     m0__dev_drop(dev, now, M0__DROP_RX_BOOTING, booting);
   if (restarting > 0)
     m0__dev_drop(dev, now, M0__DROP_RX_RESTARTING, restarting);
+}
+
+/* After a save: the bytes that waited go on as if they arrived now, until one of them
+ * starts another save (the rest then waits for that one). */
+static void release_held(struct m0_dev *dev, uint64_t now) {
+  struct m0__save *s = &dev->save;
+  size_t n = s->held_len, i;
+  s->held_len = 0;
+  /* One byte at a time, so the check comes before each and nothing is held twice. */
+  for (i = 0; i < n && !flash_holds(dev); i++)
+    uart_input(dev, now, &s->held[i], 1, false);
+  if (i < n) {
+    memmove(s->held, s->held + i, n - i);
+    s->held_len = n - i;
+  }
+}
+
+void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
+  m0__dev_catch_up(dev, now);
+  dev->counters.uart_rx += len;
+  m0__host_rx_take(dev, now, len);
+  uart_input(dev, now, data, len, true);
   if (dev->options.timing == M0_TIMING_FAST)
     m0__framer_flush(dev, now); /* fast: one read from the pty is one frame */
   m0__dev_settle(dev, now);
@@ -516,17 +634,99 @@ void m0_dev_on_timer(struct m0_dev *dev, uint64_t now) {
   m0__dev_settle(dev, now);
 }
 
-int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const char *value) {
+void m0_dev_on_flash_saved(struct m0_dev *dev, uint64_t now, int rc) {
+  struct m0__save *s = &dev->save;
+  m0_dev_saved_fn done = NULL;
+  void *done_arg = NULL;
+  uint64_t restarts;
+  int result;
+  if (!s->busy || s->answered) {
+    log_line(dev, "flash: an outcome with no save in flight; ignored");
+    return;
+  }
+  if (s->in_call) { /* the HAL answered within flash_save: save_start() acts on it */
+    s->answered = true;
+    s->result = rc;
+    return;
+  }
+  m0__dev_catch_up(dev, now);
+  restarts = dev->counters.restarts;
+  result = save_outcome(dev, rc);
+  switch ((enum m0__save_for)s->what) {
+  case M0__SAVE_AT_SET:
+    m0__at_set_saved(dev, now, result);
+    break;
+  case M0__SAVE_AT_RELD:
+    m0__at_reld_saved(dev, now, result);
+    break;
+  case M0__SAVE_FACTORY_RESET:
+    factory_reset_outcome(dev, now, result);
+    break;
+  case M0__SAVE_EDIT:
+    done = s->done;
+    done_arg = s->done_arg;
+    break;
+  }
+  s->done = NULL;
+  s->done_arg = NULL;
+  if (s->restart_wanted) {
+    s->restart_wanted = false;
+    if (dev->counters.restarts == restarts) /* unless the outcome itself restarted */
+      m0__dev_restart_now(dev, now, s->restart_cause);
+  }
+  release_held(dev, now);
+  m0__dev_settle(dev, now);
+  /* Last: the caller may act on the device again from its callback. */
+  if (done != NULL)
+    done(done_arg, result);
+}
+
+void m0_dev_edit_begin(struct m0_dev *dev) {
+  dev->save.edit = dev->saved;
+  dev->save.edit_ids = 0;
+}
+
+int m0_dev_edit_set(struct m0_dev *dev, const char *name, const char *value) {
   const struct m0_param *p;
   int rc;
   if (name == NULL || value == NULL)
     return M0_ERR_FORMAT;
-  m0__dev_catch_up(dev, now);
   p = m0_param_find(name, strlen(name));
-  rc = p == NULL ? M0_ERR_COMMAND : m0__dev_set(dev, p, value, strlen(value));
+  if (p == NULL)
+    return M0_ERR_COMMAND;
+  if (!m0_param_is_config(p))
+    return M0_ERR_OPERATOR;
+  rc = m0_param_set(p, &dev->save.edit, value, strlen(value));
+  if (rc == 0)
+    dev->save.edit_ids |= 1ull << p->id;
+  return rc;
+}
+
+int m0_dev_edit_save(struct m0_dev *dev, uint64_t now, m0_dev_saved_fn done, void *arg) {
+  int rc;
+  if (dev->save.edit_ids == 0)
+    return 0; /* nothing was taken: nothing to write */
+  m0__dev_catch_up(dev, now);
+  rc = save_start(dev, &dev->save.edit, M0__SAVE_EDIT, dev->save.edit_ids);
+  dev->save.edit_ids = 0;
+  if (rc == M0_PENDING) {
+    dev->save.done = done;
+    dev->save.done_arg = arg;
+  }
   m0__dev_settle(dev, now);
   return rc;
 }
+
+int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const char *value) {
+  int rc;
+  m0_dev_edit_begin(dev);
+  rc = m0_dev_edit_set(dev, name, value);
+  if (rc != 0)
+    return rc;
+  return m0_dev_edit_save(dev, now, NULL, NULL);
+}
+
+bool m0_dev_saving(const struct m0_dev *dev) { return dev->save.busy; }
 
 const struct m0_config *m0_dev_saved(const struct m0_dev *dev) { return &dev->saved; }
 

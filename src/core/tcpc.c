@@ -57,12 +57,12 @@ static void touch(struct m0_dev *dev, uint64_t now) {
 static void failed(struct m0_dev *dev, uint64_t now) {
   struct m0__network *n = &dev->net;
   n->failures++;
-  if (dev->running.clientrst && n->failures >= CLIENTRST_ATTEMPTS) {
-    m0__dev_restart_now(dev, now, "clientrst");
-    return;
-  }
+  /* Waiting first: a restart waits for a flash write in flight, and the client must be
+   * in a sane state meanwhile. */
   n->tcpc = M0__TCPC_WAITING;
   n->retry_at = now + RETRY_NS;
+  if (dev->running.clientrst && n->failures >= CLIENTRST_ATTEMPTS)
+    m0__dev_restart_now(dev, now, "clientrst");
 }
 
 static void dial(struct m0_dev *dev, uint64_t now) {

@@ -6,8 +6,9 @@
  * the board asks m0_dev_uart_rx_budget() before reading; when the budget is spent the core
  * stops reading (uart_rx_enable(false)) and resumes once a chunk is available, leaving the
  * pty's own buffer to back-pressure the host as a real line would. A slow network peer
- * stops reading too (flow.c, m0__host_rx_hold): reading goes on only when neither the
- * budget nor the network holds it, in both timings. In fast timing the budget does not
+ * stops reading too (flow.c, m0__host_rx_hold), and so does a flash write in flight in
+ * command mode (dev.c, m0__host_rx_flash): reading goes on only when none of them holds
+ * it, in both timings. In fast timing the budget does not
  * apply: bytes move as fast as the pty takes them.
  */
 #include <string.h>
@@ -126,11 +127,11 @@ void m0__host_reconfigure(struct m0_dev *dev, uint64_t now) {
   m0__host_kick(dev, now);
 }
 
-/* Two reasons stop reading from the host, the budget (rx_paced) and a slow network
- * (rx_held, flow.c); the board is told only when the combined answer changes, so the two
- * never undo each other. */
+/* Three reasons stop reading from the host, the budget (rx_paced), a slow network
+ * (rx_held, flow.c) and a flash write in command mode (rx_flash, dev.c); the board is
+ * told only when the combined answer changes, so they never undo each other. */
 static void rx_apply(struct m0_dev *dev) {
-  bool want = !dev->rx_paced && !dev->rx_held;
+  bool want = !dev->rx_paced && !dev->rx_held && !dev->rx_flash;
   if (want != dev->rx_enabled) {
     dev->rx_enabled = want;
     dev->hal->uart_rx_enable(dev->ctx, want);
@@ -156,9 +157,16 @@ void m0__host_rx_hold(struct m0_dev *dev, bool hold) {
   rx_apply(dev);
 }
 
+void m0__host_rx_flash(struct m0_dev *dev, bool hold) {
+  if (hold == dev->rx_flash)
+    return;
+  dev->rx_flash = hold;
+  rx_apply(dev);
+}
+
 size_t m0__host_rx_budget(struct m0_dev *dev, uint64_t now) {
   uint64_t allowed;
-  if (dev->rx_held)
+  if (dev->rx_held || dev->rx_flash)
     return 0;
   if (!real_timing(dev))
     return SIZE_MAX;

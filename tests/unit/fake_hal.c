@@ -56,18 +56,39 @@ static void hal_timer_arm(void *ctx, uint64_t when) {
   f->timer_arms++;
 }
 
-static int hal_flash_save(void *ctx, const char *text, size_t len) {
-  struct fake *f = ctx;
-  f->flash_attempts++;
-  if (f->flash_result != 0)
-    return f->flash_result;
-  if (len > M0_FLASH_MAX)
-    fail_msg("fake: flash text of %zu bytes", len);
+/* The write lands: what flash holds and the count of successful saves. */
+static void flash_land(struct fake *f, const char *text, size_t len) {
   memcpy(f->flash, text, len);
   f->flash[len] = '\0';
   f->flash_len = len;
   f->flash_saves++;
-  return 0;
+}
+
+static void hal_flash_save(void *ctx, const char *text, size_t len) {
+  struct fake *f = ctx;
+  f->flash_attempts++;
+  if (len > M0_FLASH_MAX)
+    fail_msg("fake: flash text of %zu bytes", len);
+  if (f->flash_pending)
+    fail_msg("fake: flash_save while a save is in flight");
+  if (f->flash_async) { /* in flight until fake_flash_complete() */
+    memcpy(f->flash_pending_text, text, len);
+    f->flash_pending_len = len;
+    f->flash_pending = true;
+    return;
+  }
+  if (f->flash_result == 0)
+    flash_land(f, text, len);
+  m0_dev_on_flash_saved(f->dev, f->now, f->flash_result); /* within the call */
+}
+
+void fake_flash_complete(struct fake *f, int rc) {
+  if (!f->flash_pending)
+    fail_msg("fake: no save in flight to complete");
+  f->flash_pending = false;
+  if (rc == 0)
+    flash_land(f, f->flash_pending_text, f->flash_pending_len);
+  m0_dev_on_flash_saved(f->dev, f->now, rc);
 }
 
 static void hal_booted(void *ctx, const struct m0_config *running) {

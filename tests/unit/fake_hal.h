@@ -2,7 +2,8 @@
  *
  * Tests drive one device through its public inputs and read what it did here: bytes
  * written to the "pty" (with a settable amount of room, to play a full pty), the
- * receive enable line, the armed timer, flash saves (which can be made to fail), booted
+ * receive enable line, the armed timer, flash saves (which can be made to fail, and to
+ * complete at once or when the test says), booted
  * calls, events as "name {fields}" strings, log lines, frames seen at the network seam,
  * and the network: every link call as a line of text ("open 0 tcp 192.168.0.201:8234
  * from 20108", "send 1 5", "close 2", "pause 1 on"), every send with its bytes, and per
@@ -94,10 +95,16 @@ struct fake {
    * at or after the armed instant, plus timer_late. Both 0: exactly on time. */
   uint64_t timer_quantum, timer_late;
 
-  /* flash_save */
-  int flash_result; /* what flash_save returns */
-  unsigned flash_saves, flash_attempts;
-  char flash[M0_FLASH_MAX + 1];
+  /* flash_save: by default the outcome (flash_result) is reported within the call, like
+   * a synchronous board. flash_async: the save stays in flight (flash_pending, its text
+   * kept) until the test calls fake_flash_complete(), like the libuv board. */
+  int flash_result; /* the outcome reported within the call */
+  bool flash_async;
+  bool flash_pending;
+  char flash_pending_text[M0_FLASH_MAX + 1];
+  size_t flash_pending_len;
+  unsigned flash_saves, flash_attempts; /* successful writes; calls */
+  char flash[M0_FLASH_MAX + 1];         /* what the last successful write left */
   size_t flash_len;
 
   /* booted */
@@ -173,6 +180,10 @@ void fake_events_clear(struct fake *f);
 void fake_frames_clear(struct fake *f);
 /* All frames recorded, concatenated (NUL-terminated in a static buffer of the test). */
 size_t fake_frames_concat(const struct fake *f, char *buf, size_t cap);
+
+/* The save in flight (flash_async) completes now with rc (0: written, so f->flash
+ * changes; negative: not written), reported to the device at the current instant. */
+void fake_flash_complete(struct fake *f, int rc);
 
 /* Clear everything recorded (output, events, frames, counts of calls, link calls and
  * sends; not the state of the links). */
