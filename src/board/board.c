@@ -181,6 +181,9 @@ int m0__board_init(struct m0__board *b, uv_loop_t *loop, const struct m0__cli *c
   if (rc != 0)
     return fail(err, cap, rc, "--web-root %s", cli->web_root ? cli->web_root : "");
   b->web_open = true;
+  rc = m0__web_allow_hosts(&b->web, cli->web_hosts, cli->nweb_hosts);
+  if (rc != 0) /* the CLI checked them already */
+    return fail(err, cap, rc, "%s", "--web-host");
   b->events.tap = web_event_tap;
   b->events.tap_ctx = b;
   b->uart.tap = web_uart_tap;
