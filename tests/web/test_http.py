@@ -297,6 +297,86 @@ def cross_site_post_403_and_media_type_415():
 
 
 @test
+def host_rule_refuses_other_names_421():
+    with Run(extra=["--web-host", "M0.Example", "--web-host", "bench-7"]) as e:
+        port = e.port
+        auth = basic().encode()
+
+        def ask(host, method=b"GET", path=b"/api/status", body=None, with_auth=True):
+            req = method + b" " + path + b" HTTP/1.1\r\n"
+            if host is not None:
+                req += b"Host: " + host + b"\r\n"
+            if with_auth:
+                req += b"Authorization: " + auth + b"\r\n"
+            if body is not None:
+                req += (b"Content-Type: application/json\r\nContent-Length: %d\r\n" %
+                        len(body))
+            got = e.raw(req + b"Connection: close\r\n\r\n" + (body or b""))
+            return status_of(got), got
+
+        # DNS rebinding: a page from another site whose name resolves to 127.0.0.1 sends
+        # that name as Host. With the factory credentials it still changes nothing, and
+        # it is refused before the credentials are even asked for.
+        for host in [b"evil.example", b"evil.example:%d" % port, b"EVIL.example.",
+                     b"127.0.0.1.evil.example", b"localhost.evil.example", b"m0.example.evil",
+                     b"bench-7x", b"127.1", b"0x7f000001"]:
+            for method, path, body in [
+                    (b"GET", b"/api/status", None), (b"GET", b"/api/config", None),
+                    (b"GET", b"/api/events", None), (b"HEAD", b"/api/status", None),
+                    (b"GET", b"/", None), (b"GET", b"/app.js", None),
+                    (b"POST", b"/api/config", b'{"MID":"rebound"}'),
+                    (b"POST", b"/api/restart", b""), (b"POST", b"/api/factory-reset", b"")]:
+                st, got = ask(host, method, path, body)
+                eq(st, 421, "%s %s with Host %s" % (method, path, host))
+                check(b"Connection: close" in got, "Connection: close as asked")
+            eq(ask(host, with_auth=False)[0], 421, "Host %s without credentials" % host)
+        name = "evil.example"
+        st, got = ask(b"Evil.Example:%d" % port)
+        refusal = json.loads(got.split(b"\r\n\r\n", 1)[1])
+        eq(refusal["host"], name, "the refused host, lower case, without the port")
+        check("--web-host evil.example" in refusal["error"], "how to allow it: %r" % refusal)
+        check("Misdirected Request" in got.split(b"\r\n")[0].decode(), "reason phrase")
+        st, got = ask(b"evil.example", path=b"/")
+        check(got.split(b"\r\n\r\n", 1)[1].startswith(b"421 Misdirected Request: "),
+              "pages are refused in text: %r" % got[-200:])
+        check(b"text/plain" in got, "text for pages")
+        st, s = e.json("GET", "/api/status")
+        eq(s["counters"]["restarts"], 0, "no restart from a rebound name")
+        eq(param(e.json("GET", "/api/config")[1], "MID")["value"], "USR-M0", "MID unchanged")
+
+        # Allowed: IP addresses (any, with or without a port), localhost, --web-host names.
+        for host in [b"127.0.0.1", b"127.0.0.1:%d" % port, b"10.1.2.3:80", b"[::1]",
+                     b"[::1]:%d" % port, b"[fe80::1]", b"localhost", b"LocalHost:%d" % port,
+                     b"localhost.", b"m0.example", b"M0.EXAMPLE:%d" % port, b"bench-7",
+                     b"bench-7.:8080"]:
+            eq(ask(host)[0], 200, "Host %s" % host)
+        eq(ask(b"m0.example", b"POST", b"/api/config", b'{"MID":"by-name"}')[0], 200,
+           "POST by a --web-host name")
+        # A malformed Host is 400 (RFC 9112 §3.2), whatever the name.
+        for host in [b"", b"a b", b"x@y", b"a/b", b"[::1", b"[zz]", b"[::1]x", b"x:99999",
+                     b"x:8a", b":80", b"."]:
+            eq(ask(host)[0], 400, "Host %r" % host)
+        eq(ask(None)[0], 400, "HTTP/1.1 without Host")
+        got = e.raw(b"GET /api/status HTTP/1.0\r\nAuthorization: " + auth + b"\r\n\r\n")
+        eq(status_of(got), 200, "HTTP/1.0 without Host")
+        # An absolute-form target names the host instead of the Host header.
+        eq(ask(b"127.0.0.1", path=b"http://evil.example/api/status")[0], 421,
+           "absolute-form naming another host")
+        eq(ask(b"evil.example", path=b"http://127.0.0.1:%d/api/status" % port)[0], 200,
+           "absolute-form naming an address")
+        # The Origin check compares with that same host.
+        st, _, _ = e.request("POST", "/api/config", body={"MID": "o"},
+                             headers={"Host": "m0.example:%d" % port,
+                                      "Origin": "http://m0.example:%d" % port})
+        eq(st, 200, "same-origin POST by a --web-host name")
+    # '*' turns the rule off (behind a proxy that rewrites names, say).
+    with Run(extra=["--web-host", "*"]) as e:
+        got = e.raw(b"GET /api/status HTTP/1.1\r\nHost: evil.example\r\nAuthorization: " +
+                    basic().encode() + b"\r\nConnection: close\r\n\r\n")
+        eq(status_of(got), 200, "any Host with --web-host '*'")
+
+
+@test
 def keep_alive_pipelining_head_and_etag():
     with Run() as e:
         import http.client
