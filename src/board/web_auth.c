@@ -129,6 +129,8 @@ enum m0__web_host_kind m0__web_host_parse(const char *s, size_t len, char *name_
       return M0__WEB_HOST_BAD;
     memcpy(tmp, s + 1, n);
     tmp[n] = '\0';
+    if (strlen(tmp) != n)
+      return M0__WEB_HOST_BAD;
     unsigned char addr[16];
     return inet_pton(AF_INET6, tmp, addr) == 1 ? M0__WEB_HOST_IP : M0__WEB_HOST_BAD;
   }
