@@ -129,7 +129,7 @@ static int on_url(llhttp_t *p, const char *at, size_t len) {
 
 static int on_header_field(llhttp_t *p, const char *at, size_t len) {
   struct m0__web_req *r = req_of(p);
-  if (count_head(r, len + 4) != 0) /* ": " and CRLF count too */
+  if (count_head(r, len) != 0)
     return -1;
   if (r->field_len + len >= sizeof r->field) {
     r->field_long = true;
@@ -142,6 +142,10 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len) {
 
 static int on_header_field_complete(llhttp_t *p) {
   struct m0__web_req *r = req_of(p);
+  /* ": " and CRLF count once per line, not once per piece of the name: a name split
+   * across reads would otherwise count more than the same name in one read. */
+  if (count_head(r, 4) != 0)
+    return -1;
   if (++r->nheaders > M0__WEB_HEADERS_MAX)
     return refuse(r, 431, "more than 100 header lines");
   r->which = M0__WEB_H_NONE;
