@@ -1,9 +1,10 @@
 /* web.h: the module's admin web server (spec §7), board side: libuv + llhttp.
  *
  * One struct m0__web serves one device's page and JSON API on the host port that
- * WEBPORT (or --web-port) maps to. Every connection has its own llhttp parser and a
- * deadline for a whole request; nothing the server does blocks the loop (files under
- * --web-root are read in the thread pool). The board calls m0__web_listen() after each
+ * WEBPORT (or --web-port) maps to. Every connection has its own request reader
+ * (web_req.h) and deadlines for its request's head and whole; every request passes the
+ * gate (web_auth.h: Host rule, credentials, routes) before it is answered; nothing the
+ * server does blocks the loop (files under --web-root are read in the thread pool). The board calls m0__web_listen() after each
  * device boot so the server follows WEBPORT, and forwards every event line and every
  * byte moved on the UART and the network, which the page shows live over
  * Server-Sent Events. Functions return 0 or a negative errno (UV_E* values).

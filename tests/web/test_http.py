@@ -4,10 +4,12 @@
 Each test gets an emulator of its own (own state dir, tty and --web-port), so tests are
 independent and a failure names one behaviour. Covered: Basic auth on every route
 (without, with wrong and with right credentials), every status code the server uses
-(400 401 403 404 405 408 413 415 422 431 503, 304), keep-alive and pipelining, HEAD,
-the JSON API (one validation path: the AT table), the event stream, a trickling client
-dropped while the device keeps answering on its tty, 50 concurrent clients, the
-connection cap, WEBPORT followed after a restart, and the privileged-port rule.
+(400 401 403 404 405 408 413 415 421 422 431 503, 304), the Host rule against DNS
+rebinding, keep-alive and pipelining, HEAD, the JSON API (one validation path: the AT
+table), the event stream, the head and whole-request deadlines, 200 trickling
+connections while the page stays reachable, which connection gives its slot to a
+newcomer, a non-reading event client dropped, 50 concurrent clients, the connection cap,
+WEBPORT followed after a restart, and the privileged-port rule.
 
 Run: M0EMU=build/src/board/m0emu python3 tests/web/test_http.py [name-substring...]
 Prints one line per test and a closing "N passed, N failed"; exit status 0 = all passed.
