@@ -341,7 +341,7 @@ static void answer(struct m0__web_conn *c, const struct answer *a) {
 static void answer_error(struct m0__web_conn *c, int status, const char *message,
                          const char *extra) {
   struct m0__web_buf b = {0};
-  if (status == 400 || status == 408 || status == 413 || status == 431)
+  if (m0__web_status_closes(status))
     c->close_after = true; /* what follows on the stream cannot be trusted */
   bool json = c->api;
   if (json) {
