@@ -5,7 +5,8 @@
  * moment the server waits for a request, its last byte must come within 10 s, and from
  * its first byte its head must be complete within 3 s; else 408 and the connection is
  * closed. So a client that trickles a byte a second holds its slot 3 s at most, and one
- * that sends nothing is closed silently after 10 s.
+ * that sends nothing is closed silently after 10 s, as is one that leaves more than
+ * 256 KiB of answers unread for 10 s (its requests are not parsed meanwhile).
  *
  * 64 connections at most. When all are taken, a newcomer does not get 503: the one
  * furthest from being answered is closed to make room, in this order: an idle keep-alive

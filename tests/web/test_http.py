@@ -886,6 +886,49 @@ def page_reachable_under_200_trickling_connections():
 
 
 @test
+def client_that_never_reads_its_answers_is_dropped():
+    with Run() as e:
+        # 1000 pipelined requests for ~10 KB answers, and nothing read: the server stops
+        # parsing once 256 KiB of answers wait, and must not hold the slot for ever.
+        n = 1000
+        req = (b"GET /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
+               basic().encode() + b"\r\n\r\n")
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10)
+        s.connect(("127.0.0.1", e.port))
+        try:
+            s.setblocking(False)
+            data, sent = req * n, 0
+            start = time.monotonic()
+            while sent < len(data) and time.monotonic() - start < 3:
+                try:
+                    sent += s.send(data[sent:])
+                except BlockingIOError:
+                    time.sleep(0.01)
+            time.sleep(13)  # the answers' deadline is 10 s
+            # Read what came before the close (a reset, as the server had requests left
+            # unread); a server that kept the connection would now answer all n.
+            got, closed = b"", False
+            s.settimeout(20)
+            while not closed:
+                try:
+                    b = s.recv(1 << 20)
+                except socket.timeout:
+                    break
+                except ConnectionResetError:
+                    b = b""
+                closed = b == b""
+                got += b
+            answers = got.count(b"HTTP/1.1 200 OK")
+            check(closed, "the connection was kept (%d answers read)" % answers)
+            check(answers < n, "all %d answers came: the connection was kept" % n)
+            eq(e.request("GET", "/api/status")[0], 200, "server still answers")
+        finally:
+            s.close()
+
+
+@test
 def fifty_concurrent_clients():
     with Run() as e:
         n = 50
