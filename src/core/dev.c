@@ -388,6 +388,7 @@ void m0__dev_settle(struct m0_dev *dev, uint64_t now) {
   m0__dev_catch_up(dev, now);
   m0__link_settle(dev, now); /* network data on toward the host, links paused or not */
   rearm(dev);
+  m0__dev_check(dev, now); /* the end of every input (a no-op unless M0_CHECK_INVARIANTS) */
 }
 
 /* ---- public API ---- */
