@@ -439,8 +439,12 @@ void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
 size_t m0_dev_uart_rx_budget(struct m0_dev *dev, uint64_t now) {
   size_t n;
   m0__dev_catch_up(dev, now);
+  /* What just ran may have left network bytes for the host (a similar-RFC2217 hold that
+   * expired): they move on now, as at the end of any input, not at some later one. */
+  m0__link_settle(dev, now);
   n = m0__host_rx_budget(dev, now);
   rearm(dev);
+  m0__dev_check(dev, now);
   return n;
 }
 
