@@ -94,8 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t *bytes;
     size_t n;
     switch (op % 16) {
-    default: /* 0-5: host bytes, then a gap */
-      n = fz_take(&in, (op >> 4) + 1 + ((op & 8) ? fz_u8(&in) : 0), &bytes);
+    default: /* 0-4: a few host bytes (1-16), 5: up to 510, then a gap */
+      n = fz_take(&in, op % 16 == 5 ? (size_t)fz_u8(&in) + fz_u8(&in) : (op >> 4) + 1u,
+                  &bytes);
       fz_uart_rx(&f, bytes, n, obey);
       fz_advance(&f, gap(&in, c));
       break;

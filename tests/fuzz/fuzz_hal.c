@@ -130,10 +130,21 @@ static void hal_booted(void *ctx, const struct m0_config *running) {
   (void)running;
 }
 
+/* FUZZ_TRACE=1 in the environment prints every event: to see what an input does. */
+bool fz_tracing(void) {
+  static int on = -1;
+  if (on < 0)
+    on = getenv("FUZZ_TRACE") != NULL;
+  return on;
+}
+
 static void hal_event(void *ctx, const char *name, const char *fields) {
   struct fz *f = ctx;
   check_event(name, fields);
   f->events++;
+  if (fz_tracing())
+    fprintf(stderr, "%llu.%06llu %s {%s}\n", (unsigned long long)(f->now / M0_NS_PER_S),
+            (unsigned long long)(f->now % M0_NS_PER_S / 1000), name, fields);
 }
 
 static int hal_link_open(void *ctx, unsigned id, const struct m0_link_open *request) {

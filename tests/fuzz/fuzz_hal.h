@@ -67,6 +67,9 @@ void fz_options(struct m0_dev_options *o, bool fast);
 void fz_init(struct fz *f, struct m0_dev *dev, const struct m0_dev_options *o,
              const struct m0_config *saved, uint64_t start);
 
+/* FUZZ_TRACE is set in the environment: print what happens (events, operations). */
+bool fz_tracing(void);
+
 /* Abort naming the broken rule (libFuzzer keeps the input). */
 void fz_fail(const char *rule, const char *detail) __attribute__((noreturn));
 /* Every check: the core's invariants and the board's view of the core. */

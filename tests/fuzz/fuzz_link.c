@@ -44,7 +44,7 @@ static void configure(struct m0_config *c, struct fz_in *in) {
   uint8_t a = fz_u8(in), b = fz_u8(in), d = fz_u8(in), e = fz_u8(in);
   char v[64];
   m0_config_defaults(c);
-  snprintf(v, sizeof v, "%s,%s,%u", protos[a % 5], hosts[(a >> 3) & 1], 8000u + (a >> 4));
+  snprintf(v, sizeof v, "%s,%s,%u", protos[a % 5], hosts[(a / 5) & 1], 8000u + a / 10);
   set(c, M0_ID_SOCK, v);
   set(c, M0_ID_INDEXEN, onoff[b & 1]);
   set(c, M0_ID_RFCEN, onoff[(b >> 1) & 1]);
@@ -71,9 +71,18 @@ static void configure(struct m0_config *c, struct fz_in *in) {
 static uint64_t gap(struct fz_in *in) {
   static const uint64_t ms[] = {0, 1, 49, 50, 51, 999, 1000, 1001, 2000, 3000, 10000, 60000};
   uint8_t k = fz_u8(in);
+  uint64_t base;
   if (k >= 12 * 16)
     return (uint64_t)fz_u16(in) * 1000; /* up to 65 ms in us */
-  return ms[k % 12] * M0_NS_PER_MS + (k / 12 % 3) - 1 + M0_NS_PER_MS * 0;
+  base = ms[k % 12] * M0_NS_PER_MS;
+  switch (k / 12 % 3) { /* on the edge, 1 ns before or after */
+  case 0:
+    return base > 0 ? base - 1 : 0;
+  case 1:
+    return base;
+  default:
+    return base + 1;
+  }
 }
 
 static uint8_t big[M0_LINK_RX_MAX];
@@ -174,8 +183,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_advance(&f, o.boot_ns);
   fz_attach(&f, !(h & 0x20));
 
+  /* Each operation: op (kind op % 20, variant op / 20), sel (which link, how many), then
+   * its operands. */
   while (fz_more(&in) && ops++ < 1000) {
     uint8_t op = fz_u8(&in), sel = fz_u8(&in);
+    uint8_t x = op / 20; /* the operation's variant */
+    if (fz_tracing())
+      fprintf(stderr, "op %u/%u sel %u (attached %d, links %d%d%d%d)\n", op % 20, x, sel,
+              dev.attached, f.links[0].open, f.links[1].open, f.links[2].open,
+              f.links[3].open);
     const uint8_t *bytes;
     struct m0_net_addr a;
     size_t n;
@@ -184,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     default: /* 0-3, 19: a peer sends */
       id = fz_pick_link(&f, sel, 1u << M0_LINK_TCP_CONNECT | 1u << M0_LINK_TCP_ACCEPTED |
                                      1u << M0_LINK_UDP, 1);
-      n = payload(&in, op >> 5);
+      n = payload(&in, x);
       addr(&a, &dev, sel >> 4);
       if (id >= 0)
         fz_link_rx(&f, (unsigned)id, big, n, &a);
@@ -199,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                     M0_DOWN_TIMEOUT, M0_DOWN_BIND};
       id = fz_pick_link(&f, sel, 0xF, 2);
       if (id >= 0)
-        fz_link_down(&f, (unsigned)id, reasons[(op >> 5) % 5]);
+        fz_link_down(&f, (unsigned)id, reasons[x % 5]);
       break;
     }
     case 6:
@@ -223,9 +239,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 10:
     case 11:
     case 12: /* host bytes: plain, or INDEXEN addressing "ON..." */
-      if (op & 0x20) {
+      if (x & 1) {
         uint8_t msg[40] = {'O', (uint8_t)('0' + sel % 10)};
-        n = 2 + fz_take(&in, sel >> 3, &bytes);
+        n = 2 + fz_take(&in, sel / 10u, &bytes); /* client sel % 10, length sel / 10 */
         memcpy(msg + 2, bytes, n - 2);
         fz_uart_rx(&f, msg, n, obey);
       } else {
@@ -239,8 +255,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fz_advance(&f, gap(&in));
       break;
     case 15:
-      fz_host_reads(&f, (size_t)sel * 64, op & 0x20);
-      if (op & 0x40)
+      fz_host_reads(&f, (size_t)sel * 64, x & 1);
+      if (x & 2)
         f.room = sel;
       break;
     case 16:
