@@ -182,6 +182,31 @@ static bool target_byte(uint8_t c) {
          (c != 0 && strchr("-._~!$&'()*+,;=:@/?%", c) != NULL);
 }
 
+/* Is every line HTPHEAD gives (pieces between <<CRLF>>) a header, `name: value`? The
+ * user's lines are sent as typed, so only then must the whole request be valid HTTP. */
+static bool tchar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static bool headers_valid(const char *head) {
+  const char *end;
+  while (*head != '\0') {
+    const char *s = head;
+    end = strstr(head, "<<CRLF>>");
+    if (end == NULL)
+      end = head + strlen(head);
+    if (end > s) {
+      while (s < end && tchar(*s))
+        s++;
+      if (s == head || s == end || *s != ':')
+        return false;
+    }
+    head = *end != '\0' ? end + 8 : end;
+  }
+  return true;
+}
+
 /* A text of n input bytes, cut at the first NUL. */
 static size_t text(const uint8_t **data, size_t *size, char *out, size_t cap) {
   size_t n = *size > 0 ? (*data)[0] % cap : 0;
@@ -231,6 +256,17 @@ static void requests(const uint8_t *data, size_t size, uint8_t flags) {
   llhttp_init(&p, HTTP_REQUEST, &settings);
   p.data = &seen;
   e = llhttp_execute(&p, (const char *)out, (size_t)len);
+  if (!headers_valid(cfg.htphead)) {
+    /* Still, what htpc.c writes itself (request line, Host) is sound: an error can only
+     * come after the Host line. */
+    const char *host = strstr((const char *)out, "\r\nHost: ");
+    const char *line_end = host != NULL ? strstr(host + 2, "\r\n") : NULL;
+    if (line_end == NULL)
+      fail("htpc.request-host");
+    if (e != HPE_PAUSED && llhttp_get_error_pos(&p) < line_end + 2)
+      fail("htpc.request-own-lines");
+    return;
+  }
   if (e != HPE_PAUSED || !seen.complete || seen.completions != 1)
     fail("htpc.request-parses");
   if ((size_t)((const uint8_t *)llhttp_get_error_pos(&p) - out) != (size_t)len)
