@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "htpc.h"
 #include "m0/params.h"
@@ -182,8 +183,20 @@ static bool target_byte(uint8_t c) {
          (c != 0 && strchr("-._~!$&'()*+,;=:@/?%", c) != NULL);
 }
 
-/* Is every line HTPHEAD gives (pieces between <<CRLF>>) a header, `name: value`? The
- * user's lines are sent as typed, so only then must the whole request be valid HTTP. */
+/* Is every line HTPHEAD gives (pieces between <<CRLF>>) a header, `name: value`, and
+ * none of those that change how a message is framed (Transfer-Encoding, Content-Length,
+ * Upgrade)? The user's lines are sent as typed, so only then must the whole request be
+ * valid HTTP. */
+static bool framing(const char *name, size_t len) {
+  static const char *const names[] = {"transfer-encoding", "content-length", "upgrade"};
+  unsigned i;
+  for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+    if (strlen(names[i]) == len && strncasecmp(name, names[i], len) == 0)
+      return true;
+  }
+  return false;
+}
+
 static bool tchar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
          (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
@@ -199,7 +212,7 @@ static bool headers_valid(const char *head) {
     if (end > s) {
       while (s < end && tchar(*s))
         s++;
-      if (s == head || s == end || *s != ':')
+      if (s == head || s == end || *s != ':' || framing(head, (size_t)(s - head)))
         return false;
     }
     head = *end != '\0' ? end + 8 : end;

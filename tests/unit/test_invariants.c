@@ -240,6 +240,41 @@ static void test_budget_moves_released_bytes(void **state) {
   assert_string_equal(fake_out(&F), "\x55");
 }
 
+/* fuzz_link: an input about a link id is made by the board before the core, catching up
+ * on what was due, closes that link and opens a new one on the same id (HTPC: the 10 s
+ * timeout gives the request up and the next frame dials at once on link 0). The report
+ * was about the old connection, and was applied to the new one: the new request was
+ * dropped as refused while the board kept dialling it. */
+static void test_stale_link_report_ignored(void **state) {
+  uint64_t dialled;
+  (void)state;
+  setup(NULL);
+  C.proto = M0_PROTO_HTPC;
+  fake_boot(&F, &D, &O, &C);
+  fake_rx(&F, "one");
+  fake_advance(&F, 10 * MS); /* the frame ends: its request dials link 0 */
+  assert_true(F.links[0].open);
+  dialled = F.now;
+  fake_rx(&F, "two");
+  fake_advance(&F, 10 * MS); /* waits for the first request */
+  fake_events_clear(&F);
+  /* The server refuses the first connection just after the timeout was due, before the
+   * board's timer fired. */
+  F.now = dialled + 10 * S + MS;
+  m0_dev_on_link_down(&D, F.now, 0, M0_DOWN_REFUSED);
+  assert_healthy();
+  /* The timeout gave "one" up and "two" is dialling on link 0: the refusal was about
+   * the old connection, not this one. */
+  assert_true(fake_find_event(&F, "http.error {\"link\":0,\"reason\":\"timeout\","
+                                  "\"code\":\"\"}") >= 0);
+  assert_int_equal(fake_count_events(&F, "http.error"), 1);
+  assert_int_equal(D.net.link[0].role, M0__LINK_HTTP);
+  assert_true(D.net.http_busy);
+  assert_true(F.links[0].open);
+  fake_link_up(&F, 0);
+  assert_true(strstr(fake_link_sent(&F, 0), "two") != NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_healthy_every_mode, setup),
@@ -252,6 +287,7 @@ int main(void) {
     cmocka_unit_test_setup(test_catches_stuck_host_bytes, setup),
     cmocka_unit_test_setup(test_hook_aborts_when_built_in, setup),
     cmocka_unit_test_setup(test_budget_moves_released_bytes, setup),
+    cmocka_unit_test_setup(test_stale_link_report_ignored, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
