@@ -149,7 +149,5 @@ typedef void (*m0__web_answer_fn)(void *ctx, int status, struct m0__web_buf *out
  * device's outcome (out stays empty). */
 int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
                            struct m0__web_buf *out, m0__web_answer_fn later, void *ctx);
-/* True when some parameter that applies at restart differs between saved and running. */
-bool m0__web_restart_needed(const struct m0_dev *dev);
 
 #endif

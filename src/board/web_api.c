@@ -117,20 +117,6 @@ static void json_str(struct m0__web_buf *b, const char *s) {
 
 /* ---- reads ---- */
 
-bool m0__web_restart_needed(const struct m0_dev *dev) {
-  char saved[M0_VALUE_MAX], running[M0_VALUE_MAX];
-  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
-    const struct m0_param *p = &m0_params[i];
-    if (!m0_param_is_config(p) || p->applies != M0_APPLIES_RESTART)
-      continue;
-    m0_param_format(p, m0_dev_saved(dev), M0_DIALECT_DOC, saved, sizeof saved);
-    m0_param_format(p, m0_dev_running(dev), M0_DIALECT_DOC, running, sizeof running);
-    if (strcmp(saved, running) != 0)
-      return true;
-  }
-  return false;
-}
-
 static void param_value(struct m0__web_buf *b, enum m0_param_id id,
                         const struct m0_config *cfg) {
   char v[M0_VALUE_MAX];
@@ -224,7 +210,7 @@ void m0__web_api_status(struct m0__web *w, struct m0__web_buf *b) {
                      (unsigned long long)c->net_tx_dropped,
                      (unsigned long long)c->net_rx_dropped, (unsigned long long)c->restarts);
   m0__web_buf_printf(b, "\"restart_needed\":%s,\"web\":{\"port\":%u,\"webport\":%u}}",
-                     m0__web_restart_needed(w->dev) ? "true" : "false", (unsigned)w->port,
+                     m0_dev_restart_needed(w->dev) ? "true" : "false", (unsigned)w->port,
                      (unsigned)run->webport);
 }
 
@@ -260,7 +246,7 @@ static void string_list(struct m0__web_buf *b, const char *const *list) {
 
 void m0__web_api_config(struct m0__web *w, struct m0__web_buf *b) {
   m0__web_buf_printf(b, "{\"restart_needed\":%s,\"params\":[",
-                     m0__web_restart_needed(w->dev) ? "true" : "false");
+                     m0_dev_restart_needed(w->dev) ? "true" : "false");
   bool first = true;
   for (unsigned i = 0; i < M0_ID_COUNT; i++) {
     const struct m0_param *p = &m0_params[i];
@@ -373,7 +359,7 @@ static int set_answer(struct set_job *j, struct m0__web_buf *out) {
     m0__web_buf_add(out, "}", 1);
   }
   m0__web_buf_printf(out, "},\"restart_needed\":%s}",
-                     m0__web_restart_needed(j->w->dev) ? "true" : "false");
+                     m0_dev_restart_needed(j->w->dev) ? "true" : "false");
   return nerrors ? 422 : 200;
 }
 
