@@ -20,6 +20,7 @@
 
 #include "m0/dev.h"
 #include "web_auth.h"
+#include "web_buf.h"
 
 struct m0__events;
 struct m0__web_conn;
@@ -120,22 +121,6 @@ struct m0__web_asset {
 };
 extern const struct m0__web_asset m0__web_assets[];
 extern const size_t m0__web_asset_count;
-
-/* A growable byte string for response bodies. On allocation failure `failed` is set and
- * further appends are ignored, so builders check once at the end. */
-struct m0__web_buf {
-  char *data;
-  size_t len, cap;
-  bool failed;
-};
-void m0__web_buf_add(struct m0__web_buf *b, const void *data, size_t len);
-void m0__web_buf_str(struct m0__web_buf *b, const char *s);
-void m0__web_buf_printf(struct m0__web_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* s as a JSON string, quotes included; bytes outside printable ASCII as \u00XX (so any
- * byte string round-trips as Latin-1 text). */
-void m0__web_buf_json(struct m0__web_buf *b, const char *s, size_t len);
-void m0__web_buf_free(struct m0__web_buf *b);
 
 /* web_api.c: the JSON API bodies. */
 void m0__web_api_status(struct m0__web *w, struct m0__web_buf *out);

@@ -9,107 +9,12 @@
  * never leaves half a form saved; after that, every valid field is saved, in one flash write,
  * even when others are refused. The write runs off the loop: the answer waits for it.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "web.h"
 #include "web_req.h"
-
-/* ---- the byte string ---- */
-
-void m0__web_buf_add(struct m0__web_buf *b, const void *data, size_t len) {
-  if (b->failed || len == 0)
-    return;
-  if (b->len + len + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + len + 1)
-      cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (p == NULL) {
-      b->failed = true;
-      return;
-    }
-    b->data = p;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, data, len);
-  b->len += len;
-  b->data[b->len] = '\0';
-}
-
-void m0__web_buf_str(struct m0__web_buf *b, const char *s) {
-  m0__web_buf_add(b, s, strlen(s));
-}
-
-void m0__web_buf_printf(struct m0__web_buf *b, const char *fmt, ...) {
-  char small[256];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
-  if (n < 0) {
-    b->failed = true;
-    return;
-  }
-  if ((size_t)n < sizeof small) {
-    m0__web_buf_add(b, small, (size_t)n);
-    return;
-  }
-  char *big = malloc((size_t)n + 1);
-  if (big == NULL) {
-    b->failed = true;
-    return;
-  }
-  va_start(ap, fmt);
-  vsnprintf(big, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  m0__web_buf_add(b, big, (size_t)n);
-  free(big);
-}
-
-void m0__web_buf_json(struct m0__web_buf *b, const char *s, size_t len) {
-  m0__web_buf_add(b, "\"", 1);
-  size_t run = 0; /* copy plain runs in one go: values are mostly plain */
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    const char *esc = NULL;
-    char u[8];
-    if (c == '"')
-      esc = "\\\"";
-    else if (c == '\\')
-      esc = "\\\\";
-    else if (c == '\n')
-      esc = "\\n";
-    else if (c == '\r')
-      esc = "\\r";
-    else if (c == '\t')
-      esc = "\\t";
-    else if (c < 0x20 || c >= 0x7f) {
-      /* By hand, not snprintf: traffic records are mostly such bytes for binary data,
-       * and this runs for every record the live view keeps. */
-      static const char hex[] = "0123456789abcdef";
-      memcpy(u, "\\u00", 4);
-      u[4] = hex[c >> 4];
-      u[5] = hex[c & 15];
-      u[6] = '\0';
-      esc = u;
-    }
-    if (esc == NULL)
-      continue;
-    m0__web_buf_add(b, s + run, i - run);
-    m0__web_buf_str(b, esc);
-    run = i + 1;
-  }
-  m0__web_buf_add(b, s + run, len - run);
-  m0__web_buf_add(b, "\"", 1);
-}
-
-void m0__web_buf_free(struct m0__web_buf *b) {
-  free(b->data);
-  *b = (struct m0__web_buf){0};
-}
 
 static void json_str(struct m0__web_buf *b, const char *s) {
   m0__web_buf_json(b, s, strlen(s));
