@@ -5,7 +5,7 @@
  * a command to the table adds it to the page. Writes go through the core's edit
  * (m0_dev_edit_*), one parameter at a time: the AT table is the only validator (spec §7,
  * "one validation path"). The request body is a flat JSON object of string values, read
- * strictly and completely (web_req.c) before anything is applied, so a syntax error
+ * strictly and completely (json_reader.c) before anything is applied, so a syntax error
  * never leaves half a form saved; after that, every valid field is saved, in one flash write,
  * even when others are refused. The write runs off the loop: the answer waits for it.
  */
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "web.h"
-#include "web_req.h"
+#include "json_reader.h"
 
 static void json_str(struct m0__web_buf *b, const char *s) {
   m0__web_buf_json(b, s, strlen(s));
@@ -221,9 +221,9 @@ static const char *error_text(int code) {
 struct set_job {
   struct m0__web *w;
   unsigned n;
-  struct m0__web_pair pairs[M0__WEB_SET_MAX_PAIRS];
-  int codes[M0__WEB_SET_MAX_PAIRS];
-  const struct m0_param *params[M0__WEB_SET_MAX_PAIRS];
+  struct m0__json_pair pairs[M0__JSON_PAIRS_MAX];
+  int codes[M0__JSON_PAIRS_MAX];
+  const struct m0_param *params[M0__JSON_PAIRS_MAX];
   m0__web_answer_fn later;
   void *later_ctx;
 };
@@ -295,7 +295,7 @@ int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
   j->later = later;
   j->later_ctx = later_ctx;
   char error[256];
-  if (!m0__web_json_object(body, len, j->pairs, &j->n, error, sizeof error)) {
+  if (!m0__json_read_object(body, len, j->pairs, &j->n, error, sizeof error)) {
     m0__web_buf_str(out, "{\"ok\":false,\"error\":");
     json_str(out, error);
     m0__web_buf_str(out, "}");
@@ -305,7 +305,7 @@ int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
 
   m0_dev_edit_begin(w->dev);
   for (unsigned i = 0; i < j->n; i++) {
-    struct m0__web_pair *pr = &j->pairs[i];
+    struct m0__json_pair *pr = &j->pairs[i];
     const struct m0_param *p = pr->key_long ? NULL : m0_param_find(pr->key, strlen(pr->key));
     j->params[i] = p;
     if (p == NULL)

@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "web_auth.h"
+#include "json_reader.h"
 #include "web_req.h"
 
 #define MAX_RECS 64
@@ -154,14 +155,14 @@ static void json_put(char *buf, size_t *n, const char *s) {
   buf[(*n)++] = '"';
 }
 
-static struct m0__web_pair pairs[M0__WEB_SET_MAX_PAIRS], again[M0__WEB_SET_MAX_PAIRS];
+static struct m0__json_pair pairs[M0__JSON_PAIRS_MAX], again[M0__JSON_PAIRS_MAX];
 
 /* Read body; check what the reader promises; 1 accepted, 0 refused. */
 static int check_json(const char *body, size_t len, unsigned *np, uint64_t *hash) {
   char err[256];
   unsigned n = 0;
   *hash = 1469598103934665603ull;
-  if (!m0__web_json_object(body, len, pairs, &n, err, sizeof err)) {
+  if (!m0__json_read_object(body, len, pairs, &n, err, sizeof err)) {
     size_t at;
     if (sscanf(err, "at byte %zu: ", &at) != 1 || at > len)
       abort();
@@ -169,10 +170,10 @@ static int check_json(const char *body, size_t len, unsigned *np, uint64_t *hash
     *np = 0;
     return 0;
   }
-  if (n > M0__WEB_SET_MAX_PAIRS)
+  if (n > M0__JSON_PAIRS_MAX)
     abort();
   /* Re-encode what was read whole (neither cut nor holding a NUL) and read it again. */
-  static char buf[M0__WEB_SET_MAX_PAIRS * (M0__WEB_SET_KEY_MAX + M0_VALUE_MAX) * 6 + 16];
+  static char buf[M0__JSON_PAIRS_MAX * (M0__WEB_SET_KEY_MAX + M0_VALUE_MAX) * 6 + 16];
   size_t bn = 0;
   unsigned kept = 0;
   buf[bn++] = '{';
@@ -197,7 +198,7 @@ static int check_json(const char *body, size_t len, unsigned *np, uint64_t *hash
   }
   buf[bn++] = '}';
   unsigned m = 0;
-  if (!m0__web_json_object(buf, bn, again, &m, err, sizeof err) || m != kept)
+  if (!m0__json_read_object(buf, bn, again, &m, err, sizeof err) || m != kept)
     abort();
   for (unsigned i = 0, k = 0; i < n; i++) {
     if (pairs[i].key_long || pairs[i].value_bad)

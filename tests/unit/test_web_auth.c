@@ -460,36 +460,6 @@ static void test_req_limits(void **state) {
   assert_int_equal(st, 400);
 }
 
-static void test_json_reader(void **state) {
-  (void)state;
-  static struct m0__web_pair pairs[M0__WEB_SET_MAX_PAIRS];
-  char err[256];
-  unsigned n;
-  const char *ok = " {\"UART\" : \"9600,8,1,NONE,NFC\", \"MID\":\"a\\u00e9\\ud83d\\ude00\\n\"} ";
-  assert_true(m0__web_json_object(ok, strlen(ok), pairs, &n, err, sizeof err));
-  assert_int_equal(n, 2);
-  assert_string_equal(pairs[0].key, "UART");
-  assert_string_equal(pairs[1].value, "a\xc3\xa9\xf0\x9f\x98\x80\n");
-  const char *nul = "{\"MID\":\"a\\u0000b\"}";
-  assert_true(m0__web_json_object(nul, strlen(nul), pairs, &n, err, sizeof err));
-  assert_true(pairs[0].value_bad);
-  static const struct {
-    const char *body, *error;
-  } bad[] = {
-      {"", "at byte 0: expected a JSON object"},
-      {"{\"a\":1}", "at byte 5: the value of \"a\" must be a string, not a number"},
-      {"{\"a\":\"b\",\"a\":\"c\"}", "at byte 12: duplicate member \"a\""},
-      {"{\"a\":\"b\"} x", "at byte 10: unexpected data after the object"},
-      {"{\"a\":\"\\ud800\"}", "at byte 12: unpaired surrogate"},
-  };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    assert_false(
-        m0__web_json_object(bad[i].body, strlen(bad[i].body), pairs, &n, err, sizeof err));
-    if (strncmp(err, bad[i].error, strlen(bad[i].error)) != 0)
-      fail_msg("%s: %s", bad[i].body, err);
-  }
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_b64),
@@ -505,7 +475,6 @@ int main(void) {
       cmocka_unit_test(test_gate_http10),
       cmocka_unit_test(test_req_split_invariant),
       cmocka_unit_test(test_req_limits),
-      cmocka_unit_test(test_json_reader),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
