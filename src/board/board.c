@@ -201,7 +201,8 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   b->net_open = true;
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
-  rc = m0__web_init(&b->web, loop, &b->dev, &b->events, cfg->bind, cfg->web_root, &o->factory);
+  rc = m0__web_init(&b->web, loop, &b->proc->turn, &b->dev, &b->events, cfg->bind,
+                    cfg->web_root, &o->factory);
   if (rc != 0)
     return fail(err, cap, rc, "--web-root %s", cfg->web_root ? cfg->web_root : "");
   b->web_open = true;

@@ -1,4 +1,4 @@
-/* web_api.c: the JSON bodies of the admin page's API (docs/web.md).
+/* web_api.c: the admin page's JSON API (docs/web.md): the handlers of its routes.
  *
  * Reads go straight to the core (m0_dev_status, m0_dev_saved, m0_dev_running) and the
  * parameter table; the page builds its forms from the table's field metadata, so adding
@@ -7,14 +7,16 @@
  * "one validation path"). The request body is a flat JSON object of string values, read
  * strictly and completely (json_reader.c) before anything is applied, so a syntax error
  * never leaves half a form saved; after that, every valid field is saved, in one flash write,
- * even when others are refused. The write runs off the loop: the answer waits for it.
+ * even when others are refused. The write runs off the loop: the answer waits for it,
+ * and the connection's later requests wait behind it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "web.h"
 #include "json_reader.h"
+#include "web_conn.h"
+#include "web_routes.h"
 
 static void json_str(struct m0__web_buf *b, const char *s) {
   m0__web_buf_json(b, s, strlen(s));
@@ -55,7 +57,7 @@ static const char *link_kind_name(enum m0_link_kind kind) {
   return "unknown";
 }
 
-void m0__web_api_status(struct m0__web *w, struct m0__web_buf *b) {
+static void status_body(struct m0__web *w, struct m0__web_buf *b) {
   const struct m0_config *run = m0_dev_running(w->dev);
   struct m0_status st;
   m0_dev_status(w->dev, &st);
@@ -149,7 +151,7 @@ static void string_list(struct m0__web_buf *b, const char *const *list) {
   m0__web_buf_add(b, "]", 1);
 }
 
-void m0__web_api_config(struct m0__web *w, struct m0__web_buf *b) {
+static void config_body(struct m0__web *w, struct m0__web_buf *b) {
   m0__web_buf_printf(b, "{\"restart_needed\":%s,\"params\":[",
                      m0_dev_restart_needed(w->dev) ? "true" : "false");
   bool first = true;
@@ -217,18 +219,33 @@ static const char *error_text(int code) {
   return "refused";
 }
 
+bool m0__web_api_status(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web_buf b = {0};
+  status_body(c->w, &b);
+  m0__web_answer_json(c, 200, &b, d->head);
+  return false;
+}
+
+bool m0__web_api_config(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web_buf b = {0};
+  config_body(c->w, &b);
+  m0__web_answer_json(c, 200, &b, d->head);
+  return false;
+}
+
+/* ---- writes ---- */
+
 /* A POST /api/config from its parse to its answer, which may wait for the flash write. */
 struct set_job {
-  struct m0__web *w;
+  struct m0__web_conn *c;
   unsigned n;
   struct m0__json_pair pairs[M0__JSON_PAIRS_MAX];
   int codes[M0__JSON_PAIRS_MAX];
   const struct m0_param *params[M0__JSON_PAIRS_MAX];
-  m0__web_answer_fn later;
-  void *later_ctx;
 };
 
-/* The answer, once every field has its outcome. Returns the HTTP status. */
+/* The answer, once every field has its outcome. Returns the HTTP status: 200 (every
+ * field saved) or 422 (some refused; the others are saved). */
 static int set_answer(struct set_job *j, struct m0__web_buf *out) {
   unsigned nerrors = 0;
   for (unsigned i = 0; i < j->n; i++)
@@ -252,7 +269,7 @@ static int set_answer(struct set_job *j, struct m0__web_buf *out) {
       m0__web_buf_add(out, ",", 1);
     first = false;
     /* Keyed by the name as sent, so the page finds the field it came from. */
-    m0__web_buf_json(out, j->pairs[i].key, strlen(j->pairs[i].key));
+    json_str(out, j->pairs[i].key);
     m0__web_buf_printf(out, ":{\"code\":%d,\"message\":", j->codes[i]);
     char msg[512];
     if (j->codes[i] == M0_ERR_PARAM && j->params[i] != NULL)
@@ -264,7 +281,7 @@ static int set_answer(struct set_job *j, struct m0__web_buf *out) {
     m0__web_buf_add(out, "}", 1);
   }
   m0__web_buf_printf(out, "},\"restart_needed\":%s}",
-                     m0_dev_restart_needed(j->w->dev) ? "true" : "false");
+                     m0_dev_restart_needed(j->c->w->dev) ? "true" : "false");
   return nerrors ? 422 : 200;
 }
 
@@ -275,32 +292,39 @@ static void set_outcome(struct set_job *j, int rc) {
       j->codes[i] = rc;
 }
 
+/* The flash write's outcome came (m0_dev_edit_save's callback): answer now. */
 static void set_saved(void *arg, int rc) {
   struct set_job *j = arg;
-  struct m0__web_buf out = {0};
-  set_outcome(j, rc);
-  int status = set_answer(j, &out);
-  j->later(j->later_ctx, status, &out);
+  struct m0__web_conn *c = j->c;
+  if (m0__web_conn_work_done(c)) {
+    struct m0__web_buf out = {0};
+    set_outcome(j, rc);
+    int status = set_answer(j, &out);
+    m0__web_answer_json(c, status, &out, false);
+    m0__web_conn_resume(c);
+  }
   free(j);
 }
 
-int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
-                           struct m0__web_buf *out, m0__web_answer_fn later, void *later_ctx) {
+bool m0__web_api_set_config(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web *w = c->w;
+  struct m0__web_buf out = {0};
+  (void)d;
   struct set_job *j = calloc(1, sizeof *j);
   if (j == NULL) {
-    out->failed = true;
-    return 500;
+    m0__web_answer_error(c, 500, "out of memory", NULL);
+    return false;
   }
-  j->w = w;
-  j->later = later;
-  j->later_ctx = later_ctx;
+  j->c = c;
   char error[256];
-  if (!m0__json_read_object(body, len, j->pairs, &j->n, error, sizeof error)) {
-    m0__web_buf_str(out, "{\"ok\":false,\"error\":");
-    json_str(out, error);
-    m0__web_buf_str(out, "}");
+  if (!m0__json_read_object(c->req.body ? c->req.body : "", c->req.body_len, j->pairs, &j->n,
+                            error, sizeof error)) {
+    m0__web_buf_str(&out, "{\"ok\":false,\"error\":");
+    json_str(&out, error);
+    m0__web_buf_str(&out, "}");
     free(j);
-    return 400;
+    m0__web_answer_json(c, 400, &out, false);
+    return false;
   }
 
   m0_dev_edit_begin(w->dev);
@@ -318,10 +342,34 @@ int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
       j->codes[i] = m0_dev_edit_set(w->dev, pr->key, pr->value);
   }
   int rc = m0_dev_edit_save(w->dev, uv_hrtime(), set_saved, j);
-  if (rc == M0_PENDING)
-    return 0; /* set_saved answers */
+  if (rc == M0_PENDING) {
+    c->work_pending = true; /* set_saved answers */
+    return true;
+  }
   set_outcome(j, rc);
-  int status = set_answer(j, out);
+  int status = set_answer(j, &out);
   free(j);
-  return status;
+  m0__web_answer_json(c, status, &out, false);
+  return false;
+}
+
+/* ---- actions ---- */
+
+bool m0__web_api_restart(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web_buf b = {0};
+  (void)d;
+  m0__web_buf_str(&b, "{\"ok\":true,\"restarting\":true}");
+  m0__web_answer_json(c, 200, &b, false);
+  /* After the answer is queued: the restart re-binds the server (WEBPORT). */
+  m0_dev_restart(c->w->dev, uv_hrtime(), "web");
+  return false;
+}
+
+bool m0__web_api_factory_reset(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web_buf b = {0};
+  (void)d;
+  m0__web_buf_str(&b, "{\"ok\":true,\"restarting\":true}");
+  m0__web_answer_json(c, 200, &b, false);
+  m0_dev_factory_reset(c->w->dev, uv_hrtime());
+  return false;
 }
