@@ -194,7 +194,7 @@ static int check_json(const char *body, size_t len, unsigned *np, uint64_t *hash
   if (n > M0__JSON_PAIRS_MAX)
     abort();
   /* Re-encode what was read whole (neither cut nor holding a NUL) and read it again. */
-  static char buf[M0__JSON_PAIRS_MAX * (M0__WEB_SET_KEY_MAX + M0_VALUE_MAX) * 6 + 16];
+  static char buf[M0__JSON_PAIRS_MAX * (M0__JSON_KEY_MAX + M0_VALUE_MAX) * 6 + 16];
   size_t bn = 0;
   unsigned kept = 0;
   buf[bn++] = '{';
