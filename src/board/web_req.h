@@ -2,7 +2,7 @@
  *
  * llhttp with the server's callbacks: the request line and headers are counted against
  * 8 KiB and 100 lines (431), the body against 16 KiB (413), the headers the gate reads
- * (web_auth.h) are kept, the rest only counted. The owner (web.c, or the fuzz target)
+ * (web_auth.h) are kept, the rest only counted. The owner (web_conn.c, or the fuzz target)
  * feeds bytes with m0__web_req_feed() and is called back at the start of a request,
  * after its head and when it is complete. No libuv here.
  */
