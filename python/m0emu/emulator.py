@@ -126,7 +126,7 @@ class Emulator:
         self.stop_timeout = stop_timeout
         self.die_with_parent = die_with_parent
         self.env = env
-        self.workdir = Path(tempfile.mkdtemp(prefix="m0emu-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="m0emu-py."))
         _live.add(self)
         self.state_dir = self.workdir / "state"
         self.tty = str(self.workdir / "tty")
@@ -385,36 +385,71 @@ class Emulator:
                              "pip: pyserial)") from e
         if not self.running:
             raise M0EmuError("the tty exists only while m0emu runs")
-        self.log.poll()
-        mark = len(self.log.events)
-        attached = self._attached()
+        self._settle_tty()
         port = serial.Serial(self.tty, baudrate=self.baudrate, timeout=0)
-        if not attached:
-            # Bytes for the host are dropped until the emulator has seen an open.
-            try:
-                self.log.wait("tty.attach", {}, mark, 10.0, self._alive, "opening the tty")
-            except BaseException:
-                port.close()
-                raise
+        try:
+            self._settle_tty()
+        except BaseException:
+            port.close()
+            raise
         return port
-
-    def _attached(self):
-        state = False
-        for ev in self.log.events:
-            if ev.get("ev") == "tty.attach":
-                state = True
-            elif ev.get("ev") == "tty.detach":
-                state = False
-        return state
 
     def close_serial(self):
         """Close the helper's port (the device then drops bytes for the host, as a UART
         with nobody listening does, unless another program has the tty open)."""
-        if self._serial is not None:
+        if self._serial is None:
+            return
+        try:
+            self._serial.close()
+        finally:
+            self._serial = None
+        if self.running:
+            self._settle_tty()
+
+    def _settle_tty(self, timeout=10.0):
+        """Wait until the emulator has seen the opens and closes made so far.
+
+        It learns of them asynchronously (inotify), and when the last host closes it
+        flushes the pty's input: bytes written by a host that opened the port just after
+        a close, before the emulator saw that close, are lost. So before and after
+        opening, and after closing, we compare who holds the pts now (/proc) with the
+        emulator's account (tty.attach / tty.detach) and wait for the event that is due."""
+        pts = os.path.realpath(self.tty)
+        held = self._pts_held(pts)
+        if held is None:
+            return  # /proc unreadable: nothing to compare with
+        self.log.poll()
+        last, attached = -1, False
+        for i, ev in enumerate(self.log.events):
+            if ev.get("ev") in ("tty.attach", "tty.detach"):
+                last, attached = i, ev["ev"] == "tty.attach"
+        if held and not attached:
+            self.log.wait("tty.attach", {}, last + 1, timeout, self._alive, "the tty's open")
+        elif attached and not held:
+            self.log.wait("tty.detach", {}, last + 1, timeout, self._alive,
+                          "the tty's last close")
+
+    def _pts_held(self, pts):
+        """Whether a process other than the emulator has `pts` open (None: cannot tell)."""
+        try:
+            pids = [p for p in os.listdir("/proc") if p.isdigit()]
+        except OSError:
+            return None
+        me = str(self.pid)
+        for pid in pids:
+            if pid == me:
+                continue
             try:
-                self._serial.close()
-            finally:
-                self._serial = None
+                fds = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue  # gone, or not ours to read (then it cannot hold our pty)
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == pts:
+                        return True
+                except OSError:
+                    continue
+        return False
 
     def _on_data(self, data):
         self._rx += data
