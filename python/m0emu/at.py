@@ -19,7 +19,7 @@ line), so the same parser reads echo on and off, and +ok/+OK from either dialect
 import re
 import time
 
-from .errors import ATError, M0EmuError
+from .errors import ATError
 
 GUARD_S = 0.1
 # AT+H answers several lines with no end marker: the reply ends when the line is quiet.

@@ -81,13 +81,15 @@ def free_port(kind="tcp"):
 
 
 def _bind_to_parent(parent):
-    """In the child, before exec: SIGTERM when the thread that started us dies."""
+    """A hook for the child, before exec: SIGTERM when the thread that started us dies.
+    prctl is looked up here, in the parent: the child only calls it."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None  # not Linux: the finalizers and atexit remain
+
     def hook():
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        except (OSError, AttributeError):
-            return
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent:  # the parent died before prctl took effect
             os.kill(os.getpid(), signal.SIGTERM)
     return hook
@@ -133,7 +135,6 @@ class Emulator:
         self.web_port = None
         self.proc = None
         self.returncode = None
-        self._died = False
         self.log = None
         self.run = 0
         self._cursor = 0
@@ -214,7 +215,6 @@ class Emulator:
         events = self.workdir / f"events.{self.run}.jsonl"
         self.web_port = port
         self.returncode = None
-        self._died = False
         self._rx.clear()
         self._cursor = 0
         self.log = EventLog(events)
@@ -231,8 +231,8 @@ class Emulator:
         try:
             i = self.log.wait("ready", {}, 0, self.startup_timeout, self._alive,
                               "starting m0emu")
-        except TimeoutError:
-            self.stop()
+        except (TimeoutError, M0EmuError):
+            self.stop()  # the error says how it ended: close() need not say it again
             raise
         return self.log.events[i]
 
@@ -283,12 +283,21 @@ class Emulator:
         """SIGTERM, then SIGKILL after the grace; return the exit status (0 is clean).
 
         The files stay (state, events, logs) until close(); start() runs it again on
-        the same state."""
-        self.close_serial()
+        the same state. The caller now owns the status: close() no longer reports it."""
+        rc, _ = self._stop(timeout)
+        return rc
+
+    def _stop(self, timeout=None):
+        """(exit status, whether the process had died before we signalled it)."""
+        died = False
+        try:
+            self.close_serial(settle=False)
+        except OSError:
+            pass
         if self.proc is None:
-            return self.returncode
+            return self.returncode, False
         if self.proc.poll() is not None:
-            self._died = self.proc.returncode != 0
+            died = True
         else:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -301,7 +310,7 @@ class Emulator:
         if self.log is not None:
             self.log.poll()
         self._remove_link()
-        return self.returncode
+        return self.returncode, died
 
     def _remove_link(self):
         if os.path.lexists(self.tty):
@@ -309,19 +318,19 @@ class Emulator:
 
     def close(self, check=True):
         """Stop the process and remove the private folder. With check, raise if the
-        process ended badly without the caller having seen it: an exit status other
+        process ended badly and nobody called stop() to see it: an exit status other
         than 0 after close()'s own SIGTERM (e.g. a sanitizer report), or a process that
         died on its own during the run."""
         was_running = self.running
         try:
-            rc = self.stop()
+            rc, died = self._stop()
         finally:
             text = self.stderr()[-3000:]
             if self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
                 self.workdir = None
             _live.discard(self)
-        if check and rc not in (0, None) and (was_running or self._died):
+        if check and rc not in (0, None) and (was_running or died):
             how = "after SIGTERM" if was_running else "on its own during the run"
             raise M0EmuError(f"m0emu ended with status {rc} {how}; stderr:\n{text}")
         return rc
@@ -394,16 +403,17 @@ class Emulator:
             raise
         return port
 
-    def close_serial(self):
+    def close_serial(self, settle=True):
         """Close the helper's port (the device then drops bytes for the host, as a UART
-        with nobody listening does, unless another program has the tty open)."""
+        with nobody listening does, unless another program has the tty open), and wait
+        until the emulator has seen it close."""
         if self._serial is None:
             return
         try:
             self._serial.close()
         finally:
             self._serial = None
-        if self.running:
+        if settle and self.running:
             self._settle_tty()
 
     def _settle_tty(self, timeout=10.0):

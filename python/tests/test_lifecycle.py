@@ -53,6 +53,13 @@ def test_stop_and_start_keep_the_flash(m0emu):
     assert m0emu.at("AT+E") == "+ok=off"
 
 
+def test_a_stop_the_test_saw_is_not_reported_again(m0emu):
+    os.kill(m0emu.pid, signal.SIGKILL)
+    assert m0emu.stop() == -signal.SIGKILL
+    # The fixture's teardown passes (an error there would fail this test): the test
+    # took the status itself.
+
+
 def test_a_fleet(m0emu_factory):
     macs = ["d8b04c000001", "d8b04c000002", "d8b04c000003"]
     fleet = [m0emu_factory(mac=m) for m in macs]
@@ -103,15 +110,24 @@ def test_clean_up_after_failing_tests(tmp_path):
         def test_second_start_fails(m0emu_factory):
             record(m0emu_factory(), "fleet-first")
             m0emu_factory(args=["--no-such-option"])
+
+        def test_emulator_dies_unseen(m0emu):
+            import os, signal, time
+            record(m0emu, "dies")
+            os.kill(m0emu.pid, signal.SIGKILL)
+            time.sleep(0.2)
         """))
     r = run_pytest(tmp_path, env=child_env(M0_RECORDS=str(tmp_path)))
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "2 failed" in r.stdout
+    assert "2 failed, 1 passed, 1 error" in r.stdout
+    # The body passed, but a module that died during the test fails its teardown.
+    assert "ERROR at teardown of test_emulator_dies_unseen" in r.stdout
+    assert "m0emu ended with status -9 on its own during the run" in r.stdout
     assert "RuntimeError: the test body fails" in r.stdout
     assert "exited with status 2" in r.stdout  # the failed start explains itself
     assert "m0emu #0 (call)" in r.stdout  # the report's section with the last events
     assert '"ev":"ready"' in r.stdout
-    for name in ("raises", "fleet-first"):
+    for name in ("raises", "fleet-first", "dies"):
         assert_nothing_left(load(tmp_path / name))
 
 
