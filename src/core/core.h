@@ -221,8 +221,13 @@ bool m0__flow_admit(struct m0_dev *dev, uint64_t now, size_t n);
 size_t m0__flow_backlog(const struct m0_dev *dev);
 /* Move held network data on toward the host, pause or resume the TCP links. */
 void m0__flow_settle(struct m0_dev *dev, uint64_t now);
-/* A link just received: a link the board still reads while we pause is paused again. */
-void m0__flow_received(struct m0_dev *dev, unsigned id);
+/* A link just received len bytes: charged to its turn; a link the board still reads
+ * while we pause is paused again. */
+void m0__flow_received(struct m0_dev *dev, uint64_t now, unsigned id, size_t len);
+/* When the round stops waiting for links that send nothing (M0_TIME_NEVER: not waiting
+ * for that), and doing it. */
+uint64_t m0__flow_next(const struct m0_dev *dev);
+void m0__flow_expire(struct m0_dev *dev, uint64_t now);
 /* The board's write queue of link id is now `queued` bytes (send, drain, close). */
 void m0__flow_queued(struct m0_dev *dev, unsigned id, uint64_t queued);
 /* A restart: drop what waits for the host, resume reading. */
