@@ -806,6 +806,8 @@ static void on_connect(uv_connect_t *req, int status) {
   json_hostport(peer, sizeof peer, l->req.peer.host, l->req.peer.port);
   emit(n, "net.connected", "\"link\":%u,\"peer\":%s", l->id, peer);
   read_update(l);
+  if (l->paused)
+    watch_paused(n); /* dialled while paused: watched from now on */
   m0_dev_on_link_up(n->dev, uv_hrtime(), l->id, &l->req.peer);
 }
 
