@@ -200,6 +200,10 @@ struct m0__link {
    * bytes go to the host as data if nothing more arrives (meaningful while it holds). */
   struct m0__rfc2217 rfc;
   uint64_t rfc_flush_at;
+  /* TCP: its turn toward the host (flow.c). All zero for a new link: a whole turn ahead,
+   * counted as sending. */
+  uint64_t used; /* bytes delivered against this round's quantum; beyond it: debt */
+  bool quiet;    /* had its chance and sent nothing: a round does not wait for it */
 };
 
 enum m0__tcpc_state {
@@ -248,6 +252,11 @@ struct m0__network {
   bool links_paused;  /* TCP reading stopped: too much waiting for the host */
   bool uart_held;     /* UART reading stopped: a TCP peer is slow to take our bytes */
   bool socket_shown;  /* the socket state last reported (net.socklk event) */
+  /* TCP fairness (flow.c): a link spent its turn and the round waits for the others. */
+  bool fair_waiting;
+  bool fair_probing;      /* this wait also gives the quiet links a turn */
+  uint64_t fair_mark;     /* the wait's start, or the last delivery or resume since */
+  uint64_t fair_probe_at; /* when quiet links last had a turn */
   struct m0__inbox inbox;
 };
 

@@ -245,6 +245,13 @@ size_t m0__htpc_mode_queued(const struct m0_dev *dev);
 
 /* ---- flow.c: back-pressure both ways ---- */
 
+/* Its thresholds (flow.c's header says why these numbers), shared with invariants.c. */
+#define M0__FLOW_HOST_HIGH (48 * 1024) /* inbox + UART queue: pause every TCP link */
+#define M0__FLOW_HOST_LOW (16 * 1024)  /* ... and resume them at or below this */
+#define M0__FLOW_UART_FILL (8 * 1024)  /* the inbox feeds the UART queue up to this */
+#define M0__FLOW_NET_HIGH (256 * 1024) /* a TCP peer this far behind stops the UART */
+#define M0__FLOW_QUANTUM ((uint64_t)M0_LINK_RX_MAX) /* a link's turn: one full board read */
+
 /* Queue network bytes for the host: prefix then data. A datagram (whole) is taken only
  * if it fits the UART queue's 64 KiB with what already waits; else dropped and counted. */
 void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, size_t plen,
@@ -256,8 +263,13 @@ bool m0__flow_admit(struct m0_dev *dev, uint64_t now, size_t n);
 size_t m0__flow_backlog(const struct m0_dev *dev);
 /* Move held network data on toward the host, pause or resume the TCP links. */
 void m0__flow_settle(struct m0_dev *dev, uint64_t now);
-/* A link just received: a link the board still reads while we pause is paused again. */
-void m0__flow_received(struct m0_dev *dev, unsigned id);
+/* A link just received len bytes: charged to its turn; a link the board still reads
+ * while we pause is paused again. */
+void m0__flow_received(struct m0_dev *dev, uint64_t now, unsigned id, size_t len);
+/* When the round stops waiting for links that send nothing (M0_TIME_NEVER: not waiting
+ * for that), and doing it. */
+uint64_t m0__flow_next(const struct m0_dev *dev);
+void m0__flow_expire(struct m0_dev *dev, uint64_t now);
 /* The board's write queue of link id is now `queued` bytes (send, drain, close). */
 void m0__flow_queued(struct m0_dev *dev, unsigned id, uint64_t queued);
 /* A restart: drop what waits for the host, resume reading. */
