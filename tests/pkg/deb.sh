@@ -85,7 +85,8 @@ MANWIDTH=100 man -l "$root/usr/share/man/man1/m0emu.1.gz" >"$work/man.txt" 2>"$w
   fail "man -l failed: $(cat "$work/man.err")"
 [[ ! -s $work/man.err ]] || fail "man -l warned: $(cat "$work/man.err")"
 for want in 'm0emu - emulate a USR-M0' SYNOPSIS OPTIONS 'EXIT STATUS' SIGNALS ENVIRONMENT \
-  FILES EXAMPLES 'SEE ALSO' '--web-port PORT' 'flash.conf' 'SIGHUP' "m0emu $version"; do
+  FILES EXAMPLES 'SEE ALSO' '--web-port PORT' 'flash.conf' 'SIGHUP' "m0emu $version" \
+  '/usr/share/doc/m0emu/examples/'; do
   grep -qF -- "$want" "$work/man.txt" || fail "the rendered man page lacks '$want'"
 done
 
