@@ -21,8 +21,8 @@
 #include "board.h"
 
 enum {
-  OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST, OPT_TIMING,
-  OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_HELP, OPT_VERSION,
+  OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
+  OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -41,7 +41,7 @@ static const struct option long_options[] = {
   {"boot-ms", required_argument, NULL, OPT_BOOT_MS},
   {"verbose", no_argument, NULL, 'v'},
   {"quiet", no_argument, NULL, 'q'},
-  {"help", no_argument, NULL, OPT_HELP},
+  {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, OPT_VERSION},
   {NULL, 0, NULL, 0},
 };
@@ -69,10 +69,12 @@ void m0__cli_help(FILE *out) {
         "  --boot-ms N         restart duration in ms, 0-60000        (default: 200)\n"
         "  -v, --verbose       log to stderr\n"
         "  -q, --quiet         no banner\n"
-        "  --help, --version\n"
+        "  -h, --help          this text, then exit\n"
+        "  --version           the version, then exit\n"
         "\n"
-        "Exit status: 0 clean exit (SIGINT/SIGTERM), 1 runtime failure, 2 usage error.\n"
-        "SIGHUP restarts the device like AT+Z.\n",
+        "Exit status: 0 clean exit (SIGINT/SIGTERM), 1 runtime failure (including a\n"
+        "--web-port that cannot be bound), 2 usage error. SIGHUP restarts the device like\n"
+        "AT+Z. More in man m0emu.\n",
         out);
 }
 
@@ -101,6 +103,13 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max,
     return -ERANGE;
   *out = v;
   return 0;
+}
+
+static bool is_long_val(int opt) {
+  for (const struct option *o = long_options; o->name; o++)
+    if (o->val == opt)
+      return true;
+  return false;
 }
 
 /* What getopt_long saw, for messages: "--tty" or "-x". */
@@ -134,7 +143,7 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
   opterr = 0; /* our own one-line messages */
   for (;;) {
     int longindex = -1;
-    int opt = getopt_long(argc, argv, ":vq", long_options, &longindex);
+    int opt = getopt_long(argc, argv, ":vqh", long_options, &longindex);
     if (opt == -1)
       break;
     const char *arg = optarg;
@@ -234,7 +243,7 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case 'q':
       opts->verbosity = -1;
       break;
-    case OPT_HELP:
+    case 'h':
       help = true;
       break;
     case OPT_VERSION:
@@ -246,10 +255,11 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
         return fail(err, cap, "%s: missing value", option_name(optopt, name, sizeof name));
       return fail(err, cap, "-%c: missing value", optopt);
     default: /* '?' */
+      /* A flag given a value (--line-faults=1, --help=1): optopt is its val. */
+      if (optopt != 0 && is_long_val(optopt) && strncmp(argv[optind - 1], "--", 2) == 0)
+        return fail(err, cap, "%s: takes no value", option_name(optopt, name, sizeof name));
       if (optopt != 0 && optopt < OPT_TTY)
         return fail(err, cap, "unknown option '-%c' (see --help)", optopt);
-      if (optopt >= OPT_TTY) /* a flag given a value: --line-faults=1 */
-        return fail(err, cap, "%s: takes no value", option_name(optopt, name, sizeof name));
       return fail(err, cap, "unknown or ambiguous option '%s' (see --help)", argv[optind - 1]);
     }
   }
