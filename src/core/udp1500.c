@@ -468,10 +468,7 @@ int m0_udp1500_basic_settings(const uint8_t in[M0_UDP1500_BASIC_LEN],
     touch(&d, M0_ID_WEBU);
   }
   flag_fields(&d, in[52], ref[52]);
-  if (differs(in + 59, ref + 59, 4)) {
-    get_ip(in + 59, d.next.dns);
-    touch(&d, M0_ID_DNS);
-  }
+  /* The MAC (53) and the DNS server (59) are "only support query" (302 manual). */
   return done(&d, 0, out);
 }
 

@@ -384,7 +384,7 @@ static const struct {
   enum m0_param_id id;
   enum block block;
 } carried[] = {
-    {M0_ID_WANN, B_BASIC},    {M0_ID_DNS, B_BASIC},       {M0_ID_WEBPORT, B_BASIC},
+    {M0_ID_WANN, B_BASIC},    {M0_ID_WEBPORT, B_BASIC},
     {M0_ID_WEBU, B_BASIC},    {M0_ID_MID, B_BASIC},       {M0_ID_CLIENTRST, B_BASIC},
     {M0_ID_SCSLINK, B_BASIC}, {M0_ID_INDEXEN, B_BASIC},   {M0_ID_RFCEN, B_BASIC},
     {M0_ID_UART, B_PORT},     {M0_ID_SOCK, B_PORT},       {M0_ID_SOCKPORT, B_PORT},
@@ -616,7 +616,7 @@ static int netset(const struct m0ctl_cmd *cmd, int argc, char **argv) {
     if (eq == NULL)
       return m0ctl_usage(cmd, "expected NAME=VALUE, got '%s'", argv[i]);
     if (p == NULL || !carries(p->id, &b))
-      return m0ctl_usage(cmd, "'%.*s' cannot be set over UDP 1500 (the FF blocks carry: WANN DNS "
+      return m0ctl_usage(cmd, "'%.*s' cannot be set over UDP 1500 (the FF blocks carry: WANN "
                          "WEBPORT WEBU MID CLIENTRST SCSLINK INDEXEN RFCEN UART SOCK SOCKPORT "
                          "HTPTP MAXSK HEARTEN HEARTTP HEARTTM HEARTDT REGEN REGTCP REGUSR HTPCHD)",
                          (int)(eq - argv[i]), argv[i]);

@@ -351,7 +351,7 @@ static void test_302_read_example_decodes(void **state) {
   assert_string_equal(value_of(&s, M0_ID_WANN), "DHCP,192.168.0.7,255.255.255.0,192.168.0.1");
   assert_string_equal(value_of(&s, M0_ID_MID), "USR-TCP232-310");
   assert_string_equal(value_of(&s, M0_ID_SCSLINK), "on"); /* ucIdType A4: bit 5 */
-  assert_string_equal(value_of(&s, M0_ID_DNS), "0.0.0.0");
+  assert_null(value_of(&s, M0_ID_DNS));     /* 0.0.0.0, but read-only in the block */
   assert_null(value_of(&s, M0_ID_WEBPORT)); /* 80: the factory value, unchanged */
   assert_null(value_of(&s, M0_ID_WEBU));    /* admin,admin */
   assert_null(value_of(&s, M0_ID_RFCEN));   /* bit 7 set, and on by default */
@@ -385,7 +385,7 @@ static void test_e2_capture_basic_block_decodes(void **state) {
   assert_string_equal(value_of(&s, M0_ID_MID), "JSM_010101");
   assert_string_equal(value_of(&s, M0_ID_WEBU), "admin,jsm20");
   assert_string_equal(value_of(&s, M0_ID_RFCEN), "off");
-  assert_string_equal(value_of(&s, M0_ID_DNS), "0.0.14.16");
+  assert_null(value_of(&s, M0_ID_DNS)); /* 0.0.14.16 in the block: read-only */
   assert_int_equal(m0_udp1500_settings_apply(&s, &cfg, NULL), 0);
   assert_string_equal(cfg.webu_pass, "jsm20");
 }
@@ -772,7 +772,7 @@ static void test_302_examples_against_their_mac(void **state) {
   assert_sent(2, "FF 01 05 4B");
   assert_string_equal(saved_value(M0_ID_MID), "Ull-f2");
   assert_string_equal(saved_value(M0_ID_WANN), "DHCP,192.168.0.7,255.255.255.0,192.168.0.201");
-  assert_string_equal(saved_value(M0_ID_DNS), "0.0.0.0");
+  assert_string_equal(saved_value(M0_ID_DNS), "192.168.0.1"); /* read-only: 0.0.0.0 ignored */
   assert_string_equal(saved_value(M0_ID_RFCEN), "off");
   assert_string_equal(running_value(M0_ID_MID), "USR-M0"); /* until the restart */
 
