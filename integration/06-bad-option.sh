@@ -32,6 +32,12 @@ bad "--mac" --mac D8B04C00000G
 bad "--mac" --mac D8:B0:4C:00:00:01
 bad "--boot-ms" --boot-ms -1
 bad "--boot-ms" --boot-ms 60001
+bad "--web-host" --web-host "a b"
+bad "--web-host" --web-host ""
+bad "--web-host" --web-host .example
+bad "--web-host" --web-host 'm0..example'
+bad "--web-host" --web-host 127.0.0.1:80
+bad "at most 16" $(for i in $(seq 17); do printf -- '--web-host h%d ' "$i"; done)
 bad "--frobnicate" --frobnicate
 bad "-x" -x
 bad "--tty" --tty
@@ -52,6 +58,6 @@ grep -qE '^m0emu [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || fail "--version: $(cat "$T
 mkdir -p "$STATE"
 printf '# m0emu flash v1\nAT+SOCK=TCPS,127.0.0.1,47811\nAT+SOCKPORT=0\n' >"$STATE/flash.conf"
 m0_start --bind ::1 --net host --web-port 8080 --dialect field --mac 0123456789ab \
-  --boot-ms 0 --line-faults -q
+  --boot-ms 0 --line-faults --web-host m0.example --web-host M0-Bench_2 -q
 [[ ! -s $T/stdout.$M0_RUN ]] || fail "-q still printed a banner"
 m0_stop

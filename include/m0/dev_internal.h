@@ -228,6 +228,10 @@ struct m0__inbox {
 
 struct m0__network {
   struct m0__link link[M0_LINKS_MAX];
+  /* Bumped each time an id is freed (closed by us, reported down, open refused). An
+   * input names an id as the board saw it; when the core, catching up on what was due
+   * first, frees that id (and maybe reuses it), the input is about a link that is gone. */
+  uint32_t gen[M0_LINKS_MAX];
   uint64_t seq;
   uint64_t retry_at; /* reopen the mode's link (dial, listen, bind) */
   uint64_t idle_at;  /* short connection: close when idle (SHORTO) */

@@ -213,6 +213,9 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   if (rc != 0)
     return fail(err, cap, rc, "--web-root %s", cfg->web_root ? cfg->web_root : "");
   b->web_open = true;
+  rc = m0__web_allow_hosts(&b->web, cfg->web_hosts, cfg->nweb_hosts);
+  if (rc != 0) /* the CLI checked them already */
+    return fail(err, cap, rc, "%s", "--web-host");
   b->events.tap = web_event_tap;
   b->events.tap_ctx = b;
   b->uart.tap = web_uart_tap;

@@ -63,6 +63,8 @@ struct m0__dev_cfg {
   bool net_host;       /* --net host: dial real addresses; false = loopback */
   uint16_t web_port;   /* 0 = from the saved WEBPORT */
   const char *web_root; /* NULL = the embedded page */
+  const char *web_hosts[M0__WEB_HOSTS_MAX]; /* --web-host names, as given */
+  size_t nweb_hosts;
   enum m0_timing timing;
   enum m0_dialect dialect;
   char mac[13];        /* "" = derive from the state dir */

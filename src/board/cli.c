@@ -5,7 +5,8 @@
  * exit codes (2 for usage). It touches the system only to check that --web-root is a
  * directory.
  * Every value is validated here, once: a bad one names the option and echoes the value.
- * Repeated options: the last one wins (getopt convention).
+ * Repeated options: the last one wins (getopt convention), except --web-host, which
+ * adds a name each time (up to 16).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,7 +21,7 @@
 #include "board.h"
 
 enum {
-  OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_TIMING,
+  OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST, OPT_TIMING,
   OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_HELP, OPT_VERSION,
   OPT_UDP1500_PORT, OPT_UDP1500_REPLY,
 };
@@ -32,6 +33,7 @@ static const struct option long_options[] = {
   {"net", required_argument, NULL, OPT_NET},
   {"web-port", required_argument, NULL, OPT_WEB_PORT},
   {"web-root", required_argument, NULL, OPT_WEB_ROOT},
+  {"web-host", required_argument, NULL, OPT_WEB_HOST},
   {"timing", required_argument, NULL, OPT_TIMING},
   {"dialect", required_argument, NULL, OPT_DIALECT},
   {"events", required_argument, NULL, OPT_EVENTS},
@@ -61,6 +63,7 @@ void m0__cli_help(FILE *out) {
         "  --net loopback|host where dialled peers are               (default: loopback)\n"
         "  --web-port PORT     host port of the web server            (default: from WEBPORT)\n"
         "  --web-root DIR      serve the page from DIR, for development (default: embedded)\n"
+        "  --web-host NAME     extra Host name to answer (repeatable) (default: IPs, localhost)\n"
         "  --timing real|fast  UART pacing                            (default: real)\n"
         "  --dialect doc|field reply spelling                         (default: doc)\n"
         "  --events PATH|-     JSON-lines event stream                (default: none)\n"
@@ -178,6 +181,17 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
       dev->web_root = arg;
       break;
     }
+    case OPT_WEB_HOST:
+      if (!m0__web_host_name_valid(arg))
+        return fail(err, cap,
+                    "--web-host: expected a host name (letters, digits, '-', '_', '.') or '*', "
+                    "got '%s'",
+                    arg);
+      if (dev->nweb_hosts == M0__WEB_HOSTS_MAX)
+        return fail(err, cap, "--web-host: at most %d names, got '%s' as one more",
+                    M0__WEB_HOSTS_MAX, arg);
+      dev->web_hosts[dev->nweb_hosts++] = arg;
+      break;
     case OPT_WEB_PORT:
       if (parse_uint(arg, 1, 65535, &n) != 0)
         return fail(err, cap, "--web-port: expected a port 1-65535, got '%s'", arg);

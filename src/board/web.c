@@ -1,18 +1,28 @@
-/* web.c: the admin web server (spec §7): connections, HTTP, auth, routing, the stream.
+/* web.c: the admin web server (spec §7): connections, deadlines, answers, the stream.
  *
- * Each connection has its own llhttp parser and one timer. The timer is a deadline for
- * a whole request (10 s from the moment the server waits for it to its last byte), not
- * an idle timer per byte, so a client that trickles one byte a second is answered 408
- * and dropped like a silent one. Limits: 8 KiB of request line and headers (431), 16 KiB
- * of body (413), 64 open connections (the 65th is answered 503 and closed). Requests on
- * one connection are answered in order: a request that cannot be answered at once (a
- * file under --web-root, read in the thread pool) pauses the parser and the rest of the
- * bytes wait for it. Errors that leave the stream unparseable close the connection after
- * the answer, with a short lingering read so the client sees the answer, not a reset.
+ * Each connection has its own request reader (web_req.c: llhttp, 8 KiB of head, 16 KiB
+ * of body) and one timer, which is a deadline, not an idle timer per byte: from the
+ * moment the server waits for a request, its last byte must come within 10 s, and from
+ * its first byte its head must be complete within 3 s; else 408 and the connection is
+ * closed. So a client that trickles a byte a second holds its slot 3 s at most, and one
+ * that sends nothing is closed silently after 10 s, as is one that leaves more than
+ * 256 KiB of answers unread for 10 s (its requests are not parsed meanwhile).
  *
- * Every request needs HTTP Basic credentials equal to the running WEBU user and password
- * (compared in constant time), or it is answered 401 with the challenge. State changes
- * are POST only and refused (403) when an Origin header names another site.
+ * 64 connections at most. When all are taken, a newcomer does not get 503: the one
+ * furthest from being answered is closed to make room, in this order: an idle keep-alive
+ * connection or one closing after its answer (longest idle first), an event client more
+ * than 64 KiB behind, then one still waiting for its request (the longest waiting first,
+ * the fewest bytes on a tie, so a newcomer always outlives a trickler). Never a request
+ * being answered nor a healthy event client: only when every slot holds one of those is
+ * the newcomer answered 503. Requests on one connection are answered in order: a request
+ * that cannot be answered at once (a file under --web-root, read in the thread pool)
+ * pauses the parser and the rest of the bytes wait for it. Errors that leave the stream
+ * unparseable close the connection after the answer, with a short lingering read so the
+ * client sees the answer, not a reset.
+ *
+ * What may be answered is decided by web_auth.c (the Host rule against DNS rebinding,
+ * Basic credentials of the running WEBU, routes, Origin for POST); this file carries the
+ * decision out.
  *
  * The event stream (GET /api/events, Server-Sent Events) carries the board's event lines
  * and the bytes that move on the UART and the network. A record is formatted once into a
@@ -33,13 +43,12 @@
 
 #include "board.h"
 #include "web.h"
+#include "web_req.h"
 
 #define READ_BUF_SIZE 65536
 #define LINGER_MS 2000          /* reading what a refused client still sends */
-#define MAX_HEADERS 100         /* more header lines is 431 too */
 #define WRITE_QUEUE_PAUSE (256 * 1024) /* stop parsing a client that does not read */
 #define FILE_MAX (4 * 1024 * 1024) /* --web-root files: the page is a few KiB */
-#define AUTH_CMP_LEN 64         /* constant-time compare width: user:pass is at most 31 */
 
 struct m0__web_blob {
   unsigned refs;
@@ -53,25 +62,12 @@ struct m0__web_listener {
   struct m0__web *w;
 };
 
-/* The request headers the server reads; the others are only counted. */
-enum hdr { H_NONE = -1, H_AUTH, H_ORIGIN, H_HOST, H_INM, H_CTYPE, H_LAST_ID, H_EXPECT, H_COUNT };
-static const char *const hdr_names[H_COUNT] = {
-    "authorization", "origin", "host", "if-none-match", "content-type", "last-event-id",
-    "expect",
-};
-
-struct hval {
-  char v[256];
-  size_t len;
-  bool seen, over;
-};
-
 struct m0__web_conn {
   uv_tcp_t tcp;
   uv_timer_t timer;
   struct m0__web *w;
   struct m0__web_conn *next, *prev;
-  llhttp_t parser;
+  struct m0__web_req req;
   unsigned handles;    /* libuv handles not yet closed; freed at 0 (and no work) */
   unsigned writes;     /* write requests in flight */
   bool closing;        /* uv_close called */
@@ -81,24 +77,14 @@ struct m0__web_conn {
   bool stream;         /* an event stream client */
   bool work_pending;   /* a file read or a flash write is in the thread pool */
   bool paused;         /* parser paused, reading stopped; bytes kept in pending */
-  bool in_request;     /* bytes of a request have arrived */
+  bool served;         /* has answered a request: idle now means kept alive */
+  bool keep_alive;     /* the current request allows another after it */
+  bool api;            /* the current request's refusals are JSON */
+  bool head_req;       /* the current request is HEAD */
+  uint64_t since;      /* loop ms: when the server started waiting for the request, or
+                        * the linger began */
   char *pending;
   size_t pending_len;
-  /* The request being parsed. */
-  int error_status;    /* set by a callback that refused the request */
-  const char *error_text;
-  size_t head_bytes;
-  unsigned nheaders;
-  bool keep_alive;
-  char url[M0__WEB_HEAD_MAX + 1];
-  size_t url_len;
-  char field[32];
-  size_t field_len;
-  bool field_long;
-  enum hdr which;
-  struct hval h[H_COUNT];
-  char *body;
-  size_t body_len, body_cap;
 };
 
 struct wreq {
@@ -119,8 +105,6 @@ struct file_work {
   size_t len;
   int err;
 };
-
-static const llhttp_settings_t parser_settings;
 
 /* ---- blobs ---- */
 
@@ -154,7 +138,7 @@ static void conn_free(struct m0__web_conn *c) {
     w->conns = c->next;
   if (c->next)
     c->next->prev = c->prev;
-  free(c->body);
+  m0__web_req_free(&c->req);
   free(c->pending);
   free(c);
 }
@@ -196,6 +180,7 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
    * answer into a reset; EOF or the linger deadline closes. */
   c->lingering = true;
   c->paused = false;
+  c->since = uv_now(c->w->loop);
   arm_deadline(c, LINGER_MS);
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
@@ -275,6 +260,7 @@ static const char *reason(int status) {
   case 408: return "Request Timeout";
   case 413: return "Content Too Large";
   case 415: return "Unsupported Media Type";
+  case 421: return "Misdirected Request";
   case 422: return "Unprocessable Content";
   case 431: return "Request Header Fields Too Large";
   case 500: return "Internal Server Error";
@@ -352,17 +338,13 @@ static void answer(struct m0__web_conn *c, const struct answer *a) {
     uv_timer_stop(&c->timer);
 }
 
-static bool is_api(const struct m0__web_conn *c) {
-  return strncmp(c->url, "/api/", 5) == 0;
-}
-
 /* An error answer: JSON for the API, text for the page. */
 static void answer_error(struct m0__web_conn *c, int status, const char *message,
                          const char *extra) {
   struct m0__web_buf b = {0};
-  if (status == 400 || status == 408 || status == 413 || status == 431)
+  if (m0__web_status_closes(status))
     c->close_after = true; /* what follows on the stream cannot be trusted */
-  bool json = is_api(c);
+  bool json = c->api;
   if (json) {
     m0__web_buf_str(&b, "{\"error\":");
     m0__web_buf_json(&b, message, strlen(message));
@@ -377,7 +359,46 @@ static void answer_error(struct m0__web_conn *c, int status, const char *message
       .len = b.len,
       .owned = b.data,
       .extra = extra,
-      .head = llhttp_get_method(&c->parser) == HTTP_HEAD,
+      .head = c->head_req,
+  };
+  answer(c, &a);
+}
+
+/* 421: the Host rule (web_auth.c) refused the name; say which and how to allow it. */
+static void answer_host_refused(struct m0__web_conn *c, const char *host) {
+  struct m0__web_buf msg = {0}, b = {0};
+  m0__web_buf_str(&msg, "this server does not answer to the host name \"");
+  m0__web_buf_str(&msg, host);
+  m0__web_buf_str(&msg, "\" (a guard against DNS rebinding): use its IP address or "
+                        "localhost, or start m0emu with --web-host ");
+  m0__web_buf_str(&msg, host);
+  if (msg.failed) {
+    m0__web_buf_free(&msg);
+    answer_error(c, 500, "out of memory", NULL);
+    return;
+  }
+  if (c->api) {
+    m0__web_buf_str(&b, "{\"error\":");
+    m0__web_buf_json(&b, msg.data, msg.len);
+    m0__web_buf_str(&b, ",\"host\":");
+    m0__web_buf_json(&b, host, strlen(host));
+    m0__web_buf_str(&b, "}");
+  } else {
+    m0__web_buf_printf(&b, "421 Misdirected Request: %s\n", msg.data);
+  }
+  m0__web_buf_free(&msg);
+  if (b.failed) {
+    m0__web_buf_free(&b);
+    answer_error(c, 500, "out of memory", NULL);
+    return;
+  }
+  struct answer a = {
+      .status = 421,
+      .content_type = c->api ? "application/json; charset=utf-8" : "text/plain; charset=utf-8",
+      .body = b.data,
+      .len = b.len,
+      .owned = b.data,
+      .head = c->head_req,
   };
   answer(c, &a);
 }
@@ -396,108 +417,6 @@ static void answer_json(struct m0__web_conn *c, int status, struct m0__web_buf *
                      .owned = b->data,
                      .head = head};
   answer(c, &a);
-}
-
-/* ---- authentication and origin ---- */
-
-static int b64val(unsigned char ch) {
-  if (ch >= 'A' && ch <= 'Z')
-    return ch - 'A';
-  if (ch >= 'a' && ch <= 'z')
-    return ch - 'a' + 26;
-  if (ch >= '0' && ch <= '9')
-    return ch - '0' + 52;
-  if (ch == '+')
-    return 62;
-  if (ch == '/')
-    return 63;
-  return -1;
-}
-
-/* Strict base64 (padding optional); returns the decoded length or -1. */
-static int b64decode(const char *s, size_t len, unsigned char *out, size_t cap) {
-  while (len > 0 && s[len - 1] == '=')
-    len--;
-  if (len % 4 == 1)
-    return -1;
-  size_t n = 0;
-  uint32_t acc = 0;
-  unsigned bits = 0;
-  for (size_t i = 0; i < len; i++) {
-    int v = b64val((unsigned char)s[i]);
-    if (v < 0)
-      return -1;
-    acc = acc << 6 | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (n == cap)
-        return -1;
-      out[n++] = (unsigned char)(acc >> bits);
-    }
-  }
-  return (int)n;
-}
-
-static bool auth_ok(struct m0__web_conn *c) {
-  const struct hval *h = &c->h[H_AUTH];
-  if (!h->seen || h->over || h->len < 6 || strncasecmp(h->v, "Basic ", 6) != 0)
-    return false;
-  const char *s = h->v + 6;
-  size_t len = h->len - 6;
-  while (len > 0 && *s == ' ')
-    s++, len--;
-  while (len > 0 && s[len - 1] == ' ')
-    len--;
-  unsigned char given[AUTH_CMP_LEN] = {0};
-  int n = b64decode(s, len, given, sizeof given);
-  if (n < 0)
-    return false;
-  /* Expected "user:password" zero-padded to the same width: the comparison below runs
-   * over every byte whatever the content, so its time tells nothing about the secret. */
-  const struct m0_config *run = m0_dev_running(c->w->dev);
-  unsigned char expected[AUTH_CMP_LEN] = {0};
-  int m = snprintf((char *)expected, sizeof expected, "%s:%s", run->webu_user,
-                   run->webu_pass);
-  volatile unsigned diff = (unsigned)(n ^ m);
-  for (size_t i = 0; i < AUTH_CMP_LEN; i++)
-    diff |= (unsigned)(given[i] ^ expected[i]);
-  return diff == 0;
-}
-
-/* host[:port] lower-cased, with the default port 80 made explicit. */
-static bool authority(const char *s, size_t len, char *out, size_t cap) {
-  if (len == 0 || len + 4 >= cap)
-    return false;
-  for (size_t i = 0; i < len; i++) {
-    char ch = s[i];
-    if (ch == '/' || ch == '@' || ch == ' ')
-      return false;
-    out[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-  }
-  out[len] = '\0';
-  const char *close = strrchr(out, ']');
-  const char *colon = strrchr(out, ':');
-  if (colon == NULL || (close != NULL && colon < close))
-    strcat(out, ":80");
-  return true;
-}
-
-/* A state change may only come from our own page: an Origin header, when a browser
- * sends one, must name this server (scheme http, the host and port the client used). */
-static bool same_origin(const struct m0__web_conn *c) {
-  const struct hval *o = &c->h[H_ORIGIN], *host = &c->h[H_HOST];
-  if (!o->seen)
-    return true; /* not a browser, or one that does not say: curl, scripts */
-  if (o->over || !host->seen || strncasecmp(o->v, "http://", 7) != 0)
-    return false;
-  char a[300], b[300];
-  size_t olen = o->len - 7;
-  if (olen > 0 && o->v[7 + olen - 1] == '/')
-    olen--;
-  if (!authority(o->v + 7, olen, a, sizeof a) || !authority(host->v, host->len, b, sizeof b))
-    return false;
-  return strcmp(a, b) == 0;
 }
 
 /* ---- the event stream ---- */
@@ -628,8 +547,9 @@ static void start_stream(struct m0__web_conn *c) {
   /* Replay what the client has not seen: all of the history on a first connect, the
    * records after Last-Event-ID on a reconnect (older ones may be gone). */
   uint64_t after = 0;
-  if (c->h[H_LAST_ID].seen && !c->h[H_LAST_ID].over)
-    after = strtoull(c->h[H_LAST_ID].v, NULL, 10);
+  const struct m0__web_hval *last = &c->req.h[M0__WEB_H_LAST_ID];
+  if (last->seen && !last->over)
+    after = strtoull(last->v, NULL, 10);
   struct m0__web *w = c->w;
   uint64_t first = w->next_id >= M0__WEB_HISTORY ? w->next_id - M0__WEB_HISTORY + 1 : 1;
   if (after >= first)
@@ -659,24 +579,7 @@ static const char *content_type_of(const char *path) {
   return "application/octet-stream";
 }
 
-/* Paths the page uses: letters, digits, '-', '_', '.', '/' and no dot segments; under
- * --web-root nothing else is ever opened. */
-static bool safe_path(const char *p) {
-  if (p[0] != '/')
-    return false;
-  for (const char *s = p; *s; s++) {
-    char ch = *s;
-    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '/';
-    if (!ok)
-      return false;
-    if (ch == '/' && (s[1] == '.' || s[1] == '/'))
-      return false;
-  }
-  return true;
-}
-
-static bool etag_match(const struct hval *inm, const char *etag) {
+static bool etag_match(const struct m0__web_hval *inm, const char *etag) {
   if (!inm->seen || inm->over)
     return false;
   if (strcmp(inm->v, "*") == 0)
@@ -691,7 +594,7 @@ static bool etag_match(const struct hval *inm, const char *etag) {
 static void answer_file(struct m0__web_conn *c, const char *path, const void *data,
                         size_t len, char *owned, const char *etag, bool head) {
   struct answer a = {
-      .status = etag_match(&c->h[H_INM], etag) ? 304 : 200,
+      .status = etag_match(&c->req.h[M0__WEB_H_INM], etag) ? 304 : 200,
       .content_type = content_type_of(path),
       .body = data,
       .len = len,
@@ -794,7 +697,12 @@ static bool serve_file(struct m0__web_conn *c, const char *path, bool head) {
   fw->req.data = fw;
   fw->c = c;
   fw->head = head;
-  snprintf(fw->path, sizeof fw->path, "%s%s", w->web_root, path);
+  int n = snprintf(fw->path, sizeof fw->path, "%s%s", w->web_root, path);
+  if (n < 0 || (size_t)n >= sizeof fw->path) {
+    free(fw);
+    answer_error(c, 404, "no such page", NULL); /* longer than any file name */
+    return false;
+  }
   if (uv_queue_work(w->loop, &fw->req, file_work, file_done) != 0) {
     free(fw);
     answer_error(c, 500, "cannot queue the file read", NULL);
@@ -806,124 +714,63 @@ static bool serve_file(struct m0__web_conn *c, const char *path, bool head) {
 
 /* ---- routing ---- */
 
-enum { M_GET = 1, M_HEAD = 2, M_POST = 4 };
-
-static bool media_is_json(const struct hval *ct) {
-  if (!ct->seen || ct->over)
-    return false;
-  size_t n = strcspn(ct->v, "; ");
-  return n == 16 && strncasecmp(ct->v, "application/json", 16) == 0;
-}
-
 /* Answer the request just parsed. Returns true when the answer is not written yet
  * (a file read) or the connection became a stream: parsing then pauses. */
 static bool dispatch(struct m0__web_conn *c) {
   struct m0__web *w = c->w;
-  uint8_t method = llhttp_get_method(&c->parser);
-  unsigned m = method == HTTP_GET ? M_GET : method == HTTP_HEAD ? M_HEAD
-               : method == HTTP_POST ? M_POST : 0;
-  bool head = m == M_HEAD;
-
-  /* The target: origin-form, or absolute-form (a proxy's) reduced to its path. */
-  if (strncasecmp(c->url, "http://", 7) == 0) {
-    const char *slash = strchr(c->url + 7, '/');
-    if (slash == NULL)
-      strcpy(c->url, "/");
-    else
-      memmove(c->url, slash, strlen(slash) + 1);
-  }
-  c->url[strcspn(c->url, "?#")] = '\0';
-  char *path = c->url;
-  if (path[0] != '/') {
-    answer_error(c, 400, "the request target must be a path", NULL);
+  const struct m0_config *run = m0_dev_running(w->dev);
+  struct m0__web_policy policy = {
+      .user = run->webu_user, .pass = run->webu_pass, .hosts = w->hosts, .nhosts = w->nhosts};
+  struct m0__web_head head;
+  m0__web_req_head(&c->req, &head);
+  struct m0__web_decision d; /* 8 KiB of path: on the stack, once per request */
+  m0__web_decide(&head, &policy, &d);
+  c->api = d.api;
+  c->head_req = d.head;
+  if (d.status == 421) {
+    answer_host_refused(c, d.host);
     return false;
   }
-  if (llhttp_get_http_major(&c->parser) == 1 && llhttp_get_http_minor(&c->parser) >= 1 &&
-      !c->h[H_HOST].seen) {
-    answer_error(c, 400, "HTTP/1.1 request without a Host header", NULL);
+  if (d.status != 0) {
+    answer_error(c, d.status, d.message, d.extra[0] ? d.extra : NULL);
     return false;
-  }
-
-  if (!auth_ok(c)) {
-    answer_error(c, 401, "authentication required",
-                 "WWW-Authenticate: Basic realm=\"USR-M0\", charset=\"UTF-8\"\r\n");
-    return false;
-  }
-
-  static const struct {
-    const char *path;
-    unsigned methods;
-    const char *allow;
-  } api[] = {
-      {"/api/status", M_GET | M_HEAD, "GET, HEAD"},
-      {"/api/config", M_GET | M_HEAD | M_POST, "GET, HEAD, POST"},
-      {"/api/restart", M_POST, "POST"},
-      {"/api/factory-reset", M_POST, "POST"},
-      {"/api/events", M_GET | M_HEAD, "GET, HEAD"},
-  };
-  size_t route = SIZE_MAX;
-  for (size_t i = 0; i < sizeof api / sizeof api[0]; i++)
-    if (strcmp(path, api[i].path) == 0)
-      route = i;
-
-  if (route == SIZE_MAX && is_api(c)) {
-    answer_error(c, 404, "no such API", NULL);
-    return false;
-  }
-  const char *allow = route == SIZE_MAX ? "GET, HEAD" : api[route].allow;
-  unsigned methods = route == SIZE_MAX ? M_GET | M_HEAD : api[route].methods;
-  if ((m & methods) == 0) {
-    char extra[64];
-    snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-    answer_error(c, 405, "method not allowed", extra);
-    return false;
-  }
-  if (m == M_POST && !same_origin(c)) {
-    answer_error(c, 403, "cross-site request refused (Origin does not match Host)", NULL);
-    return false;
-  }
-
-  if (route == SIZE_MAX) {
-    if (strcmp(path, "/") == 0)
-      strcpy(c->url, "/index.html");
-    if (!safe_path(c->url)) {
-      answer_error(c, 404, "no such page", NULL);
-      return false;
-    }
-    return serve_file(c, c->url, head);
   }
 
   struct m0__web_buf b = {0};
-  const char *p = api[route].path;
-  if (strcmp(p, "/api/status") == 0) {
+  switch (d.route) {
+  case M0__WEB_R_FILE:
+    return serve_file(c, d.path, d.head);
+  case M0__WEB_R_STATUS:
     m0__web_api_status(w, &b);
-    answer_json(c, 200, &b, head);
-  } else if (strcmp(p, "/api/config") == 0 && m != M_POST) {
+    answer_json(c, 200, &b, d.head);
+    break;
+  case M0__WEB_R_CONFIG:
     m0__web_api_config(w, &b);
-    answer_json(c, 200, &b, head);
-  } else if (strcmp(p, "/api/config") == 0) {
-    if (!media_is_json(&c->h[H_CTYPE])) {
-      answer_error(c, 415, "the body must be application/json", NULL);
-      return false;
-    }
-    int status = m0__web_api_set_config(w, c->body ? c->body : "", c->body_len, &b,
-                                        config_answer, c);
+    answer_json(c, 200, &b, d.head);
+    break;
+  case M0__WEB_R_SET_CONFIG: {
+    int status = m0__web_api_set_config(w, c->req.body ? c->req.body : "", c->req.body_len,
+                                        &b, config_answer, c);
     if (status == 0) { /* the flash write is in flight: answered from config_answer */
       c->work_pending = true;
       return true;
     }
     answer_json(c, status, &b, false);
-  } else if (strcmp(p, "/api/restart") == 0) {
+    break;
+  }
+  case M0__WEB_R_RESTART:
     m0__web_buf_str(&b, "{\"ok\":true,\"restarting\":true}");
     answer_json(c, 200, &b, false);
     /* After the answer is queued: the restart re-binds the server (WEBPORT). */
     m0_dev_restart(w->dev, uv_hrtime(), "web");
-  } else if (strcmp(p, "/api/factory-reset") == 0) {
+    break;
+  case M0__WEB_R_FACTORY:
     m0__web_buf_str(&b, "{\"ok\":true,\"restarting\":true}");
     answer_json(c, 200, &b, false);
     m0_dev_factory_reset(w->dev, uv_hrtime());
-  } else if (strcmp(p, "/api/events") == 0) {
-    if (head) {
+    break;
+  case M0__WEB_R_EVENTS:
+    if (d.head) {
       struct answer a = {.status = 200, .content_type = "text/event-stream; charset=utf-8",
                          .head = true, .no_length = true};
       answer(c, &a);
@@ -935,177 +782,72 @@ static bool dispatch(struct m0__web_conn *c) {
   return false;
 }
 
-/* ---- llhttp callbacks ---- */
+/* ---- deadlines ---- */
 
-static struct m0__web_conn *conn_of(llhttp_t *p) {
-  return p->data;
+/* The server waits for a request from now: its last byte within M0__WEB_REQUEST_MS. */
+static void wait_request(struct m0__web_conn *c) {
+  c->since = uv_now(c->w->loop);
+  arm_deadline(c, M0__WEB_REQUEST_MS);
 }
 
-static int refuse(struct m0__web_conn *c, int status, const char *text) {
-  c->error_status = status;
-  c->error_text = text;
-  return -1;
+/* ms left of the whole-request deadline (0 when it has passed). */
+static uint64_t request_left(const struct m0__web_conn *c) {
+  uint64_t elapsed = uv_now(c->w->loop) - c->since;
+  return elapsed >= M0__WEB_REQUEST_MS ? 0 : M0__WEB_REQUEST_MS - elapsed;
 }
 
-static int count_head(struct m0__web_conn *c, size_t len) {
-  c->head_bytes += len;
-  if (c->head_bytes > M0__WEB_HEAD_MAX)
-    return refuse(c, 431, "request line and headers exceed 8 KiB");
-  return 0;
+/* ---- request reader hooks (web_req.c) ---- */
+
+static void on_req_begin(struct m0__web_req *r) {
+  struct m0__web_conn *c = r->owner;
+  /* The head must now come within M0__WEB_HEAD_MS, the whole within what is left. */
+  uint64_t left = request_left(c);
+  arm_deadline(c, left < M0__WEB_HEAD_MS ? left : M0__WEB_HEAD_MS);
 }
 
-static int on_message_begin(llhttp_t *p) {
-  struct m0__web_conn *c = conn_of(p);
-  c->in_request = true;
-  c->error_status = 0;
-  c->head_bytes = 0;
-  c->nheaders = 0;
-  c->url_len = 0;
-  c->url[0] = '\0';
-  c->field_len = 0;
-  c->field_long = false;
-  c->which = H_NONE;
-  for (int i = 0; i < H_COUNT; i++) {
-    c->h[i].len = 0;
-    c->h[i].v[0] = '\0';
-    c->h[i].seen = c->h[i].over = false;
-  }
-  c->body_len = 0;
-  return 0;
-}
-
-static int on_url(llhttp_t *p, const char *at, size_t len) {
-  struct m0__web_conn *c = conn_of(p);
-  if (count_head(c, len) != 0)
-    return -1;
-  memcpy(c->url + c->url_len, at, len); /* fits: url holds M0__WEB_HEAD_MAX bytes */
-  c->url_len += len;
-  c->url[c->url_len] = '\0';
-  return 0;
-}
-
-static int on_header_field(llhttp_t *p, const char *at, size_t len) {
-  struct m0__web_conn *c = conn_of(p);
-  if (count_head(c, len + 4) != 0) /* ": " and CRLF count too */
-    return -1;
-  if (c->field_len + len >= sizeof c->field) {
-    c->field_long = true;
-    return 0;
-  }
-  memcpy(c->field + c->field_len, at, len);
-  c->field_len += len;
-  return 0;
-}
-
-static int on_header_field_complete(llhttp_t *p) {
-  struct m0__web_conn *c = conn_of(p);
-  if (++c->nheaders > MAX_HEADERS)
-    return refuse(c, 431, "more than 100 header lines");
-  c->which = H_NONE;
-  for (int i = 0; i < H_COUNT && !c->field_long; i++) {
-    if (strlen(hdr_names[i]) == c->field_len &&
-        strncasecmp(hdr_names[i], c->field, c->field_len) == 0)
-      c->which = (enum hdr)i;
-  }
-  if (c->which != H_NONE && c->h[c->which].seen)
-    return refuse(c, 400, "a header this server reads appears twice");
-  if (c->which != H_NONE)
-    c->h[c->which].seen = true;
-  return 0;
-}
-
-static int on_header_value(llhttp_t *p, const char *at, size_t len) {
-  struct m0__web_conn *c = conn_of(p);
-  if (count_head(c, len) != 0)
-    return -1;
-  if (c->which == H_NONE)
-    return 0;
-  struct hval *h = &c->h[c->which];
-  if (h->len + len >= sizeof h->v) {
-    h->over = true;
-    return 0;
-  }
-  memcpy(h->v + h->len, at, len);
-  h->len += len;
-  h->v[h->len] = '\0';
-  return 0;
-}
-
-static int on_header_value_complete(llhttp_t *p) {
-  struct m0__web_conn *c = conn_of(p);
-  c->field_len = 0;
-  c->field_long = false;
-  c->which = H_NONE;
-  return 0;
-}
-
-static int on_headers_complete(llhttp_t *p) {
-  struct m0__web_conn *c = conn_of(p);
-  c->keep_alive = llhttp_should_keep_alive(p) != 0;
-  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > M0__WEB_BODY_MAX)
-    return refuse(c, 413, "the body exceeds 16 KiB");
+static void on_req_head(struct m0__web_req *r) {
+  struct m0__web_conn *c = r->owner;
+  c->keep_alive = r->keep_alive;
+  arm_deadline(c, request_left(c));
   /* curl asks before sending a body over 1 KiB and otherwise waits a second. */
-  if (c->h[H_EXPECT].seen && strcasecmp(c->h[H_EXPECT].v, "100-continue") == 0) {
+  if (r->expect_continue) {
     static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
     uv_buf_t buf = uv_buf_init((char *)go_on, sizeof go_on - 1);
     conn_write(c, &buf, 1, NULL, NULL);
   }
-  return 0;
 }
 
-static int on_body(llhttp_t *p, const char *at, size_t len) {
-  struct m0__web_conn *c = conn_of(p);
-  if (c->body_len + len > M0__WEB_BODY_MAX)
-    return refuse(c, 413, "the body exceeds 16 KiB");
-  if (c->body_len + len + 1 > c->body_cap) {
-    char *nb = realloc(c->body, M0__WEB_BODY_MAX + 1);
-    if (nb == NULL)
-      return refuse(c, 500, "out of memory");
-    c->body = nb;
-    c->body_cap = M0__WEB_BODY_MAX + 1;
-  }
-  memcpy(c->body + c->body_len, at, len);
-  c->body_len += len;
-  c->body[c->body_len] = '\0';
-  return 0;
-}
-
-static int on_message_complete(llhttp_t *p) {
-  struct m0__web_conn *c = conn_of(p);
-  c->in_request = false;
+static int on_req_complete(struct m0__web_req *r) {
+  struct m0__web_conn *c = r->owner;
   uv_timer_stop(&c->timer);
+  c->keep_alive = r->keep_alive;
   bool waiting = dispatch(c);
+  c->served = true;
   if (c->closing || c->close_after || waiting)
     return HPE_PAUSED;
+  wait_request(c); /* for the next request; also bounds a client that does not read */
   if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_QUEUE_PAUSE)
     return HPE_PAUSED; /* the client does not read its answers: wait for it */
-  arm_deadline(c, M0__WEB_REQUEST_MS); /* for the next request */
   return 0;
 }
 
-static const llhttp_settings_t parser_settings = {
-    .on_message_begin = on_message_begin,
-    .on_url = on_url,
-    .on_header_field = on_header_field,
-    .on_header_field_complete = on_header_field_complete,
-    .on_header_value = on_header_value,
-    .on_header_value_complete = on_header_value_complete,
-    .on_headers_complete = on_headers_complete,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
+static const struct m0__web_req_hooks req_hooks = {
+    .on_begin = on_req_begin,
+    .on_head = on_req_head,
+    .on_complete = on_req_complete,
 };
 
 /* ---- reading ---- */
 
 static void feed(struct m0__web_conn *c, const char *data, size_t len) {
-  llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
+  size_t used;
+  const char *message;
+  llhttp_errno_t err = m0__web_req_feed(&c->req, data, len, &used, &message);
   if (err == HPE_OK || c->closing)
     return;
   if (err == HPE_PAUSED) {
     if (c->stream || c->close_after || c->lingering)
       return; /* never resumed: what follows is ignored */
-    const char *pos = llhttp_get_error_pos(&c->parser);
-    size_t used = pos ? (size_t)(pos - data) : len;
     size_t rest = used <= len ? len - used : 0;
     if (rest > 0) {
       c->pending = malloc(rest);
@@ -1128,16 +870,9 @@ static void feed(struct m0__web_conn *c, const char *data, size_t len) {
   }
   c->close_after = true;
   c->keep_alive = false;
-  if (c->error_status != 0) {
-    answer_error(c, c->error_status, c->error_text, NULL);
-  } else {
-    char msg[160];
-    snprintf(msg, sizeof msg, "malformed request: %s", llhttp_get_error_reason(&c->parser)
-                                                            ? llhttp_get_error_reason(&c->parser)
-                                                            : llhttp_errno_name(err));
-    c->url[0] = '\0'; /* answer in text: the target may be what was malformed */
-    answer_error(c, 400, msg, NULL);
-  }
+  c->api = strncmp(c->req.url, "/api/", 5) == 0; /* web_req.c clears it when malformed */
+  c->head_req = false;
+  answer_error(c, c->req.error_status, message, NULL);
   if (c->writes == 0)
     conn_finish(c);
 }
@@ -1149,8 +884,8 @@ static void conn_resume(struct m0__web_conn *c) {
   if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_QUEUE_PAUSE)
     return; /* on_write calls again */
   c->paused = false;
-  llhttp_resume(&c->parser);
-  arm_deadline(c, M0__WEB_REQUEST_MS);
+  m0__web_req_resume(&c->req);
+  wait_request(c);
   char *data = c->pending;
   size_t len = c->pending_len;
   c->pending = NULL;
@@ -1194,16 +929,61 @@ static void on_timer(uv_timer_t *t) {
   struct m0__web_conn *c = t->data;
   if (c->closing)
     return;
-  if (c->lingering || !c->in_request) {
-    conn_close(c); /* linger over, or an idle keep-alive connection */
+  if (c->lingering || !c->req.in_request) {
+    conn_close(c); /* linger over, an idle keep-alive connection, or one not reading */
     return;
   }
-  /* The whole request did not arrive in time: a trickling or stalled client. */
+  /* The request did not arrive in time: a trickling or stalled client. */
   c->close_after = true;
   c->keep_alive = false;
-  answer_error(c, 408, "the request took longer than 10 s", NULL);
+  c->api = strncmp(c->req.url, "/api/", 5) == 0;
+  c->head_req = false;
+  answer_error(c, 408,
+               request_left(c) == 0 ? "the request took longer than 10 s"
+                                    : "the request line and headers took longer than 3 s",
+               NULL);
   if (c->writes == 0)
     conn_finish(c);
+}
+
+/* ---- slots ---- */
+
+/* How readily a connection gives its slot to a newcomer: lower first, -1 never. */
+static int evict_class(struct m0__web_conn *c) {
+  if (c->closing || !c->counted)
+    return -1;
+  if (c->stream)
+    return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > M0__WEB_SSE_BEHIND ? 1
+                                                                                       : -1;
+  if (c->lingering)
+    return 0; /* answered; only reading what the client still sends */
+  if (c->work_pending || c->writes > 0 || c->paused || c->close_after)
+    return -1; /* a request being answered */
+  if (!c->req.in_request && c->served)
+    return 0; /* idle keep-alive */
+  return 2;   /* waiting for its request: new, silent or trickling */
+}
+
+/* The connection to close for a newcomer when every slot is taken, or NULL. */
+static struct m0__web_conn *evict_pick(struct m0__web *w) {
+  struct m0__web_conn *best = NULL;
+  int best_class = -1;
+  size_t best_bytes = 0;
+  for (struct m0__web_conn *c = w->conns; c != NULL; c = c->next) {
+    int k = evict_class(c);
+    if (k < 0)
+      continue;
+    size_t bytes = c->req.in_request ? c->req.head_bytes + c->req.body_len : 0;
+    bool better = best == NULL || k < best_class ||
+                  (k == best_class && (c->since < best->since ||
+                                       (c->since == best->since && bytes < best_bytes)));
+    if (better) {
+      best = c;
+      best_class = k;
+      best_bytes = bytes;
+    }
+  }
+  return best;
 }
 
 /* ---- accepting ---- */
@@ -1252,8 +1032,12 @@ static void on_connection(uv_stream_t *server, int status) {
   if (status < 0 || w->closing)
     return;
   if (w->nconns >= M0__WEB_MAX_CONNS) {
-    refuse_connection(w, server);
-    return;
+    struct m0__web_conn *victim = evict_pick(w);
+    if (victim == NULL) {
+      refuse_connection(w, server);
+      return;
+    }
+    conn_close(victim);
   }
   struct m0__web_conn *c = calloc(1, sizeof *c);
   if (c == NULL)
@@ -1274,15 +1058,14 @@ static void on_connection(uv_stream_t *server, int status) {
   w->conns = c;
   c->counted = true;
   w->nconns++;
-  llhttp_init(&c->parser, HTTP_REQUEST, &parser_settings);
-  c->parser.data = c;
+  m0__web_req_init(&c->req, &req_hooks, c);
   c->keep_alive = true;
   if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
     conn_close(c);
     return;
   }
   uv_tcp_nodelay(&c->tcp, 1);
-  arm_deadline(c, M0__WEB_REQUEST_MS);
+  wait_request(c);
   if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
     conn_close(c);
 }
@@ -1361,6 +1144,25 @@ int m0__web_listen(struct m0__web *w, uint16_t port) {
   snprintf(fields, sizeof fields, "\"port\":%u,\"host_port\":%u", (unsigned)port,
            (unsigned)w->port);
   emit(w, "web.listening", fields);
+  return 0;
+}
+
+int m0__web_allow_hosts(struct m0__web *w, const char *const *names, size_t n) {
+  if (n > M0__WEB_HOSTS_MAX)
+    return UV_EINVAL;
+  for (size_t i = 0; i < n; i++)
+    if (!m0__web_host_name_valid(names[i]))
+      return UV_EINVAL;
+  for (size_t i = 0; i < n; i++) {
+    size_t k = 0;
+    for (; names[i][k] != '\0'; k++) {
+      char ch = names[i][k];
+      w->host_names[i][k] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    }
+    w->host_names[i][k] = '\0';
+    w->hosts[i] = w->host_names[i];
+  }
+  w->nhosts = n;
   return 0;
 }
 

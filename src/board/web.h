@@ -1,9 +1,10 @@
 /* web.h: the module's admin web server (spec §7), board side: libuv + llhttp.
  *
  * One struct m0__web serves one device's page and JSON API on the host port that
- * WEBPORT (or --web-port) maps to. Every connection has its own llhttp parser and a
- * deadline for a whole request; nothing the server does blocks the loop (files under
- * --web-root are read in the thread pool). The board calls m0__web_listen() after each
+ * WEBPORT (or --web-port) maps to. Every connection has its own request reader
+ * (web_req.h) and deadlines for its request's head and whole; every request passes the
+ * gate (web_auth.h: Host rule, credentials, routes) before it is answered; nothing the
+ * server does blocks the loop (files under --web-root are read in the thread pool). The board calls m0__web_listen() after each
  * device boot so the server follows WEBPORT, and forwards every event line and every
  * byte moved on the UART and the network, which the page shows live over
  * Server-Sent Events. Functions return 0 or a negative errno (UV_E* values).
@@ -18,18 +19,20 @@
 #include <uv.h>
 
 #include "m0/dev.h"
+#include "web_auth.h"
 
 struct m0__events;
 struct m0__web_conn;
 struct m0__web_listener;
 struct m0__web_blob;
 
-/* Limits (docs/web.md). */
-#define M0__WEB_MAX_CONNS 64            /* open connections; more get 503 and are closed */
-#define M0__WEB_HEAD_MAX 8192           /* request line + headers; more is 431 */
-#define M0__WEB_BODY_MAX 16384          /* request body; more is 413 */
-#define M0__WEB_REQUEST_MS 10000        /* whole request, first byte to last: else 408 */
+/* Limits (docs/web.md; the request's own are in web_auth.h). */
+#define M0__WEB_MAX_CONNS 64            /* open connections; then one is evicted, or 503 */
+#define M0__WEB_REQUEST_MS 10000        /* waiting for a request to its last byte: else 408
+                                         * (or, before its first byte, a silent close) */
+#define M0__WEB_HEAD_MS 3000            /* a request's first byte to the end of its head */
 #define M0__WEB_SSE_QUEUE_MAX (256 * 1024) /* unsent bytes an event client may owe */
+#define M0__WEB_SSE_BEHIND (64 * 1024)  /* ... and may be evicted for a newcomer above */
 #define M0__WEB_HISTORY 256             /* stream records replayed to a new client */
 #define M0__WEB_TRAFFIC_SHOWN 256       /* bytes of one traffic record sent as hex/text */
 
@@ -40,6 +43,10 @@ struct m0__web {
   struct m0_factory factory; /* MAC, firmware, production date for the status page */
   char bind_addr[64];
   char web_root[4096];       /* "" = the pages embedded at build time */
+  /* --web-host names, lower case, and pointers to them for the gate's policy. */
+  char host_names[M0__WEB_HOSTS_MAX][M0__WEB_HOST_NAME_MAX + 1];
+  const char *hosts[M0__WEB_HOSTS_MAX];
+  size_t nhosts;
   struct m0__web_listener *listener; /* NULL while not listening */
   uint16_t port;             /* host port bound, 0 if none */
   uint16_t requested;        /* the port last asked for */
@@ -73,6 +80,11 @@ struct m0__web {
 int m0__web_init(struct m0__web *w, uv_loop_t *loop, struct m0_dev *dev,
                  struct m0__events *events, const char *bind_addr, const char *web_root,
                  const struct m0_factory *factory);
+
+/* Host names besides IP addresses and localhost that requests may name (--web-host;
+ * "*" = any). Each must pass m0__web_host_name_valid(); at most M0__WEB_HOSTS_MAX.
+ * Returns 0 or UV_EINVAL. */
+int m0__web_allow_hosts(struct m0__web *w, const char *const *names, size_t n);
 
 /* (Re)bind to port: a no-op if already listening there; port 0 stops listening (open
  * connections stay). Privileged-port rule (spec §6.1): a port below 1024 refused for

@@ -4,9 +4,9 @@
  * parameter table; the page builds its forms from the table's field metadata, so adding
  * a command to the table adds it to the page. Writes go through the core's edit
  * (m0_dev_edit_*), one parameter at a time: the AT table is the only validator (spec §7,
- * "one validation path"). The request body is a flat JSON object of string values,
- * parsed strictly and completely before anything is applied, so a syntax error never
- * leaves half a form saved; after that, every valid field is saved, in one flash write,
+ * "one validation path"). The request body is a flat JSON object of string values, read
+ * strictly and completely (web_req.c) before anything is applied, so a syntax error
+ * never leaves half a form saved; after that, every valid field is saved, in one flash write,
  * even when others are refused. The write runs off the loop: the answer waits for it.
  */
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "web.h"
+#include "web_req.h"
 
 /* ---- the byte string ---- */
 
@@ -309,206 +310,6 @@ void m0__web_api_config(struct m0__web *w, struct m0__web_buf *b) {
   m0__web_buf_str(b, "]}");
 }
 
-/* ---- the strict JSON reader: {"NAME":"value", ...} and nothing else ---- */
-
-#define SET_MAX_PAIRS 64       /* more than the table has: a form never needs more */
-#define SET_KEY_MAX 32         /* longer keys cannot name a parameter */
-
-struct pair {
-  char key[SET_KEY_MAX + 1];
-  bool key_long;             /* the key was cut: it names no parameter */
-  char value[M0_VALUE_MAX];
-  bool value_bad;            /* too long, or held a NUL: refused as a bad value */
-};
-
-struct reader {
-  const char *s;
-  size_t len, pos;
-  char *error; /* message buffer */
-  size_t error_cap;
-};
-
-static bool fail_at(struct reader *r, const char *what) {
-  snprintf(r->error, r->error_cap, "at byte %zu: %s", r->pos, what);
-  return false;
-}
-
-static void skip_ws(struct reader *r) {
-  while (r->pos < r->len && (r->s[r->pos] == ' ' || r->s[r->pos] == '\t' ||
-                             r->s[r->pos] == '\n' || r->s[r->pos] == '\r'))
-    r->pos++;
-}
-
-static int hex4(const char *s) {
-  int v = 0;
-  for (int i = 0; i < 4; i++) {
-    char c = s[i];
-    int d = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
-    if (d < 0)
-      return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
-/* Reads a JSON string into out (cap bytes with the NUL). *cut is set when it did not
- * fit or held a NUL character; the reader still consumes it whole. */
-static bool read_string(struct reader *r, char *out, size_t cap, bool *cut) {
-  size_t n = 0;
-  *cut = false;
-  if (r->pos >= r->len || r->s[r->pos] != '"')
-    return fail_at(r, "expected a string");
-  r->pos++;
-  for (;;) {
-    if (r->pos >= r->len)
-      return fail_at(r, "unterminated string");
-    unsigned char c = (unsigned char)r->s[r->pos];
-    char utf8[4];
-    size_t k = 0;
-    if (c == '"') {
-      r->pos++;
-      break;
-    }
-    if (c < 0x20)
-      return fail_at(r, "control character in a string (escape it)");
-    if (c != '\\') {
-      utf8[k++] = (char)c;
-      r->pos++;
-    } else {
-      if (r->pos + 1 >= r->len)
-        return fail_at(r, "unterminated string");
-      char e = r->s[r->pos + 1];
-      const char *simple = strchr("\"\\/bfnrt", e);
-      if (e != '\0' && simple != NULL) {
-        static const char map[] = "\"\\/\b\f\n\r\t";
-        utf8[k++] = map[simple - "\"\\/bfnrt"];
-        r->pos += 2;
-      } else if (e == 'u') {
-        if (r->pos + 6 > r->len)
-          return fail_at(r, "truncated \\u escape");
-        int cp = hex4(r->s + r->pos + 2);
-        if (cp < 0)
-          return fail_at(r, "bad \\u escape");
-        r->pos += 6;
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-          int lo = (r->pos + 6 <= r->len && r->s[r->pos] == '\\' && r->s[r->pos + 1] == 'u')
-                       ? hex4(r->s + r->pos + 2)
-                       : -1;
-          if (lo < 0xdc00 || lo > 0xdfff)
-            return fail_at(r, "unpaired surrogate in a \\u escape");
-          r->pos += 6;
-          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-          return fail_at(r, "unpaired surrogate in a \\u escape");
-        }
-        if (cp == 0)
-          *cut = true; /* a C string cannot carry it: the value is refused */
-        if (cp < 0x80) {
-          utf8[k++] = (char)cp;
-        } else if (cp < 0x800) {
-          utf8[k++] = (char)(0xc0 | cp >> 6);
-          utf8[k++] = (char)(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-          utf8[k++] = (char)(0xe0 | cp >> 12);
-          utf8[k++] = (char)(0x80 | (cp >> 6 & 0x3f));
-          utf8[k++] = (char)(0x80 | (cp & 0x3f));
-        } else {
-          utf8[k++] = (char)(0xf0 | cp >> 18);
-          utf8[k++] = (char)(0x80 | (cp >> 12 & 0x3f));
-          utf8[k++] = (char)(0x80 | (cp >> 6 & 0x3f));
-          utf8[k++] = (char)(0x80 | (cp & 0x3f));
-        }
-      } else {
-        return fail_at(r, "bad escape in a string");
-      }
-    }
-    for (size_t i = 0; i < k; i++) {
-      if (n + 1 < cap)
-        out[n++] = utf8[i];
-      else
-        *cut = true;
-    }
-  }
-  out[n] = '\0';
-  return true;
-}
-
-/* A JSON value that is not a string: name its kind for the message. */
-static const char *value_kind(char c) {
-  if (c == '{')
-    return "an object";
-  if (c == '[')
-    return "an array";
-  if (c == 't' || c == 'f')
-    return "a boolean";
-  if (c == 'n')
-    return "null";
-  if (c == '-' || (c >= '0' && c <= '9'))
-    return "a number";
-  return "not a JSON value";
-}
-
-static bool read_object(struct reader *r, struct pair *pairs, unsigned *npairs) {
-  *npairs = 0;
-  skip_ws(r);
-  if (r->pos >= r->len || r->s[r->pos] != '{')
-    return fail_at(r, "expected a JSON object {\"NAME\":\"value\",...}");
-  r->pos++;
-  skip_ws(r);
-  if (r->pos < r->len && r->s[r->pos] == '}') {
-    r->pos++;
-  } else {
-    for (;;) {
-      if (*npairs == SET_MAX_PAIRS)
-        return fail_at(r, "too many members (at most 64)");
-      struct pair *p = &pairs[*npairs];
-      skip_ws(r);
-      if (r->pos < r->len && r->s[r->pos] != '"')
-        return fail_at(r, "expected a member name in double quotes");
-      if (!read_string(r, p->key, sizeof p->key, &p->key_long))
-        return false;
-      for (unsigned i = 0; i < *npairs; i++) {
-        if (!p->key_long && !pairs[i].key_long && strcmp(pairs[i].key, p->key) == 0) {
-          char msg[96];
-          snprintf(msg, sizeof msg, "duplicate member \"%s\"", p->key);
-          return fail_at(r, msg);
-        }
-      }
-      skip_ws(r);
-      if (r->pos >= r->len || r->s[r->pos] != ':')
-        return fail_at(r, "expected ':' after a member name");
-      r->pos++;
-      skip_ws(r);
-      if (r->pos < r->len && r->s[r->pos] != '"') {
-        char msg[128];
-        snprintf(msg, sizeof msg, "the value of \"%.32s\" must be a string, not %s", p->key,
-                 value_kind(r->s[r->pos]));
-        return fail_at(r, msg);
-      }
-      if (!read_string(r, p->value, sizeof p->value, &p->value_bad))
-        return false;
-      (*npairs)++;
-      skip_ws(r);
-      if (r->pos < r->len && r->s[r->pos] == ',') {
-        r->pos++;
-        continue;
-      }
-      if (r->pos < r->len && r->s[r->pos] == '}') {
-        r->pos++;
-        break;
-      }
-      return fail_at(r, "expected ',' or '}'");
-    }
-  }
-  skip_ws(r);
-  if (r->pos != r->len)
-    return fail_at(r, "unexpected data after the object");
-  return true;
-}
-
 static const char *error_text(int code) {
   switch (code) {
   case M0_ERR_FORMAT:
@@ -529,9 +330,9 @@ static const char *error_text(int code) {
 struct set_job {
   struct m0__web *w;
   unsigned n;
-  struct pair pairs[SET_MAX_PAIRS];
-  int codes[SET_MAX_PAIRS];
-  const struct m0_param *params[SET_MAX_PAIRS];
+  struct m0__web_pair pairs[M0__WEB_SET_MAX_PAIRS];
+  int codes[M0__WEB_SET_MAX_PAIRS];
+  const struct m0_param *params[M0__WEB_SET_MAX_PAIRS];
   m0__web_answer_fn later;
   void *later_ctx;
 };
@@ -603,8 +404,7 @@ int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
   j->later = later;
   j->later_ctx = later_ctx;
   char error[256];
-  struct reader r = {.s = body, .len = len, .error = error, .error_cap = sizeof error};
-  if (!read_object(&r, j->pairs, &j->n)) {
+  if (!m0__web_json_object(body, len, j->pairs, &j->n, error, sizeof error)) {
     m0__web_buf_str(out, "{\"ok\":false,\"error\":");
     json_str(out, error);
     m0__web_buf_str(out, "}");
@@ -614,7 +414,7 @@ int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
 
   m0_dev_edit_begin(w->dev);
   for (unsigned i = 0; i < j->n; i++) {
-    struct pair *pr = &j->pairs[i];
+    struct m0__web_pair *pr = &j->pairs[i];
     const struct m0_param *p = pr->key_long ? NULL : m0_param_find(pr->key, strlen(pr->key));
     j->params[i] = p;
     if (p == NULL)

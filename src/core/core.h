@@ -61,6 +61,22 @@ void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *c
 void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
 void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cause);
 
+/* ---- invariants.c ---- */
+
+/* The name of the first rule of invariants.c that dev breaks at `now` (the end of an
+ * input), or NULL when every rule holds. Pure; compiled into every build. */
+const char *m0__dev_invariant(const struct m0_dev *dev, uint64_t now);
+/* With M0_CHECK_INVARIANTS (ASan and fuzz builds): abort, naming the broken rule, unless
+ * every rule holds. Called at the end of every input. Otherwise it costs nothing. */
+#ifdef M0_CHECK_INVARIANTS
+void m0__dev_check(const struct m0_dev *dev, uint64_t now);
+#else
+static inline void m0__dev_check(const struct m0_dev *dev, uint64_t now) {
+  (void)dev;
+  (void)now;
+}
+#endif
+
 /* ---- pace.c: the budget ---- */
 
 void m0__pace_init(struct m0__pace *p, uint64_t now, uint32_t baud, unsigned bits);

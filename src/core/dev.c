@@ -436,6 +436,7 @@ void m0__dev_settle(struct m0_dev *dev, uint64_t now) {
   m0__link_settle(dev, now); /* network data on toward the host, links paused or not */
   m0__host_rx_flash(dev, flash_holds(dev)); /* the board reads again after the outcome */
   rearm(dev);
+  m0__dev_check(dev, now); /* the end of every input (a no-op unless M0_CHECK_INVARIANTS) */
 }
 
 /* ---- public API ---- */
@@ -497,8 +498,12 @@ void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
 size_t m0_dev_uart_rx_budget(struct m0_dev *dev, uint64_t now) {
   size_t n;
   m0__dev_catch_up(dev, now);
+  /* What just ran may have left network bytes for the host (a similar-RFC2217 hold that
+   * expired): they move on now, as at the end of any input, not at some later one. */
+  m0__link_settle(dev, now);
   n = m0__host_rx_budget(dev, now);
   rearm(dev);
+  m0__dev_check(dev, now);
   return n;
 }
 
@@ -706,11 +711,11 @@ int m0_dev_edit_set(struct m0_dev *dev, const char *name, const char *value) {
 }
 
 int m0_dev_edit_save(struct m0_dev *dev, uint64_t now, m0_dev_saved_fn done, void *arg) {
-  int rc;
-  if (dev->save.edit_ids == 0)
-    return 0; /* nothing was taken: nothing to write */
+  int rc = 0;
+  /* An input like any other: what was due by now runs first, even with nothing to write. */
   m0__dev_catch_up(dev, now);
-  rc = save_start(dev, &dev->save.edit, M0__SAVE_EDIT, dev->save.edit_ids);
+  if (dev->save.edit_ids != 0) /* else nothing was taken: nothing to write */
+    rc = save_start(dev, &dev->save.edit, M0__SAVE_EDIT, dev->save.edit_ids);
   dev->save.edit_ids = 0;
   if (rc == M0_PENDING) {
     dev->save.done = done;
@@ -733,9 +738,9 @@ int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const c
   int rc;
   m0_dev_edit_begin(dev);
   rc = m0_dev_edit_set(dev, name, value);
-  if (rc != 0)
-    return rc;
-  return m0_dev_edit_save(dev, now, NULL, NULL);
+  /* A refused value took nothing: the save then only catches up, like any input. */
+  int saved = m0_dev_edit_save(dev, now, NULL, NULL);
+  return rc != 0 ? rc : saved;
 }
 
 bool m0_dev_saving(const struct m0_dev *dev) { return dev->save.busy; }

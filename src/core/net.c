@@ -48,6 +48,7 @@ static enum m0_link_kind kind_of(enum m0__link_role role) {
 /* The id is free again: the board forgot it (down) or we closed it. */
 static void link_free(struct m0_dev *dev, unsigned id) {
   memset(&dev->net.link[id], 0, sizeof dev->net.link[id]);
+  dev->net.gen[id]++; /* what the board reported about it before now is stale */
   m0__flow_queued(dev, id, 0);
 }
 
@@ -441,17 +442,26 @@ void m0__link_beat(struct m0_dev *dev, uint64_t now) {
 
 /* ---- the board's inputs ---- */
 
-static struct m0__link *known(struct m0_dev *dev, unsigned id) {
-  if (id >= M0_LINKS_MAX || dev->net.link[id].role == M0__LINK_FREE)
-    return NULL; /* not ours (closed by us, or from before a restart): ignore */
+/* The id's generation when the input arrived, before catching up. */
+static uint32_t gen_of(const struct m0_dev *dev, unsigned id) {
+  return id < M0_LINKS_MAX ? dev->net.gen[id] : 0;
+}
+
+/* The link an input is about, or NULL to ignore the input: not ours (closed by us, or
+ * from before a restart), or freed while catching up on this very input (a timeout or
+ * a restart closed it, perhaps reusing the id at once: the report is about the old). */
+static struct m0__link *known(struct m0_dev *dev, unsigned id, uint32_t gen) {
+  if (id >= M0_LINKS_MAX || dev->net.link[id].role == M0__LINK_FREE || dev->net.gen[id] != gen)
+    return NULL;
   return &dev->net.link[id];
 }
 
 void m0_dev_on_link_up(struct m0_dev *dev, uint64_t now, unsigned id,
                        const struct m0_net_addr *peer) {
   struct m0__link *l;
+  uint32_t gen = gen_of(dev, id);
   m0__dev_catch_up(dev, now);
-  l = known(dev, id);
+  l = known(dev, id, gen);
   if (l != NULL && !l->up) {
     (void)peer; /* the peer we asked for: the device's own view of the address */
     l->up = true;
@@ -469,8 +479,9 @@ int m0_dev_on_link_accept(struct m0_dev *dev, uint64_t now, unsigned listen_id,
                           const struct m0_net_addr *peer) {
   struct m0__link *l;
   int id = -1;
+  uint32_t gen = gen_of(dev, listen_id);
   m0__dev_catch_up(dev, now);
-  l = known(dev, listen_id);
+  l = known(dev, listen_id, gen);
   if (l != NULL && l->role == M0__LINK_LISTEN && peer != NULL)
     id = m0__tcps_accept(dev, now, peer);
   m0__dev_settle(dev, now);
@@ -480,8 +491,9 @@ int m0_dev_on_link_accept(struct m0_dev *dev, uint64_t now, unsigned listen_id,
 void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                        size_t len, const struct m0_net_addr *from) {
   struct m0__link *l;
+  uint32_t gen = gen_of(dev, id);
   m0__dev_catch_up(dev, now);
-  l = known(dev, id);
+  l = known(dev, id, gen);
   if (l != NULL) {
     l->rx_bytes += len;
     dev->counters.net_rx += len;
@@ -511,8 +523,9 @@ void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint
 
 void m0_dev_on_link_down(struct m0_dev *dev, uint64_t now, unsigned id, int reason) {
   struct m0__link *l;
+  uint32_t gen = gen_of(dev, id);
   m0__dev_catch_up(dev, now);
-  l = known(dev, id);
+  l = known(dev, id, gen);
   if (l != NULL) {
     enum m0__link_role role = (enum m0__link_role)l->role;
     bool was_up = l->up;
@@ -541,8 +554,9 @@ void m0_dev_on_link_down(struct m0_dev *dev, uint64_t now, unsigned id, int reas
 }
 
 void m0_dev_on_link_drained(struct m0_dev *dev, uint64_t now, unsigned id) {
+  uint32_t gen = gen_of(dev, id);
   m0__dev_catch_up(dev, now);
-  if (known(dev, id) != NULL)
+  if (known(dev, id, gen) != NULL)
     m0__flow_queued(dev, id, 0);
   m0__dev_settle(dev, now);
 }

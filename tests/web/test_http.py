@@ -4,10 +4,12 @@
 Each test gets an emulator of its own (own state dir, tty and --web-port), so tests are
 independent and a failure names one behaviour. Covered: Basic auth on every route
 (without, with wrong and with right credentials), every status code the server uses
-(400 401 403 404 405 408 413 415 422 431 503, 304), keep-alive and pipelining, HEAD,
-the JSON API (one validation path: the AT table), the event stream, a trickling client
-dropped while the device keeps answering on its tty, 50 concurrent clients, the
-connection cap, WEBPORT followed after a restart, and the privileged-port rule.
+(400 401 403 404 405 408 413 415 421 422 431 503, 304), the Host rule against DNS
+rebinding, keep-alive and pipelining, HEAD, the JSON API (one validation path: the AT
+table), the event stream, the head and whole-request deadlines, 200 trickling
+connections while the page stays reachable, which connection gives its slot to a
+newcomer, a non-reading event client dropped, 50 concurrent clients, the connection cap,
+WEBPORT followed after a restart, and the privileged-port rule.
 
 Run: M0EMU=build/src/board/m0emu python3 tests/web/test_http.py [name-substring...]
 Prints one line per test and a closing "N passed, N failed"; exit status 0 = all passed.
@@ -150,13 +152,13 @@ def malformed_requests_are_400():
     with Run() as e:
         cases = [
             b"HELLO\r\n\r\n",
-            b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
-            b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
-            b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-            b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n",
+            b"GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             b"GET / HTTP/1.1\r\n\r\n",  # HTTP/1.1 without Host
             b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-            b"GET nopath HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET nopath HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS hello
         ]
         for raw in cases:
@@ -228,37 +230,37 @@ def oversized_requests_413_431():
         big = b"X-Filler: " + b"a" * 9000 + b"\r\n"
         many = b"".join(b"X-H%d: %s\r\n" % (i, b"b" * 90) for i in range(95))
         for raw in [
-            b"GET / HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n",
-            b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n",
-            b"GET /" + b"c" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"A%d: 1\r\n" % i for i in range(120))
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + big + b"\r\n",
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"\r\n",
+            b"GET /" + b"c" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"A%d: 1\r\n" % i for i in range(120))
             + b"\r\n",
         ]:
             got = e.raw(raw)
             eq(status_of(got), 431, "status for %d header bytes" % len(raw))
         # Just under the limit is fine.
-        ok = b"GET /api/status HTTP/1.1\r\nHost: x\r\nAuthorization: " + \
+        ok = b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + \
             basic().encode() + b"\r\nConnection: close\r\nX-F: " + b"d" * 7000 + b"\r\n\r\n"
         eq(status_of(e.raw(ok)), 200, "7 KiB of headers")
         # Bodies over 16 KiB: announced, and chunked.
         auth = basic().encode()
-        got = e.raw(b"POST /api/config HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth +
+        got = e.raw(b"POST /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + auth +
                     b"\r\nContent-Type: application/json\r\nContent-Length: 20000\r\n\r\n" +
                     b"{" * 20000)
         eq(status_of(got), 413, "announced 20000-byte body")
         chunk = b"4000\r\n" + b" " * 0x4000 + b"\r\n"
-        got = e.raw(b"POST /api/config HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth +
+        got = e.raw(b"POST /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + auth +
                     b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + chunk * 2 + b"0\r\n\r\n")
         eq(status_of(got), 413, "chunked 32 KiB body")
         # A 16 KiB body of whitespace around {} is accepted (the limit is inclusive).
         body = b"{}" + b" " * (16384 - 2)
-        got = e.raw(b"POST /api/config HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth +
+        got = e.raw(b"POST /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + auth +
                     b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
                     b"Content-Length: 16384\r\n\r\n" + body)
         eq(status_of(got), 200, "16 KiB body")
         # Expect: 100-continue (curl, for bodies over 1 KiB) is answered at once.
-        got = e.raw(b"POST /api/config HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth +
+        got = e.raw(b"POST /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + auth +
                     b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
                     b"Expect: 100-continue\r\nContent-Length: 2000\r\n\r\n" +
                     b"{}" + b" " * 1998)
@@ -294,6 +296,86 @@ def cross_site_post_403_and_media_type_415():
         st, _, _ = e.request("POST", "/api/config", body='{"MID":"cs"}',
                              headers={"Content-Type": "application/json; charset=utf-8"})
         eq(st, 200, "application/json with a charset")
+
+
+@test
+def host_rule_refuses_other_names_421():
+    with Run(extra=["--web-host", "M0.Example", "--web-host", "bench-7"]) as e:
+        port = e.port
+        auth = basic().encode()
+
+        def ask(host, method=b"GET", path=b"/api/status", body=None, with_auth=True):
+            req = method + b" " + path + b" HTTP/1.1\r\n"
+            if host is not None:
+                req += b"Host: " + host + b"\r\n"
+            if with_auth:
+                req += b"Authorization: " + auth + b"\r\n"
+            if body is not None:
+                req += (b"Content-Type: application/json\r\nContent-Length: %d\r\n" %
+                        len(body))
+            got = e.raw(req + b"Connection: close\r\n\r\n" + (body or b""))
+            return status_of(got), got
+
+        # DNS rebinding: a page from another site whose name resolves to 127.0.0.1 sends
+        # that name as Host. With the factory credentials it still changes nothing, and
+        # it is refused before the credentials are even asked for.
+        for host in [b"evil.example", b"evil.example:%d" % port, b"EVIL.example.",
+                     b"127.0.0.1.evil.example", b"localhost.evil.example", b"m0.example.evil",
+                     b"bench-7x", b"127.1", b"0x7f000001"]:
+            for method, path, body in [
+                    (b"GET", b"/api/status", None), (b"GET", b"/api/config", None),
+                    (b"GET", b"/api/events", None), (b"HEAD", b"/api/status", None),
+                    (b"GET", b"/", None), (b"GET", b"/app.js", None),
+                    (b"POST", b"/api/config", b'{"MID":"rebound"}'),
+                    (b"POST", b"/api/restart", b""), (b"POST", b"/api/factory-reset", b"")]:
+                st, got = ask(host, method, path, body)
+                eq(st, 421, "%s %s with Host %s" % (method, path, host))
+                check(b"Connection: close" in got, "Connection: close as asked")
+            eq(ask(host, with_auth=False)[0], 421, "Host %s without credentials" % host)
+        name = "evil.example"
+        st, got = ask(b"Evil.Example:%d" % port)
+        refusal = json.loads(got.split(b"\r\n\r\n", 1)[1])
+        eq(refusal["host"], name, "the refused host, lower case, without the port")
+        check("--web-host evil.example" in refusal["error"], "how to allow it: %r" % refusal)
+        check("Misdirected Request" in got.split(b"\r\n")[0].decode(), "reason phrase")
+        st, got = ask(b"evil.example", path=b"/")
+        check(got.split(b"\r\n\r\n", 1)[1].startswith(b"421 Misdirected Request: "),
+              "pages are refused in text: %r" % got[-200:])
+        check(b"text/plain" in got, "text for pages")
+        st, s = e.json("GET", "/api/status")
+        eq(s["counters"]["restarts"], 0, "no restart from a rebound name")
+        eq(param(e.json("GET", "/api/config")[1], "MID")["value"], "USR-M0", "MID unchanged")
+
+        # Allowed: IP addresses (any, with or without a port), localhost, --web-host names.
+        for host in [b"127.0.0.1", b"127.0.0.1:%d" % port, b"10.1.2.3:80", b"[::1]",
+                     b"[::1]:%d" % port, b"[fe80::1]", b"localhost", b"LocalHost:%d" % port,
+                     b"localhost.", b"m0.example", b"M0.EXAMPLE:%d" % port, b"bench-7",
+                     b"bench-7.:8080"]:
+            eq(ask(host)[0], 200, "Host %s" % host)
+        eq(ask(b"m0.example", b"POST", b"/api/config", b'{"MID":"by-name"}')[0], 200,
+           "POST by a --web-host name")
+        # A malformed Host is 400 (RFC 9112 §3.2), whatever the name.
+        for host in [b"", b"a b", b"x@y", b"a/b", b"[::1", b"[zz]", b"[::1]x", b"x:99999",
+                     b"x:8a", b":80", b"."]:
+            eq(ask(host)[0], 400, "Host %r" % host)
+        eq(ask(None)[0], 400, "HTTP/1.1 without Host")
+        got = e.raw(b"GET /api/status HTTP/1.0\r\nAuthorization: " + auth + b"\r\n\r\n")
+        eq(status_of(got), 200, "HTTP/1.0 without Host")
+        # An absolute-form target names the host instead of the Host header.
+        eq(ask(b"127.0.0.1", path=b"http://evil.example/api/status")[0], 421,
+           "absolute-form naming another host")
+        eq(ask(b"evil.example", path=b"http://127.0.0.1:%d/api/status" % port)[0], 200,
+           "absolute-form naming an address")
+        # The Origin check compares with that same host.
+        st, _, _ = e.request("POST", "/api/config", body={"MID": "o"},
+                             headers={"Host": "m0.example:%d" % port,
+                                      "Origin": "http://m0.example:%d" % port})
+        eq(st, 200, "same-origin POST by a --web-host name")
+    # '*' turns the rule off (behind a proxy that rewrites names, say).
+    with Run(extra=["--web-host", "*"]) as e:
+        got = e.raw(b"GET /api/status HTTP/1.1\r\nHost: evil.example\r\nAuthorization: " +
+                    basic().encode() + b"\r\nConnection: close\r\n\r\n")
+        eq(status_of(got), 200, "any Host with --web-host '*'")
 
 
 @test
@@ -338,7 +420,7 @@ def keep_alive_pipelining_head_and_etag():
             check(e.request("GET", path)[1]["content-type"].startswith(t), "type of " + path)
         # Pipelined: three requests in one write, answered in order on one connection.
         auth = basic().encode()
-        req = lambda p, extra=b"": (b"GET " + p + b" HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+        req = lambda p, extra=b"": (b"GET " + p + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
                                     auth + b"\r\n" + extra + b"\r\n")
         got = e.raw(req(b"/api/status") + req(b"/nope") +
                     req(b"/favicon.svg", b"Connection: close\r\n"))
@@ -482,7 +564,7 @@ class Sse:
     def __init__(self, e, last_id=None):
         self.s = socket.create_connection(("127.0.0.1", e.port), timeout=10)
         extra = b"Last-Event-ID: %d\r\n" % last_id if last_id is not None else b""
-        self.s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+        self.s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
                        basic().encode() + b"\r\nAccept: text/event-stream\r\n" + extra +
                        b"\r\n")
         self.buf = b""
@@ -579,16 +661,18 @@ def trickling_client_dropped_while_device_answers():
         t = Tty(e.tty)
         t.command_mode()
         s = socket.create_connection(("127.0.0.1", e.port), timeout=30)
-        req = b"GET /api/status HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic().encode() + \
-            b"\r\nX-Slow: " + b"z" * 200 + b"\r\n\r\n"
+        req = b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + \
+            basic().encode() + b"\r\nX-Slow: " + b"z" * 200 + b"\r\n\r\n"
         idle = socket.create_connection(("127.0.0.1", e.port), timeout=30)  # sends nothing
+        idle_start = time.monotonic()
         start = time.monotonic()
         dropped_after = None
+        answer = b""
         answers = 0
         i = 0
         try:
-            # One byte every 100 ms: the request would take 40 s; the server allows 10.
-            while time.monotonic() - start < 16 and i < len(req):
+            # One byte every 100 ms: the head would take 30 s; the server allows 3.
+            while time.monotonic() - start < 8 and i < len(req):
                 try:
                     s.sendall(req[i:i + 1])
                 except (BrokenPipeError, ConnectionResetError):
@@ -600,25 +684,248 @@ def trickling_client_dropped_while_device_answers():
                     b = s.recv(4096)
                     if b"408" in b or b == b"":
                         dropped_after = time.monotonic() - start
-                        check(b == b"" or status_of(b) == 408, "408 for the trickler")
+                        answer = b
                         break
                 except BlockingIOError:
                     pass
                 # Meanwhile the device answers on its tty and the API answers too.
-                if i % 10 == 0:
+                if i % 5 == 0:
                     eq(t.at("AT+UART"), "+ok=115200,8,1,NONE,NFC", "tty while trickling")
                     eq(e.request("GET", "/api/status")[0], 200, "API while trickling")
                     answers += 1
                 time.sleep(0.1)
-            check(dropped_after is not None, "trickling client not dropped in 16 s")
-            check(9 <= dropped_after <= 12.5, "dropped after %.1f s" % dropped_after)
-            check(answers >= 8, "the device answered %d times meanwhile" % answers)
-            idle.settimeout(5)
-            eq(read_until_close(idle, 5), b"", "idle connection closed silently")
+            check(dropped_after is not None, "trickling client not dropped in 8 s")
+            check(2.8 <= dropped_after <= 5.5, "dropped after %.1f s" % dropped_after)
+            eq(status_of(answer), 408, "408 for the trickler")
+            check(b"headers took longer than 3 s" in answer, "408 says why: %r" % answer)
+            check(answers >= 4, "the device answered %d times meanwhile" % answers)
+            # A connection that sends nothing is closed silently after 10 s.
+            eq(read_until_close(idle, 12), b"", "idle connection closed silently")
+            waited = time.monotonic() - idle_start
+            check(9.5 <= waited <= 12.5, "idle connection closed after %.1f s" % waited)
         finally:
             s.close()
             idle.close()
             t.close()
+
+
+@test
+def slow_body_allowed_whole_request_deadline_408():
+    with Run() as e:
+        auth = basic().encode()
+        # The head at once, then the body a byte every 250 ms for about 5 s: past the head
+        # deadline, within the whole-request one, so it is answered.
+        body = b'{"MID":"slow-body"}'
+        s = socket.create_connection(("127.0.0.1", e.port), timeout=20)
+        try:
+            s.sendall(b"POST /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
+                      auth + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body))
+            start = time.monotonic()
+            for k in range(len(body)):
+                s.sendall(body[k:k + 1])
+                time.sleep(0.25)
+            got = read_until_close(s, 10)
+            eq(status_of(got), 200, "body over %.1f s" % (time.monotonic() - start))
+        finally:
+            s.close()
+        eq(param(e.json("GET", "/api/config")[1], "MID")["value"], "slow-body", "saved")
+        # A body that keeps trickling is cut at 10 s from when the server began waiting.
+        s = socket.create_connection(("127.0.0.1", e.port), timeout=20)
+        try:
+            start = time.monotonic()
+            s.sendall(b"POST /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
+                      auth + b"\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000\r\n\r\n{")
+            got = b""
+            while time.monotonic() - start < 15:
+                try:
+                    s.sendall(b" ")
+                except OSError:
+                    break
+                s.settimeout(0.5)
+                try:
+                    b = s.recv(4096)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+                if not b:
+                    break
+                got += b
+                if b"\r\n\r\n" in got:
+                    break
+            took = time.monotonic() - start
+            eq(status_of(got), 408, "trickled body")
+            check(b"took longer than 10 s" in got, "408 says why: %r" % got)
+            check(9.5 <= took <= 12.5, "408 after %.1f s" % took)
+        finally:
+            s.close()
+
+class Trickle:
+    """n connections that each send one byte of a request every `period` s, from one
+    thread; a connection the server closes is opened again at the next tick, as a
+    patient attacker would. stop() ends them all."""
+
+    def __init__(self, e, n=200, period=0.5):
+        self.e, self.n, self.period = e, n, period
+        self.req = (b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"z" * 4000 +
+                    b"\r\n\r\n")
+        self.socks = [None] * n
+        self.pos = [0] * n
+        self.opened = self.closed_by_server = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def _open(self, k):
+        try:
+            s = socket.create_connection(("127.0.0.1", self.e.port), timeout=2)
+            s.setblocking(False)
+            self.socks[k] = s
+            self.pos[k] = 0
+            self.opened += 1
+        except OSError:
+            self.socks[k] = None
+
+    def _drop(self, k):
+        try:
+            self.socks[k].close()
+        except OSError:
+            pass
+        self.socks[k] = None
+        self.closed_by_server += 1
+
+    def run(self):
+        while not self.stopping.is_set():
+            tick = time.monotonic()
+            for k in range(self.n):
+                if self.stopping.is_set():
+                    break
+                if self.socks[k] is None:
+                    self._open(k)
+                    continue
+                s = self.socks[k]
+                try:
+                    got = s.recv(65536)
+                    if not got or got.startswith(b"HTTP/"):
+                        self._drop(k)  # closed, or answered (408, 503): start again
+                        continue
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    self._drop(k)
+                    continue
+                try:
+                    s.send(self.req[self.pos[k]:self.pos[k] + 1])
+                    self.pos[k] = (self.pos[k] + 1) % len(self.req)
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    self._drop(k)
+            self.stopping.wait(max(0.0, self.period - (time.monotonic() - tick)))
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(10)
+        for s in self.socks:
+            if s is not None:
+                s.close()
+
+
+def timed_status(e, timeout=1.0):
+    """One authenticated GET /api/status on a new connection: (status or None, seconds)."""
+    req = (b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
+           basic().encode() + b"\r\nConnection: close\r\n\r\n")
+    start = time.monotonic()
+    try:
+        s = socket.create_connection(("127.0.0.1", e.port), timeout=timeout)
+    except OSError:
+        return None, time.monotonic() - start
+    try:
+        s.sendall(req)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            s.settimeout(max(0.001, timeout - (time.monotonic() - start)))
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+        return status_of(got) if got else None, time.monotonic() - start
+    except (OSError, AssertionError):
+        return None, time.monotonic() - start
+    finally:
+        s.close()
+
+
+@test
+def page_reachable_under_200_trickling_connections():
+    with Run() as e:
+        tr = Trickle(e).start()
+        try:
+            deadline = time.monotonic() + 5
+            while tr.opened < 200 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            check(tr.opened >= 200, "only %d trickling connections opened" % tr.opened)
+            # Probe about once a second for 12 s: longer than the whole-request deadline,
+            # so the slots the trickle took first have been taken again since.
+            probes = []
+            end = time.monotonic() + 12
+            while time.monotonic() < end:
+                probes.append(timed_status(e))
+                time.sleep(max(0.0, 1.0 - probes[-1][1]))
+            bad = [(st, round(t, 3)) for st, t in probes if st != 200 or t >= 1.0]
+            eq(bad, [], "probes without a 200 within 1 s (of %d)" % len(probes))
+            check(len(probes) >= 10, "only %d probes" % len(probes))
+            check(tr.closed_by_server > 0, "the server never dropped a trickler")
+        finally:
+            tr.stop()
+
+
+@test
+def client_that_never_reads_its_answers_is_dropped():
+    with Run() as e:
+        # 1000 pipelined requests for ~10 KB answers, and nothing read: the server stops
+        # parsing once 256 KiB of answers wait, and must not hold the slot for ever.
+        n = 1000
+        req = (b"GET /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
+               basic().encode() + b"\r\n\r\n")
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10)
+        s.connect(("127.0.0.1", e.port))
+        try:
+            s.setblocking(False)
+            data, sent = req * n, 0
+            start = time.monotonic()
+            while sent < len(data) and time.monotonic() - start < 3:
+                try:
+                    sent += s.send(data[sent:])
+                except BlockingIOError:
+                    time.sleep(0.01)
+            time.sleep(13)  # the answers' deadline is 10 s
+            # Read what came before the close (a reset, as the server had requests left
+            # unread); a server that kept the connection would now answer all n.
+            got, closed = b"", False
+            s.settimeout(20)
+            while not closed:
+                try:
+                    b = s.recv(1 << 20)
+                except socket.timeout:
+                    break
+                except ConnectionResetError:
+                    b = b""
+                closed = b == b""
+                got += b
+            answers = got.count(b"HTTP/1.1 200 OK")
+            check(closed, "the connection was kept (%d answers read)" % answers)
+            check(answers < n, "all %d answers came: the connection was kept" % n)
+            eq(e.request("GET", "/api/status")[0], 200, "server still answers")
+        finally:
+            s.close()
 
 
 @test
@@ -664,27 +971,107 @@ def fifty_concurrent_clients():
         check(time.monotonic() - start < 20, "50 clients took too long")
 
 
+def read_response(s, timeout=5):
+    """One whole answer (with Content-Length) from s, which stays open: (status, bytes)."""
+    got = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        head, sep, body = got.partition(b"\r\n\r\n")
+        if sep:
+            m = re.search(rb"Content-Length: (\d+)", head)
+            if m and len(body) >= int(m.group(1)):
+                return status_of(got), got
+        left = deadline - time.monotonic()
+        check(left > 0, "no whole answer within %.0f s: %r" % (timeout, got[:300]))
+        s.settimeout(left)
+        b = s.recv(65536)
+        check(b != b"", "closed before the whole answer: %r" % got[:300])
+        got += b
+
+
+def closed_by_server(s, timeout=2):
+    """True when the server has closed s (EOF or reset) within timeout."""
+    s.settimeout(timeout)
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def still_open(s):
+    s.settimeout(0.0)
+    try:
+        return s.recv(1) not in (b"",)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
 @test
-def connection_cap_refuses_the_65th():
+def full_slots_evict_the_furthest_from_an_answer():
     with Run() as e:
-        # Each of the 64 answers a request, so each is counted before the next one opens
-        # (and the connection wait_web made is long gone).
-        conns = []
+        full = (b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
+                basic().encode() + b"\r\n\r\n")
+        waiting = []
+        newcomers = []
         try:
+            # 64 connections with a request begun, not finished: every slot, oldest first.
             for k in range(64):
                 c = socket.create_connection(("127.0.0.1", e.port), timeout=10)
-                conns.append(c)
-                c.sendall(b"GET /api/status HTTP/1.1\r\nHost: x\r\nAuthorization: " +
-                          basic().encode() + b"\r\n\r\n")
-                eq(status_of(c.recv(4096)), 200, "connection %d" % (k + 1))
+                c.sendall(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                waiting.append(c)
+                time.sleep(0.005)
+            time.sleep(0.2)
+            # A newcomer is answered: the connection that has waited longest made room.
+            n1 = socket.create_connection(("127.0.0.1", e.port), timeout=10)
+            newcomers.append(n1)
+            n1.sendall(full)
+            eq(read_response(n1)[0], 200, "first newcomer")
+            check(closed_by_server(waiting[0]), "the oldest waiting connection was closed")
+            opened = [k for k in range(1, 64) if still_open(waiting[k])]
+            eq(len(opened), 63, "waiting connections left open")
+            # The next newcomer takes the slot of the idle keep-alive connection (n1, now
+            # answered) rather than one of those still waiting.
+            n2 = socket.create_connection(("127.0.0.1", e.port), timeout=10)
+            newcomers.append(n2)
+            n2.sendall(full)
+            eq(read_response(n2)[0], 200, "second newcomer")
+            check(closed_by_server(n1), "the idle keep-alive connection was closed")
+            opened = [k for k in range(1, 64) if still_open(waiting[k])]
+            eq(len(opened), 63, "waiting connections left open")
+        finally:
+            for c in waiting + newcomers:
+                c.close()
+
+
+@test
+def connection_cap_refuses_when_every_slot_is_busy():
+    with Run() as e:
+        # 64 healthy event clients: none may be evicted, so the 65th connection is
+        # answered 503.
+        streams = []
+        try:
+            for k in range(64):
+                st = Sse(e)
+                streams.append(st)
+                st.wait(lambda r: True)
             extra = socket.create_connection(("127.0.0.1", e.port), timeout=10)
             try:
-                eq(status_of(read_until_close(extra, 10)), 503, "the 65th connection")
+                got = read_until_close(extra, 10)
+                eq(status_of(got), 503, "the 65th connection")
+                check(b"Retry-After: 1" in got, "Retry-After")
             finally:
                 extra.close()
+            check(all(still_open(st.s) for st in streams), "every event client kept")
         finally:
-            for c in conns:
-                c.close()
+            for st in streams:
+                st.close()
         # Once they are gone, new clients are served again.
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
@@ -695,6 +1082,72 @@ def connection_cap_refuses_the_65th():
                 pass
             time.sleep(0.05)
         eq(e.request("GET", "/api/status")[0], 200, "served after the others closed")
+
+
+@test
+def slow_event_client_dropped_at_256_kib():
+    with Run() as e:
+        # An event client that reads nothing, with a small receive window, so what the
+        # server sends it piles up in the server.
+        slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.settimeout(10)
+        slow.connect(("127.0.0.1", e.port))
+        slow.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
+                     basic().encode() + b"\r\n\r\n")
+        good = Sse(e)
+        t = Tty(e.tty)
+        stop = threading.Event()
+        read = [0]
+
+        def drain_good():
+            while not stop.is_set():
+                good.s.settimeout(0.2)
+                try:
+                    b = good.s.recv(65536)
+                except socket.timeout:
+                    continue
+                if not b:
+                    return
+                good.buf += b
+                read[0] += len(b)
+
+        th = threading.Thread(target=drain_good, daemon=True)
+        th.start()
+        try:
+            # Binary bytes through the UART, 256 at a time and apart, so that each read
+            # becomes one traffic record of about 2 KB (hex and escaped text), until the
+            # stream has carried more than the kernel can hold for the slow client (its
+            # send buffer grows up to tcp_wmem's maximum) plus the server's 256 KiB.
+            try:
+                with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+                    kernel = int(f.read().split()[2])
+            except (OSError, ValueError, IndexError):
+                kernel = 4 * 1024 * 1024
+            want = kernel + 1024 * 1024
+            deadline = time.monotonic() + 60
+            while read[0] < want and time.monotonic() < deadline:
+                t.write(bytes(range(256)))
+                time.sleep(0.001)
+            check(read[0] >= want, "the reading client got only %d bytes" % read[0])
+            # The slow one was dropped: what it can still read ends with the close.
+            got = read_until_close(slow, 20)
+            check(got.startswith(b"HTTP/1.1 200 OK"), "stream head")
+            check(len(got) < read[0], "the dropped client got %d bytes of %d" %
+                  (len(got), read[0]))
+            # The reading client is still served: a new record reaches it.
+            t.write(b"after-the-drop")
+            deadline = time.monotonic() + 10
+            while b"after-the-drop" not in good.buf and time.monotonic() < deadline:
+                time.sleep(0.05)
+            check(b"after-the-drop" in good.buf, "the reading client still gets records")
+            eq(e.request("GET", "/api/status")[0], 200, "server still answers")
+        finally:
+            stop.set()
+            th.join(5)
+            good.close()
+            slow.close()
+            t.close()
 
 
 @test
@@ -734,10 +1187,10 @@ def web_root_serves_files_from_disk():
             eq(e.request("GET", "/api/status")[0], 200, "API under --web-root")
             # Pipelined requests still answer in order while files are read off the loop.
             auth = basic().encode()
-            req = lambda p: (b"GET " + p + b" HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth +
+            req = lambda p: (b"GET " + p + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + auth +
                              b"\r\n\r\n")
             got = e.raw(req(b"/") + req(b"/api/status") + req(b"/nope") + req(b"/sub/x.css") +
-                        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " +
+                        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: " +
                         auth + b"\r\n\r\n")
             codes = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d\d\d) ", got)]
             eq(codes, [200, 200, 404, 200, 200], "pipelined under --web-root")
