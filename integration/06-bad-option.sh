@@ -44,6 +44,10 @@ bad "--tty" --tty
 bad "--events" --events
 bad "--line-faults" --line-faults=yes
 bad "extra" extra
+# A flag given a value is named by its long name, whichever flag it is.
+bad "--help: takes no value" --help=1
+bad "--verbose: takes no value" --verbose=yes
+bad "-x" -h -x
 # The first bad option is the one reported, even among good ones.
 bad "--timing" --dialect field --timing 1 -q
 
@@ -51,13 +55,21 @@ bad "--timing" --dialect field --timing 1 -q
 "$M0EMU" --help >"$T/out" 2>"$T/err" || fail "--help exited non-zero"
 grep -q -- '--timing real|fast' "$T/out" || fail "--help lacks the options"
 [[ ! -s $T/err ]] || fail "--help wrote on stderr"
+# -h is --help: the same text, byte for byte, and nothing else happens.
+"$M0EMU" -h >"$T/out.h" 2>"$T/err" || fail "-h exited non-zero"
+cmp -s "$T/out" "$T/out.h" || fail "-h does not print what --help prints: $(head -3 "$T/out.h")"
+[[ ! -s $T/err ]] || fail "-h wrote on stderr"
+grep -q -- '-h, --help' "$T/out" || fail "--help does not list -h"
+"$M0EMU" --tty "$TTY" --state "$STATE" -q -h >"$T/out.h" || fail "-q -h exited non-zero"
+cmp -s "$T/out" "$T/out.h" || fail "-q -h does not print the help"
+[[ ! -e $TTY && ! -L $TTY && ! -e $STATE ]] || fail "-h created files"
 "$M0EMU" --version >"$T/out" || fail "--version exited non-zero"
 grep -qE '^m0emu [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || fail "--version: $(cat "$T/out")"
 # Valid values of every kind start fine. --net host with a TCP server configured: the
 # device listens on --bind (loopback) and dials nobody.
 mkdir -p "$STATE"
 printf '# m0emu flash v1\nAT+SOCK=TCPS,127.0.0.1,47811\nAT+SOCKPORT=0\n' >"$STATE/flash.conf"
-m0_start --bind ::1 --net host --web-port 8080 --dialect field --mac 0123456789ab \
+m0_start --bind ::1 --net host --dialect field --mac 0123456789ab \
   --boot-ms 0 --line-faults --web-host m0.example --web-host M0-Bench_2 -q
 [[ ! -s $T/stdout.$M0_RUN ]] || fail "-q still printed a banner"
 m0_stop

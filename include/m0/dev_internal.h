@@ -101,6 +101,7 @@ enum m0__save_for {
   M0__SAVE_AT_RELD,       /* AT+RELD: rebooting... and the restart, or +ERR=-5 */
   M0__SAVE_EDIT,          /* the web page's form (m0_dev_edit_save): its callback */
   M0__SAVE_FACTORY_RESET, /* the web page's Factory Reset: the restart, or a log line */
+  M0__SAVE_UDP1500,       /* a UDP 1500 write: its reply (udp1500_dev.c) */
 };
 
 /* Host bytes kept while a save is in flight in command mode: what was left of the read
@@ -128,6 +129,17 @@ struct m0__save {
   /* The edit being built from outside (m0_dev_edit_*): saved plus the parameters taken. */
   struct m0_config edit;
   uint64_t edit_ids;
+};
+
+/* A UDP 1500 write whose flash outcome is awaited (udp1500_dev.c): whom to answer, and
+ * the device's datagram counts. */
+struct m0__udp1500 {
+  bool waiting;
+  bool t24;            /* the T24 set (else an FF command) */
+  uint8_t cmd;         /* FF command */
+  size_t bytes;        /* the request's size, for its event */
+  struct m0_net_addr to;
+  uint64_t accepted, rejected; /* datagrams since m0_dev_init() */
 };
 
 /* ---- registration, heartbeat, similar-RFC2217: plain data of the pure modules ----
@@ -200,6 +212,10 @@ struct m0__link {
    * bytes go to the host as data if nothing more arrives (meaningful while it holds). */
   struct m0__rfc2217 rfc;
   uint64_t rfc_flush_at;
+  /* TCP: its turn toward the host (flow.c). All zero for a new link: a whole turn ahead,
+   * counted as sending. */
+  uint64_t used; /* bytes delivered against this round's quantum; beyond it: debt */
+  bool quiet;    /* had its chance and sent nothing: a round does not wait for it */
 };
 
 enum m0__tcpc_state {
@@ -248,6 +264,11 @@ struct m0__network {
   bool links_paused;  /* TCP reading stopped: too much waiting for the host */
   bool uart_held;     /* UART reading stopped: a TCP peer is slow to take our bytes */
   bool socket_shown;  /* the socket state last reported (net.socklk event) */
+  /* TCP fairness (flow.c): a link spent its turn and the round waits for the others. */
+  bool fair_waiting;
+  bool fair_probing;      /* this wait also gives the quiet links a turn */
+  uint64_t fair_mark;     /* the wait's start, or the last delivery or resume since */
+  uint64_t fair_probe_at; /* when quiet links last had a turn */
   struct m0__inbox inbox;
 };
 
@@ -308,6 +329,7 @@ struct m0_dev {
 
   struct m0__network net;
   struct m0__heart heart; /* HEARTEN: NET follows the link, COM transparent mode */
+  struct m0__udp1500 udp1500;
 
   m0__frame_tap_fn frame_tap;
   void *frame_tap_arg;

@@ -25,6 +25,7 @@
 #include "m0/json.h"
 #include "net.h"
 #include "turn.h"
+#include "udp1500.h"
 #include "web.h"
 
 #ifndef M0EMU_VERSION
@@ -70,6 +71,8 @@ struct m0__dev_cfg {
   char mac[13];        /* "" = derive from the state dir */
   bool line_faults;
   uint32_t boot_ms;
+  uint16_t udp1500_port; /* the setup protocols' port: 1500; 0 = none */
+  bool udp1500_broadcast; /* --udp1500-reply broadcast (--net host) */
 };
 
 /* Parse argv into the process options and the one device's configuration (defaults
@@ -247,6 +250,7 @@ struct m0__board {
   struct m0__uart uart;
   struct m0__net net;
   struct m0__web web;
+  struct m0__udp1500_sock udp1500;
   bool web_open;
   bool net_open;
   uv_timer_t dev_timer;

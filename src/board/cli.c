@@ -21,8 +21,9 @@
 #include "board.h"
 
 enum {
-  OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST, OPT_TIMING,
-  OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_HELP, OPT_VERSION,
+  OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
+  OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
+  OPT_UDP1500_PORT, OPT_UDP1500_REPLY,
 };
 
 static const struct option long_options[] = {
@@ -39,9 +40,11 @@ static const struct option long_options[] = {
   {"mac", required_argument, NULL, OPT_MAC},
   {"line-faults", no_argument, NULL, OPT_LINE_FAULTS},
   {"boot-ms", required_argument, NULL, OPT_BOOT_MS},
+  {"udp1500-port", required_argument, NULL, OPT_UDP1500_PORT},
+  {"udp1500-reply", required_argument, NULL, OPT_UDP1500_REPLY},
   {"verbose", no_argument, NULL, 'v'},
   {"quiet", no_argument, NULL, 'q'},
-  {"help", no_argument, NULL, OPT_HELP},
+  {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, OPT_VERSION},
   {NULL, 0, NULL, 0},
 };
@@ -67,12 +70,17 @@ void m0__cli_help(FILE *out) {
         "  --mac HEX12         factory MAC                            (default: derived)\n"
         "  --line-faults       corrupt bytes on a baud mismatch\n"
         "  --boot-ms N         restart duration in ms, 0-60000        (default: 200)\n"
+        "  --udp1500-port PORT UDP port of the setup protocols, 0 = off (default: 1500)\n"
+        "  --udp1500-reply unicast|broadcast\n"
+        "                      their replies; broadcast needs --net host (default: unicast)\n"
         "  -v, --verbose       log to stderr\n"
         "  -q, --quiet         no banner\n"
-        "  --help, --version\n"
+        "  -h, --help          this text, then exit\n"
+        "  --version           the version, then exit\n"
         "\n"
-        "Exit status: 0 clean exit (SIGINT/SIGTERM), 1 runtime failure, 2 usage error.\n"
-        "SIGHUP restarts the device like AT+Z.\n",
+        "Exit status: 0 clean exit (SIGINT/SIGTERM), 1 runtime failure (including a\n"
+        "--web-port that cannot be bound), 2 usage error. SIGHUP restarts the device like\n"
+        "AT+Z. More in man m0emu.\n",
         out);
 }
 
@@ -103,6 +111,13 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max,
   return 0;
 }
 
+static bool is_long_val(int opt) {
+  for (const struct option *o = long_options; o->name; o++)
+    if (o->val == opt)
+      return true;
+  return false;
+}
+
 /* What getopt_long saw, for messages: "--tty" or "-x". */
 static const char *option_name(int opt, char *buf, size_t cap) {
   for (const struct option *o = long_options; o->name; o++)
@@ -125,6 +140,7 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
       .timing = M0_TIMING_REAL,
       .dialect = M0_DIALECT_DOC,
       .boot_ms = 200,
+      .udp1500_port = 1500,
   };
   err[0] = '\0';
   bool help = false, version = false;
@@ -134,7 +150,7 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
   opterr = 0; /* our own one-line messages */
   for (;;) {
     int longindex = -1;
-    int opt = getopt_long(argc, argv, ":vq", long_options, &longindex);
+    int opt = getopt_long(argc, argv, ":vqh", long_options, &longindex);
     if (opt == -1)
       break;
     const char *arg = optarg;
@@ -228,13 +244,27 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
                     arg);
       dev->boot_ms = (uint32_t)n;
       break;
+    case OPT_UDP1500_PORT:
+      if (parse_uint(arg, 0, 65535, &n) != 0)
+        return fail(err, cap, "--udp1500-port: expected a port 0-65535 (0 = off), got '%s'",
+                    arg);
+      dev->udp1500_port = (uint16_t)n;
+      break;
+    case OPT_UDP1500_REPLY:
+      if (strcmp(arg, "unicast") == 0)
+        dev->udp1500_broadcast = false;
+      else if (strcmp(arg, "broadcast") == 0)
+        dev->udp1500_broadcast = true;
+      else
+        return fail(err, cap, "--udp1500-reply: expected unicast or broadcast, got '%s'", arg);
+      break;
     case 'v':
       opts->verbosity = 1;
       break;
     case 'q':
       opts->verbosity = -1;
       break;
-    case OPT_HELP:
+    case 'h':
       help = true;
       break;
     case OPT_VERSION:
@@ -246,10 +276,11 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
         return fail(err, cap, "%s: missing value", option_name(optopt, name, sizeof name));
       return fail(err, cap, "-%c: missing value", optopt);
     default: /* '?' */
+      /* A flag given a value (--line-faults=1, --help=1): optopt is its val. */
+      if (optopt != 0 && is_long_val(optopt) && strncmp(argv[optind - 1], "--", 2) == 0)
+        return fail(err, cap, "%s: takes no value", option_name(optopt, name, sizeof name));
       if (optopt != 0 && optopt < OPT_TTY)
         return fail(err, cap, "unknown option '-%c' (see --help)", optopt);
-      if (optopt >= OPT_TTY) /* a flag given a value: --line-faults=1 */
-        return fail(err, cap, "%s: takes no value", option_name(optopt, name, sizeof name));
       return fail(err, cap, "unknown or ambiguous option '%s' (see --help)", argv[optind - 1]);
     }
   }

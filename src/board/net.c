@@ -11,12 +11,23 @@
  * UDP sends go straight to the socket; only when its buffer is full are datagrams copied
  * and queued, up to 1 MiB, beyond which they are dropped like on a busy network.
  *
+ * A link the core paused is not read, so its peer's reset would only show when the host
+ * reads again. While any TCP link is paused, one timer per device (not per link) looks at
+ * each paused socket every 100 ms: a socket the kernel closed (TCP_INFO state TCP_CLOSE:
+ * a reset, or keepalive giving up) is reported down with its SO_ERROR at once, exactly
+ * as a read would have (net.closed, reason "reset"); what the kernel still held unread
+ * for it is dropped, as a module's stack drops its receive queue on a reset. A graceful
+ * close (FIN) is left alone: the data before it reaches the host first, and the close
+ * follows when reading resumes and meets the end of the stream.
+ *
  * The core is only ever called from libuv callbacks, never from inside a HAL call: an open
  * that is decided at once (bound, or failed to bind) is reported through the link's timer
  * at 0 ms. After every call into the core the link may have been closed or its id given to
  * a new link, so callbacks re-check l->attached before touching the slot again.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +44,7 @@
 #define WBUF_MIN 4096
 #define WBUF_KEEP (1u << 20) /* larger write buffers are freed once drained */
 #define PRIVILEGED_MAP 8000  /* device port P < 1024 becomes host port 8000+P */
+#define PAUSED_CHECK_MS 100  /* how often a paused link's socket is looked at */
 
 /* dial_addr(): the device's address is a name that must be looked up first. */
 #define NEED_LOOKUP 1
@@ -270,12 +282,16 @@ static struct m0__net_link *link_new(struct m0__net *n, enum m0_link_kind kind) 
   return l;
 }
 
+static void watch_paused(struct m0__net *n);
+
 static void attach(struct m0__net_link *l, unsigned id) {
   l->id = id;
   l->attached = true;
   l->net->links[id] = l;
   l->paused = l->net->pause_unattached[id];
   l->net->pause_unattached[id] = false;
+  if (l->paused)
+    watch_paused(l->net);
 }
 
 static void detach(struct m0__net_link *l) {
@@ -512,6 +528,61 @@ static void read_update(struct m0__net_link *l) {
             want ? "start" : "stop", uv_strerror(rc));
 }
 
+/* ---- resets while paused ---- */
+
+static bool is_stream(const struct m0__net_link *l) {
+  return l->kind == M0_LINK_TCP_CONNECT || l->kind == M0_LINK_TCP_ACCEPTED;
+}
+
+static bool watched(const struct m0__net_link *l) {
+  return l != NULL && is_stream(l) && l->up && l->paused && !l->eof && !l->closing;
+}
+
+/* The error a read would meet first if the kernel already closed this socket under us
+ * (a reset, a keepalive timeout); 0 while it is open or only half-closed (FIN). */
+static int closed_under_us(struct m0__net_link *l) {
+  uv_os_fd_t fd;
+  struct tcp_info ti;
+  socklen_t len = sizeof ti;
+  int err = 0;
+  socklen_t elen = sizeof err;
+  if (uv_fileno(&l->sock.handle, &fd) != 0)
+    return 0;
+  memset(&ti, 0, sizeof ti);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 || ti.tcpi_state != TCP_CLOSE)
+    return 0;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err == 0)
+    err = ECONNRESET;
+  return uv_translate_sys_error(err);
+}
+
+static void on_paused_timer(uv_timer_t *t) {
+  struct m0__net *n = t->data;
+  bool any = false;
+  for (unsigned id = 0; id < M0_LINKS_MAX && !n->closed; id++) {
+    struct m0__net_link *l = n->links[id];
+    if (!watched(l))
+      continue;
+    int err = closed_under_us(l);
+    if (err != 0)
+      link_down(l, M0_DOWN_RESET, err); /* the core may reopen or resume links */
+  }
+  for (unsigned id = 0; id < M0_LINKS_MAX && !n->closed; id++)
+    any = any || watched(n->links[id]);
+  if (!any && n->paused_timer_running) {
+    uv_timer_stop(t);
+    n->paused_timer_running = false;
+  }
+}
+
+/* A TCP link was paused: look at the paused ones until none is left. */
+static void watch_paused(struct m0__net *n) {
+  if (!n->paused_timer_open || n->paused_timer_running || n->closed)
+    return;
+  n->paused_timer_running = true;
+  uv_timer_start(&n->paused_timer, on_paused_timer, PAUSED_CHECK_MS, PAUSED_CHECK_MS);
+}
+
 /* ---- TCP writing ---- */
 
 static void on_write(uv_write_t *req, int status);
@@ -735,6 +806,8 @@ static void on_connect(uv_connect_t *req, int status) {
   json_hostport(peer, sizeof peer, l->req.peer.host, l->req.peer.port);
   emit(n, "net.connected", "\"link\":%u,\"peer\":%s", l->id, peer);
   read_update(l);
+  if (l->paused)
+    watch_paused(n); /* dialled while paused: watched from now on */
   m0_dev_on_link_up(n->dev, uv_hrtime(), l->id, &l->req.peer);
 }
 
@@ -966,6 +1039,10 @@ int m0__net_init(struct m0__net *n, uv_loop_t *loop, struct m0_dev *dev,
   if (uv_ip4_addr(bind_addr, 0, (struct sockaddr_in *)&n->bind_sa) != 0 &&
       uv_ip6_addr(bind_addr, 0, (struct sockaddr_in6 *)&n->bind_sa) != 0)
     return UV_EINVAL;
+  if (uv_timer_init(loop, &n->paused_timer) == 0) {
+    n->paused_timer.data = n;
+    n->paused_timer_open = true;
+  }
   if (uv_check_init(loop, &n->flush_check) == 0) {
     if (uv_prepare_init(loop, &n->flush_prepare) == 0) {
       n->flush_check.data = n;
@@ -1048,10 +1125,17 @@ void m0__net_link_pause(struct m0__net *n, unsigned id, bool paused) {
     return;
   l->paused = paused;
   read_update(l);
+  if (paused && is_stream(l))
+    watch_paused(n);
 }
 
 void m0__net_close_all(struct m0__net *n) {
   n->closed = true;
+  if (n->paused_timer_open) {
+    n->paused_timer_open = false;
+    n->paused_timer_running = false;
+    uv_close((uv_handle_t *)&n->paused_timer, NULL);
+  }
   if (n->flush_check_open) {
     n->flush_check_open = false;
     uv_close((uv_handle_t *)&n->flush_check, NULL);

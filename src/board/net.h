@@ -51,6 +51,11 @@ struct m0__net {
   uv_prepare_t flush_prepare;
   bool flush_check_open;
   bool flush_armed;
+  /* While a TCP link is paused nobody reads it, so a reset would wait for the host: this
+   * timer looks at the paused links' sockets instead (net.c, watch_paused). */
+  uv_timer_t paused_timer;
+  bool paused_timer_open;
+  bool paused_timer_running;
   m0__net_tap_fn tap;                /* NULL = no tap; set after m0__net_init() */
   void *tap_ctx;
   uint8_t rbuf[M0__NET_READ_MAX];

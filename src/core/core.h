@@ -52,6 +52,10 @@ int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value,
  * Reset). Returns 0, M0_ERR_STATE (saved unchanged) or M0_PENDING (the outcome goes to
  * m0__at_reld_saved() or the factory reset's restart later). */
 int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what);
+/* The edit being built (m0_dev_edit_begin/set) saved for an asker inside the core whose
+ * outcome handler is `what`'s (UDP 1500). Returns 0 (nothing taken, or saved), M0_ERR_STATE
+ * (nothing changed) or M0_PENDING. */
+int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what);
 /* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
 void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
 void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
@@ -146,6 +150,11 @@ void m0__at_help(struct m0_dev *dev, uint64_t now);
  * flight: the reply the command was waiting for. */
 void m0__at_set_saved(struct m0_dev *dev, uint64_t now, int rc);
 void m0__at_reld_saved(struct m0_dev *dev, uint64_t now, int rc);
+
+/* ---- udp1500_dev.c: the setup protocols on UDP 1500 ---- */
+
+/* The outcome (0 or M0_ERR_STATE) of a UDP 1500 write's flash save: its reply. */
+void m0__udp1500_saved(struct m0_dev *dev, uint64_t now, int rc);
 
 /* ---- net.c: the network seam: links, inputs, routing ---- */
 
@@ -245,6 +254,13 @@ size_t m0__htpc_mode_queued(const struct m0_dev *dev);
 
 /* ---- flow.c: back-pressure both ways ---- */
 
+/* Its thresholds (flow.c's header says why these numbers), shared with invariants.c. */
+#define M0__FLOW_HOST_HIGH (48 * 1024) /* inbox + UART queue: pause every TCP link */
+#define M0__FLOW_HOST_LOW (16 * 1024)  /* ... and resume them at or below this */
+#define M0__FLOW_UART_FILL (8 * 1024)  /* the inbox feeds the UART queue up to this */
+#define M0__FLOW_NET_HIGH (256 * 1024) /* a TCP peer this far behind stops the UART */
+#define M0__FLOW_QUANTUM ((uint64_t)M0_LINK_RX_MAX) /* a link's turn: one full board read */
+
 /* Queue network bytes for the host: prefix then data. A datagram (whole) is taken only
  * if it fits the UART queue's 64 KiB with what already waits; else dropped and counted. */
 void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, size_t plen,
@@ -256,8 +272,13 @@ bool m0__flow_admit(struct m0_dev *dev, uint64_t now, size_t n);
 size_t m0__flow_backlog(const struct m0_dev *dev);
 /* Move held network data on toward the host, pause or resume the TCP links. */
 void m0__flow_settle(struct m0_dev *dev, uint64_t now);
-/* A link just received: a link the board still reads while we pause is paused again. */
-void m0__flow_received(struct m0_dev *dev, unsigned id);
+/* A link just received len bytes: charged to its turn; a link the board still reads
+ * while we pause is paused again. */
+void m0__flow_received(struct m0_dev *dev, uint64_t now, unsigned id, size_t len);
+/* When the round stops waiting for links that send nothing (M0_TIME_NEVER: not waiting
+ * for that), and doing it. */
+uint64_t m0__flow_next(const struct m0_dev *dev);
+void m0__flow_expire(struct m0_dev *dev, uint64_t now);
 /* The board's write queue of link id is now `queued` bytes (send, drain, close). */
 void m0__flow_queued(struct m0_dev *dev, unsigned id, uint64_t queued);
 /* A restart: drop what waits for the host, resume reading. */

@@ -23,10 +23,6 @@
 #include <stdlib.h>
 #endif
 
-#define FLOW_HOST_HIGH (48 * 1024)
-#define FLOW_HOST_LOW (16 * 1024)
-#define FLOW_UART_FILL (8 * 1024)
-#define FLOW_NET_HIGH (256 * 1024)
 #define RFC_HELD_MAX 7
 #define TCPS_CLIENTS_MAX 8
 
@@ -153,6 +149,7 @@ static uint64_t earliest(const struct m0_dev *dev) {
   when = min64(when, n->idle_at);
   when = min64(when, n->rstim_at);
   when = min64(when, n->http_timeout_at);
+  when = min64(when, m0__flow_next(dev));
   for (k = 0; k < M0_LINKS_MAX; k++) {
     if (n->link[k].rfc.len > 0)
       when = min64(when, n->link[k].rfc_flush_at);
@@ -215,9 +212,11 @@ static const char *flow(const struct m0_dev *dev) {
   unsigned id;
   for (id = 0; id < M0_LINKS_MAX; id++) {
     const struct m0__link *l = &n->link[id];
-    if (is_tcp(l) && l->queued >= FLOW_NET_HIGH)
+    if (is_tcp(l) && l->queued >= M0__FLOW_NET_HIGH)
       held = true;
-    if (is_tcp(l) ? l->paused != n->links_paused : l->paused)
+    /* A TCP link reads unless the host is behind or it spent its turn (fairness). */
+    if (is_tcp(l) ? l->paused != (n->links_paused || l->used >= M0__FLOW_QUANTUM)
+                  : l->paused)
       return "flow.link-paused";
     if (!is_tcp(l) && l->queued != 0)
       return "flow.queued-tcp-only";
@@ -226,13 +225,13 @@ static const char *flow(const struct m0_dev *dev) {
     return "flow.uart-held"; /* reading stops exactly while some TCP peer is 256 KiB behind */
   if (dev->rx_held != n->uart_held)
     return "flow.rx-held";
-  if (!n->links_paused && backlog >= FLOW_HOST_HIGH)
+  if (!n->links_paused && backlog >= M0__FLOW_HOST_HIGH)
     return "flow.pause-high";
-  if (n->links_paused && backlog <= FLOW_HOST_LOW)
+  if (n->links_paused && backlog <= M0__FLOW_HOST_LOW)
     return "flow.resume-low";
   /* Network bytes wait in the inbox only while the host cannot take them yet. */
   if (n->inbox.len > 0 && dev->mode == M0_MODE_TRANSPARENT && !dev->restart.pending &&
-      dev->txq.len < FLOW_UART_FILL)
+      dev->txq.len < M0__FLOW_UART_FILL)
     return "flow.inbox-moves";
   return NULL;
 }

@@ -284,6 +284,8 @@ uint64_t m0__link_next(const struct m0_dev *dev) {
     when = n->rstim_at;
   if (n->http_timeout_at < when)
     when = n->http_timeout_at;
+  if (m0__flow_next(dev) < when)
+    when = m0__flow_next(dev);
   for (id = 0; id < M0_LINKS_MAX; id++) {
     const struct m0__link *l = &n->link[id];
     if (m0__rfc2217_pending(&l->rfc) > 0 && l->rfc_flush_at < when)
@@ -309,6 +311,8 @@ void m0__link_expire(struct m0_dev *dev, uint64_t now) {
     n->http_timeout_at = M0_TIME_NEVER;
     m0__htpc_mode_timeout(dev, now);
   }
+  if (m0__flow_next(dev) <= now)
+    m0__flow_expire(dev, now);
   if (n->idle_at <= now) {
     n->idle_at = M0_TIME_NEVER;
     m0__tcpc_idle(dev, now);
@@ -499,18 +503,18 @@ void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint
     dev->counters.net_rx += len;
     switch ((enum m0__link_role)l->role) {
     case M0__LINK_TCPC:
-      m0__flow_received(dev, id);
+      m0__flow_received(dev, now, id, len);
       m0__tcpc_rx(dev, now, data, len);
       break;
     case M0__LINK_CLIENT:
-      m0__flow_received(dev, id);
+      m0__flow_received(dev, now, id, len);
       m0__tcps_rx(dev, now, id, data, len);
       break;
     case M0__LINK_UDP:
       m0__udp_rx(dev, now, data, len, from);
       break;
     case M0__LINK_HTTP:
-      m0__flow_received(dev, id);
+      m0__flow_received(dev, now, id, len);
       m0__htpc_mode_rx(dev, now, data, len);
       break;
     case M0__LINK_LISTEN:

@@ -1,0 +1,120 @@
+"""events.py: the emulator's --events stream (docs/events.md), read as it grows.
+
+The emulator flushes one JSON object per line; we tail the file by polling (every 20 ms
+while a wait is in progress), keep every event of the run in a list, and hold a partial
+last line back until its newline arrives. Polling a file is deliberate: it works the same
+for a process we started and one we did not, and needs no thread.
+"""
+
+import json
+import time
+
+POLL_S = 0.02
+# How many of the latest events an error message lists.
+TAIL = 12
+
+
+class EventLog:
+    """The events of one emulator run, read from its --events file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.events = []
+        self._pos = 0
+        self._partial = b""
+
+    def poll(self):
+        """Read whatever the file gained since the last call; return the new events."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self._pos)
+                chunk = f.read()
+        except FileNotFoundError:
+            return []
+        if not chunk:
+            return []
+        self._pos += len(chunk)
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        new = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                # Not ours to judge here; keep it visible instead of losing it.
+                ev = {"ev": "?unparsed", "line": line.decode("utf-8", "replace")}
+            new.append(ev)
+        self.events.extend(new)
+        return new
+
+    def find(self, name, fields, start):
+        """Index of the first event at or after `start` named `name` whose fields match."""
+        for i in range(start, len(self.events)):
+            if matches(self.events[i], name, fields):
+                return i
+        return None
+
+    def wait(self, name, fields, start, timeout, alive=None, what=None):
+        """Wait for a matching event at index >= start; return its index.
+
+        `alive` is called between polls and may raise (the process exited)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.poll()
+            i = self.find(name, fields, start)
+            if i is not None:
+                return i
+            if alive is not None:
+                alive(lambda: describe(name, fields))
+            if time.monotonic() >= deadline:
+                raise TimeoutError(self.timeout_message(name, fields, timeout, start, what))
+            time.sleep(POLL_S)
+
+    def timeout_message(self, name, fields, timeout, start, what=None):
+        msg = f"no event {describe(name, fields)} within {timeout:g} s"
+        if what:
+            msg += f" ({what})"
+        seen = self.events[start:]
+        if not seen:
+            msg += f"; no events at all since #{start}"
+            if start > 0:
+                msg += f" (the last one before: {format_event(self.events[start - 1])})"
+        else:
+            shown = seen[-TAIL:]
+            msg += f"; the last {len(shown)} of {len(seen)} events since #{start}:"
+            for ev in shown:
+                msg += "\n  " + format_event(ev)
+        return msg
+
+    def tail(self, n=TAIL):
+        return "\n".join(format_event(ev) for ev in self.events[-n:])
+
+
+def matches(ev, name, fields):
+    if name is not None and ev.get("ev") != name:
+        return False
+    for key, want in fields.items():
+        if key not in ev:
+            return False
+        got = ev[key]
+        if callable(want):
+            if not want(got):
+                return False
+        elif got != want:
+            return False
+    return True
+
+
+def describe(name, fields):
+    if not fields:
+        return name
+    parts = ", ".join(
+        f"{k}={'<predicate>' if callable(v) else repr(v)}" for k, v in fields.items())
+    return f"{name} with {parts}"
+
+
+def format_event(ev):
+    return json.dumps(ev, separators=(",", ":"))
