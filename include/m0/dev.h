@@ -200,6 +200,12 @@ bool m0_dev_saving(const struct m0_dev *dev);
 
 const struct m0_config *m0_dev_saved(const struct m0_dev *dev);
 const struct m0_config *m0_dev_running(const struct m0_dev *dev);
+
+/* True when some setting that applies at restart was saved with a value other than the
+ * one the device booted with: a restart would apply it. What changed only the running
+ * configuration (a similar-RFC2217 packet's UART) is not one: a restart would undo it,
+ * not apply anything saved. */
+bool m0_dev_restart_needed(const struct m0_dev *dev);
 enum m0_mode m0_dev_mode(const struct m0_dev *dev);
 const struct m0_counters *m0_dev_counters(const struct m0_dev *dev);
 

@@ -282,6 +282,8 @@ struct m0_dev {
   struct m0_dev_options options;
   struct m0_config saved;   /* what flash holds */
   struct m0_config running; /* what the device runs on since its last boot */
+  struct m0_config booted;  /* what the last boot ran on: running without what changed it
+                             * since (E, a similar-RFC2217 packet's UART) */
 
   enum m0_mode mode;
   bool started;

@@ -209,7 +209,8 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
   m0__udp1500_open(&b->udp1500, loop, &b->dev, &b->events, cfg->bind, cfg->net_host,
                    cfg->udp1500_port, cfg->udp1500_broadcast);
-  rc = m0__web_init(&b->web, loop, &b->dev, &b->events, cfg->bind, cfg->web_root, &o->factory);
+  rc = m0__web_init(&b->web, loop, &b->proc->turn, &b->dev, &b->events, cfg->bind,
+                    cfg->web_root, &o->factory);
   if (rc != 0)
     return fail(err, cap, rc, "--web-root %s", cfg->web_root ? cfg->web_root : "");
   b->web_open = true;

@@ -24,6 +24,7 @@
 #include "m0/flash_text.h"
 #include "m0/json.h"
 #include "net.h"
+#include "turn.h"
 #include "udp1500.h"
 #include "web.h"
 
@@ -278,6 +279,7 @@ void m0__board_free(struct m0__board *b);
 struct m0__proc {
   uv_loop_t loop;
   bool loop_open;
+  struct m0__turn turn;  /* end-of-turn work: gathered TCP writes, web traffic records */
   struct m0__proc_opts opts;
   struct m0__sink sink;
   struct m0__events log; /* the process's own lines: never named */

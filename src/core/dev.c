@@ -210,6 +210,7 @@ void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8
 static void finish_boot(struct m0_dev *dev, uint64_t now) {
   dev->boot_until = M0_TIME_NEVER;
   dev->running = dev->saved;
+  dev->booted = dev->saved;
   dev->mode = M0_MODE_TRANSPARENT;
   m0__escape_reset(dev);
   m0__at_reset(dev);
@@ -449,6 +450,7 @@ void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
   dev->options = *options;
   dev->saved = *saved;
   dev->running = *saved;
+  dev->booted = *saved;
   dev->mode = M0_MODE_BOOTING;
   dev->boot_until = M0_TIME_NEVER;
   dev->armed = M0_TIME_NEVER;
@@ -748,6 +750,22 @@ bool m0_dev_saving(const struct m0_dev *dev) { return dev->save.busy; }
 const struct m0_config *m0_dev_saved(const struct m0_dev *dev) { return &dev->saved; }
 
 const struct m0_config *m0_dev_running(const struct m0_dev *dev) { return &dev->running; }
+
+/* Against the boot's configuration, not the running one: between boots the running UART
+ * also follows similar-RFC2217 packets, which are never saved and never wait. */
+bool m0_dev_restart_needed(const struct m0_dev *dev) {
+  char saved[M0_VALUE_MAX], booted[M0_VALUE_MAX];
+  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    if (!m0_param_is_config(p) || p->applies != M0_APPLIES_RESTART)
+      continue;
+    m0_param_format(p, &dev->saved, M0_DIALECT_DOC, saved, sizeof saved);
+    m0_param_format(p, &dev->booted, M0_DIALECT_DOC, booted, sizeof booted);
+    if (strcmp(saved, booted) != 0)
+      return true;
+  }
+  return false;
+}
 
 enum m0_mode m0_dev_mode(const struct m0_dev *dev) { return dev->mode; }
 

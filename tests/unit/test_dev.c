@@ -410,6 +410,41 @@ static void test_set_param_echo_applies_now(void **state) {
   assert_string_equal(fake_at(&F, "AT"), "\r\n+ok\r\n");
 }
 
+/* ---- restart needed ---- */
+
+static void test_restart_needed(void **state) {
+  (void)state;
+  assert_false(m0_dev_restart_needed(&D));
+  /* E applies at once: nothing waits for a restart. */
+  assert_int_equal(m0_dev_set_param(&D, F.now, "E", "off"), 0);
+  assert_false(m0_dev_restart_needed(&D));
+  /* A similar-RFC2217 packet changes only what runs: nothing saved waits (it used to
+   * say true, saved and running UART differing). */
+  m0__dev_uart_running(&D, F.now, 9600, 7, 2, M0_PARITY_EVEN, 0);
+  assert_false(m0_dev_restart_needed(&D));
+  assert_int_equal(m0_dev_running(&D)->baud, 9600);
+  /* A saved UART waits for a restart, even the value the packet set: only a boot
+   * applies what was saved. */
+  assert_int_equal(m0_dev_set_param(&D, F.now, "UART", "9600,7,2,EVEN,NFC"), 0);
+  assert_true(m0_dev_restart_needed(&D));
+  /* Saved back to what the device booted with: nothing waits. */
+  assert_int_equal(m0_dev_set_param(&D, F.now, "UART", "115200,8,1,NONE,NFC"), 0);
+  assert_false(m0_dev_restart_needed(&D));
+  /* Any setting that applies at restart; a refused one changes nothing. */
+  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "65536"), M0_ERR_PARAM);
+  assert_false(m0_dev_restart_needed(&D));
+  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "1234"), 0);
+  assert_true(m0_dev_restart_needed(&D));
+  m0_dev_restart(&D, F.now, "test");
+  assert_true(m0_dev_restart_needed(&D)); /* still booting on the old settings */
+  fake_advance(&F, S);
+  assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
+  assert_false(m0_dev_restart_needed(&D));
+  /* After that boot, a packet again only changes what runs. */
+  m0__dev_uart_running(&D, F.now, 2400, 8, 1, M0_PARITY_NONE, 0);
+  assert_false(m0_dev_restart_needed(&D));
+}
+
 /* ---- counters, status, timer ---- */
 
 static void test_counters(void **state) {
@@ -534,6 +569,7 @@ int main(void) {
     cmocka_unit_test_setup(test_set_param, setup),
     cmocka_unit_test_setup(test_set_param_flash_failure, setup),
     cmocka_unit_test_setup(test_set_param_echo_applies_now, setup),
+    cmocka_unit_test_setup(test_restart_needed, setup),
     cmocka_unit_test_setup(test_counters, setup),
     cmocka_unit_test_setup(test_status, setup),
     cmocka_unit_test_setup(test_link_inputs_for_unknown_ids_are_ignored, setup),
