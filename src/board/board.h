@@ -23,7 +23,7 @@
 #include "m0/dev.h"
 #include "m0/flash_text.h"
 #include "m0/json.h"
-#include "net.h"
+#include "links.h"
 #include "web.h"
 
 #ifndef M0EMU_VERSION

@@ -34,7 +34,7 @@
 #include <string.h>
 
 #include "board.h"
-#include "net.h"
+#include "links.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define KEEPALIVE_S 60
