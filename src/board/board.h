@@ -280,6 +280,9 @@ struct m0__proc {
   uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */
   bool signals_open;
   bool stopping;
+  /* The network's read buffer, shared by every board's links (links.h): one read at a
+   * time per loop. */
+  uint8_t net_rbuf[M0__NET_READ_MAX];
   /* Each board is allocated alone, so growing the array never moves a libuv handle. */
   struct m0__board **boards;
   size_t board_count;
