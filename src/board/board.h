@@ -112,7 +112,6 @@ struct m0__sink {
 struct m0__events {
   struct m0__sink *sink;
   char name[M0__DEV_NAME_MAX + 1]; /* "" = unnamed */
-  int verbosity;                   /* the sink's, copied for readers of this struct */
   m0__events_tap_fn tap;           /* this device's observer (its web page); NULL = none */
   void *tap_ctx;
 };
