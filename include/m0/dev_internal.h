@@ -212,6 +212,9 @@ struct m0__link {
    * bytes go to the host as data if nothing more arrives (meaningful while it holds). */
   struct m0__rfc2217 rfc;
   uint64_t rfc_flush_at;
+  /* A dial (TCPC, HTTP) still not up at this instant is given up: the connect timeout
+   * (net.c). Meaningful while the link dials. */
+  uint64_t dial_at;
   /* TCP: its turn toward the host (flow.c). All zero for a new link: a whole turn ahead,
    * counted as sending. */
   uint64_t used; /* bytes delivered against this round's quantum; beyond it: debt */

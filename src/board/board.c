@@ -201,7 +201,8 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   o->boot_ns = (uint64_t)cfg->boot_ms * M0_NS_PER_MS;
   o->line_faults = cfg->line_faults;
 
-  rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cfg->net_host, cfg->bind);
+  rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cfg->net_host, cfg->bind,
+                    proc->net_rbuf, &proc->turn);
   if (rc != 0)
     return fail(err, cap, rc, "--bind %s", cfg->bind);
   b->net_open = true;

@@ -23,7 +23,7 @@
 #include "m0/dev.h"
 #include "m0/flash_text.h"
 #include "m0/json.h"
-#include "net.h"
+#include "links.h"
 #include "turn.h"
 #include "udp1500.h"
 #include "web.h"
@@ -116,7 +116,6 @@ struct m0__sink {
 struct m0__events {
   struct m0__sink *sink;
   char name[M0__DEV_NAME_MAX + 1]; /* "" = unnamed */
-  int verbosity;                   /* the sink's, copied for readers of this struct */
   m0__events_tap_fn tap;           /* this device's observer (its web page); NULL = none */
   void *tap_ctx;
 };
@@ -286,6 +285,9 @@ struct m0__proc {
   uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */
   bool signals_open;
   bool stopping;
+  /* The network's read buffer, shared by every board's links (links.h): one read at a
+   * time per loop. */
+  uint8_t net_rbuf[M0__NET_READ_MAX];
   /* Each board is allocated alone, so growing the array never moves a libuv handle. */
   struct m0__board **boards;
   size_t board_count;

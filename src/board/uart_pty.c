@@ -347,7 +347,7 @@ static void pause_reading(struct m0__uart *u, const char *what) {
 
 /* Up to READS_PER_WAKEUP reads per readiness event: a pty hands over at most about 4 KiB
  * per read, and taking several before returning to the loop saves an epoll_wait each
- * and lets the network side send them in one write (net.c gathers a loop turn's sends). */
+ * and lets the network side send them in one write (net_tcp.c gathers a loop turn's sends). */
 #define READS_PER_WAKEUP 16
 
 static void read_host(struct m0__uart *u) {

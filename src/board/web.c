@@ -142,8 +142,8 @@ int m0__web_listen(struct m0__web *w, uint16_t port) {
     return 0;
   char fields[256];
   int rc = listener_open(w, port);
-  if ((rc == UV_EACCES || rc == UV_EPERM) && port < 1024) {
-    uint16_t mapped = (uint16_t)(8000 + port);
+  uint16_t mapped;
+  if (m0__net_port_unprivileged(rc, port, &mapped)) {
     int rc2 = listener_open(w, mapped);
     if (rc2 == 0) {
       snprintf(fields, sizeof fields, "\"port\":%u,\"host_port\":%u", (unsigned)port,

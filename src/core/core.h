@@ -169,7 +169,7 @@ void m0__link_init(struct m0_dev *dev);
 /* The device finished booting: open the running work mode's links. */
 void m0__link_boot(struct m0_dev *dev, uint64_t now);
 /* The earliest network deadline (retry, short-connection idle, RSTIM, the HTTP response
- * timeout, each link's similar-RFC2217 hold), and running it. */
+ * timeout, each link's similar-RFC2217 hold and dial timeout), and running it. */
 uint64_t m0__link_next(const struct m0_dev *dev);
 void m0__link_expire(struct m0_dev *dev, uint64_t now);
 void m0__link_status(const struct m0_dev *dev, struct m0_status *out);
@@ -180,6 +180,12 @@ void m0__link_settle(struct m0_dev *dev, uint64_t now);
  * (the id stays free; the caller treats it as refused). */
 int m0__link_open(struct m0_dev *dev, unsigned id, enum m0__link_role role,
                   const struct m0_link_open *request);
+/* m0__link_open for a TCP connection the device dials (TCPC, HTTP): if it is not up by
+ * now + 10 s, m0__link_expire closes it and reports it down with M0_DOWN_TIMEOUT. */
+int m0__link_dial(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_role role,
+                  const struct m0_link_open *request);
+/* The link is a dial not up yet: its dial_at counts. */
+bool m0__link_dialling(const struct m0__link *l);
 /* Send on an open link: counts bytes, watches the board's queue (flow.c); a refused send
  * is dropped and counted. Returns what link_send returned. */
 long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
