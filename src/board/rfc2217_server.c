@@ -13,8 +13,9 @@
  * outside 1-5, 1.5 stop bits) is answered with the value in force, which the client
  * reads as a refusal. A 0 (or a missing value) asks for the current one. The modem lines
  * are fixed by the caller (the board: CD, DSR and CTS up while a host is connected) and
- * sent once the host's COM-PORT option is on and after every SET-MODEMSTATE-MASK; a
- * client's NOTIFY-MODEMSTATE or NOTIFY-LINESTATE (pyserial's poll) gets the current state.
+ * sent once the host's COM-PORT option is on (its WILL, or its first COM-PORT command)
+ * and after every SET-MODEMSTATE-MASK; a client's NOTIFY-MODEMSTATE or NOTIFY-LINESTATE
+ * (pyserial's poll) gets the current state.
  * Every buffer is the caller's, bounded, and checked before a byte is taken.
  */
 #include <string.h>
@@ -209,6 +210,13 @@ static void set_control(struct m0__rfc2217_server *s, uint8_t v, struct m0__rfc2
 
 static void comport(struct m0__rfc2217_server *s, struct m0__rfc2217_io *io) {
   uint8_t code = s->sb[1];
+  /* A host that sends COM-PORT commands does the option, whatever it said: pyserial
+   * never says WILL when our DO reached it before it got round to it. It gets the modem
+   * lines first, as if it had. */
+  if (s->him[M0__R2S_OPT_COMPORT] != M0__R2S_YES) {
+    s->him[M0__R2S_OPT_COMPORT] = M0__R2S_YES;
+    notify_modem(s, io);
+  }
   const uint8_t *v = s->sb + 2;
   size_t n = (size_t)s->sb_len - 2;
   uint8_t v0 = n > 0 ? v[0] : 0;

@@ -47,6 +47,15 @@ static int setup(void **state) {
   return 0;
 }
 
+/* The host's COM-PORT option is on (its WILL answered our DO): subnegotiations below
+ * are answered without the modem lines' first notification. */
+static int setup_comport(void **state) {
+  setup(state);
+  assert_int_equal(m0__rfc2217_server_input(&S, (const uint8_t *)"\xff\xfb\x2c", 3, &io), 3);
+  io_reset();
+  return 0;
+}
+
 /* Feed a literal (sizeof - 1: literals may hold NUL), expecting every byte taken. */
 #define FEED(lit) feed((const uint8_t *)(lit), sizeof(lit) - 1)
 static void feed(const uint8_t *in, size_t len) {
@@ -102,6 +111,17 @@ static void test_pyserial_opening(void **state) {
   assert_int_equal(S.him[M0__R2S_OPT_COMPORT], M0__R2S_YES);
   assert_int_equal(S.us[M0__R2S_OPT_COMPORT], M0__R2S_YES);
   DATA_IS("");
+}
+
+/* pyserial checks its options before sending each: when our DO COM-PORT arrived first,
+ * it never says WILL, and just sends commands. The first one is taken as its WILL. */
+static void test_comport_without_will(void **state) {
+  (void)state;
+  FEED(DO "\x01" WILL "\x03" DO "\x03" DO "\x00" WILL "\x00" DO CPO);
+  REPLY_IS(WONT "\x01" WILL CPO);
+  FEED(SB CPO "\x02\x08" SE SB CPO "\x03\x01" SE);
+  REPLY_IS(SB CPO "\x6b\xb0" SE SB CPO "\x66\x08" SE SB CPO "\x67\x01" SE);
+  assert_int_equal(S.him[M0__R2S_OPT_COMPORT], M0__R2S_YES);
 }
 
 static void test_no_answer_loops(void **state) {
@@ -284,10 +304,13 @@ static void test_signature(void **state) {
   REPLY_IS("");
   DATA_IS("ok");
   assert_true(S.sb_len <= M0__R2S_SB_MAX);
-  /* A long signature of ours is cut to the limit, and a 255 in it escaped. */
+  /* A long signature of ours is cut to the limit, and a 255 in it escaped (a new
+   * server: its first COM-PORT command is the host's WILL, the modem lines come first). */
   m0__rfc2217_server_init(&S, &LINE_115200_8N1, 0, "\xff" "23456789012345678901234567890");
   FEED(SB CPO "\x00" SE);
-  REPLY_IS(SB CPO "\x64" IAC IAC "23456789012345678901234" SE);
+  REPLY_IS(SB CPO "\x6b\x00" SE SB CPO "\x64" IAC IAC "23456789012345678901234" SE);
+  assert_true(sizeof(SB CPO "\x6b\x00" SE SB CPO "\x64" IAC IAC "23456789012345678901234" SE) - 1 <=
+              M0__R2S_REPLY_MAX);
 }
 
 static void test_other_subnegotiations_ignored(void **state) {
@@ -457,21 +480,22 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_start_offers_binary_sga_and_asks_comport, setup),
       cmocka_unit_test_setup(test_pyserial_opening, setup),
+      cmocka_unit_test_setup(test_comport_without_will, setup),
       cmocka_unit_test_setup(test_no_answer_loops, setup),
       cmocka_unit_test_setup(test_unknown_options_refused, setup),
-      cmocka_unit_test_setup(test_set_baudrate, setup),
-      cmocka_unit_test_setup(test_set_datasize, setup),
-      cmocka_unit_test_setup(test_set_parity, setup),
-      cmocka_unit_test_setup(test_set_stopsize, setup),
-      cmocka_unit_test_setup(test_set_control, setup),
-      cmocka_unit_test_setup(test_line_and_modem_state, setup),
-      cmocka_unit_test_setup(test_flowcontrol_suspend_resume, setup),
-      cmocka_unit_test_setup(test_purge, setup),
-      cmocka_unit_test_setup(test_signature, setup),
-      cmocka_unit_test_setup(test_other_subnegotiations_ignored, setup),
+      cmocka_unit_test_setup(test_set_baudrate, setup_comport),
+      cmocka_unit_test_setup(test_set_datasize, setup_comport),
+      cmocka_unit_test_setup(test_set_parity, setup_comport),
+      cmocka_unit_test_setup(test_set_stopsize, setup_comport),
+      cmocka_unit_test_setup(test_set_control, setup_comport),
+      cmocka_unit_test_setup(test_line_and_modem_state, setup_comport),
+      cmocka_unit_test_setup(test_flowcontrol_suspend_resume, setup_comport),
+      cmocka_unit_test_setup(test_purge, setup_comport),
+      cmocka_unit_test_setup(test_signature, setup_comport),
+      cmocka_unit_test_setup(test_other_subnegotiations_ignored, setup_comport),
       cmocka_unit_test_setup(test_iac_escaping_both_ways, setup),
       cmocka_unit_test_setup(test_nvt_line_ends_without_binary, setup),
-      cmocka_unit_test_setup(test_stops_where_output_does_not_fit, setup),
+      cmocka_unit_test_setup(test_stops_where_output_does_not_fit, setup_comport),
       cmocka_unit_test_setup(test_split_at_any_byte, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
