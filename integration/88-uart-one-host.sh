@@ -59,6 +59,7 @@ a.write(b"AT+H\r")
 a.read_exact(40, "the start of AT+H's reply")
 a.close()
 wait_event("uart.closed", 2)
+wait_event("drop", where={"dir": "to_host", "reason": "no-host"})  # the rest: dropped
 a = Serial(raw_url, name="next host")
 a.expect_nothing(1.5, "connecting after a host left in the middle of a reply")
 a.at("AT", "\r\n+ok\r\n")
