@@ -24,4 +24,15 @@ if count("uart.mismatch"):
 s.close()
 wait_event("uart.closed", where={"uart": "tcp", "reason": "closed"})
 PY
+# A port asked for that another program holds (this emulator's) is an error: exit 1,
+# one line naming it, no banner.
+taken=$(sed -n 's,^  uart:    socket://127.0.0.1:\([0-9]*\) .*,\1,p' "$T/stdout.1")
+rc=0
+"$M0EMU" --tty "$T/tty2" --state "$T/state2" --web-port "$(free_ports tcp 1)" \
+  --uart "tcp:$taken" >"$T/out2" 2>"$T/err2" || rc=$?
+[[ $rc -eq 1 ]] || fail "a --uart port already taken: exit $rc, want 1 ($(cat "$T/err2"))"
+grep -q "^m0emu: --uart tcp:127.0.0.1:$taken: cannot listen: address already in use" "$T/err2" ||
+  fail "a --uart port already taken: $(cat "$T/err2")"
+[[ ! -s $T/out2 ]] || fail "a --uart port already taken: a banner was printed"
+[[ ! -e $T/tty2 ]] || fail "a --uart port already taken: the tty symlink was left behind"
 m0_stop
