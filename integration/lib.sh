@@ -54,7 +54,10 @@ trap 'exit 143' TERM INT
 # m0_start [options...]: start m0emu on this scenario's state, tty and events file and
 # wait for its first `ready`. Later options override the defaults (last one wins). The
 # web page gets a free port of its own (WEB_PORT), never the factory WEBPORT 80, unless
-# M0_WEB_FROM_WEBPORT=1 (the scenario then set WEBPORT to a free port itself).
+# M0_WEB_FROM_WEBPORT=1 (the scenario then set WEBPORT to a free port itself); so do the
+# UDP 1500 setup protocols (UDP1500_PORT), so scenarios running at once never share 1500.
+# M0_WRAP (an array, empty by default) prefixes the command, e.g. (ip netns exec NS).
+M0_WRAP=()
 m0_start() {
   local web=()
   M0_RUN=$((M0_RUN + 1))
@@ -63,8 +66,9 @@ m0_start() {
     WEB_PORT=$(free_ports tcp 1)
     web=(--web-port "$WEB_PORT")
   fi
-  "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --timing fast \
-    "${web[@]}" "$@" \
+  UDP1500_PORT=$(free_ports udp 1)
+  "${M0_WRAP[@]}" "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --timing fast \
+    --udp1500-port "$UDP1500_PORT" "${web[@]}" "$@" \
     >"$T/stdout.$M0_RUN" 2>"$T/stderr.$M0_RUN" &
   M0_PID=$!
   wait_event ready 1

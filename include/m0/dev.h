@@ -70,6 +70,11 @@ struct m0_hal {
   /* Stop (true) or resume (false) reading a link: back-pressure when the UART queue is
    * full, so TCP peers are slowed down instead of data being dropped. */
   void (*link_pause)(void *ctx, unsigned id, bool paused);
+
+  /* UDP 1500 (udp1500.h): send one reply datagram to `to` from the device's UDP 1500
+   * socket. May be NULL: the device then answers nothing. */
+  void (*udp1500_send)(void *ctx, const uint8_t *data, size_t len,
+                       const struct m0_net_addr *to);
 };
 
 enum m0_timing { M0_TIMING_REAL, M0_TIMING_FAST };

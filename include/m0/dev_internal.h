@@ -101,6 +101,7 @@ enum m0__save_for {
   M0__SAVE_AT_RELD,       /* AT+RELD: rebooting... and the restart, or +ERR=-5 */
   M0__SAVE_EDIT,          /* the web page's form (m0_dev_edit_save): its callback */
   M0__SAVE_FACTORY_RESET, /* the web page's Factory Reset: the restart, or a log line */
+  M0__SAVE_UDP1500,       /* a UDP 1500 write: its reply (udp1500_dev.c) */
 };
 
 /* Host bytes kept while a save is in flight in command mode: what was left of the read
@@ -128,6 +129,17 @@ struct m0__save {
   /* The edit being built from outside (m0_dev_edit_*): saved plus the parameters taken. */
   struct m0_config edit;
   uint64_t edit_ids;
+};
+
+/* A UDP 1500 write whose flash outcome is awaited (udp1500_dev.c): whom to answer, and
+ * the device's datagram counts. */
+struct m0__udp1500 {
+  bool waiting;
+  bool t24;            /* the T24 set (else an FF command) */
+  uint8_t cmd;         /* FF command */
+  size_t bytes;        /* the request's size, for its event */
+  struct m0_net_addr to;
+  uint64_t accepted, rejected; /* datagrams since m0_dev_init() */
 };
 
 /* ---- registration, heartbeat, similar-RFC2217: plain data of the pure modules ----
@@ -320,6 +332,7 @@ struct m0_dev {
 
   struct m0__network net;
   struct m0__heart heart; /* HEARTEN: NET follows the link, COM transparent mode */
+  struct m0__udp1500 udp1500;
 
   m0__frame_tap_fn frame_tap;
   void *frame_tap_arg;

@@ -112,6 +112,11 @@ static void hal_link_pause(void *ctx, unsigned id, bool paused) {
   m0__net_link_pause(&board_of(ctx)->net, id, paused);
 }
 
+static void hal_udp1500_send(void *ctx, const uint8_t *data, size_t len,
+                             const struct m0_net_addr *to) {
+  m0__udp1500_send(&board_of(ctx)->udp1500, data, len, to);
+}
+
 static uint64_t board_ms(const struct m0__board *b) {
   return m0__sink_ms(b->events.sink);
 }
@@ -184,6 +189,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
       .link_send = hal_link_send,
       .link_close = hal_link_close,
       .link_pause = hal_link_pause,
+      .udp1500_send = hal_udp1500_send,
   };
   struct m0_dev_options *o = &b->options;
   if (cfg->mac[0] != '\0')
@@ -204,6 +210,8 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
   m0__uart_line_start(&b->line, &b->dev);
+  m0__udp1500_open(&b->udp1500, loop, &b->dev, &b->events, cfg->bind, cfg->net_host,
+                   cfg->udp1500_port, cfg->udp1500_broadcast);
   rc = m0__web_init(&b->web, loop, &b->dev, &b->events, cfg->bind, cfg->web_root, &o->factory);
   if (rc != 0)
     return fail(err, cap, rc, "--web-root %s", cfg->web_root ? cfg->web_root : "");
@@ -313,6 +321,9 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   else
     fprintf(out, "  web:     http://%s/ (user and password: AT+WEBU)\n", web);
   banner_mode(b, out);
+  if (m0__udp1500_port(&b->udp1500) != 0)
+    fprintf(out, "  setup:   UDP %s:%u (the vendor's search and setting protocols)\n",
+            b->cfg.net_host ? "0.0.0.0" : b->cfg.bind, (unsigned)m0__udp1500_port(&b->udp1500));
   fprintf(out, "  state:   %s (%s)\n", b->state_real, origin[b->flash_origin]);
   fprintf(out, "  factory: MAC %s, %s, %s\n", b->options.factory.mac, b->options.factory.ver,
           b->options.factory.pdtime);
@@ -338,6 +349,7 @@ void m0__board_close(struct m0__board *b) {
     b->net_open = false;
     m0__net_close_all(&b->net);
   }
+  m0__udp1500_close(&b->udp1500);
   m0__uart_close(&b->uart);
   for (size_t i = 0; i < b->nuart_tcp; i++)
     m0__uart_tcp_close(&b->uart_tcp[i]);

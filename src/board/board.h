@@ -25,6 +25,7 @@
 #include "m0/json.h"
 #include "net.h"
 #include "uart.h"
+#include "udp1500.h"
 #include "web.h"
 
 #ifndef M0EMU_VERSION
@@ -72,6 +73,8 @@ struct m0__dev_cfg {
   uint32_t boot_ms;
   struct m0__uart_net_cfg uart_net[M0__UART_NET_MAX]; /* --uart tcp:/rfc2217: servers */
   size_t nuart_net;
+  uint16_t udp1500_port; /* the setup protocols' port: 1500; 0 = none */
+  bool udp1500_broadcast; /* --udp1500-reply broadcast (--net host) */
 };
 
 /* Parse argv into the process options and the one device's configuration (defaults
@@ -245,6 +248,7 @@ struct m0__board {
   size_t nuart_tcp;          /* opened (each needs m0__uart_tcp_close) */
   struct m0__net net;
   struct m0__web web;
+  struct m0__udp1500_sock udp1500;
   bool web_open;
   bool net_open;
   uv_timer_t dev_timer;

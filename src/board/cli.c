@@ -24,6 +24,7 @@ enum {
   OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
   OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
   OPT_UART,
+  OPT_UDP1500_PORT, OPT_UDP1500_REPLY,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +42,8 @@ static const struct option long_options[] = {
   {"mac", required_argument, NULL, OPT_MAC},
   {"line-faults", no_argument, NULL, OPT_LINE_FAULTS},
   {"boot-ms", required_argument, NULL, OPT_BOOT_MS},
+  {"udp1500-port", required_argument, NULL, OPT_UDP1500_PORT},
+  {"udp1500-reply", required_argument, NULL, OPT_UDP1500_REPLY},
   {"verbose", no_argument, NULL, 'v'},
   {"quiet", no_argument, NULL, 'q'},
   {"help", no_argument, NULL, 'h'},
@@ -72,6 +75,9 @@ void m0__cli_help(FILE *out) {
         "  --mac HEX12         factory MAC                            (default: derived)\n"
         "  --line-faults       corrupt bytes on a baud mismatch\n"
         "  --boot-ms N         restart duration in ms, 0-60000        (default: 200)\n"
+        "  --udp1500-port PORT UDP port of the setup protocols, 0 = off (default: 1500)\n"
+        "  --udp1500-reply unicast|broadcast\n"
+        "                      their replies; broadcast needs --net host (default: unicast)\n"
         "  -v, --verbose       log to stderr\n"
         "  -q, --quiet         no banner\n"
         "  -h, --help          this text, then exit\n"
@@ -191,6 +197,7 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
       .timing = M0_TIMING_REAL,
       .dialect = M0_DIALECT_DOC,
       .boot_ms = 200,
+      .udp1500_port = 1500,
   };
   err[0] = '\0';
   bool help = false, version = false;
@@ -297,6 +304,20 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
         return fail(err, cap, "--boot-ms: expected milliseconds 0-%u, got '%s'", BOOT_MS_MAX,
                     arg);
       dev->boot_ms = (uint32_t)n;
+      break;
+    case OPT_UDP1500_PORT:
+      if (parse_uint(arg, 0, 65535, &n) != 0)
+        return fail(err, cap, "--udp1500-port: expected a port 0-65535 (0 = off), got '%s'",
+                    arg);
+      dev->udp1500_port = (uint16_t)n;
+      break;
+    case OPT_UDP1500_REPLY:
+      if (strcmp(arg, "unicast") == 0)
+        dev->udp1500_broadcast = false;
+      else if (strcmp(arg, "broadcast") == 0)
+        dev->udp1500_broadcast = true;
+      else
+        return fail(err, cap, "--udp1500-reply: expected unicast or broadcast, got '%s'", arg);
       break;
     case 'v':
       opts->verbosity = 1;

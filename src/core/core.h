@@ -52,6 +52,10 @@ int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value,
  * Reset). Returns 0, M0_ERR_STATE (saved unchanged) or M0_PENDING (the outcome goes to
  * m0__at_reld_saved() or the factory reset's restart later). */
 int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what);
+/* The edit being built (m0_dev_edit_begin/set) saved for an asker inside the core whose
+ * outcome handler is `what`'s (UDP 1500). Returns 0 (nothing taken, or saved), M0_ERR_STATE
+ * (nothing changed) or M0_PENDING. */
+int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what);
 /* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
 void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
 void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
@@ -146,6 +150,11 @@ void m0__at_help(struct m0_dev *dev, uint64_t now);
  * flight: the reply the command was waiting for. */
 void m0__at_set_saved(struct m0_dev *dev, uint64_t now, int rc);
 void m0__at_reld_saved(struct m0_dev *dev, uint64_t now, int rc);
+
+/* ---- udp1500_dev.c: the setup protocols on UDP 1500 ---- */
+
+/* The outcome (0 or M0_ERR_STATE) of a UDP 1500 write's flash save: its reply. */
+void m0__udp1500_saved(struct m0_dev *dev, uint64_t now, int rc);
 
 /* ---- net.c: the network seam: links, inputs, routing ---- */
 

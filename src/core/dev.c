@@ -713,6 +713,9 @@ void m0_dev_on_flash_saved(struct m0_dev *dev, uint64_t now, int rc) {
   case M0__SAVE_FACTORY_RESET:
     factory_reset_outcome(dev, now, result);
     break;
+  case M0__SAVE_UDP1500:
+    m0__udp1500_saved(dev, now, result);
+    break;
   case M0__SAVE_EDIT:
     done = s->done;
     done_arg = s->done_arg;
@@ -765,6 +768,15 @@ int m0_dev_edit_save(struct m0_dev *dev, uint64_t now, m0_dev_saved_fn done, voi
     dev->save.done_arg = arg;
   }
   m0__dev_settle(dev, now);
+  return rc;
+}
+
+int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what) {
+  int rc;
+  if (dev->save.edit_ids == 0)
+    return 0;
+  rc = save_start(dev, &dev->save.edit, what, dev->save.edit_ids);
+  dev->save.edit_ids = 0;
   return rc;
 }
 
