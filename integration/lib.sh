@@ -264,3 +264,15 @@ net_py_wait() {
   NET_PY_PID=""
   ((rc == 0)) || fail "the scenario's network program failed (status $rc)"
 }
+
+# ---- the UART's network servers (scenarios 85-89) ----
+
+# uart_py [ARGS...] <<'PY' ... PY: net_py with Debian's python3, which has pyserial
+# (python3-serial): the host is pyserial's own rfc2217:// or socket:// client, unmodified
+# (integration/m0uart.py wraps it with m0net's bounded waits).
+uart_py() {
+  local rc=0
+  PYTHONPATH=$M0_PY_DIR PYTHONDONTWRITEBYTECODE=1 M0_EVENTS=$EVENTS M0_TTY=$TTY \
+    M0_PID=${M0_PID:-} M0_TIMEOUT=$M0_TIMEOUT /usr/bin/python3 - "$@" || rc=$?
+  ((rc == 0)) || fail "the scenario's pyserial program failed (status $rc)"
+}

@@ -143,13 +143,21 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
 /* The pty can take more bytes after a short uart_write. */
 void m0_dev_on_uart_writable(struct m0_dev *dev, uint64_t now);
 
-/* A host opened (true) or last host closed (false) the tty. */
+/* A host opened (true) or last host closed (false) the UART (the tty, or a network
+ * client of the board's UART server). An attach forgets the line settings of any host
+ * before: until its front end reports the new host's, there is no mismatch. */
 void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached);
 
 /* The host's line settings read from the pty (speed and stop bits only: Linux forces
  * 8 data bits and no parity on a pty). */
 void m0_dev_on_host_termios(struct m0_dev *dev, uint64_t now, uint32_t baud,
                             uint8_t stop_bits);
+
+/* The host's whole line, from a front end that knows it (an RFC 2217 client's requests):
+ * like m0_dev_on_host_termios(), and data bits (5-8) and parity (enum m0_parity) must
+ * match AT+UART too. */
+void m0_dev_on_host_line(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
+                         uint8_t stop_bits, uint8_t parity);
 
 /* Network inputs (net.h). A dialled TCP link connected. */
 void m0_dev_on_link_up(struct m0_dev *dev, uint64_t now, unsigned id,

@@ -315,14 +315,19 @@ struct m0_dev {
   bool have_last_rx;
   uint64_t last_rx;   /* when the last host byte arrived (the +++ idle guard) */
 
-  /* The host's line settings, as read from the pty, and the mismatch we reported. */
+  /* The host's line settings, as its front end reports them (forgotten at every
+   * attach), and the mismatch we reported. Data bits and parity only when known. */
   bool have_host_termios;
   uint32_t host_baud;
   uint8_t host_stop;
+  bool host_format_known;
+  uint8_t host_data, host_parity;
   bool mismatch;          /* host and running UART differ (line faults apply) */
   bool mismatch_reported; /* reported_* were logged and sent as an event */
   uint32_t reported_host_baud, reported_baud;
   uint8_t reported_host_stop, reported_stop;
+  bool reported_format;
+  uint8_t reported_host_data, reported_data, reported_host_parity, reported_parity;
 
   struct m0__escape escape;
   struct m0__framer framer;

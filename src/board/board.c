@@ -23,12 +23,13 @@ static struct m0__board *board_of(void *ctx) {
   return ctx;
 }
 
+/* The UART's outputs go to the line, which knows whose host (pty or network) has it. */
 static size_t hal_uart_write(void *ctx, const uint8_t *data, size_t len) {
-  return m0__uart_write(&board_of(ctx)->uart, data, len);
+  return m0__uart_line_write(&board_of(ctx)->line, data, len);
 }
 
 static void hal_uart_rx_enable(void *ctx, bool enable) {
-  m0__uart_rx_enable(&board_of(ctx)->uart, enable);
+  m0__uart_line_rx_enable(&board_of(ctx)->line, enable);
 }
 
 static void on_dev_timer(uv_timer_t *timer);
@@ -166,6 +167,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   if (rc != 0)
     return fail(err, cap, rc, "cannot load the flash file in %s", b->state_real);
 
+  m0__uart_line_init(&b->line, &b->events);
   rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, err, cap);
   if (rc != 0)
     return rc;
@@ -208,6 +210,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   b->net_open = true;
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
+  m0__uart_line_start(&b->line, &b->dev);
   m0__udp1500_open(&b->udp1500, loop, &b->dev, &b->events, cfg->bind, cfg->net_host,
                    cfg->udp1500_port, cfg->udp1500_broadcast);
   rc = m0__web_init(&b->web, loop, &b->proc->turn, &b->dev, &b->events, cfg->bind,
@@ -220,17 +223,26 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
     return fail(err, cap, rc, "%s", "--web-host");
   b->events.tap = web_event_tap;
   b->events.tap_ctx = b;
-  b->uart.tap = web_uart_tap;
-  b->uart.tap_ctx = b;
+  b->line.tap = web_uart_tap;
+  b->line.tap_ctx = b;
   b->net.tap = web_net_tap;
   b->net.tap_ctx = b;
   /* Listen now, not only at the first boot, so the banner can give the real URL; the
    * call at boot is then a no-op unless WEBPORT changed. A port that cannot be bound is
    * reported (web.error) and the device runs on without its page. */
   m0__web_listen(&b->web, cfg->web_port ? cfg->web_port : b->saved.webport);
-  rc = m0__uart_start(&b->uart, &b->dev);
+  rc = m0__uart_start(&b->uart, &b->line);
   if (rc != 0)
     return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
+  /* Network front ends of the UART (--uart): bound now, so the banner gives the port; one
+   * that cannot be bound was asked for explicitly, so it is an error (exit 1). */
+  for (size_t i = 0; i < cfg->nuart_net; i++) {
+    b->nuart_tcp++;
+    rc = m0__uart_tcp_open(&b->uart_tcp[i], loop, &b->line, &cfg->uart_net[i], &b->events,
+                           err, cap);
+    if (rc != 0)
+      return rc;
+  }
   return 0;
 }
 
@@ -296,6 +308,12 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   host_port(web, sizeof web, b->cfg.bind, bound ? bound : wanted);
   fprintf(out, "m0emu %s: USR-M0 emulator\n", M0EMU_VERSION);
   fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
+  for (size_t i = 0; i < b->nuart_tcp; i++) {
+    char url[128];
+    m0__uart_tcp_url(&b->uart_tcp[i], url, sizeof url);
+    fprintf(out, "  uart:    %s (%s, one host at a time)\n", url,
+            b->uart_tcp[i].cfg.rfc2217 ? "RFC 2217" : "raw TCP");
+  }
   if (bound == 0)
     fprintf(out, "  web:     http://%s/ could not be bound: running without the web page\n",
             web);
@@ -335,6 +353,8 @@ void m0__board_close(struct m0__board *b) {
   }
   m0__udp1500_close(&b->udp1500);
   m0__uart_close(&b->uart);
+  for (size_t i = 0; i < b->nuart_tcp; i++)
+    m0__uart_tcp_close(&b->uart_tcp[i]);
   if (b->dev_timer_open) {
     b->dev_timer_open = false;
     uv_close((uv_handle_t *)&b->dev_timer, NULL);

@@ -25,6 +25,7 @@
 #include "m0/json.h"
 #include "links.h"
 #include "turn.h"
+#include "uart.h"
 #include "udp1500.h"
 #include "web.h"
 
@@ -71,6 +72,8 @@ struct m0__dev_cfg {
   char mac[13];        /* "" = derive from the state dir */
   bool line_faults;
   uint32_t boot_ms;
+  struct m0__uart_net_cfg uart_net[M0__UART_NET_MAX]; /* --uart tcp:/rfc2217: servers */
+  size_t nuart_net;
   uint16_t udp1500_port; /* the setup protocols' port: 1500; 0 = none */
   bool udp1500_broadcast; /* --udp1500-reply broadcast (--net host) */
 };
@@ -188,14 +191,9 @@ int m0__flash_save_async(struct m0__flash *fl, uv_loop_t *loop, const char *text
 
 /* ---- uart_pty.c: the UART as a pty (spec §2) ---- */
 
-/* Observer of the bytes the UART moves: to_host = written toward the host (only what the
- * pty accepted), else read from the host. Called before the core sees host bytes. */
-typedef void (*m0__uart_tap_fn)(void *tap_ctx, bool to_host, const uint8_t *data,
-                                size_t len);
-
 struct m0__uart {
   uv_loop_t *loop;
-  struct m0_dev *dev;
+  struct m0__uart_port port; /* its seat on the board's UART line (uart.h) */
   struct m0__events *events;
   int master;               /* non-blocking, read through master_poll */
   int slave;                /* our own, held for the process's life */
@@ -216,15 +214,13 @@ struct m0__uart {
   bool termios_known;
   uint32_t host_baud;
   uint8_t host_stop_bits;
-  m0__uart_tap_fn tap; /* NULL = none */
-  void *tap_ctx;
 };
 
 /* Create the pty, hold the slave, publish the symlink. Does not touch the device. */
 int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
                   struct m0__events *events, char *err, size_t cap);
-/* Start polling (after m0_dev_init: callbacks reach dev). */
-int m0__uart_start(struct m0__uart *u, struct m0_dev *dev);
+/* Take a seat on line and start polling (once the line reaches the device). */
+int m0__uart_start(struct m0__uart *u, struct m0__uart_line *line);
 void m0__uart_rx_enable(struct m0__uart *u, bool enable);
 size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len);
 /* Close the libuv handles (uv_run afterwards to finish), then m0__uart_free(). */
@@ -246,7 +242,10 @@ struct m0__board {
   enum m0__flash_origin flash_origin;
   bool flash_busy;     /* a save is on the thread pool */
   bool close_deferred; /* m0__board_close came meanwhile: it runs after the outcome */
-  struct m0__uart uart;
+  struct m0__uart uart;      /* the pty */
+  struct m0__uart_line line; /* the UART: the pty and the network servers on it */
+  struct m0__uart_tcp uart_tcp[M0__UART_NET_MAX];
+  size_t nuart_tcp;          /* opened (each needs m0__uart_tcp_close) */
   struct m0__net net;
   struct m0__web web;
   struct m0__udp1500_sock udp1500;

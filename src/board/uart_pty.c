@@ -10,6 +10,8 @@
  * next program that opens the port. The host's termios is read through the master on
  * attach and every 100 ms while attached (a pty gives no change notification).
  * Reads take at most m0_dev_uart_rx_budget() bytes: the core owns receive pacing.
+ * The pty is one front end of the board's UART line (uart.h): it reports its host and
+ * bytes to the line, which decides whether they reach the core.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -143,7 +145,7 @@ static void on_master(uv_poll_t *handle, int status, int events);
 /* One uv_poll per fd (epoll allows no second one): the mask is the union of what the
  * core wants read (pacing) and whether a short write waits for room. */
 static void update_poll(struct m0__uart *u) {
-  if (u->dev == NULL || !u->handles_open)
+  if (u->port.line == NULL || !u->handles_open)
     return;
   int ev = (u->rx_enabled && !u->rx_paused ? UV_READABLE : 0) |
            (u->want_writable ? UV_WRITABLE : 0);
@@ -190,7 +192,7 @@ static void read_termios(struct m0__uart *u) {
   u->host_stop_bits = stop_bits;
   m0__log(u->events, "host termios: %u baud, %u stop bits", (unsigned)baud,
           (unsigned)stop_bits);
-  m0_dev_on_host_termios(u->dev, uv_hrtime(), baud, stop_bits);
+  m0__uart_line_settings(&u->port, baud, 0, stop_bits, 0);
 }
 
 static void on_termios_timer(uv_timer_t *timer) {
@@ -205,17 +207,15 @@ static void tty_event(struct m0__uart *u, const char *name) {
 }
 
 static void host_attached(struct m0__uart *u) {
-  tty_event(u, "tty.attach");
-  m0_dev_on_host_attach(u->dev, uv_hrtime(), true);
+  m0__uart_line_host(&u->port, true); /* tty.attach once it is the device's host */
   u->termios_known = false;
   read_termios(u);
   uv_timer_start(&u->termios_timer, on_termios_timer, TERMIOS_POLL_MS, TERMIOS_POLL_MS);
 }
 
 static void host_detached(struct m0__uart *u) {
-  tty_event(u, "tty.detach");
   uv_timer_stop(&u->termios_timer);
-  m0_dev_on_host_attach(u->dev, uv_hrtime(), false);
+  m0__uart_line_host(&u->port, false);
   /* What the device wrote that no host read would reach the next opener, stale. */
   if (tcflush(u->slave, TCIFLUSH) != 0)
     m0__log(u->events, "tcflush %s: %s", u->slave_path, strerror(errno));
@@ -352,16 +352,13 @@ static void pause_reading(struct m0__uart *u, const char *what) {
 
 static void read_host(struct m0__uart *u) {
   for (int i = 0; i < READS_PER_WAKEUP && u->rx_enabled && !u->rx_paused; i++) {
-    uint64_t now = uv_hrtime();
-    size_t budget = m0_dev_uart_rx_budget(u->dev, now);
+    size_t budget = m0__uart_line_budget(&u->port);
     if (budget == 0)
       return; /* the core has stopped reading and will re-enable it */
     uint8_t buf[READ_CHUNK];
     ssize_t n = read(u->master, buf, budget < sizeof buf ? budget : sizeof buf);
     if (n > 0) {
-      if (u->tap != NULL)
-        u->tap(u->tap_ctx, false, buf, (size_t)n);
-      m0_dev_on_uart_rx(u->dev, now, buf, (size_t)n);
+      m0__uart_line_rx(&u->port, buf, (size_t)n);
       continue;
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -379,7 +376,7 @@ static void on_master(uv_poll_t *handle, int status, int events) {
   if (events & UV_WRITABLE) {
     u->want_writable = false; /* the core's retry may set it again */
     update_poll(u);
-    m0_dev_on_uart_writable(u->dev, uv_hrtime());
+    m0__uart_line_writable(&u->port);
   }
   if ((events & UV_READABLE) && u->rx_enabled && !u->rx_paused) {
     /* A host that opens the tty and writes at once: its open must reach the core before
@@ -391,8 +388,27 @@ static void on_master(uv_poll_t *handle, int status, int events) {
   }
 }
 
-int m0__uart_start(struct m0__uart *u, struct m0_dev *dev) {
-  u->dev = dev;
+static struct m0__uart *pty_of(struct m0__uart_port *port) {
+  return (struct m0__uart *)((char *)port - offsetof(struct m0__uart, port));
+}
+
+static size_t port_write(struct m0__uart_port *port, const uint8_t *data, size_t len) {
+  return m0__uart_write(pty_of(port), data, len);
+}
+
+static void port_rx_enable(struct m0__uart_port *port, bool enable) {
+  m0__uart_rx_enable(pty_of(port), enable);
+}
+
+static void port_owner(struct m0__uart_port *port, bool owner) {
+  tty_event(pty_of(port), owner ? "tty.attach" : "tty.detach");
+}
+
+static const struct m0__uart_port_ops pty_ops = {
+    .write = port_write, .rx_enable = port_rx_enable, .owner = port_owner};
+
+int m0__uart_start(struct m0__uart *u, struct m0__uart_line *line) {
+  m0__uart_line_add(line, &u->port, "tty", &pty_ops);
   int rc = uv_poll_start(&u->inotify_poll, UV_READABLE, on_inotify);
   if (rc != 0)
     return rc;
@@ -416,8 +432,6 @@ size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len) {
       m0__log(u->events, "write to pty: %s", strerror(errno));
     n = 0;
   }
-  if (n > 0 && u->tap != NULL)
-    u->tap(u->tap_ctx, true, data, (size_t)n);
   if ((size_t)n < len) {
     u->want_writable = true;
     update_poll(u);

@@ -372,6 +372,61 @@ static void test_line_faults_break_the_handshake(void **state) {
   assert_string_equal(fake_out(&F), "");
 }
 
+/* A network host (RFC 2217) tells data bits and parity too: they must match AT+UART,
+ * and the event and log line then name them. */
+static void test_host_line_data_bits_and_parity(void **state) {
+  char expect[8] = "hello";
+  (void)state;
+  O.line_faults = true;
+  fake_boot(&F, &D, &O, NULL);
+  m0_dev_on_host_line(&D, F.now, 115200, 8, 1, M0_PARITY_NONE);
+  assert_false(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 0);
+  m0_dev_on_host_line(&D, F.now, 115200, 7, 1, M0_PARITY_EVEN);
+  assert_true(D.mismatch);
+  assert_string_equal(fake_event(&F, F.nevents - 1),
+                      "uart.mismatch {\"host_baud\":115200,\"host_stop\":1,\"baud\":115200,"
+                      "\"stop\":1,\"host_data\":7,\"host_parity\":\"EVEN\",\"data\":8,"
+                      "\"parity\":\"NONE\"}");
+  assert_string_equal(F.logs[F.nlogs - 1],
+                      "host line is 115200 7E1 but AT+UART is 115200 8N1; bytes will be corrupted");
+  fake_rx(&F, "hello");
+  fake_advance(&F, S);
+  xor_55(expect);
+  assert_memory_equal(F.frames[F.nframes - 1].data, expect, 5);
+  /* The same settings again: nothing new; parity alone differing is news. */
+  m0_dev_on_host_line(&D, F.now, 115200, 7, 1, M0_PARITY_EVEN);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 1);
+  m0_dev_on_host_line(&D, F.now, 115200, 8, 1, M0_PARITY_ODD);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 2);
+  /* In sync again, and the pty's form (no data bits, no parity) compares what it can. */
+  m0_dev_on_host_line(&D, F.now, 115200, 8, 1, M0_PARITY_NONE);
+  assert_false(D.mismatch);
+  m0_dev_on_host_termios(&D, F.now, 115200, 1);
+  assert_false(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 2);
+}
+
+/* Each host has its own line: what the last one set is forgotten at the next attach, so
+ * a host whose front end tells nothing (a raw network client) never mismatches, and a
+ * new host with the same wrong speed is told again. */
+static void test_attach_forgets_the_last_hosts_line(void **state) {
+  (void)state;
+  m0_dev_on_host_attach(&D, F.now, true);
+  m0_dev_on_host_termios(&D, F.now, 9600, 1);
+  assert_true(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 1);
+  m0_dev_on_host_attach(&D, F.now, false);
+  m0_dev_on_host_attach(&D, F.now, true);
+  assert_false(D.mismatch);
+  to_host("clean", 5);
+  fake_advance(&F, S);
+  assert_string_equal(fake_out(&F), "clean");
+  m0_dev_on_host_termios(&D, F.now, 9600, 1);
+  assert_true(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 2);
+}
+
 /* ---- the web page's set path ---- */
 
 static void test_set_param(void **state) {
@@ -568,6 +623,8 @@ int main(void) {
     cmocka_unit_test_setup(test_mismatch_without_line_faults_is_harmless, setup),
     cmocka_unit_test_setup(test_line_faults_corrupt_both_ways, setup),
     cmocka_unit_test_setup(test_line_faults_break_the_handshake, setup),
+    cmocka_unit_test_setup(test_host_line_data_bits_and_parity, setup),
+    cmocka_unit_test_setup(test_attach_forgets_the_last_hosts_line, setup),
     cmocka_unit_test_setup(test_set_param, setup),
     cmocka_unit_test_setup(test_set_param_flash_failure, setup),
     cmocka_unit_test_setup(test_set_param_echo_applies_now, setup),
