@@ -1,5 +1,5 @@
 /* udp1500_dev.c: what the device does with each datagram on UDP port 1500 (the vendor's
- * setup protocols; codec in udp1500.c, decisions in docs/conformance.md).
+ * setup protocols; codec in udp1500*.c, decisions in docs/conformance.md).
  *
  * One function decides, per datagram: silence or a reply, and which settings to write.
  * The checks run in the order that keeps a LAN of modules quiet: nothing is answered

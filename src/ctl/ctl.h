@@ -1,10 +1,11 @@
 /* ctl.h: m0ctl, the host-side tool of m0emu: its command table and shared helpers.
  *
  * tmux-style: every subcommand is one struct m0ctl_cmd (name, usage, one-line summary,
- * handler), defined in the file of its group (cmd_udp1500.c: search, netset) and listed
- * once in ctl.c's table, so a new group is a new file and one line there. A handler gets
- * argv from the subcommand's own name on (argv[0]) and returns the exit status: 0 done,
- * 1 failed (no answer, refused, network error), 2 usage error.
+ * handler), defined in its own file (cmd_search.c, cmd_netset.c; what the UDP 1500 ones
+ * share is udp_io.c) and listed once in ctl.c's table, so a new command is a new file and
+ * one line there. A handler gets argv from the subcommand's own name on (argv[0]) and
+ * returns the exit status: 0 done, 1 failed (no answer, refused, network error), 2 usage
+ * error.
  */
 #ifndef M0CTL_CTL_H
 #define M0CTL_CTL_H
@@ -21,7 +22,7 @@ struct m0ctl_cmd {
   int (*exec)(const struct m0ctl_cmd *self, int argc, char **argv);
 };
 
-/* The UDP 1500 group (cmd_udp1500.c). */
+/* The UDP 1500 commands (cmd_search.c, cmd_netset.c). */
 extern const struct m0ctl_cmd m0ctl_cmd_search;
 extern const struct m0ctl_cmd m0ctl_cmd_netset;
 
