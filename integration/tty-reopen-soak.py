@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """tty-reopen-soak.py: programs opening the emulated tty one right after another.
 
-Used by 60-tty-reopen-stale.sh, and by hand to measure (docs/reliability.md):
-    tty-reopen-soak.py TTY [--cycles N] [--seconds S] [--gap-ms MS] [--events FILE]
-        [--first N]   (one program per process: --cycles 1 --first K)
+Used by 60-tty-reopen-stale.sh, and by hand to measure (figures: docs/user-guide.md):
+    tty-reopen-soak.py TTY [--cycles N] [--seconds S] [--gap-ms MS]
+        [--events FILE [--after-detach]] [--first N] [--reply-wait S]
+(one program per process: --cycles 1 --first K).
 The device must be in command mode with echo on (AT+E=on, the factory setting) and the
 tty raw. Each cycle is one "program": open, look for bytes before writing anything,
 write a command of its own ("zz<cycle>\\r", answered with its echo and +ERR=-1), then
@@ -11,15 +12,16 @@ close at once, or after part of the reply, or after all of it (in turn). The dev
 sends nothing unprompted in command mode, so every byte a cycle reads must be a prefix
 of its own reply; anything else was meant for an earlier program (stale).
 
-Without --events the next program opens GAP ms after the last one closed (0: at once),
-racing the emulator's view of the close. With --events (the emulator's --events file)
-each program waits, after its open, for the emulator's tty.attach, and after its close
-for its tty.detach: what a host may rely on (docs/user-guide.md).
+The next program opens GAP ms after the last one closed (0: at once), racing the
+emulator's view of the close. With --events (the emulator's --events file) each program
+waits for its tty.attach before it reads or writes, which is what a host may rely on
+(docs/user-guide.md); with --after-detach as well, it also opens only once the emulator
+reported the previous program's tty.detach.
 
 Counted, each at most once per cycle:
   stale    read a byte that was not its own
   blocked  select() said readable and the non-blocking read then found nothing
-  lost     waited for its whole reply and did not get it within 2 s
+  lost     waited for its whole reply and did not get it (within 2 s)
 Prints `cycles=N stale=N blocked=N lost=N` (the first bad reads on stderr) and exits 0;
 the caller judges the counts. Exits 2 if the emulator missed an attach or a detach.
 Standard library only.
@@ -67,10 +69,10 @@ class Events:
             self.poll()
 
 
-def read_reply(fd, i, want, need, report):
+def read_reply(fd, i, want, need, report, wait_s):
     """Read until `need` bytes of the reply came, checking each is this program's own."""
     got = b""
-    end = time.monotonic() + WAIT_S
+    end = time.monotonic() + wait_s
     while len(got) < need and want.startswith(got):
         left = end - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
@@ -83,7 +85,7 @@ def read_reply(fd, i, want, need, report):
     if not want.startswith(got):
         report("stale", i, f"read {got!r}, want a prefix of {want!r}")
     elif len(got) < need:
-        report("lost", i, f"only {got!r} of {want[:need]!r} within {WAIT_S} s")
+        report("lost", i, f"only {got!r} of {want[:need]!r} within {wait_s} s")
 
 
 def main():
@@ -92,7 +94,11 @@ def main():
     ap.add_argument("--cycles", type=int, default=2000)
     ap.add_argument("--seconds", type=float, default=20.0, help="stop early after this")
     ap.add_argument("--gap-ms", type=float, default=0, help="pause between programs")
-    ap.add_argument("--events", help="wait for the emulator's attach and detach")
+    ap.add_argument("--events", help="wait for the emulator's tty.attach after opening")
+    ap.add_argument("--after-detach", action="store_true",
+                    help="with --events: open only after the previous tty.detach")
+    ap.add_argument("--reply-wait", type=float, default=WAIT_S,
+                    help="seconds to wait for a reply before counting it lost")
     ap.add_argument("--first", type=int, default=0, help="number of the first cycle")
     args = ap.parse_args()
 
@@ -133,13 +139,14 @@ def main():
             os.write(fd, cmd)
             style = i % 3  # 0: close at once, 1: after a part, 2: after the whole reply
             if style > 0:
-                read_reply(fd, i, want, len(cmd) if style == 1 else len(want), report)
+                read_reply(fd, i, want, len(cmd) if style == 1 else len(want), report,
+                           args.reply_wait)
         finally:
             os.close(fd)
             for kind in bad:
                 counts[kind] += 1
             bad.clear()
-        if events:
+        if events and args.after_detach:
             events.wait("tty.detach", base_detach + n + 1)
         if args.gap_ms > 0:
             time.sleep(args.gap_ms / 1000)
