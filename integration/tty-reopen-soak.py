@@ -80,7 +80,7 @@ def read_reply(fd, i, want, need, report, wait_s):
         try:
             got += os.read(fd, need - len(got))
         except BlockingIOError:
-            report("blocked", i, f"select said readable, read found nothing after {got!r}")
+            report("blocked", i, f"select said readable, then nothing after {got!r}")
             return
     if not want.startswith(got):
         report("stale", i, f"read {got!r}, want a prefix of {want!r}")

@@ -260,11 +260,12 @@ static void take_tail(struct m0__uart *u) {
       break; /* EAGAIN: all taken; an error is read_host's to report */
   }
   if (u->tail_len > before)
-    m0__log(u->events, "pty: %zu bytes the last host wrote before closing, taken detached",
+    m0__log(u->events, "pty: %zu bytes the last host wrote before closing, taken "
+                       "detached",
             u->tail_len - before);
   if (u->tail_len == sizeof u->tail)
-    fprintf(stderr, "m0emu: pty %s: more than %zu unread bytes at a close: the rest is "
-                    "read as the next host's\n", u->slave_path, sizeof u->tail);
+    m0__log(u->events, "pty %s: more than %zu unread bytes at a close: the rest is read "
+                       "as the next host's", u->slave_path, sizeof u->tail);
 }
 
 /* Hand the tail to the core, within its receive budget, while no host is attached: the
@@ -375,8 +376,7 @@ static unsigned read_events(struct m0__uart *u, bool *closed) {
     p += sizeof *ev + ev->len;
     u->event_gen++;
     if (ev->mask & IN_Q_OVERFLOW) {
-      fprintf(stderr, "m0emu: inotify queue overflow on %s: recounting hosts\n",
-              u->slave_path);
+      m0__log(u->events, "inotify queue overflow on %s: recounting hosts", u->slave_path);
       *closed = true; /* forces the /proc check */
     }
     if (ev->mask & IN_OPEN)
@@ -437,7 +437,7 @@ static void request_scan(struct m0__uart *u) {
   if (rc == 0)
     u->scan_busy = true;
   else
-    fprintf(stderr, "m0emu: pty %s: cannot recount hosts: %s\n", u->slave_path,
+    m0__log(u->events, "pty %s: cannot recount hosts: %s", u->slave_path,
             uv_strerror(rc));
 }
 
@@ -456,7 +456,7 @@ static void on_inotify(uv_poll_t *handle, int status, int events) {
   (void)events;
   struct m0__uart *u = handle->data;
   if (status < 0) {
-    fprintf(stderr, "m0emu: inotify poll: %s\n", uv_strerror(status));
+    m0__log(u->events, "inotify poll: %s", uv_strerror(status));
     return;
   }
   drain_inotify(u);
@@ -469,7 +469,7 @@ static void on_retry(uv_timer_t *timer) {
 }
 
 static void pause_reading(struct m0__uart *u, const char *what) {
-  fprintf(stderr, "m0emu: pty %s: %s (retrying in %d ms)\n", u->slave_path, what,
+  m0__log(u->events, "pty %s: %s (retrying in %d ms)", u->slave_path, what,
           READ_RETRY_MS);
   u->rx_paused = true;
   update_poll(u);
