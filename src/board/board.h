@@ -210,7 +210,18 @@ struct m0__uart {
   bool rx_enabled;          /* the core's receive pacing */
   bool want_writable;       /* a uart_write was short */
   bool rx_paused;           /* read error backoff */
+  uv_timer_t tail_timer;    /* feeds the tail once the core reads again */
+  uv_work_t scan_req;       /* the /proc check after a close, on the thread pool */
+  bool scan_busy, scan_again;
+  int scan_result;          /* others_hold_slave(), written by the worker */
+  unsigned event_gen, scan_gen; /* inotify events seen; seen when the scan started */
   unsigned opens;           /* host opens minus closes seen by inotify */
+  bool attached;            /* what the core was last told (m0_dev_on_host_attach) */
+  /* What the departed hosts wrote and the device had not read when the last one closed:
+   * taken from the master at that close and fed to the core, detached, before the next
+   * host is attached (uart_pty.c). A Linux pty holds about 20 KiB. */
+  size_t tail_len, tail_off;
+  uint8_t tail[68 * 1024];
   bool termios_known;
   uint32_t host_baud;
   uint8_t host_stop_bits;

@@ -647,6 +647,8 @@ void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached) {
     dev->stalled = false;
     if (!attached)
       m0__host_flush(dev, now, M0__DROP_HOST_NO_HOST);
+    else
+      m0__at_reset(dev); /* a line the last host left unfinished is not the new one's */
   }
   if (attached) {
     /* A new host: its line is its own, unknown until its front end reports it (a pty

@@ -264,6 +264,23 @@ static void test_detach_drops_the_queue(void **state) {
   assert_string_equal(fake_out(&F), "012xy");
 }
 
+/* Issue 12: a program that closes the tty in the middle of a command line must not
+ * leave it to the next one, whose first command would be answered as "AT+VEAT". */
+static void test_attach_starts_a_new_command_line(void **state) {
+  (void)state;
+  fake_enter_command(&F);
+  fake_rx(&F, "AT+VE");
+  m0_dev_on_host_attach(&D, F.now, false);
+  m0_dev_on_host_attach(&D, F.now, true);
+  assert_string_equal(fake_at(&F, "AT"), "AT\r\r\n+ok\r\n");
+  /* A line the same host is typing is kept: only an attach starts a new one. */
+  fake_out_clear(&F);
+  fake_rx(&F, "AT+V");
+  fake_rx(&F, "ER\r");
+  fake_run(&F, S);
+  assert_string_equal(fake_out(&F), "AT+VER\r\r\n+ok=V4017\r\n");
+}
+
 static void test_termios_mismatch_reported_once_per_change(void **state) {
   (void)state;
   m0_dev_on_host_termios(&D, F.now, 115200, 1);
@@ -617,6 +634,7 @@ int main(void) {
     cmocka_unit_test_setup(test_factory_reset_flash_failure, setup),
     cmocka_unit_test_setup(test_detached_drops_bytes_for_the_host, setup_unstarted),
     cmocka_unit_test_setup(test_detach_drops_the_queue, setup),
+    cmocka_unit_test_setup(test_attach_starts_a_new_command_line, setup),
     cmocka_unit_test_setup(test_termios_mismatch_reported_once_per_change, setup),
     cmocka_unit_test_setup(test_mismatch_follows_the_running_uart, setup),
     cmocka_unit_test_setup(test_host_speed_zero_is_no_mismatch, setup),
