@@ -87,6 +87,10 @@ struct m0_dev_options {
   enum m0_timing timing;
   uint64_t boot_ns;  /* restart duration, default 200 ms */
   bool line_faults;  /* corrupt bytes while the host's termios mismatches AT+UART */
+  /* The module's factory settings, what AT+RELD and the web page's factory reset restore
+   * (a profile: flash_text.h). NULL: the built-in defaults, m0_config_defaults(). Copied
+   * by m0_dev_init. */
+  const struct m0_config *factory_settings;
 };
 
 enum m0_mode { M0_MODE_BOOTING, M0_MODE_TRANSPARENT, M0_MODE_COMMAND };
@@ -123,7 +127,8 @@ void m0_dev_start(struct m0_dev *dev, uint64_t now);
  * a save is in flight the restart waits for its outcome, then happens at once. */
 void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause);
 
-/* Restore factory settings, save them and restart, like AT+RELD without the reply (the
+/* Restore factory settings (options.factory_settings), save them and restart, like AT+RELD
+ * without the reply (the
  * web page's Factory Reset); the restart follows a successful write. Refused (logged,
  * nothing changed) while another save is in flight. */
 void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now);

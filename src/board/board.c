@@ -155,9 +155,11 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   if (realpath(cfg->state, b->state_real) == NULL)
     return fail(err, cap, -errno, "cannot resolve the state directory %s", cfg->state);
 
+  if (!b->cfg.has_factory) /* no profile: the module as the vendor ships it */
+    m0_config_defaults(&b->cfg.factory);
   rc = m0__flash_init(&b->flash, b->state_real, &b->events);
   if (rc == 0)
-    rc = m0__flash_load(&b->flash, &b->saved, &b->flash_origin);
+    rc = m0__flash_load(&b->flash, &b->cfg.factory, &b->saved, &b->flash_origin);
   if (rc != 0)
     return fail(err, cap, rc, "cannot load the flash file in %s", b->state_real);
 
@@ -194,6 +196,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   o->timing = cfg->timing;
   o->boot_ns = (uint64_t)cfg->boot_ms * M0_NS_PER_MS;
   o->line_faults = cfg->line_faults;
+  o->factory_settings = &b->cfg.factory;
 
   rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cfg->net_host, cfg->bind);
   if (rc != 0)
@@ -280,6 +283,14 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
       [M0__FLASH_FROM_BAD] = ("flash.conf was unparseable: moved to flash.conf.bad, "
                               "factory defaults saved"),
   };
+  /* With a profile, the factory settings are the user's: say which ones run, since a
+   * flash.conf left by an earlier run wins over the profile until AT+RELD. */
+  static const char *const origin_profile[] = {
+      [M0__FLASH_FROM_FILE] = "flash.conf loaded; the profile is what AT+RELD restores",
+      [M0__FLASH_FROM_MISSING] = "no flash.conf yet: the profile's factory settings",
+      [M0__FLASH_FROM_BAD] = ("flash.conf was unparseable: moved to flash.conf.bad, "
+                              "the profile's factory settings saved"),
+  };
   char web[96];
   uint16_t wanted = b->cfg.web_port ? b->cfg.web_port : b->saved.webport;
   uint16_t bound = b->web_open ? m0__web_port(&b->web) : 0;
@@ -295,7 +306,11 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   else
     fprintf(out, "  web:     http://%s/ (user and password: AT+WEBU)\n", web);
   banner_mode(b, out);
-  fprintf(out, "  state:   %s (%s)\n", b->state_real, origin[b->flash_origin]);
+  fprintf(out, "  state:   %s (%s)\n", b->state_real,
+          (b->cfg.has_factory ? origin_profile : origin)[b->flash_origin]);
+  if (b->cfg.has_factory)
+    fprintf(out, "  profile: %s%s%zu --set\n", b->cfg.profile ? b->cfg.profile : "",
+            b->cfg.profile ? " + " : "", b->cfg.nsets);
   fprintf(out, "  factory: MAC %s, %s, %s\n", b->options.factory.mac, b->options.factory.ver,
           b->options.factory.pdtime);
   fprintf(out, "  timing:  %s, dialect %s, boot %u ms%s\n",

@@ -52,6 +52,9 @@ struct m0__proc_opts {
   int verbosity;       /* -1 quiet, 0 normal, 1 verbose */
 };
 
+/* Most --set options one device takes (its stored parameters, each given a few times). */
+#define M0__SETS_MAX 64
+
 /* One device's configuration. Strings point into argv (or literals): they outlive the
  * process's boards. */
 struct m0__dev_cfg {
@@ -69,6 +72,11 @@ struct m0__dev_cfg {
   char mac[13];        /* "" = derive from the state dir */
   bool line_faults;
   uint32_t boot_ms;
+  const char *profile; /* --profile FILE, NULL = none */
+  const char *sets[M0__SETS_MAX]; /* --set NAME=VALUE, in order */
+  size_t nsets;
+  bool has_factory;    /* a profile or a --set was given: factory holds the result */
+  struct m0_config factory; /* the factory settings (AT+RELD) when has_factory */
 };
 
 /* Parse argv into the process options and the one device's configuration (defaults
@@ -169,11 +177,19 @@ typedef void (*m0__flash_done_fn)(void *arg, int rc);
 
 /* mkdir -p with mode for the missing parts. */
 int m0__mkdir_p(const char *dir, unsigned mode);
+/* A module's factory settings: the built-in defaults, then the profile file at path (NULL:
+ * none), then each NAME=VALUE of sets in order, all through the parameter table
+ * (m0_profile_parse, m0_profile_set). On failure returns a negative errno and err holds
+ * one line naming the option, the line and the reason (no "m0emu: ", no newline). */
+int m0__profile_build(struct m0_config *out, const char *path, const char *const *sets,
+                      size_t nsets, char *err, size_t cap);
 int m0__flash_init(struct m0__flash *fl, const char *dir, struct m0__events *events);
-/* Read flash.conf into cfg (spec §5). Only fails (negative errno) when the file exists
- * but cannot be read or, being unparseable, cannot be set aside. */
-int m0__flash_load(struct m0__flash *fl, struct m0_config *cfg,
-                   enum m0__flash_origin *origin);
+/* Read flash.conf into cfg (spec §5), over factory (the module's factory settings; a
+ * missing line keeps its value): no file, or an unparseable one, gives factory itself.
+ * Only fails (negative errno) when the file exists but cannot be read or, being
+ * unparseable, cannot be set aside. */
+int m0__flash_load(struct m0__flash *fl, const struct m0_config *factory,
+                   struct m0_config *cfg, enum m0__flash_origin *origin);
 /* Atomic write: tmp, fsync, rename, fsync dir. Emits flash.saved / flash.error. */
 int m0__flash_save(struct m0__flash *fl, const char *text, size_t len);
 /* The same on loop's thread pool, text copied: returns 0 and done(arg, rc) follows on

@@ -343,9 +343,7 @@ int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value,
 }
 
 int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what) {
-  struct m0_config next;
-  m0_config_defaults(&next);
-  return save_start(dev, &next, what, 0);
+  return save_start(dev, &dev->factory_settings, what, 0);
 }
 
 /* Command-mode input waits while flash is being written, as on the module, whose
@@ -447,6 +445,11 @@ void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
   dev->hal = hal;
   dev->ctx = ctx;
   dev->options = *options;
+  if (options->factory_settings != NULL)
+    dev->factory_settings = *options->factory_settings;
+  else
+    m0_config_defaults(&dev->factory_settings);
+  dev->options.factory_settings = NULL; /* the caller's copy may go: read the device's */
   dev->saved = *saved;
   dev->running = *saved;
   dev->mode = M0_MODE_BOOTING;

@@ -212,6 +212,24 @@ static void test_factory_reset(void **state) {
   assert_memory_equal(m0_dev_running(&D), &defaults, sizeof defaults);
 }
 
+/* The web page's factory reset restores the module's own factory settings (a profile). */
+static void test_factory_reset_to_the_profile(void **state) {
+  struct m0_config factory;
+  char reason[M0_PROFILE_REASON_MAX];
+  (void)state;
+  m0_config_defaults(&factory);
+  assert_int_equal(m0_profile_set(&factory, "MAXSK=2", 7, reason, sizeof reason), 0);
+  fake_options(&O);
+  O.factory_settings = &factory;
+  fake_boot(&F, &D, &O, NULL); /* flash: the built-in defaults */
+  assert_int_equal(m0_dev_saved(&D)->maxsk, 4);
+  m0_dev_factory_reset(&D, F.now);
+  assert_int_equal(F.flash_saves, 1);
+  assert_memory_equal(m0_dev_saved(&D), &factory, sizeof factory);
+  fake_advance(&F, S);
+  assert_int_equal(m0_dev_running(&D)->maxsk, 2);
+}
+
 static void test_factory_reset_flash_failure(void **state) {
   (void)state;
   assert_int_equal(m0_dev_set_param(&D, F.now, "MID", "bench-1"), 0);
@@ -523,6 +541,7 @@ int main(void) {
     cmocka_unit_test_setup(test_restart_applies_saved_settings, setup),
     cmocka_unit_test_setup(test_factory_reset, setup),
     cmocka_unit_test_setup(test_factory_reset_flash_failure, setup),
+    cmocka_unit_test(test_factory_reset_to_the_profile),
     cmocka_unit_test_setup(test_detached_drops_bytes_for_the_host, setup_unstarted),
     cmocka_unit_test_setup(test_detach_drops_the_queue, setup),
     cmocka_unit_test_setup(test_termios_mismatch_reported_once_per_change, setup),
