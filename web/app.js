@@ -122,6 +122,7 @@ function renderStatus(s) {
   setText('st-dns', s.dns);
   setText('st-web', s.web.port ? `${s.web.port} (WEBPORT ${s.web.webport})` : `not listening (WEBPORT ${s.web.webport})`);
   setText('st-uart', s.uart);
+  renderHostLine(s);
   setText('st-workmode', s.work_mode);
   setText('st-sock', s.sock.split(',').slice(1).join(':'));
   setText('st-sockport', s.sockport === 0 ? '0 (random)' : s.sockport);
@@ -152,6 +153,27 @@ function renderStatus(s) {
   setText('st-restarts', s.counters.restarts);
   setText('st-updated', 'Updated ' + new Date().toLocaleTimeString());
   setRestartNeeded(s.restart_needed);
+}
+
+// The host program's line speed and stop bits, as read from the pty: a difference from
+// AT+UART is what the host would only see as garbage on a real module, so it is said
+// plainly, on top of the status page.
+function renderHostLine(s) {
+  const dd = $('st-hostline');
+  const h = s.host_line;
+  const [baud, , stop] = String(s.uart).split(',');
+  dd.textContent = h ? `${h.baud ? h.baud + ' baud' : 'no speed set'}, ${h.stop} stop bit${h.stop > 1 ? 's' : ''}` : 'not read yet (no program has the port open)';
+  dd.classList.toggle('bad', !!s.uart_mismatch);
+  const banner = $('st-mismatch');
+  if (s.uart_mismatch && h) {
+    banner.textContent = `The host program's line (${h.baud} baud, ${h.stop} stop bit${h.stop > 1 ? 's' : ''}) ` +
+      `differs from AT+UART (${baud} baud, ${stop} stop bit${stop > 1 ? 's' : ''}): on a real module it would read garbage. ` +
+      'Open the port at the module\'s speed, or change AT+UART.';
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+    banner.textContent = '';
+  }
 }
 
 function wannText(v) {

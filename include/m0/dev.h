@@ -54,6 +54,10 @@ struct m0_hal {
   void (*event)(void *ctx, const char *name, const char *fields);
   /* A human-readable log line (no newline), for the board's stderr at -v. May be NULL. */
   void (*log)(void *ctx, const char *message);
+  /* A line the user must see without -v (no newline): what the host program does wrong
+   * and would otherwise only see as garbage, such as a line speed that differs from
+   * AT+UART. Said once per change. May be NULL: then it goes to log. */
+  void (*warn)(void *ctx, const char *message);
 
   /* Network (net.h). Open link id as described; the outcome comes back later through
    * m0_dev_on_link_up() or m0_dev_on_link_down(). Returns 0, or a negative value when
@@ -211,6 +215,12 @@ struct m0_status {
   unsigned nlinks;
   struct m0_link_status links[M0_LINKS_MAX];
   struct m0_counters counters;
+  /* The host's line as read from the pty (speed 0: it set none), and whether it differs
+   * from the running AT+UART's speed or stop bits (what uart.mismatch reports). */
+  bool host_line_known;
+  uint32_t host_baud;
+  uint8_t host_stop;
+  bool uart_mismatch;
 };
 void m0_dev_status(const struct m0_dev *dev, struct m0_status *out);
 

@@ -94,6 +94,10 @@ static void hal_log(void *ctx, const char *message) {
   m0__log(&board_of(ctx)->events, "%s", message);
 }
 
+static void hal_warn(void *ctx, const char *message) {
+  m0__log_at(&board_of(ctx)->events, M0__LOG_WARNING, "%s", message);
+}
+
 static int hal_link_open(void *ctx, unsigned id, const struct m0_link_open *request) {
   return m0__net_link_open(&board_of(ctx)->net, id, request);
 }
@@ -115,8 +119,10 @@ static uint64_t board_ms(const struct m0__board *b) {
   return m0__sink_ms(b->events.sink);
 }
 
+/* Every event line of the device: its web page's live view, and status.json. */
 static void web_event_tap(void *ctx, const char *line) {
   m0__web_event(&board_of(ctx)->web, line);
+  m0__status_changed(board_of(ctx));
 }
 
 static void web_uart_tap(void *ctx, bool to_host, const uint8_t *data, size_t len) {
@@ -180,6 +186,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
       .booted = hal_booted,
       .event = hal_event,
       .log = hal_log,
+      .warn = hal_warn,
       .link_open = hal_link_open,
       .link_send = hal_link_send,
       .link_close = hal_link_close,
@@ -224,11 +231,15 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   rc = m0__uart_start(&b->uart, &b->dev);
   if (rc != 0)
     return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
+  rc = m0__status_init(b);
+  if (rc != 0)
+    return fail(err, cap, rc, "status.json in %s", b->state_real);
   return 0;
 }
 
 void m0__board_start(struct m0__board *b) {
   m0_dev_start(&b->dev, uv_hrtime());
+  m0__status_write_now(b); /* booting: a script sees the module from its first moment */
 }
 
 void m0__board_restart(struct m0__board *b, const char *cause) {
@@ -336,6 +347,7 @@ void m0__board_close(struct m0__board *b) {
     m0__net_close_all(&b->net);
   }
   m0__uart_close(&b->uart);
+  m0__status_close(b);
   if (b->dev_timer_open) {
     b->dev_timer_open = false;
     uv_close((uv_handle_t *)&b->dev_timer, NULL);

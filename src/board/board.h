@@ -97,6 +97,22 @@ typedef void (*m0__events_tap_fn)(void *tap_ctx, const char *json_line);
 /* The sink's clock, in nanoseconds (uv_hrtime; a test gives a virtual one). */
 typedef uint64_t (*m0__clock_fn)(void);
 
+/* The -v trace's memory of recent lines (events.c): a line that comes again and again (a
+ * reconnect refused every second) is written M0__LOG_BURST times per M0__LOG_WINDOW_NS,
+ * then counted, and said once more with its count when the window is over. */
+#define M0__LOG_REPEATS 16
+#define M0__LOG_BURST 3
+#define M0__LOG_WINDOW_NS (60 * M0_NS_PER_S)
+
+struct m0__log_repeat {
+  uint64_t hash;      /* of the whole line; 0 = unused slot */
+  uint64_t window_ns; /* when its window began (its first line in it) */
+  uint64_t used_ns;   /* last seen: the slot of the line seen longest ago is reused */
+  unsigned written;   /* lines written in this window */
+  unsigned long skipped; /* lines not written in this window */
+  char text[160];     /* its beginning, for the summary at exit */
+};
+
 /* The process's one sink: the --events stream, the log stream and the log level. Every
  * device writes through it, so lines of a fleet interleave whole, on one clock. */
 struct m0__sink {
@@ -108,6 +124,7 @@ struct m0__sink {
   int verbosity;  /* -1 quiet, 0 normal, 1 verbose */
   m0__events_tap_fn tap; /* every device's lines (the control channel, later); NULL = none */
   void *tap_ctx;
+  struct m0__log_repeat repeats[M0__LOG_REPEATS]; /* -v only */
 };
 
 /* Longest device name a line can carry (bytes, before JSON escaping). */
@@ -245,6 +262,22 @@ void m0__uart_close(struct m0__uart *u);
 /* Remove our symlink (only if it still points at our pty) and close the fds. */
 void m0__uart_free(struct m0__uart *u);
 
+/* ---- status.c: <state>/status.json, the module's state for scripts ---- */
+
+/* The file's text: a few numbers and two paths, JSON-escaped. */
+#define M0__STATUS_TEXT_MAX (3 * PATH_MAX + 512)
+
+struct m0__status_file {
+  char path[PATH_MAX];
+  char tmp[PATH_MAX];
+  uv_timer_t timer; /* 0 ms: the write happens on the next loop turn */
+  bool open;
+  bool pending;
+  bool warned;      /* a write failed and was reported (once) */
+  char last[M0__STATUS_TEXT_MAX]; /* what the file holds */
+  size_t last_len;  /* 0: nothing written yet */
+};
+
 /* ---- board.c: one device on the process's loop, the HAL ---- */
 
 struct m0__proc;
@@ -271,6 +304,7 @@ struct m0__board {
   struct m0_dev_options options;
   struct m0_config saved;
   struct m0_dev dev;
+  struct m0__status_file status;
 };
 
 /* Everything up to a running device on proc's loop: state dir, flash, pty, web,
@@ -284,6 +318,15 @@ void m0__board_restart(struct m0__board *b, const char *cause);
 /* Close handles (then uv_run), then m0__board_free(). */
 void m0__board_close(struct m0__board *b);
 void m0__board_free(struct m0__board *b);
+
+/* status.json in the board's state directory (status.c). Init after the state directory
+ * is known; changed() after anything it shows may have changed (every event of the
+ * device): it is rewritten on the next loop turn if its text changed; write_now() at
+ * once; close() removes the file (a clean exit) and closes the timer. */
+int m0__status_init(struct m0__board *b);
+void m0__status_changed(struct m0__board *b);
+void m0__status_write_now(struct m0__board *b);
+void m0__status_close(struct m0__board *b);
 
 /* ---- proc.c: the process: one loop, its signals, the sink, the boards ---- */
 

@@ -112,6 +112,13 @@ static void hal_log(void *ctx, const char *message) {
   f->nlogs++;
 }
 
+static void hal_warn(void *ctx, const char *message) {
+  struct fake *f = ctx;
+  if (f->nwarns < FAKE_LOGS_MAX)
+    snprintf(f->warns[f->nwarns], sizeof f->warns[0], "%s", message);
+  f->nwarns++;
+}
+
 static const char *kind_name(enum m0_link_kind k) {
   switch (k) {
   case M0_LINK_TCP_CONNECT:
@@ -275,6 +282,7 @@ void fake_init(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *
   f->hal.booted = hal_booted;
   f->hal.event = hal_event;
   f->hal.log = hal_log;
+  f->hal.warn = hal_warn;
   f->hal.link_open = hal_link_open;
   f->hal.link_send = hal_link_send;
   f->hal.link_close = hal_link_close;
@@ -417,6 +425,7 @@ void fake_clear(struct fake *f) {
   f->flash_saves = f->flash_attempts = 0;
   f->booted_calls = 0;
   f->nlogs = 0;
+  f->nwarns = 0;
   f->link_calls = 0;
   fake_ops_clear(f);
   f->nsends = 0;

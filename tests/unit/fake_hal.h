@@ -117,6 +117,8 @@ struct fake {
   unsigned nevents;
   char logs[FAKE_LOGS_MAX][256];
   unsigned nlogs;
+  char warns[FAKE_LOGS_MAX][256]; /* hal->warn: what the user sees without -v */
+  unsigned nwarns;
 
   /* link_* */
   unsigned link_calls;

@@ -282,32 +282,67 @@ static void test_detach_drops_the_queue(void **state) {
   assert_string_equal(fake_out(&F), "012xy");
 }
 
+/* Said once per change, where the user looks without -v (hal->warn), and its end too. */
 static void test_termios_mismatch_reported_once_per_change(void **state) {
+  struct m0_status st;
   (void)state;
+  m0_dev_status(&D, &st);
+  assert_false(st.host_line_known);
+  assert_false(st.uart_mismatch);
   m0_dev_on_host_termios(&D, F.now, 115200, 1);
   assert_int_equal(F.nevents, 0);
-  assert_int_equal(F.nlogs, 0);
+  assert_int_equal(F.nwarns, 0);
+  m0_dev_status(&D, &st);
+  assert_true(st.host_line_known);
+  assert_false(st.uart_mismatch);
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
   assert_int_equal(F.nevents, 1);
   assert_string_equal(fake_event(&F, 0), "uart.mismatch {\"host_baud\":9600,\"host_stop\":1,"
                                          "\"baud\":115200,\"stop\":1}");
-  assert_int_equal(F.nlogs, 1);
+  assert_int_equal(F.nwarns, 1);
+  assert_string_equal(F.warns[0], "host line is 9600 baud 1 stop bits but AT+UART is 115200 "
+                                  "baud 1 stop bits; a real module would garble the bytes "
+                                  "(--line-faults does too)");
+  assert_int_equal(F.nlogs, 0); /* not only in the -v trace */
+  m0_dev_status(&D, &st);
+  assert_true(st.uart_mismatch);
+  assert_int_equal(st.host_baud, 9600);
+  assert_int_equal(st.host_stop, 1);
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
   assert_int_equal(F.nevents, 1);
-  assert_int_equal(F.nlogs, 1);
+  assert_int_equal(F.nwarns, 1);
   m0_dev_on_host_termios(&D, F.now, 19200, 1);
   assert_int_equal(F.nevents, 2);
-  assert_int_equal(F.nlogs, 2);
+  assert_int_equal(F.nwarns, 2);
   m0_dev_on_host_termios(&D, F.now, 115200, 2);
   assert_int_equal(F.nevents, 3);
   assert_string_equal(fake_event(&F, 2), "uart.mismatch {\"host_baud\":115200,\"host_stop\":2,"
                                          "\"baud\":115200,\"stop\":1}");
-  m0_dev_on_host_termios(&D, F.now, 115200, 1); /* in sync: quiet */
-  assert_int_equal(F.nevents, 3);
-  m0_dev_on_host_termios(&D, F.now, 115200, 2); /* the same mismatch again is news */
+  m0_dev_on_host_termios(&D, F.now, 115200, 1); /* in sync: said once */
   assert_int_equal(F.nevents, 4);
-  assert_int_equal(F.nlogs, 4);
+  assert_string_equal(fake_event(&F, 3), "uart.match {\"host_baud\":115200,\"host_stop\":1,"
+                                         "\"baud\":115200,\"stop\":1}");
+  assert_int_equal(F.nwarns, 4);
+  assert_string_equal(F.warns[3], "host line now agrees with AT+UART (115200 baud, 1 stop bits)");
+  m0_dev_status(&D, &st);
+  assert_false(st.uart_mismatch);
+  m0_dev_on_host_termios(&D, F.now, 115200, 1); /* still in sync: quiet */
+  assert_int_equal(F.nevents, 4);
+  assert_int_equal(F.nwarns, 4);
+  m0_dev_on_host_termios(&D, F.now, 115200, 2); /* the same mismatch again is news */
+  assert_int_equal(F.nevents, 5);
+  assert_int_equal(F.nwarns, 5);
+}
+
+/* A board without hal->warn still gets the line, in its log. */
+static void test_mismatch_without_warn_goes_to_the_log(void **state) {
+  (void)state;
+  F.hal.warn = NULL;
+  m0_dev_on_host_termios(&D, F.now, 9600, 1);
+  assert_int_equal(F.nwarns, 0);
+  assert_int_equal(F.nlogs, 1);
+  assert_non_null(strstr(F.logs[0], "host line is 9600 baud"));
 }
 
 static void test_mismatch_follows_the_running_uart(void **state) {
@@ -545,6 +580,7 @@ int main(void) {
     cmocka_unit_test_setup(test_detached_drops_bytes_for_the_host, setup_unstarted),
     cmocka_unit_test_setup(test_detach_drops_the_queue, setup),
     cmocka_unit_test_setup(test_termios_mismatch_reported_once_per_change, setup),
+    cmocka_unit_test_setup(test_mismatch_without_warn_goes_to_the_log, setup),
     cmocka_unit_test_setup(test_mismatch_follows_the_running_uart, setup),
     cmocka_unit_test_setup(test_host_speed_zero_is_no_mismatch, setup),
     cmocka_unit_test_setup(test_mismatch_without_line_faults_is_harmless, setup),
