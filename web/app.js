@@ -73,13 +73,33 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+/* Opened as http://admin:admin@host/, the page's own URL carries the credentials, and
+ * every relative URL inherits them: Chromium then refuses to build a fetch() of it
+ * ("Request cannot be constructed from a URL that includes credentials"). So API URLs
+ * are built on location.origin, which never holds them, and the credentials the page was
+ * opened with (document.URL keeps them; location.href does not) go in an Authorization
+ * header of our own. Opened without them, the browser's sign-in applies as usual. */
+const AUTH = (() => {
+  let u;
+  try { u = new URL(document.URL); } catch (e) { return null; }
+  if (!u.username && !u.password) return null;
+  const pair = decodeURIComponent(u.username) + ':' + decodeURIComponent(u.password);
+  const bytes = new TextEncoder().encode(pair); // the server's realm says charset="UTF-8"
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return 'Basic ' + btoa(bin);
+})();
+
+function apiUrl(path) { return location.origin + path; }
+
 async function api(method, path, body) {
   const init = { method, headers: { Accept: 'application/json' }, cache: 'no-store' };
+  if (AUTH) init.headers.Authorization = AUTH;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(path, init);
+  const res = await fetch(apiUrl(path), init);
   let data = null;
   try { data = await res.json(); } catch (e) { data = null; }
   return { status: res.status, ok: res.ok, data };
@@ -475,7 +495,9 @@ function onEvent(ev) {
 
 function connectEvents() {
   const live = $('hdr-live');
-  const es = new EventSource('/api/events');
+  // EventSource cannot send a header: it relies on the browser's sign-in for the origin,
+  // which a page opened with credentials in its URL has too.
+  const es = new EventSource(apiUrl('/api/events'));
   es.addEventListener('open', () => { live.dataset.live = 'on'; live.title = 'Live event stream connected'; });
   es.addEventListener('error', () => { live.dataset.live = 'off'; live.title = 'Live event stream: reconnecting'; });
   es.addEventListener('traffic', (m) => { try { onTraffic(JSON.parse(m.data)); } catch (e) { /* a bad record is skipped */ } });
