@@ -184,6 +184,47 @@ test('sign in and read the status', { timeout: 30000 }, async () => {
     null, { timeout: WAIT });
 });
 
+// A host program whose line runs at 9600 baud while AT+UART says 115200: on a real module
+// it would read garbage, so the status page says so plainly; and stops saying it once the
+// program sets the right speed.
+const HOST_AT = `
+import os, sys, termios, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+def speed(b):
+    a = termios.tcgetattr(fd)
+    a[4] = a[5] = b
+    termios.tcsetattr(fd, termios.TCSANOW, a)
+speed(termios.B9600)
+print("9600", flush=True)
+sys.stdin.readline()
+speed(termios.B115200)
+print("115200", flush=True)
+sys.stdin.readline()
+`;
+
+test('a host line at another speed than AT+UART is shown on the status page', { timeout: 40000 }, async () => {
+  await page.click('#nav a[data-page="status"]');
+  const host = spawn('python3', ['-c', HOST_AT, path.join(dir, 'tty')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    await page.waitForFunction(() => !document.getElementById('st-mismatch').hidden, null, { timeout: WAIT });
+    assert.match(await page.textContent('#st-mismatch'),
+      /host program's line \(9600 baud, 1 stop bit\) differs from AT\+UART \(115200 baud, 1 stop bit\)/);
+    assert.equal(await page.textContent('#st-hostline'), '9600 baud, 1 stop bit');
+    assert.ok(await page.$eval('#st-hostline', (e) => e.classList.contains('bad')));
+    const api = await ctx.request.get(url + 'api/status');
+    const st = await api.json();
+    assert.equal(st.uart_mismatch, true);
+    assert.deepEqual(st.host_line, { baud: 9600, stop: 1 });
+    host.stdin.write('\n'); // the program now sets 115200
+    await page.waitForFunction(() => document.getElementById('st-mismatch').hidden, null, { timeout: WAIT });
+    assert.equal(await page.textContent('#st-hostline'), '115200 baud, 1 stop bit');
+    await until('uart.match', () => events().some((e) => e.ev === 'uart.match'));
+  } finally {
+    host.stdin.end();
+    host.kill();
+  }
+});
+
 test('change the serial settings and the work mode; a bad value is refused next to its field',
   { timeout: 30000 }, async () => {
     await page.click('#nav a[data-page="serial"]');
@@ -256,13 +297,32 @@ test('the live view shows bytes written on the tty', { timeout: 30000 }, async (
   await page.check('#flt-uart_in');
 });
 
+// Sets the tty's line speed as a host program opening it at that speed would, then closes.
+function hostSpeed(baud) {
+  const code = `import os, sys, termios
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+a = termios.tcgetattr(fd)
+a[4] = a[5] = getattr(termios, "B" + sys.argv[2])
+termios.tcsetattr(fd, termios.TCSANOW, a)`;
+  return new Promise((resolve, reject) => {
+    execFile('python3', ['-c', code, path.join(dir, 'tty'), String(baud)], { timeout: 30000 },
+      (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve()));
+  });
+}
+
 test('screenshot of the status page for the README', { timeout: 30000 }, async () => {
+  // The module runs 9600 baud since the restart: a host at its speed, so the picture
+  // shows a line that agrees (no mismatch banner).
+  await hostSpeed(9600);
   await ttyWrite('PING 42\r\n');
   await page.click('#nav a[data-page="status"]');
   await page.locator('#st-traffic li', { hasText: 'PING 42' }).waitFor({ timeout: WAIT });
   await page.waitForFunction(() => document.getElementById('st-mac').textContent !== '–', null,
     { timeout: WAIT });
   await page.waitForSelector('#busy-banner', { state: 'hidden', timeout: WAIT });
+  await page.waitForFunction(() => document.getElementById('st-hostline').textContent === '9600 baud, 1 stop bit',
+    null, { timeout: WAIT });
+  await page.waitForSelector('#st-mismatch', { state: 'hidden', timeout: WAIT });
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.screenshot({ path: SCREENSHOT, fullPage: false });
