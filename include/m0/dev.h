@@ -35,6 +35,10 @@ struct m0_hal {
   /* Stop (false) or resume (true) reading host bytes: the core's receive pacing.
    * While stopped, the pty's own buffer back-pressures the host like a real line. */
   void (*uart_rx_enable)(void *ctx, bool enable);
+  /* How many bytes the host has written that the board has not read yet (0 when none or
+   * unknown). Bytes waiting mean the line is not idle, however late the board gets to
+   * them on a busy machine: a frame does not end then. May be NULL (never waiting). */
+  size_t (*uart_rx_pending)(void *ctx);
   /* Arm the device's single timer for absolute time when_ns, replacing any earlier
    * arming; M0_TIME_NEVER disarms. The board calls m0_dev_on_timer() at or after it. */
   void (*timer_arm)(void *ctx, uint64_t when_ns);

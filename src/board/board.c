@@ -31,6 +31,10 @@ static void hal_uart_rx_enable(void *ctx, bool enable) {
   m0__uart_rx_enable(&board_of(ctx)->uart, enable);
 }
 
+static size_t hal_uart_rx_pending(void *ctx) {
+  return m0__uart_rx_pending(&board_of(ctx)->uart);
+}
+
 static void on_dev_timer(uv_timer_t *timer);
 
 static void hal_timer_arm(void *ctx, uint64_t when_ns) {
@@ -181,6 +185,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   b->hal = (struct m0_hal){
       .uart_write = hal_uart_write,
       .uart_rx_enable = hal_uart_rx_enable,
+      .uart_rx_pending = hal_uart_rx_pending,
       .timer_arm = hal_timer_arm,
       .flash_save = hal_flash_save,
       .booted = hal_booted,

@@ -256,6 +256,8 @@ int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
 /* Start polling (after m0_dev_init: callbacks reach dev). */
 int m0__uart_start(struct m0__uart *u, struct m0_dev *dev);
 void m0__uart_rx_enable(struct m0__uart *u, bool enable);
+/* Bytes the host wrote that are not read yet (FIONREAD on the master; 0 if unknown). */
+size_t m0__uart_rx_pending(const struct m0__uart *u);
 size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len);
 /* Close the libuv handles (uv_run afterwards to finish), then m0__uart_free(). */
 void m0__uart_close(struct m0__uart *u);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -405,6 +406,13 @@ int m0__uart_start(struct m0__uart *u, struct m0_dev *dev) {
 void m0__uart_rx_enable(struct m0__uart *u, bool enable) {
   u->rx_enabled = enable;
   update_poll(u);
+}
+
+size_t m0__uart_rx_pending(const struct m0__uart *u) {
+  int n = 0;
+  if (u->master < 0 || ioctl(u->master, FIONREAD, &n) != 0 || n < 0)
+    return 0; /* unknown: as if none */
+  return (size_t)n;
 }
 
 size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len) {

@@ -119,6 +119,10 @@ static void hal_warn(void *ctx, const char *message) {
   f->nwarns++;
 }
 
+static size_t hal_uart_rx_pending(void *ctx) {
+  return ((struct fake *)ctx)->rx_pending;
+}
+
 static const char *kind_name(enum m0_link_kind k) {
   switch (k) {
   case M0_LINK_TCP_CONNECT:
@@ -277,6 +281,7 @@ void fake_init(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *
   memset(f, 0, sizeof *f);
   f->hal.uart_write = hal_uart_write;
   f->hal.uart_rx_enable = hal_uart_rx_enable;
+  f->hal.uart_rx_pending = hal_uart_rx_pending;
   f->hal.timer_arm = hal_timer_arm;
   f->hal.flash_save = hal_flash_save;
   f->hal.booted = hal_booted;

@@ -119,6 +119,7 @@ struct fake {
   unsigned nlogs;
   char warns[FAKE_LOGS_MAX][256]; /* hal->warn: what the user sees without -v */
   unsigned nwarns;
+  size_t rx_pending; /* what hal->uart_rx_pending answers: host bytes not read yet */
 
   /* link_* */
   unsigned link_calls;
