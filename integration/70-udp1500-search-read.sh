@@ -25,13 +25,13 @@ grep -q '"ev":"udp1500.accepted","from":"127.0.0.1:[0-9]*","proto":"ff","cmd":"s
 grep -q '"proto":"t24","cmd":"search","bytes":40,"reply":35' "$EVENTS" || fail "no accepted T24 search event"
 
 json=$("$M0CTL" search --to 127.0.0.1 --port "$UDP1500_PORT" --json) || fail "m0ctl search --json failed"
-python3 - "$json" "$MAC" "$UDP1500_PORT" <<'PY' || fail "search --json: $json"
+python3 - "$json" "$MAC" "$UDP1500_PORT" "$PEER_PORT" <<'PY' || fail "search --json: $json"
 import json, sys
 m = json.loads(sys.argv[1])
 assert m["name"] == "USR-M0" and m["mac"] == sys.argv[2] and m["ip"] == "127.0.0.1", m
 assert m["version"] == "V4017" and m["t24_version"] == 0xB1 and m["mode"] == "TCPC", m
 assert m["from"] == f"127.0.0.1:{sys.argv[3]}" and m["ff"] and m["t24"] and m["checksum_ok"], m
-assert m["peer"] == "192.168.0.201:8234" and m["local_port"] == 20108 and m["baud"] == 115200, m
+assert m["peer"] == f"192.168.0.201:{sys.argv[4]}" and m["local_port"] == 20108 and m["baud"] == 115200, m
 PY
 
 # A saved value shows in the read (AT answers saved values too) before any restart.
@@ -42,7 +42,7 @@ at 'AT+SOCKPORT=4321' '\r\n+ok\r\n'
 read_out=$("$M0CTL" netset --to 127.0.0.1 --port "$UDP1500_PORT" --mac "$MAC" --read) ||
   fail "m0ctl netset --read failed"
 for line in "MAC=$MAC" MID=Bench-70 SOCKPORT=4321 WEBU=admin,admin 'UART=115200,8,1,NONE,NFC' \
-  'SOCK=TCPC,192.168.0.201,8234' HEARTEN=off RFCEN=on; do
+  "SOCK=TCPC,192.168.0.201,$PEER_PORT" HEARTEN=off RFCEN=on; do
   grep -qxF -- "$line" <<<"$read_out" || fail "read lacks $line: $read_out"
 done
 grep -q '"proto":"ff","cmd":"read","bytes":22,"reply":264' "$EVENTS" || fail "no accepted read event"

@@ -16,7 +16,7 @@ netns_up
 # The factory SOCK is TCPC,192.168.0.201,8234: a peer there, in the host's namespace.
 bg_start in_host socat -u TCP-LISTEN:8234,bind=192.168.0.201,reuseaddr OPEN:"$T/peer.out",creat
 M0_WRAP=(ip netns exec "$NS_MOD")
-m0_start --mac "$MAC" --net host --bind 192.168.0.7 --udp1500-port 1500
+M0_FACTORY_PEER=1 m0_start --mac "$MAC" --net host --bind 192.168.0.7 --udp1500-port 1500
 grep -qF '"ev":"udp1500.listening","bind":"0.0.0.0:1500","port":1500,"host_port":1500,"reply":"unicast"' \
   "$EVENTS" || fail "not listening on 0.0.0.0:1500 in the module's namespace"
 
@@ -51,7 +51,7 @@ m0_stop
 
 # Broadcast replies: two sockets share the tool's port; a broadcast reaches both, a
 # unicast reply would reach one.
-m0_start --mac "$MAC" --net host --bind 192.168.0.7 --udp1500-port 1500 --udp1500-reply broadcast
+M0_FACTORY_PEER=1 m0_start --mac "$MAC" --net host --bind 192.168.0.7 --udp1500-port 1500 --udp1500-reply broadcast
 grep -qF '"reply":"broadcast"' "$EVENTS" || fail "broadcast replies not on"
 in_host python3 - "$MAC" <<'PY' || fail "the broadcast reply did not reach both sockets"
 import socket, sys

@@ -56,19 +56,32 @@ trap 'exit 143' TERM INT
 # web page gets a free port of its own (WEB_PORT), never the factory WEBPORT 80, unless
 # M0_WEB_FROM_WEBPORT=1 (the scenario then set WEBPORT to a free port itself); so do the
 # UDP 1500 setup protocols (UDP1500_PORT), so scenarios running at once never share 1500.
+# The factory peer is a free port of the scenario's own too (PEER_PORT, the same for all
+# its runs: --set SOCK=TCPC,192.168.0.201,PEER_PORT): the built-in 192.168.0.201:8234 is
+# dialled as 127.0.0.1:8234, which any program on the machine may hold and talk on (every
+# doc example uses it). Not when the scenario gives factory settings of its own
+# (--profile, --set) or asks for the built-in ones (M0_FACTORY_PEER=1); a saved SOCK
+# (flash_write, AT+SOCK) wins over either, as flash always does.
 # M0_WRAP (an array, empty by default) prefixes the command, e.g. (ip netns exec NS).
 M0_WRAP=()
 m0_start() {
-  local web=()
+  local web=() peer=() arg
   M0_RUN=$((M0_RUN + 1))
   rm -f "$EVENTS"
   if [[ ${M0_WEB_FROM_WEBPORT:-0} != 1 ]]; then
     WEB_PORT=$(free_ports tcp 1)
     web=(--web-port "$WEB_PORT")
   fi
+  if [[ ${M0_FACTORY_PEER:-0} != 1 ]]; then
+    PEER_PORT=${PEER_PORT:-$(free_ports tcp 1)}
+    peer=(--set "SOCK=TCPC,192.168.0.201,$PEER_PORT")
+    for arg in "$@"; do
+      [[ $arg == --profile* || $arg == --set* ]] && peer=()
+    done
+  fi
   UDP1500_PORT=$(free_ports udp 1)
   "${M0_WRAP[@]}" "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --timing fast \
-    --udp1500-port "$UDP1500_PORT" "${web[@]}" "$@" \
+    --udp1500-port "$UDP1500_PORT" "${web[@]}" "${peer[@]}" "$@" \
     >"$T/stdout.$M0_RUN" 2>"$T/stderr.$M0_RUN" &
   M0_PID=$!
   wait_event ready 1

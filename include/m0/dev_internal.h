@@ -282,7 +282,8 @@ typedef void (*m0__frame_tap_fn)(void *arg, uint64_t now, const uint8_t *data, s
 struct m0_dev {
   const struct m0_hal *hal;
   void *ctx;
-  struct m0_dev_options options;
+  struct m0_dev_options options; /* factory_settings NULL: copied just below */
+  struct m0_config factory_settings; /* what AT+RELD restores */
   struct m0_config saved;   /* what flash holds */
   struct m0_config running; /* what the device runs on since its last boot */
   struct m0_config booted;  /* what the last boot ran on: running without what changed it

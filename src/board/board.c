@@ -32,6 +32,10 @@ static void hal_uart_rx_enable(void *ctx, bool enable) {
   m0__uart_line_rx_enable(&board_of(ctx)->line, enable);
 }
 
+static size_t hal_uart_rx_pending(void *ctx) {
+  return m0__uart_rx_pending(&board_of(ctx)->uart);
+}
+
 static void on_dev_timer(uv_timer_t *timer);
 
 static void hal_timer_arm(void *ctx, uint64_t when_ns) {
@@ -95,6 +99,10 @@ static void hal_log(void *ctx, const char *message) {
   m0__log(&board_of(ctx)->events, "%s", message);
 }
 
+static void hal_warn(void *ctx, const char *message) {
+  m0__log_at(&board_of(ctx)->events, M0__LOG_WARNING, "%s", message);
+}
+
 static int hal_link_open(void *ctx, unsigned id, const struct m0_link_open *request) {
   return m0__net_link_open(&board_of(ctx)->net, id, request);
 }
@@ -121,8 +129,10 @@ static uint64_t board_ms(const struct m0__board *b) {
   return m0__sink_ms(b->events.sink);
 }
 
+/* Every event line of the device: its web page's live view, and status.json. */
 static void web_event_tap(void *ctx, const char *line) {
   m0__web_event(&board_of(ctx)->web, line);
+  m0__status_changed(board_of(ctx));
 }
 
 static void web_uart_tap(void *ctx, bool to_host, const uint8_t *data, size_t len) {
@@ -161,9 +171,11 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   if (realpath(cfg->state, b->state_real) == NULL)
     return fail(err, cap, -errno, "cannot resolve the state directory %s", cfg->state);
 
+  if (!b->cfg.has_factory) /* no profile: the module as the vendor ships it */
+    m0_config_defaults(&b->cfg.factory);
   rc = m0__flash_init(&b->flash, b->state_real, &b->events);
   if (rc == 0)
-    rc = m0__flash_load(&b->flash, &b->saved, &b->flash_origin);
+    rc = m0__flash_load(&b->flash, &b->cfg.factory, &b->saved, &b->flash_origin);
   if (rc != 0)
     return fail(err, cap, rc, "cannot load the flash file in %s", b->state_real);
 
@@ -180,11 +192,13 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   b->hal = (struct m0_hal){
       .uart_write = hal_uart_write,
       .uart_rx_enable = hal_uart_rx_enable,
+      .uart_rx_pending = hal_uart_rx_pending,
       .timer_arm = hal_timer_arm,
       .flash_save = hal_flash_save,
       .booted = hal_booted,
       .event = hal_event,
       .log = hal_log,
+      .warn = hal_warn,
       .link_open = hal_link_open,
       .link_send = hal_link_send,
       .link_close = hal_link_close,
@@ -202,6 +216,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   o->timing = cfg->timing;
   o->boot_ns = (uint64_t)cfg->boot_ms * M0_NS_PER_MS;
   o->line_faults = cfg->line_faults;
+  o->factory_settings = &b->cfg.factory;
 
   rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cfg->net_host, cfg->bind,
                     proc->net_rbuf, &proc->turn);
@@ -243,11 +258,15 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
     if (rc != 0)
       return rc;
   }
+  rc = m0__status_init(b);
+  if (rc != 0)
+    return fail(err, cap, rc, "status.json in %s", b->state_real);
   return 0;
 }
 
 void m0__board_start(struct m0__board *b) {
   m0_dev_start(&b->dev, uv_hrtime());
+  m0__status_write_now(b); /* booting: a script sees the module from its first moment */
 }
 
 void m0__board_restart(struct m0__board *b, const char *cause) {
@@ -302,6 +321,14 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
       [M0__FLASH_FROM_BAD] = ("flash.conf was unparseable: moved to flash.conf.bad, "
                               "factory defaults saved"),
   };
+  /* With a profile, the factory settings are the user's: say which ones run, since a
+   * flash.conf left by an earlier run wins over the profile until AT+RELD. */
+  static const char *const origin_profile[] = {
+      [M0__FLASH_FROM_FILE] = "flash.conf loaded; the profile is what AT+RELD restores",
+      [M0__FLASH_FROM_MISSING] = "no flash.conf yet: the profile's factory settings",
+      [M0__FLASH_FROM_BAD] = ("flash.conf was unparseable: moved to flash.conf.bad, "
+                              "the profile's factory settings saved"),
+  };
   char web[96];
   uint16_t wanted = b->cfg.web_port ? b->cfg.web_port : b->saved.webport;
   uint16_t bound = b->web_open ? m0__web_port(&b->web) : 0;
@@ -326,7 +353,11 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   if (m0__udp1500_port(&b->udp1500) != 0)
     fprintf(out, "  setup:   UDP %s:%u (the vendor's search and setting protocols)\n",
             b->cfg.net_host ? "0.0.0.0" : b->cfg.bind, (unsigned)m0__udp1500_port(&b->udp1500));
-  fprintf(out, "  state:   %s (%s)\n", b->state_real, origin[b->flash_origin]);
+  fprintf(out, "  state:   %s (%s)\n", b->state_real,
+          (b->cfg.has_factory ? origin_profile : origin)[b->flash_origin]);
+  if (b->cfg.has_factory)
+    fprintf(out, "  profile: %s%s%zu --set\n", b->cfg.profile ? b->cfg.profile : "",
+            b->cfg.profile ? " + " : "", b->cfg.nsets);
   fprintf(out, "  factory: MAC %s, %s, %s\n", b->options.factory.mac, b->options.factory.ver,
           b->options.factory.pdtime);
   fprintf(out, "  timing:  %s, dialect %s, boot %u ms%s\n",
@@ -355,6 +386,7 @@ void m0__board_close(struct m0__board *b) {
   m0__uart_close(&b->uart);
   for (size_t i = 0; i < b->nuart_tcp; i++)
     m0__uart_tcp_close(&b->uart_tcp[i]);
+  m0__status_close(b);
   if (b->dev_timer_open) {
     b->dev_timer_open = false;
     uv_close((uv_handle_t *)&b->dev_timer, NULL);

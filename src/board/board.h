@@ -55,6 +55,9 @@ struct m0__proc_opts {
   int verbosity;       /* -1 quiet, 0 normal, 1 verbose */
 };
 
+/* Most --set options one device takes (its stored parameters, each given a few times). */
+#define M0__SETS_MAX 64
+
 /* One device's configuration. Strings point into argv (or literals): they outlive the
  * process's boards. */
 struct m0__dev_cfg {
@@ -76,6 +79,11 @@ struct m0__dev_cfg {
   size_t nuart_net;
   uint16_t udp1500_port; /* the setup protocols' port: 1500; 0 = none */
   bool udp1500_broadcast; /* --udp1500-reply broadcast (--net host) */
+  const char *profile; /* --profile FILE, NULL = none */
+  const char *sets[M0__SETS_MAX]; /* --set NAME=VALUE, in order */
+  size_t nsets;
+  bool has_factory;    /* a profile or a --set was given: factory holds the result */
+  struct m0_config factory; /* the factory settings (AT+RELD) when has_factory */
 };
 
 /* Parse argv into the process options and the one device's configuration (defaults
@@ -96,6 +104,22 @@ typedef void (*m0__events_tap_fn)(void *tap_ctx, const char *json_line);
 /* The sink's clock, in nanoseconds (uv_hrtime; a test gives a virtual one). */
 typedef uint64_t (*m0__clock_fn)(void);
 
+/* The -v trace's memory of recent lines (events.c): a line that comes again and again (a
+ * reconnect refused every second) is written M0__LOG_BURST times per M0__LOG_WINDOW_NS,
+ * then counted, and said once more with its count when the window is over. */
+#define M0__LOG_REPEATS 16
+#define M0__LOG_BURST 3
+#define M0__LOG_WINDOW_NS (60 * M0_NS_PER_S)
+
+struct m0__log_repeat {
+  uint64_t hash;      /* of the whole line; 0 = unused slot */
+  uint64_t window_ns; /* when its window began (its first line in it) */
+  uint64_t used_ns;   /* last seen: the slot of the line seen longest ago is reused */
+  unsigned written;   /* lines written in this window */
+  unsigned long skipped; /* lines not written in this window */
+  char text[160];     /* its beginning, for the summary at exit */
+};
+
 /* The process's one sink: the --events stream, the log stream and the log level. Every
  * device writes through it, so lines of a fleet interleave whole, on one clock. */
 struct m0__sink {
@@ -107,6 +131,7 @@ struct m0__sink {
   int verbosity;  /* -1 quiet, 0 normal, 1 verbose */
   m0__events_tap_fn tap; /* every device's lines (the control channel, later); NULL = none */
   void *tap_ctx;
+  struct m0__log_repeat repeats[M0__LOG_REPEATS]; /* -v only */
 };
 
 /* Longest device name a line can carry (bytes, before JSON escaping). */
@@ -175,11 +200,19 @@ typedef void (*m0__flash_done_fn)(void *arg, int rc);
 
 /* mkdir -p with mode for the missing parts. */
 int m0__mkdir_p(const char *dir, unsigned mode);
+/* A module's factory settings: the built-in defaults, then the profile file at path (NULL:
+ * none), then each NAME=VALUE of sets in order, all through the parameter table
+ * (m0_profile_parse, m0_profile_set). On failure returns a negative errno and err holds
+ * one line naming the option, the line and the reason (no "m0emu: ", no newline). */
+int m0__profile_build(struct m0_config *out, const char *path, const char *const *sets,
+                      size_t nsets, char *err, size_t cap);
 int m0__flash_init(struct m0__flash *fl, const char *dir, struct m0__events *events);
-/* Read flash.conf into cfg (spec §5). Only fails (negative errno) when the file exists
- * but cannot be read or, being unparseable, cannot be set aside. */
-int m0__flash_load(struct m0__flash *fl, struct m0_config *cfg,
-                   enum m0__flash_origin *origin);
+/* Read flash.conf into cfg (spec §5), over factory (the module's factory settings; a
+ * missing line keeps its value): no file, or an unparseable one, gives factory itself.
+ * Only fails (negative errno) when the file exists but cannot be read or, being
+ * unparseable, cannot be set aside. */
+int m0__flash_load(struct m0__flash *fl, const struct m0_config *factory,
+                   struct m0_config *cfg, enum m0__flash_origin *origin);
 /* Atomic write: tmp, fsync, rename, fsync dir. Emits flash.saved / flash.error. */
 int m0__flash_save(struct m0__flash *fl, const char *text, size_t len);
 /* The same on loop's thread pool, text copied: returns 0 and done(arg, rc) follows on
@@ -233,11 +266,29 @@ int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
 /* Take a seat on line and start polling (once the line reaches the device). */
 int m0__uart_start(struct m0__uart *u, struct m0__uart_line *line);
 void m0__uart_rx_enable(struct m0__uart *u, bool enable);
+/* Bytes the host wrote that are not read yet (FIONREAD on the master; 0 if unknown). */
+size_t m0__uart_rx_pending(const struct m0__uart *u);
 size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len);
 /* Close the libuv handles (uv_run afterwards to finish), then m0__uart_free(). */
 void m0__uart_close(struct m0__uart *u);
 /* Remove our symlink (only if it still points at our pty) and close the fds. */
 void m0__uart_free(struct m0__uart *u);
+
+/* ---- status.c: <state>/status.json, the module's state for scripts ---- */
+
+/* The file's text: a few numbers and two paths, JSON-escaped. */
+#define M0__STATUS_TEXT_MAX (3 * PATH_MAX + 512)
+
+struct m0__status_file {
+  char path[PATH_MAX];
+  char tmp[PATH_MAX];
+  uv_timer_t timer; /* 0 ms: the write happens on the next loop turn */
+  bool open;
+  bool pending;
+  bool warned;      /* a write failed and was reported (once) */
+  char last[M0__STATUS_TEXT_MAX]; /* what the file holds */
+  size_t last_len;  /* 0: nothing written yet */
+};
 
 /* ---- board.c: one device on the process's loop, the HAL ---- */
 
@@ -269,6 +320,7 @@ struct m0__board {
   struct m0_dev_options options;
   struct m0_config saved;
   struct m0_dev dev;
+  struct m0__status_file status;
 };
 
 /* Everything up to a running device on proc's loop: state dir, flash, pty, web,
@@ -282,6 +334,15 @@ void m0__board_restart(struct m0__board *b, const char *cause);
 /* Close handles (then uv_run), then m0__board_free(). */
 void m0__board_close(struct m0__board *b);
 void m0__board_free(struct m0__board *b);
+
+/* status.json in the board's state directory (status.c). Init after the state directory
+ * is known; changed() after anything it shows may have changed (every event of the
+ * device): it is rewritten on the next loop turn if its text changed; write_now() at
+ * once; close() removes the file (a clean exit) and closes the timer. */
+int m0__status_init(struct m0__board *b);
+void m0__status_changed(struct m0__board *b);
+void m0__status_write_now(struct m0__board *b);
+void m0__status_close(struct m0__board *b);
 
 /* ---- proc.c: the process: one loop, its signals, the sink, the boards ---- */
 

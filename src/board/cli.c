@@ -3,10 +3,14 @@
  * m0__cli_parse() fills the process's options and the one device's configuration and
  * returns an error line instead of printing or exiting, so main.c owns the output and the
  * exit codes (2 for usage). It touches the system only to check that --web-root is a
- * directory.
+ * directory and to read --profile.
  * Every value is validated here, once: a bad one names the option and echoes the value.
+ * The factory settings (--profile, then every --set in order, whatever their places on
+ * the line) go through the parameter table like AT commands (m0__profile_build); a bad
+ * line or value is a usage error naming the option, the line and the reason.
  * Repeated options: the last one wins (getopt convention), except --web-host, which
- * adds a name each time (up to 16), and --uart, which adds a server each time (up to 4).
+ * adds a name each time (up to 16), --uart, which adds a server each time (up to 4), and
+ * --set (up to 64).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,6 +29,7 @@ enum {
   OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
   OPT_UART,
   OPT_UDP1500_PORT, OPT_UDP1500_REPLY,
+  OPT_PROFILE, OPT_SET,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +49,8 @@ static const struct option long_options[] = {
   {"boot-ms", required_argument, NULL, OPT_BOOT_MS},
   {"udp1500-port", required_argument, NULL, OPT_UDP1500_PORT},
   {"udp1500-reply", required_argument, NULL, OPT_UDP1500_REPLY},
+  {"profile", required_argument, NULL, OPT_PROFILE},
+  {"set", required_argument, NULL, OPT_SET},
   {"verbose", no_argument, NULL, 'v'},
   {"quiet", no_argument, NULL, 'q'},
   {"help", no_argument, NULL, 'h'},
@@ -78,6 +85,8 @@ void m0__cli_help(FILE *out) {
         "  --udp1500-port PORT UDP port of the setup protocols, 0 = off (default: 1500)\n"
         "  --udp1500-reply unicast|broadcast\n"
         "                      their replies; broadcast needs --net host (default: unicast)\n"
+        "  --profile FILE      factory settings from a flash-format file (default: built-in)\n"
+        "  --set NAME=VALUE    one factory setting, e.g. E=off (repeatable, after --profile)\n"
         "  -v, --verbose       log to stderr\n"
         "  -q, --quiet         no banner\n"
         "  -h, --help          this text, then exit\n"
@@ -299,6 +308,16 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case OPT_LINE_FAULTS:
       dev->line_faults = true;
       break;
+    case OPT_PROFILE:
+      if (*arg == '\0')
+        return fail(err, cap, "--profile: expected a path, got ''");
+      dev->profile = arg;
+      break;
+    case OPT_SET:
+      if (dev->nsets == M0__SETS_MAX)
+        return fail(err, cap, "--set: at most %d, got '%s' as one more", M0__SETS_MAX, arg);
+      dev->sets[dev->nsets++] = arg;
+      break;
     case OPT_BOOT_MS:
       if (parse_uint(arg, 0, BOOT_MS_MAX, &n) != 0)
         return fail(err, cap, "--boot-ms: expected milliseconds 0-%u, got '%s'", BOOT_MS_MAX,
@@ -351,6 +370,11 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     return M0__CLI_HELP;
   if (version)
     return M0__CLI_VERSION;
+  if (dev->profile != NULL || dev->nsets > 0) {
+    if (m0__profile_build(&dev->factory, dev->profile, dev->sets, dev->nsets, err, cap) != 0)
+      return M0__CLI_USAGE;
+    dev->has_factory = true;
+  }
   return M0__CLI_RUN;
 }
 

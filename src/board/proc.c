@@ -98,9 +98,12 @@ int m0__proc_run(struct m0__proc *p) {
       return 1;
     }
   }
+  /* With --events -, standard output is the JSON-lines stream and nothing else: a reader
+   * parses every line, so the banner goes to standard error instead. */
+  FILE *banner = p->sink.out == stdout ? stderr : stdout;
   if (p->opts.verbosity >= 0)
     for (size_t i = 0; i < p->board_count; i++)
-      m0__board_banner(p->boards[i], stdout);
+      m0__board_banner(p->boards[i], banner);
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_start(p->boards[i]);
   uv_run(&p->loop, UV_RUN_DEFAULT);

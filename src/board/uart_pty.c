@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -557,6 +558,13 @@ void m0__uart_rx_enable(struct m0__uart *u, bool enable) {
   /* Called from inside the core: the tail is fed from the loop, not from here. */
   if (enable && u->tail_len > 0 && u->handles_open)
     uv_timer_start(&u->tail_timer, on_tail_timer, 0, 0);
+}
+
+size_t m0__uart_rx_pending(const struct m0__uart *u) {
+  int n = 0;
+  if (u->master < 0 || ioctl(u->master, FIONREAD, &n) != 0 || n < 0)
+    return 0; /* unknown: as if none */
+  return (size_t)n;
 }
 
 size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len) {

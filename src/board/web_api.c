@@ -116,6 +116,14 @@ static void status_body(struct m0__web *w, struct m0__web_buf *b) {
                      (unsigned long long)c->uart_rx_dropped,
                      (unsigned long long)c->net_tx_dropped,
                      (unsigned long long)c->net_rx_dropped, (unsigned long long)c->restarts);
+  /* The host's line as read from the pty, and whether it differs from AT+UART (the
+   * running speed or stop bits): the one thing a user's program cannot see by itself. */
+  if (st.host_line_known)
+    m0__web_buf_printf(b, "\"uart_mismatch\":%s,\"host_line\":{\"baud\":%lu,\"stop\":%u},",
+                       st.uart_mismatch ? "true" : "false", (unsigned long)st.host_baud,
+                       (unsigned)st.host_stop);
+  else
+    m0__web_buf_str(b, "\"uart_mismatch\":false,\"host_line\":null,");
   m0__web_buf_printf(b, "\"restart_needed\":%s,\"web\":{\"port\":%u,\"webport\":%u}}",
                      m0_dev_restart_needed(w->dev) ? "true" : "false", (unsigned)w->port,
                      (unsigned)run->webport);

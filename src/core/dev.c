@@ -78,6 +78,13 @@ static void log_line(struct m0_dev *dev, const char *message) {
     dev->hal->log(dev->ctx, message);
 }
 
+static void warn_line(struct m0_dev *dev, const char *message) {
+  if (dev->hal->warn != NULL)
+    dev->hal->warn(dev->ctx, message);
+  else
+    log_line(dev, message);
+}
+
 static void emit_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind) {
   struct m0__drop *d = &dev->drops[kind];
   d->emitted = true;
@@ -122,9 +129,12 @@ static const char *choice(enum m0_param_id id, const char *field, unsigned value
 
 /* ---- host line settings ---- */
 
+/* A mismatch is said once per change, without -v (hal->warn): the host program only sees
+ * garbage otherwise (with --line-faults) or a line that would be garbage on the module.
+ * Its end is said too, once, so the user knows the fix worked. */
 static void check_mismatch(struct m0_dev *dev) {
   const struct m0_config *c = &dev->running;
-  char msg[224], fields[192];
+  char msg[288], fields[192];
   if (!dev->have_host_termios)
     return;
   /* Speed 0 (B0) is no speed at all: what a host that never sets one leaves on a pty
@@ -135,7 +145,15 @@ static void check_mismatch(struct m0_dev *dev) {
                   (dev->host_format_known &&
                    (dev->host_data != c->data_bits || dev->host_parity != c->parity));
   if (!dev->mismatch) {
-    dev->mismatch_reported = false; /* back in sync: the next difference is news */
+    if (dev->mismatch_reported) { /* back in sync: the next difference is news */
+      dev->mismatch_reported = false;
+      m0__dev_event(dev, "uart.match", "\"host_baud\":%lu,\"host_stop\":%u,\"baud\":%lu,\"stop\":%u",
+                    (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
+                    c->stop_bits);
+      snprintf(msg, sizeof msg, "host line now agrees with AT+UART (%lu baud, %u stop bits)",
+               (unsigned long)c->baud, c->stop_bits);
+      warn_line(dev, msg);
+    }
     return;
   }
   if (dev->mismatch_reported && dev->reported_host_baud == dev->host_baud &&
@@ -163,7 +181,8 @@ static void check_mismatch(struct m0_dev *dev) {
     snprintf(msg, sizeof msg,
              "host line is %lu baud %u stop bits but AT+UART is %lu baud %u stop bits%s",
              (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
-             c->stop_bits, dev->options.line_faults ? "; bytes will be corrupted" : "");
+             c->stop_bits, dev->options.line_faults ? "; bytes will be corrupted"
+                                          : "; a real module would garble the bytes (--line-faults does too)");
   } else {
     const char *host_parity = choice(M0_ID_UART, "parity", dev->host_parity);
     const char *parity = choice(M0_ID_UART, "parity", c->parity);
@@ -174,9 +193,10 @@ static void check_mismatch(struct m0_dev *dev) {
              "host line is %lu %u%c%u but AT+UART is %lu %u%c%u%s", (unsigned long)dev->host_baud,
              dev->host_data, host_parity[0], dev->host_stop, (unsigned long)c->baud,
              c->data_bits, parity[0], c->stop_bits,
-             dev->options.line_faults ? "; bytes will be corrupted" : "");
+             dev->options.line_faults ? "; bytes will be corrupted"
+                                          : "; a real module would garble the bytes (--line-faults does too)");
   }
-  log_line(dev, msg);
+  warn_line(dev, msg);
 }
 
 /* ---- the COM heartbeat (spec §6.7): only while in transparent mode ---- */
@@ -369,9 +389,7 @@ int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value,
 }
 
 int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what) {
-  struct m0_config next;
-  m0_config_defaults(&next);
-  return save_start(dev, &next, what, 0);
+  return save_start(dev, &dev->factory_settings, what, 0);
 }
 
 /* Command-mode input waits while flash is being written, as on the module, whose
@@ -473,6 +491,11 @@ void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
   dev->hal = hal;
   dev->ctx = ctx;
   dev->options = *options;
+  if (options->factory_settings != NULL)
+    dev->factory_settings = *options->factory_settings;
+  else
+    m0_config_defaults(&dev->factory_settings);
+  dev->options.factory_settings = NULL; /* the caller's copy may go: read the device's */
   dev->saved = *saved;
   dev->running = *saved;
   dev->booted = *saved;
@@ -829,4 +852,8 @@ void m0_dev_status(const struct m0_dev *dev, struct m0_status *out) {
   out->link_pin = dev->running.scslink ? out->socket_connected : true;
   m0__link_status(dev, out);
   out->counters = dev->counters;
+  out->host_line_known = dev->have_host_termios;
+  out->host_baud = dev->host_baud;
+  out->host_stop = dev->host_stop;
+  out->uart_mismatch = dev->have_host_termios && dev->mismatch;
 }

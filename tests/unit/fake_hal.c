@@ -112,6 +112,17 @@ static void hal_log(void *ctx, const char *message) {
   f->nlogs++;
 }
 
+static void hal_warn(void *ctx, const char *message) {
+  struct fake *f = ctx;
+  if (f->nwarns < FAKE_LOGS_MAX)
+    snprintf(f->warns[f->nwarns], sizeof f->warns[0], "%s", message);
+  f->nwarns++;
+}
+
+static size_t hal_uart_rx_pending(void *ctx) {
+  return ((struct fake *)ctx)->rx_pending;
+}
+
 static const char *kind_name(enum m0_link_kind k) {
   switch (k) {
   case M0_LINK_TCP_CONNECT:
@@ -270,11 +281,13 @@ void fake_init(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *
   memset(f, 0, sizeof *f);
   f->hal.uart_write = hal_uart_write;
   f->hal.uart_rx_enable = hal_uart_rx_enable;
+  f->hal.uart_rx_pending = hal_uart_rx_pending;
   f->hal.timer_arm = hal_timer_arm;
   f->hal.flash_save = hal_flash_save;
   f->hal.booted = hal_booted;
   f->hal.event = hal_event;
   f->hal.log = hal_log;
+  f->hal.warn = hal_warn;
   f->hal.link_open = hal_link_open;
   f->hal.link_send = hal_link_send;
   f->hal.link_close = hal_link_close;
@@ -417,6 +430,7 @@ void fake_clear(struct fake *f) {
   f->flash_saves = f->flash_attempts = 0;
   f->booted_calls = 0;
   f->nlogs = 0;
+  f->nwarns = 0;
   f->link_calls = 0;
   fake_ops_clear(f);
   f->nsends = 0;

@@ -117,6 +117,9 @@ struct fake {
   unsigned nevents;
   char logs[FAKE_LOGS_MAX][256];
   unsigned nlogs;
+  char warns[FAKE_LOGS_MAX][256]; /* hal->warn: what the user sees without -v */
+  unsigned nwarns;
+  size_t rx_pending; /* what hal->uart_rx_pending answers: host bytes not read yet */
 
   /* link_* */
   unsigned link_calls;

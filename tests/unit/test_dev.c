@@ -212,6 +212,24 @@ static void test_factory_reset(void **state) {
   assert_memory_equal(m0_dev_running(&D), &defaults, sizeof defaults);
 }
 
+/* The web page's factory reset restores the module's own factory settings (a profile). */
+static void test_factory_reset_to_the_profile(void **state) {
+  struct m0_config factory;
+  char reason[M0_PROFILE_REASON_MAX];
+  (void)state;
+  m0_config_defaults(&factory);
+  assert_int_equal(m0_profile_set(&factory, "MAXSK=2", 7, reason, sizeof reason), 0);
+  fake_options(&O);
+  O.factory_settings = &factory;
+  fake_boot(&F, &D, &O, NULL); /* flash: the built-in defaults */
+  assert_int_equal(m0_dev_saved(&D)->maxsk, 4);
+  m0_dev_factory_reset(&D, F.now);
+  assert_int_equal(F.flash_saves, 1);
+  assert_memory_equal(m0_dev_saved(&D), &factory, sizeof factory);
+  fake_advance(&F, S);
+  assert_int_equal(m0_dev_running(&D)->maxsk, 2);
+}
+
 static void test_factory_reset_flash_failure(void **state) {
   (void)state;
   assert_int_equal(m0_dev_set_param(&D, F.now, "MID", "bench-1"), 0);
@@ -281,32 +299,67 @@ static void test_attach_starts_a_new_command_line(void **state) {
   assert_string_equal(fake_out(&F), "AT+VER\r\r\n+ok=V4017\r\n");
 }
 
+/* Said once per change, where the user looks without -v (hal->warn), and its end too. */
 static void test_termios_mismatch_reported_once_per_change(void **state) {
+  struct m0_status st;
   (void)state;
+  m0_dev_status(&D, &st);
+  assert_false(st.host_line_known);
+  assert_false(st.uart_mismatch);
   m0_dev_on_host_termios(&D, F.now, 115200, 1);
   assert_int_equal(F.nevents, 0);
-  assert_int_equal(F.nlogs, 0);
+  assert_int_equal(F.nwarns, 0);
+  m0_dev_status(&D, &st);
+  assert_true(st.host_line_known);
+  assert_false(st.uart_mismatch);
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
   assert_int_equal(F.nevents, 1);
   assert_string_equal(fake_event(&F, 0), "uart.mismatch {\"host_baud\":9600,\"host_stop\":1,"
                                          "\"baud\":115200,\"stop\":1}");
-  assert_int_equal(F.nlogs, 1);
+  assert_int_equal(F.nwarns, 1);
+  assert_string_equal(F.warns[0], "host line is 9600 baud 1 stop bits but AT+UART is 115200 "
+                                  "baud 1 stop bits; a real module would garble the bytes "
+                                  "(--line-faults does too)");
+  assert_int_equal(F.nlogs, 0); /* not only in the -v trace */
+  m0_dev_status(&D, &st);
+  assert_true(st.uart_mismatch);
+  assert_int_equal(st.host_baud, 9600);
+  assert_int_equal(st.host_stop, 1);
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
   assert_int_equal(F.nevents, 1);
-  assert_int_equal(F.nlogs, 1);
+  assert_int_equal(F.nwarns, 1);
   m0_dev_on_host_termios(&D, F.now, 19200, 1);
   assert_int_equal(F.nevents, 2);
-  assert_int_equal(F.nlogs, 2);
+  assert_int_equal(F.nwarns, 2);
   m0_dev_on_host_termios(&D, F.now, 115200, 2);
   assert_int_equal(F.nevents, 3);
   assert_string_equal(fake_event(&F, 2), "uart.mismatch {\"host_baud\":115200,\"host_stop\":2,"
                                          "\"baud\":115200,\"stop\":1}");
-  m0_dev_on_host_termios(&D, F.now, 115200, 1); /* in sync: quiet */
-  assert_int_equal(F.nevents, 3);
-  m0_dev_on_host_termios(&D, F.now, 115200, 2); /* the same mismatch again is news */
+  m0_dev_on_host_termios(&D, F.now, 115200, 1); /* in sync: said once */
   assert_int_equal(F.nevents, 4);
-  assert_int_equal(F.nlogs, 4);
+  assert_string_equal(fake_event(&F, 3), "uart.match {\"host_baud\":115200,\"host_stop\":1,"
+                                         "\"baud\":115200,\"stop\":1}");
+  assert_int_equal(F.nwarns, 4);
+  assert_string_equal(F.warns[3], "host line now agrees with AT+UART (115200 baud, 1 stop bits)");
+  m0_dev_status(&D, &st);
+  assert_false(st.uart_mismatch);
+  m0_dev_on_host_termios(&D, F.now, 115200, 1); /* still in sync: quiet */
+  assert_int_equal(F.nevents, 4);
+  assert_int_equal(F.nwarns, 4);
+  m0_dev_on_host_termios(&D, F.now, 115200, 2); /* the same mismatch again is news */
+  assert_int_equal(F.nevents, 5);
+  assert_int_equal(F.nwarns, 5);
+}
+
+/* A board without hal->warn still gets the line, in its log. */
+static void test_mismatch_without_warn_goes_to_the_log(void **state) {
+  (void)state;
+  F.hal.warn = NULL;
+  m0_dev_on_host_termios(&D, F.now, 9600, 1);
+  assert_int_equal(F.nwarns, 0);
+  assert_int_equal(F.nlogs, 1);
+  assert_non_null(strstr(F.logs[0], "host line is 9600 baud"));
 }
 
 static void test_mismatch_follows_the_running_uart(void **state) {
@@ -405,7 +458,8 @@ static void test_host_line_data_bits_and_parity(void **state) {
                       "uart.mismatch {\"host_baud\":115200,\"host_stop\":1,\"baud\":115200,"
                       "\"stop\":1,\"host_data\":7,\"host_parity\":\"EVEN\",\"data\":8,"
                       "\"parity\":\"NONE\"}");
-  assert_string_equal(F.logs[F.nlogs - 1],
+  assert_int_equal(F.nwarns, 1); /* said where the user looks, without -v */
+  assert_string_equal(F.warns[F.nwarns - 1],
                       "host line is 115200 7E1 but AT+UART is 115200 8N1; bytes will be corrupted");
   fake_rx(&F, "hello");
   fake_advance(&F, S);
@@ -632,10 +686,12 @@ int main(void) {
     cmocka_unit_test_setup(test_restart_applies_saved_settings, setup),
     cmocka_unit_test_setup(test_factory_reset, setup),
     cmocka_unit_test_setup(test_factory_reset_flash_failure, setup),
+    cmocka_unit_test(test_factory_reset_to_the_profile),
     cmocka_unit_test_setup(test_detached_drops_bytes_for_the_host, setup_unstarted),
     cmocka_unit_test_setup(test_detach_drops_the_queue, setup),
     cmocka_unit_test_setup(test_attach_starts_a_new_command_line, setup),
     cmocka_unit_test_setup(test_termios_mismatch_reported_once_per_change, setup),
+    cmocka_unit_test_setup(test_mismatch_without_warn_goes_to_the_log, setup),
     cmocka_unit_test_setup(test_mismatch_follows_the_running_uart, setup),
     cmocka_unit_test_setup(test_host_speed_zero_is_no_mismatch, setup),
     cmocka_unit_test_setup(test_mismatch_without_line_faults_is_harmless, setup),
