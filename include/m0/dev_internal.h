@@ -66,18 +66,20 @@ struct m0__at {
 
 /* Kinds of dropped data: each has its own cumulative count and event rate limit. */
 enum m0__drop_kind {
-  M0__DROP_NET_NO_NETWORK, /* a serial frame with no network to go to */
-  M0__DROP_NET_RESTART,    /* a partial frame lost to a restart */
-  M0__DROP_HOST_NO_HOST,   /* bytes for the host while nobody has the tty open */
-  M0__DROP_HOST_FULL,      /* bytes for the host beyond M0_UART_TXQ_SIZE */
-  M0__DROP_HOST_RESTART,   /* bytes for the host still queued at a restart */
-  M0__DROP_RX_BOOTING,     /* host bytes while the device boots */
-  M0__DROP_RX_RESTARTING,  /* host bytes after AT+Z / AT+RELD, before the restart */
-  M0__DROP_NET_NOT_CONNECTED, /* a serial frame while no connection (UARTCLBUF=on, TCPS) */
-  M0__DROP_NET_BUFFER_FULL,   /* the oldest kept bytes beyond the 4 KiB while connecting */
-  M0__DROP_NET_SEND_ERROR,    /* the board refused a send (link failing, UDP no route) */
-  M0__DROP_FROM_NET_STRANGER, /* UDPC: a datagram not from SOCK's address and port */
-  M0__DROP_RX_FLASH_BUSY, /* host bytes beyond M0__HELD_MAX while a save is in flight */
+  /* One prefix per direction, as the `drop` event's dir field says: to_net, to_host,
+   * from_host, from_net. */
+  M0__DROP_TO_NET_NO_NETWORK,     /* a serial frame with no network to go to */
+  M0__DROP_TO_NET_RESTART,        /* a partial frame lost to a restart */
+  M0__DROP_TO_HOST_NO_HOST,       /* bytes for the host while nobody has the tty open */
+  M0__DROP_TO_HOST_FULL,          /* bytes for the host beyond M0_UART_TXQ_SIZE */
+  M0__DROP_TO_HOST_RESTART,       /* bytes for the host still queued at a restart */
+  M0__DROP_FROM_HOST_BOOTING,     /* host bytes while the device boots */
+  M0__DROP_FROM_HOST_RESTARTING,  /* host bytes after AT+Z / AT+RELD, before the restart */
+  M0__DROP_TO_NET_NOT_CONNECTED,  /* a serial frame while no connection (UARTCLBUF=on, TCPS) */
+  M0__DROP_TO_NET_BUFFER_FULL,    /* the oldest kept bytes beyond the 4 KiB while connecting */
+  M0__DROP_TO_NET_SEND_ERROR,     /* the board refused a send (link failing, UDP no route) */
+  M0__DROP_FROM_NET_STRANGER,     /* UDPC: a datagram not from SOCK's address and port */
+  M0__DROP_FROM_HOST_FLASH_BUSY,  /* host bytes beyond M0__HELD_MAX while a save is in flight */
   M0__DROP_COUNT
 };
 

@@ -167,8 +167,6 @@ uint64_t m0__sink_ms(const struct m0__sink *s);
  * M0__DEV_NAME_MAX bytes. */
 int m0__events_attach(struct m0__events *ev, struct m0__sink *sink, const char *name);
 void m0__events_emit(struct m0__events *ev, const char *name, const char *fields);
-/* Until the last board files move to m0_json_string (m0/json.h). */
-#define m0__json_string m0_json_string
 /* The program's one way to stderr: one line "m0emu: ..." (or "m0emu[<name>]: ...") if
  * level passes the sink's verbosity. ev NULL (before any sink exists): unnamed, at the
  * normal verbosity. */

@@ -216,7 +216,7 @@ static void on_termios_timer(uv_timer_t *timer) {
 static void tty_event(struct m0__uart *u, const char *name) {
   char fields[128];
   size_t n = (size_t)snprintf(fields, sizeof fields, "\"pts\":");
-  m0__json_string(fields + n, sizeof fields - n, u->slave_path);
+  m0_json_string(fields + n, sizeof fields - n, u->slave_path);
   m0__events_emit(u->events, name, fields);
 }
 

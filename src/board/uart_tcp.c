@@ -45,7 +45,7 @@ static void emit(struct m0__uart_tcp *t, const char *name, const char *peer,
                  const char *extra) {
   char fields[192];
   size_t n = (size_t)snprintf(fields, sizeof fields, "\"uart\":\"%s\",\"peer\":", kind(t));
-  m0__json_string(fields + n, sizeof fields - n, peer);
+  m0_json_string(fields + n, sizeof fields - n, peer);
   n = strlen(fields);
   if (extra != NULL)
     snprintf(fields + n, sizeof fields - n, ",%s", extra);
@@ -384,7 +384,7 @@ int m0__uart_tcp_open(struct m0__uart_tcp *t, uv_loop_t *loop, struct m0__uart_l
   char bind[80], fields[128];
   host_port(bind, sizeof bind, cfg->addr, t->bound_port);
   size_t n = (size_t)snprintf(fields, sizeof fields, "\"uart\":\"%s\",\"bind\":", kind(t));
-  m0__json_string(fields + n, sizeof fields - n, bind);
+  m0_json_string(fields + n, sizeof fields - n, bind);
   m0__events_emit(events, "uart.listening", fields);
   return 0;
 }

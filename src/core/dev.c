@@ -42,18 +42,18 @@
 static const struct {
   const char *dir, *reason;
 } drop_kinds[M0__DROP_COUNT] = {
-  [M0__DROP_NET_NO_NETWORK] = {"to_net", "no-network"},
-  [M0__DROP_NET_RESTART] = {"to_net", "restart"},
-  [M0__DROP_HOST_NO_HOST] = {"to_host", "no-host"},
-  [M0__DROP_HOST_FULL] = {"to_host", "queue-full"},
-  [M0__DROP_HOST_RESTART] = {"to_host", "restart"},
-  [M0__DROP_RX_BOOTING] = {"from_host", "booting"},
-  [M0__DROP_RX_RESTARTING] = {"from_host", "restarting"},
-  [M0__DROP_NET_NOT_CONNECTED] = {"to_net", "not-connected"},
-  [M0__DROP_NET_BUFFER_FULL] = {"to_net", "buffer-full"},
-  [M0__DROP_NET_SEND_ERROR] = {"to_net", "send-error"},
+  [M0__DROP_TO_NET_NO_NETWORK] = {"to_net", "no-network"},
+  [M0__DROP_TO_NET_RESTART] = {"to_net", "restart"},
+  [M0__DROP_TO_HOST_NO_HOST] = {"to_host", "no-host"},
+  [M0__DROP_TO_HOST_FULL] = {"to_host", "queue-full"},
+  [M0__DROP_TO_HOST_RESTART] = {"to_host", "restart"},
+  [M0__DROP_FROM_HOST_BOOTING] = {"from_host", "booting"},
+  [M0__DROP_FROM_HOST_RESTARTING] = {"from_host", "restarting"},
+  [M0__DROP_TO_NET_NOT_CONNECTED] = {"to_net", "not-connected"},
+  [M0__DROP_TO_NET_BUFFER_FULL] = {"to_net", "buffer-full"},
+  [M0__DROP_TO_NET_SEND_ERROR] = {"to_net", "send-error"},
   [M0__DROP_FROM_NET_STRANGER] = {"from_net", "stranger"},
-  [M0__DROP_RX_FLASH_BUSY] = {"from_host", "flash-busy"},
+  [M0__DROP_FROM_HOST_FLASH_BUSY] = {"from_host", "flash-busy"},
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b) {
@@ -285,8 +285,8 @@ void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
   dev->counters.restarts++;
   dev->restart.pending = false;
   dev->restart.deadline = M0_TIME_NEVER;
-  m0__host_flush(dev, now, M0__DROP_HOST_RESTART);
-  m0__framer_discard(dev, now, M0__DROP_NET_RESTART);
+  m0__host_flush(dev, now, M0__DROP_TO_HOST_RESTART);
+  m0__framer_discard(dev, now, M0__DROP_TO_NET_RESTART);
   m0__escape_reset(dev);
   m0__at_reset(dev);
   m0__heart_stop(&dev->heart); /* no beat of either kind while booting */
@@ -580,7 +580,7 @@ static void hold(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t l
     s->held[s->held_len++] = faults ? (uint8_t)(data[i] ^ 0x55) : data[i];
   if (n < len) {
     dev->counters.uart_rx_dropped += len - n;
-    m0__dev_drop(dev, now, M0__DROP_RX_FLASH_BUSY, len - n);
+    m0__dev_drop(dev, now, M0__DROP_FROM_HOST_FLASH_BUSY, len - n);
   }
 }
 
@@ -622,9 +622,9 @@ static void uart_input(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
   }
   dev->counters.uart_rx_dropped += booting + restarting;
   if (booting > 0)
-    m0__dev_drop(dev, now, M0__DROP_RX_BOOTING, booting);
+    m0__dev_drop(dev, now, M0__DROP_FROM_HOST_BOOTING, booting);
   if (restarting > 0)
-    m0__dev_drop(dev, now, M0__DROP_RX_RESTARTING, restarting);
+    m0__dev_drop(dev, now, M0__DROP_FROM_HOST_RESTARTING, restarting);
 }
 
 /* After a save: the bytes that waited go on as if they arrived now, until one of them
@@ -669,7 +669,7 @@ void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached) {
     dev->attached = attached;
     dev->stalled = false;
     if (!attached)
-      m0__host_flush(dev, now, M0__DROP_HOST_NO_HOST);
+      m0__host_flush(dev, now, M0__DROP_TO_HOST_NO_HOST);
     else
       m0__at_reset(dev); /* a line the last host left unfinished is not the new one's */
   }

@@ -177,9 +177,9 @@ bool m0__flow_admit(struct m0_dev *dev, uint64_t now, size_t n) {
   if (n == 0)
     return true;
   if (!dev->attached)
-    kind = M0__DROP_HOST_NO_HOST; /* lost like on a real UART (spec §2), never stale */
+    kind = M0__DROP_TO_HOST_NO_HOST; /* lost like on a real UART (spec §2), never stale */
   else if (m0__flow_backlog(dev) + n > M0_UART_TXQ_SIZE)
-    kind = M0__DROP_HOST_FULL;
+    kind = M0__DROP_TO_HOST_FULL;
   else
     return true;
   dev->counters.uart_tx_dropped += n;
@@ -199,7 +199,7 @@ void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, s
   } else if (!dev->attached) {
     /* Nobody has the tty open: lost like on a real UART (spec §2), never delivered stale. */
     dev->counters.uart_tx_dropped += total;
-    m0__dev_drop(dev, now, M0__DROP_HOST_NO_HOST, total);
+    m0__dev_drop(dev, now, M0__DROP_TO_HOST_NO_HOST, total);
     return;
   }
   room = M0_NET_INBOX_SIZE - q->len;
@@ -214,7 +214,7 @@ void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, s
   inbox_push(q, data, len);
   if (lost > 0) {
     dev->counters.uart_tx_dropped += lost;
-    m0__dev_drop(dev, now, M0__DROP_HOST_FULL, lost);
+    m0__dev_drop(dev, now, M0__DROP_TO_HOST_FULL, lost);
   }
   /* Pausing is m0__flow_settle's, at the end of this same input. */
 }
@@ -223,7 +223,7 @@ void m0__flow_settle(struct m0_dev *dev, uint64_t now) {
   struct m0__inbox *q = &dev->net.inbox;
   size_t backlog;
   if (!dev->attached) {
-    inbox_drop(dev, now, M0__DROP_HOST_NO_HOST);
+    inbox_drop(dev, now, M0__DROP_TO_HOST_NO_HOST);
   } else if (dev->mode == M0_MODE_TRANSPARENT && !dev->restart.pending) {
     while (q->len > 0 && dev->txq.len < UART_FILL) {
       size_t n = q->len;
@@ -277,7 +277,7 @@ void m0__flow_queued(struct m0_dev *dev, unsigned id, uint64_t queued) {
 
 void m0__flow_reset(struct m0_dev *dev, uint64_t now) {
   unsigned id;
-  inbox_drop(dev, now, M0__DROP_HOST_RESTART);
+  inbox_drop(dev, now, M0__DROP_TO_HOST_RESTART);
   dev->net.links_paused = false;
   dev->net.fair_waiting = false;
   dev->net.fair_probing = false;

@@ -58,7 +58,7 @@ static void queue_drop_oldest(struct m0_dev *dev, uint64_t now) {
   memmove(n->pending, n->pending + r, n->pending_len - r);
   n->pending_len -= r;
   dev->counters.net_tx_dropped += r - 2;
-  m0__dev_drop(dev, now, M0__DROP_NET_BUFFER_FULL, r - 2);
+  m0__dev_drop(dev, now, M0__DROP_TO_NET_BUFFER_FULL, r - 2);
 }
 
 static void queue_push(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
@@ -95,7 +95,7 @@ static void start_next(struct m0_dev *dev, uint64_t now) {
     n->pending_len -= r;
     if (len < 0) { /* cannot happen with a valid configuration (htpc.h) */
       dev->counters.net_tx_dropped += n->http_frame_len;
-      m0__dev_drop(dev, now, M0__DROP_NET_SEND_ERROR, n->http_frame_len);
+      m0__dev_drop(dev, now, M0__DROP_TO_NET_SEND_ERROR, n->http_frame_len);
       continue;
     }
     n->http_request_len = (size_t)len;
@@ -108,7 +108,7 @@ static void start_next(struct m0_dev *dev, uint64_t now) {
       n->http_busy = false;
       error_event(dev, "refused", "");
       dev->counters.net_tx_dropped += n->http_frame_len;
-      m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, n->http_frame_len);
+      m0__dev_drop(dev, now, M0__DROP_TO_NET_NOT_CONNECTED, n->http_frame_len);
       continue;
     }
     n->http_timeout_at = now + RESPONSE_TIMEOUT_NS;
@@ -173,7 +173,7 @@ void m0__htpc_mode_down(struct m0_dev *dev, uint64_t now, bool was_up, int reaso
     struct m0__network *n = &dev->net;
     error_event(dev, reason == M0_DOWN_TIMEOUT ? "timeout" : "refused", "");
     dev->counters.net_tx_dropped += n->http_frame_len;
-    m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, n->http_frame_len);
+    m0__dev_drop(dev, now, M0__DROP_TO_NET_NOT_CONNECTED, n->http_frame_len);
     done(dev, now, false);
     return;
   }
@@ -195,7 +195,7 @@ void m0__htpc_mode_timeout(struct m0_dev *dev, uint64_t now) {
   if (!n->link[HTTP_ID].up) {
     /* Still dialling: the frame never left. */
     dev->counters.net_tx_dropped += n->http_frame_len;
-    m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, n->http_frame_len);
+    m0__dev_drop(dev, now, M0__DROP_TO_NET_NOT_CONNECTED, n->http_frame_len);
   }
   done(dev, now, true);
 }

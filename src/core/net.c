@@ -95,7 +95,7 @@ long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t 
     /* A TCP link failing under us (its down report follows) or a datagram with no route:
      * the bytes are gone, say so. */
     dev->counters.net_tx_dropped += len;
-    m0__dev_drop(dev, now, M0__DROP_NET_SEND_ERROR, len);
+    m0__dev_drop(dev, now, M0__DROP_TO_NET_SEND_ERROR, len);
     return rc;
   }
   l->tx_bytes += len;
@@ -280,7 +280,7 @@ void m0__dev_net_restart(struct m0_dev *dev, uint64_t now) {
     m0__link_close(dev, now, id); /* held bytes to the inbox, which flow_reset counts */
   if (pending > 0) {
     dev->counters.net_tx_dropped += pending;
-    m0__dev_drop(dev, now, M0__DROP_NET_RESTART, pending);
+    m0__dev_drop(dev, now, M0__DROP_TO_NET_RESTART, pending);
   }
   m0__flow_reset(dev, now);
   /* Keep what the inbox and the event state need; forget the rest. */

@@ -45,7 +45,7 @@ static void keep(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t l
   n->pending_len += len;
   if (lost > 0) {
     dev->counters.net_tx_dropped += lost;
-    m0__dev_drop(dev, now, M0__DROP_NET_BUFFER_FULL, lost);
+    m0__dev_drop(dev, now, M0__DROP_TO_NET_BUFFER_FULL, lost);
   }
 }
 
@@ -114,7 +114,7 @@ void m0__tcpc_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_
   }
   if (dev->running.uartclbuf) {
     dev->counters.net_tx_dropped += len; /* the serial data; the prefix was never sent */
-    m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, len);
+    m0__dev_drop(dev, now, M0__DROP_TO_NET_NOT_CONNECTED, len);
     return;
   }
   keep(dev, now, out, out_len);

@@ -118,6 +118,6 @@ void m0__tcps_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_
   }
   if (sent == 0) {
     dev->counters.net_tx_dropped += len;
-    m0__dev_drop(dev, now, M0__DROP_NET_NOT_CONNECTED, len);
+    m0__dev_drop(dev, now, M0__DROP_TO_NET_NOT_CONNECTED, len);
   }
 }

@@ -37,7 +37,7 @@ void m0__host_send(struct m0_dev *dev, uint64_t now, const void *data, size_t le
   if (!dev->attached) {
     /* Nobody listens: a real UART loses it too, and a late reader must not get it. */
     dev->counters.uart_tx_dropped += len;
-    m0__dev_drop(dev, now, M0__DROP_HOST_NO_HOST, len);
+    m0__dev_drop(dev, now, M0__DROP_TO_HOST_NO_HOST, len);
     return;
   }
   if (q->len == 0 && !dev->stalled && real_timing(dev))
@@ -52,7 +52,7 @@ void m0__host_send(struct m0_dev *dev, uint64_t now, const void *data, size_t le
   q->len += n;
   if (n < len) {
     dev->counters.uart_tx_dropped += len - n;
-    m0__dev_drop(dev, now, M0__DROP_HOST_FULL, len - n);
+    m0__dev_drop(dev, now, M0__DROP_TO_HOST_FULL, len - n);
   }
   m0__host_kick(dev, now);
 }

@@ -69,7 +69,7 @@ void m0__udp_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t
   bool every = n->reg.every && n->reg.len > 0;
   if (l->role != M0__LINK_UDP || !l->up) {
     dev->counters.net_tx_dropped += len;
-    m0__dev_drop(dev, now, M0__DROP_NET_NO_NETWORK, len);
+    m0__dev_drop(dev, now, M0__DROP_TO_NET_NO_NETWORK, len);
     return;
   }
   register_first(dev, now);
