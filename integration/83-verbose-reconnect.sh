@@ -5,10 +5,17 @@
 # counted and summarised once a minute, and at exit), while the events file has all ten.
 . "${M0_INTEGRATION_DIR:-$(dirname "$0")}/lib.sh"
 
-m0_start -v # the factory peer is a free port of the scenario's (lib.sh): refused
+# A free port nobody listens on, dialled from a random local port (SOCKPORT=0: the
+# factory 20108 may be taken, which would be another reason, another line).
+m0_start -v --set "SOCK=TCPC,192.168.0.201,$(free_ports tcp 1)" --set SOCKPORT=0
 wait_event net.refused 10
 m0_stop
 err=$T/stderr.$M0_RUN
+grep -q '^m0emu: event net.refused ' "$err" || fail "no refusal in the -v trace: $(cat "$err")"
+# No line written more than 3 times (the summaries aside).
+over=$(grep -v 'not shown)$' "$err" | sort | uniq -c | awk '$1 > 3')
+[[ -z $over ]] || fail "lines repeated more than 3 times in the -v trace:
+$over"
 for line in 'event net.connecting ' 'event net.refused '; do
   n=$(grep "^m0emu: $line" "$err" | grep -vc 'not shown)$' || true)
   ((n >= 1 && n <= 3)) || fail "'$line' written $n times in the -v trace, want 1 to 3:
