@@ -78,6 +78,8 @@ enum m0__drop_kind {
   M0__DROP_NET_SEND_ERROR,    /* the board refused a send (link failing, UDP no route) */
   M0__DROP_FROM_NET_STRANGER, /* UDPC: a datagram not from SOCK's address and port */
   M0__DROP_RX_FLASH_BUSY, /* host bytes beyond M0__HELD_MAX while a save is in flight */
+  M0__DROP_RX_OFF,        /* host bytes while the power is off (fault.c) */
+  M0__DROP_HOST_OFF,      /* bytes for the host made while the power is off (a save's reply) */
   M0__DROP_COUNT
 };
 
@@ -260,6 +262,18 @@ struct m0__network {
   struct m0__inbox inbox;
 };
 
+/* ---- faults on demand (fault.c, include/m0/fault.h) ---- */
+
+struct m0__faults {
+  /* Power: while off the device does nothing (mode BOOTING, no boot under way). */
+  bool off;
+  uint64_t off_since;
+  uint64_t on_at;    /* power comes back by itself then (a power cycle); NEVER: until told */
+  uint16_t orphans;  /* bit per link id: TCP connections of before the cut that the board
+                      * still holds, paused and unknown to the device; power on resets them */
+  uint64_t rng;      /* the generator of noise and loss (splitmix64 state) */
+};
+
 /* Observer of finished serial frames; unit tests watch framing through it. NULL in the
  * emulator. It sees the frame before it is routed to the network. */
 typedef void (*m0__frame_tap_fn)(void *arg, uint64_t now, const uint8_t *data, size_t len);
@@ -315,6 +329,8 @@ struct m0_dev {
 
   struct m0__network net;
   struct m0__heart heart; /* HEARTEN: NET follows the link, COM transparent mode */
+
+  struct m0__faults fault;
 
   m0__frame_tap_fn frame_tap;
   void *frame_tap_arg;

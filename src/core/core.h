@@ -54,8 +54,21 @@ int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value,
 int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what);
 /* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
 void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
+/* The start of a boot (the first, a restart's, power on's). */
+void m0__dev_boot(struct m0_dev *dev, uint64_t now);
+/* Everything a restart forgets (what waits for the host or the network, the handshake,
+ * the command line, the heartbeat, every link), without the event and the boot: a
+ * restart and a power cut share it. */
+void m0__dev_shutdown(struct m0_dev *dev, uint64_t now);
 void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
 void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cause);
+
+/* ---- fault.c: faults on demand (include/m0/fault.h) ---- */
+
+void m0__fault_init(struct m0_dev *dev);
+/* The earliest deadline of the faults (a power cycle's end, ...), and running it. */
+uint64_t m0__fault_next(const struct m0_dev *dev);
+void m0__fault_expire(struct m0_dev *dev, uint64_t now);
 
 /* ---- invariants.c ---- */
 
@@ -182,6 +195,9 @@ void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id);
  * INDEXEN prefix, the datagram rule, the inbox. */
 void m0__link_to_host(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                       size_t len);
+/* The device forgets link id without closing it: the board still holds the socket
+ * (a power cut's silent connections, fault.c). Nothing held for the host is kept. */
+void m0__link_forget(struct m0_dev *dev, unsigned id);
 /* Something came from the network (RSTIM starts counting again). */
 void m0__link_heard(struct m0_dev *dev, uint64_t now);
 /* Same address and port (host names compare case-insensitively). */

@@ -54,6 +54,8 @@ static const struct {
   [M0__DROP_NET_SEND_ERROR] = {"to_net", "send-error"},
   [M0__DROP_FROM_NET_STRANGER] = {"from_net", "stranger"},
   [M0__DROP_RX_FLASH_BUSY] = {"from_host", "flash-busy"},
+  [M0__DROP_RX_OFF] = {"from_host", "off"},
+  [M0__DROP_HOST_OFF] = {"to_host", "off"},
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b) {
@@ -179,7 +181,7 @@ static void heart_beat(struct m0_dev *dev, uint64_t now) {
 
 /* ---- boot and restart ---- */
 
-static void begin_boot(struct m0_dev *dev, uint64_t now) {
+void m0__dev_boot(struct m0_dev *dev, uint64_t now) {
   dev->started = true;
   dev->mode = M0_MODE_BOOTING;
   dev->boot_until = add_sat(now, dev->options.boot_ns);
@@ -224,8 +226,21 @@ static void finish_boot(struct m0_dev *dev, uint64_t now) {
   m0__link_boot(dev, now);
 }
 
+void m0__dev_shutdown(struct m0_dev *dev, uint64_t now) {
+  dev->restart.pending = false;
+  dev->restart.deadline = M0_TIME_NEVER;
+  m0__host_flush(dev, now, M0__DROP_HOST_RESTART);
+  m0__framer_discard(dev, now, M0__DROP_NET_RESTART);
+  m0__escape_reset(dev);
+  m0__at_reset(dev);
+  m0__heart_stop(&dev->heart); /* no beat of either kind while booting */
+  m0__dev_net_restart(dev, now);
+}
+
 void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
   char cause_json[64];
+  if (dev->fault.off)
+    return; /* nothing runs without power; the boot at power on reads flash anyway */
   if (dev->save.busy) {
     /* The flash write in flight finishes first: its outcome is answered, then the
      * restart happens (m0_dev_on_flash_saved), and the boot reads the new flash. */
@@ -237,19 +252,14 @@ void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
   m0_json_string(cause_json, sizeof cause_json, cause != NULL ? cause : "");
   m0__dev_event(dev, "restart", "\"cause\":%s", cause_json);
   dev->counters.restarts++;
-  dev->restart.pending = false;
-  dev->restart.deadline = M0_TIME_NEVER;
-  m0__host_flush(dev, now, M0__DROP_HOST_RESTART);
-  m0__framer_discard(dev, now, M0__DROP_NET_RESTART);
-  m0__escape_reset(dev);
-  m0__at_reset(dev);
-  m0__heart_stop(&dev->heart); /* no beat of either kind while booting */
-  m0__dev_net_restart(dev, now);
-  begin_boot(dev, now);
+  m0__dev_shutdown(dev, now);
+  m0__dev_boot(dev, now);
 }
 
 void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause) {
   uint64_t drained = now;
+  if (dev->fault.off)
+    return; /* AT+RELD's write finished after the power went: the boot at power on */
   if (dev->options.timing == M0_TIMING_REAL && dev->txq.len > 0)
     drained = m0__pace_due(&dev->tx, dev->txq.len);
   dev->restart.pending = true;
@@ -363,6 +373,10 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
   for (round = 0; round < 64; round++) {
     bool progress = false;
     int k;
+    if (m0__fault_next(dev) <= now) {
+      m0__fault_expire(dev, now);
+      progress = true;
+    }
     if (dev->boot_until <= now) {
       finish_boot(dev, now);
       progress = true;
@@ -413,6 +427,7 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
 static void rearm(struct m0_dev *dev) {
   uint64_t when = dev->boot_until;
   int k;
+  when = min64(when, m0__fault_next(dev));
   when = min64(when, dev->escape.deadline);
   when = min64(when, dev->framer.deadline);
   when = min64(when, dev->rx_due);
@@ -460,17 +475,20 @@ void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
   dev->framer.deadline = M0_TIME_NEVER;
   m0__heart_init(&dev->heart, &dev->running); /* stopped until the boot ends */
   m0__link_init(dev);
+  m0__fault_init(dev);
   m0__host_reconfigure(dev, 0);
 }
 
 void m0_dev_start(struct m0_dev *dev, uint64_t now) {
   m0__host_reconfigure(dev, now);
-  begin_boot(dev, now);
+  m0__dev_boot(dev, now);
   m0__dev_settle(dev, now);
 }
 
 void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause) {
   m0__dev_catch_up(dev, now);
+  if (dev->fault.off)
+    log_line(dev, "restart: the power is off; nothing happens");
   m0__dev_restart_now(dev, now, cause);
   m0__dev_settle(dev, now);
 }
@@ -485,7 +503,9 @@ static void factory_reset_outcome(struct m0_dev *dev, uint64_t now, int rc) {
 void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
   int rc;
   m0__dev_catch_up(dev, now);
-  if (dev->save.busy) {
+  if (dev->fault.off) {
+    log_line(dev, "factory reset: the power is off; nothing changed");
+  } else if (dev->save.busy) {
     log_line(dev, "factory reset: another flash write is in progress; nothing changed");
   } else {
     rc = m0__dev_save_defaults(dev, M0__SAVE_FACTORY_RESET);
@@ -594,6 +614,13 @@ static void release_held(struct m0_dev *dev, uint64_t now) {
 
 void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
   m0__dev_catch_up(dev, now);
+  if (dev->fault.off) { /* a dead UART: the bytes go nowhere, not even to the budget */
+    dev->counters.uart_rx_dropped += len;
+    if (len > 0)
+      m0__dev_drop(dev, now, M0__DROP_RX_OFF, len);
+    m0__dev_settle(dev, now);
+    return;
+  }
   dev->counters.uart_rx += len;
   m0__host_rx_take(dev, now, len);
   uart_input(dev, now, data, len, true);
@@ -751,4 +778,11 @@ void m0_dev_status(const struct m0_dev *dev, struct m0_status *out) {
   out->link_pin = dev->running.scslink ? out->socket_connected : true;
   m0__link_status(dev, out);
   out->counters = dev->counters;
+  out->host_attached = dev->attached;
+  out->host_termios_known = dev->have_host_termios;
+  out->host_baud = dev->host_baud;
+  out->host_stop = dev->host_stop;
+  out->mismatch = dev->have_host_termios && dev->mismatch;
+  out->saving = dev->save.busy;
+  out->restart_pending = dev->restart.pending;
 }

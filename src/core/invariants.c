@@ -83,8 +83,11 @@ static const char *modes(const struct m0_dev *dev) {
   const struct m0__heart *h = &dev->heart;
   const struct m0_config *c = &dev->running;
   unsigned k;
-  if (dev->started && booting(dev) != (dev->boot_until != M0_TIME_NEVER))
+  /* Booting means a boot under way, except while the power is off (nothing under way). */
+  if (dev->started && booting(dev) != (dev->boot_until != M0_TIME_NEVER || dev->fault.off))
     return "mode.booting";
+  if (dev->fault.off && dev->boot_until != M0_TIME_NEVER)
+    return "fault.off-no-boot";
   if (dev->restart.pending != (dev->restart.deadline != M0_TIME_NEVER))
     return "restart.deadline";
   if (dev->restart.pending && dev->mode != M0_MODE_COMMAND)
@@ -150,6 +153,8 @@ static uint64_t earliest(const struct m0_dev *dev) {
   when = min64(when, n->rstim_at);
   when = min64(when, n->http_timeout_at);
   when = min64(when, m0__flow_next(dev));
+  if (dev->fault.off)
+    when = min64(when, dev->fault.on_at); /* a power cycle's end */
   for (k = 0; k < M0_LINKS_MAX; k++) {
     if (n->link[k].rfc.len > 0)
       when = min64(when, n->link[k].rfc_flush_at);
@@ -353,8 +358,26 @@ static const char *links(const struct m0_dev *dev) {
   return NULL;
 }
 
+/* ---- faults ---- */
+
+static const char *faults(const struct m0_dev *dev) {
+  const struct m0__faults *f = &dev->fault;
+  unsigned id;
+  if (f->orphans != 0 && !f->off)
+    return "fault.orphans-while-off"; /* power on resets them before the boot */
+  for (id = 0; id < M0_LINKS_MAX; id++) {
+    if ((f->orphans & (1u << id)) && dev->net.link[id].role != M0__LINK_FREE)
+      return "fault.orphans-forgotten"; /* the device knows nothing of them */
+  }
+  if (!f->off && f->on_at != M0_TIME_NEVER)
+    return "fault.on-at";
+  return NULL;
+}
+
 const char *m0__dev_invariant(const struct m0_dev *dev, uint64_t now) {
   const char *broken;
+  if ((broken = faults(dev)) != NULL)
+    return broken;
   if ((broken = queues(dev)) != NULL)
     return broken;
   if ((broken = modes(dev)) != NULL)

@@ -202,6 +202,11 @@ void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id) {
   link_free(dev, id);
 }
 
+void m0__link_forget(struct m0_dev *dev, unsigned id) {
+  if (id < M0_LINKS_MAX && dev->net.link[id].role != M0__LINK_FREE)
+    link_free(dev, id);
+}
+
 void m0__link_heard(struct m0_dev *dev, uint64_t now) {
   if (dev->running.rstim > 0)
     dev->net.rstim_at = now + dev->running.rstim * M0_NS_PER_S;

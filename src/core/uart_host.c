@@ -34,6 +34,11 @@ void m0__host_send(struct m0_dev *dev, uint64_t now, const void *data, size_t le
 
   if (len == 0)
     return;
+  if (dev->fault.off) { /* made while the power is off (a save's late reply): unsaid */
+    dev->counters.uart_tx_dropped += len;
+    m0__dev_drop(dev, now, M0__DROP_HOST_OFF, len);
+    return;
+  }
   if (!dev->attached) {
     /* Nobody listens: a real UART loses it too, and a late reader must not get it. */
     dev->counters.uart_tx_dropped += len;
