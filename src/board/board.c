@@ -111,6 +111,10 @@ static void hal_link_pause(void *ctx, unsigned id, bool paused) {
   m0__net_link_pause(&board_of(ctx)->net, id, paused);
 }
 
+static void hal_link_abort(void *ctx, unsigned id) {
+  m0__net_link_abort(&board_of(ctx)->net, id);
+}
+
 static uint64_t board_ms(const struct m0__board *b) {
   return m0__sink_ms(b->events.sink);
 }
@@ -182,6 +186,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
       .link_send = hal_link_send,
       .link_close = hal_link_close,
       .link_pause = hal_link_pause,
+      .link_abort = hal_link_abort,
   };
   struct m0_dev_options *o = &b->options;
   if (cfg->mac[0] != '\0')

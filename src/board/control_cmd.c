@@ -1,0 +1,535 @@
+/* control_cmd.c: the control channel's commands (docs/control.md): one table entry per
+ * command, tmux-style, with its parameters, and a handler per entry.
+ *
+ * An entry says whether the command is about a device (the request's "dev", or the only
+ * device when there is one) and lists its parameters with a type and range: seconds
+ * (exact to the nanosecond, at most a day), probabilities (parts per billion), counts,
+ * choices, booleans, strings. m0__ctl_dispatch() checks every member of a request against
+ * the entry before the handler runs, so a handler only ever sees valid values and a bad
+ * request changes nothing; the error names the member and what it should be. Handlers
+ * turn requests into the core's inputs (m0_dev_*, faults in m0/fault.h) with the loop's
+ * clock, and answer from m0_dev_status(). A command that cannot apply in the device's
+ * state (restart while the power is off) is refused with the code "state".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "board.h"
+#include "control.h"
+
+#define DAY_S 86400u
+#define PARAMS_MAX 8
+
+enum ptype {
+  P_STRING,  /* any string, at most `max` bytes */
+  P_CHOICE,  /* one of `choices` */
+  P_UINT,    /* an integer 0..max */
+  P_SECONDS, /* a number of seconds 0..max, kept in ns */
+  P_PROB,    /* a probability 0..1, kept in parts per billion */
+  P_BOOL,
+};
+
+struct param {
+  const char *name;
+  enum ptype type;
+  uint64_t max;
+  const char *const *choices;
+};
+
+struct arg {
+  bool given;
+  uint64_t u;      /* P_UINT, P_SECONDS (ns), P_PROB (ppb), P_BOOL (0/1), P_CHOICE (index) */
+  const char *s;   /* P_STRING */
+  size_t len;
+};
+
+enum dev_use {
+  DEV_NONE,   /* about the process: "dev" is refused */
+  DEV_ONE,    /* about one device */
+  DEV_FILTER, /* "dev" optional: one device, or all when absent */
+};
+
+struct cmd {
+  const char *name;
+  enum dev_use dev;
+  struct param params[PARAMS_MAX];
+  unsigned required; /* bit per params[] index */
+  int (*run)(struct m0__ctl_req *r, const struct arg *a);
+  const char *summary;
+};
+
+static uint64_t now_ns(void) { return uv_hrtime(); }
+
+/* ---- what the answers say ---- */
+
+static const char *mode_name(const struct m0_dev *dev) {
+  if (!m0_dev_powered(dev))
+    return "off";
+  switch (m0_dev_mode(dev)) {
+  case M0_MODE_BOOTING:
+    return "booting";
+  case M0_MODE_TRANSPARENT:
+    return "transparent";
+  case M0_MODE_COMMAND:
+    return "command";
+  }
+  return "unknown";
+}
+
+static const char *kind_name(enum m0_link_kind kind) {
+  switch (kind) {
+  case M0_LINK_TCP_CONNECT:
+    return "tcp_connect";
+  case M0_LINK_TCP_LISTEN:
+    return "tcp_listen";
+  case M0_LINK_TCP_ACCEPTED:
+    return "tcp_accepted";
+  case M0_LINK_UDP:
+    return "udp";
+  }
+  return "unknown";
+}
+
+static const char *choice_of(enum m0_param_id id, unsigned field, unsigned value) {
+  const char *const *c = m0_params[id].fields[field].choices;
+  for (unsigned i = 0; c != NULL && c[i] != NULL; i++)
+    if (i == value)
+      return c[i];
+  return "?";
+}
+
+static void addr(struct m0__jbuf *b, const struct m0_net_addr *a) {
+  char text[64];
+  snprintf(text, sizeof text, strchr(a->host, ':') ? "[%s]:%u" : "%s:%u", a->host,
+           (unsigned)a->port);
+  m0__jb_str(b, text);
+}
+
+static void config(struct m0__jbuf *b, const struct m0_config *cfg) {
+  bool first = true;
+  m0__jb_add(b, "{", 1);
+  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    char v[M0_VALUE_MAX];
+    if (!m0_param_is_config(p) || m0_param_format(p, cfg, M0_DIALECT_DOC, v, sizeof v) < 0)
+      continue;
+    if (!first)
+      m0__jb_add(b, ",", 1);
+    first = false;
+    m0__jb_str(b, p->name);
+    m0__jb_add(b, ":", 1);
+    m0__jb_str(b, v);
+  }
+  m0__jb_add(b, "}", 1);
+}
+
+/* The parameters whose saved value differs from the running one: what a restart
+ * changes (E applies at once and never differs for long). */
+static void differs(struct m0__jbuf *b, const struct m0_config *saved,
+                    const struct m0_config *running) {
+  bool first = true;
+  m0__jb_add(b, "[", 1);
+  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    char s[M0_VALUE_MAX], r[M0_VALUE_MAX];
+    if (!m0_param_is_config(p) || m0_param_format(p, saved, M0_DIALECT_DOC, s, sizeof s) < 0 ||
+        m0_param_format(p, running, M0_DIALECT_DOC, r, sizeof r) < 0 || strcmp(s, r) == 0)
+      continue;
+    if (!first)
+      m0__jb_add(b, ",", 1);
+    first = false;
+    m0__jb_str(b, p->name);
+  }
+  m0__jb_add(b, "]", 1);
+}
+
+static unsigned long long ms_of(uint64_t ns) { return (unsigned long long)(ns / M0_NS_PER_MS); }
+
+/* A deadline as milliseconds on the event stream's clock (null: none). */
+static void deadline(struct m0__jbuf *b, const struct m0__board *bd, uint64_t when) {
+  if (when == M0_TIME_NEVER) {
+    m0__jb_add(b, "null", 4);
+    return;
+  }
+  uint64_t start = bd->events.sink->start_ns;
+  m0__jb_printf(b, "%llu", when > start ? ms_of(when - start) : 0ull);
+}
+
+static void faults(struct m0__jbuf *b, const struct m0__board *bd) {
+  struct m0_fault_status f;
+  m0_dev_fault_status(&bd->dev, &f);
+  m0__jb_printf(b, "{\"power\":{\"on\":%s", f.off ? "false" : "true");
+  if (f.off) {
+    m0__jb_add(b, ",\"off_since_ms\":", 16);
+    deadline(b, bd, f.off_since);
+    m0__jb_add(b, ",\"on_at_ms\":", 12);
+    deadline(b, bd, f.on_at);
+  }
+  m0__jb_add(b, "}}", 2);
+}
+
+static void status(struct m0__jbuf *b, struct m0__board *bd) {
+  struct m0_status st;
+  const struct m0_config *run = m0_dev_running(&bd->dev), *saved = m0_dev_saved(&bd->dev);
+  m0_dev_status(&bd->dev, &st);
+  m0__jb_add(b, "{\"dev\":", 7);
+  m0__jb_str(b, bd->events.name);
+  m0__jb_printf(b, ",\"mode\":\"%s\",\"powered\":%s,\"proto\":\"%s\"", mode_name(&bd->dev),
+                m0_dev_powered(&bd->dev) ? "true" : "false",
+                choice_of(M0_ID_SOCK, 0, run->proto));
+  m0__jb_printf(b, ",\"socket_connected\":%s,\"link_pin\":%s,\"links\":[",
+                st.socket_connected ? "true" : "false", st.link_pin ? "true" : "false");
+  for (unsigned i = 0; i < st.nlinks; i++) {
+    const struct m0_link_status *l = &st.links[i];
+    m0__jb_printf(b, "%s{\"id\":%u,\"kind\":\"%s\",\"connected\":%s,\"peer\":", i ? "," : "",
+                  l->id, kind_name(l->kind), l->connected ? "true" : "false");
+    addr(b, &l->peer);
+    m0__jb_printf(b, ",\"tx_bytes\":%llu,\"rx_bytes\":%llu}", (unsigned long long)l->tx_bytes,
+                  (unsigned long long)l->rx_bytes);
+  }
+  const struct m0_counters *k = &st.counters;
+  m0__jb_printf(b,
+                "],\"counters\":{\"uart_rx\":%llu,\"uart_tx\":%llu,\"uart_rx_dropped\":%llu,"
+                "\"uart_tx_dropped\":%llu,\"net_rx\":%llu,\"net_tx\":%llu,"
+                "\"net_rx_dropped\":%llu,\"net_tx_dropped\":%llu,\"restarts\":%llu}",
+                (unsigned long long)k->uart_rx, (unsigned long long)k->uart_tx,
+                (unsigned long long)k->uart_rx_dropped, (unsigned long long)k->uart_tx_dropped,
+                (unsigned long long)k->net_rx, (unsigned long long)k->net_tx,
+                (unsigned long long)k->net_rx_dropped, (unsigned long long)k->net_tx_dropped,
+                (unsigned long long)k->restarts);
+  m0__jb_printf(b, ",\"uart\":{\"baud\":%lu,\"data\":%u,\"stop\":%u,\"parity\":\"%s\"}",
+                (unsigned long)run->baud, run->data_bits, run->stop_bits,
+                choice_of(M0_ID_UART, 3, run->parity));
+  m0__jb_printf(b, ",\"host\":{\"attached\":%s,\"termios\":", st.host_attached ? "true" : "false");
+  if (st.host_termios_known)
+    m0__jb_printf(b, "{\"baud\":%lu,\"stop\":%u}", (unsigned long)st.host_baud, st.host_stop);
+  else
+    m0__jb_add(b, "null", 4);
+  m0__jb_printf(b, ",\"mismatch\":%s}", st.mismatch ? "true" : "false");
+  m0__jb_add(b, ",\"tty\":", 7);
+  m0__jb_str(b, bd->uart.slave_path[0] ? bd->uart.link_path : "");
+  m0__jb_add(b, ",\"state\":", 9);
+  m0__jb_str(b, bd->state_real);
+  m0__jb_printf(b, ",\"web_port\":%u", bd->web_open ? (unsigned)m0__web_port(&bd->web) : 0u);
+  m0__jb_printf(b, ",\"saving\":%s,\"restart_pending\":%s", st.saving ? "true" : "false",
+                st.restart_pending ? "true" : "false");
+  m0__jb_add(b, ",\"config\":{\"saved\":", 19);
+  config(b, saved);
+  m0__jb_add(b, ",\"running\":", 11);
+  config(b, run);
+  m0__jb_add(b, ",\"restart_changes\":", 19);
+  differs(b, saved, run);
+  m0__jb_add(b, "},\"faults\":", 11);
+  faults(b, bd);
+  m0__jb_add(b, ",\"uart_ctl\":", 12);
+  m0__uart_ctl_status(bd, b);
+  m0__jb_add(b, "}", 1);
+}
+
+/* ---- handlers ---- */
+
+static int answer_buf(struct m0__ctl_req *r, struct m0__jbuf *b) {
+  if (b->failed)
+    m0__ctl_error(r, "internal", "out of memory");
+  else
+    m0__ctl_ok(r, b->s);
+  m0__jb_free(b);
+  return 0;
+}
+
+static int cmd_status(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0__jbuf b = {0};
+  (void)a;
+  status(&b, r->board);
+  return answer_buf(r, &b);
+}
+
+static int cmd_list(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0__proc *p = r->ctl->proc;
+  struct m0__jbuf b = {0};
+  (void)a;
+  m0__jb_add(&b, "{\"devices\":[", 12);
+  for (size_t i = 0; i < p->board_count; i++) {
+    struct m0__board *bd = p->boards[i];
+    struct m0_status st;
+    m0_dev_status(&bd->dev, &st);
+    m0__jb_add(&b, i ? ",{\"dev\":" : "{\"dev\":", i ? 8 : 7);
+    m0__jb_str(&b, bd->events.name);
+    m0__jb_printf(&b, ",\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,\"tty\":",
+                  mode_name(&bd->dev), choice_of(M0_ID_SOCK, 0, m0_dev_running(&bd->dev)->proto),
+                  st.socket_connected ? "true" : "false");
+    m0__jb_str(&b, bd->uart.link_path);
+    m0__jb_add(&b, "}", 1);
+  }
+  m0__jb_add(&b, "]}", 2);
+  return answer_buf(r, &b);
+}
+
+static bool need_power(struct m0__ctl_req *r) {
+  if (m0_dev_powered(&r->board->dev))
+    return true;
+  m0__ctl_error(r, "state", "the power is off (power on first)");
+  return false;
+}
+
+static int cmd_restart(struct m0__ctl_req *r, const struct arg *a) {
+  (void)a;
+  if (!need_power(r))
+    return -1;
+  m0__board_restart(r->board, "control");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_factory_reset(struct m0__ctl_req *r, const struct arg *a) {
+  (void)a;
+  if (!need_power(r))
+    return -1;
+  if (m0_dev_saving(&r->board->dev))
+    return m0__ctl_error(r, "state", "a flash write is in progress; try again");
+  m0_dev_factory_reset(&r->board->dev, now_ns());
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static const char *const on_off[] = {"off", "on", NULL};
+
+static int cmd_power(struct m0__ctl_req *r, const struct arg *a) {
+  bool on = a[0].u == 1;
+  if (on && a[1].given)
+    return m0__ctl_error(r, "bad-param", "'for_s' is for power off (a power cycle)");
+  if (m0_dev_power(&r->board->dev, now_ns(), on, a[1].u) != 0)
+    return m0__ctl_error(r, "state", "the power is already %s", on ? "on" : "off");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_subscribe(struct m0__ctl_req *r, const struct arg *a) {
+  const char *dev = r->board != NULL ? r->board->events.name : NULL;
+  m0__ctl_subscribe(r, dev, a[0].given ? (unsigned)a[0].u : 0, a[1].u);
+  return 0;
+}
+
+static int cmd_unsubscribe(struct m0__ctl_req *r, const struct arg *a) {
+  (void)a;
+  m0__ctl_unsubscribe(r);
+  return 0;
+}
+
+static int cmd_commands(struct m0__ctl_req *r, const struct arg *a);
+
+/* ---- the table ---- */
+
+static const struct cmd table[] = {
+  {"list", DEV_NONE, {{0}}, 0, cmd_list, "the devices of this process"},
+  {"status", DEV_ONE, {{0}}, 0, cmd_status,
+   "mode, links, counters, the host's line, configuration, faults"},
+  {"restart", DEV_ONE, {{0}}, 0, cmd_restart, "restart as AT+Z does (cause \"control\")"},
+  {"factory-reset", DEV_ONE, {{0}}, 0, cmd_factory_reset,
+   "factory settings saved, then a restart (as the web page's Factory Reset)"},
+  {"power", DEV_ONE,
+   {{"state", P_CHOICE, 0, on_off}, {"for_s", P_SECONDS, DAY_S, NULL}}, 1, cmd_power,
+   "cut the power (for_s: back on by itself) or give it back"},
+  {"subscribe", DEV_FILTER,
+   {{"replay", P_UINT, M0__CTL_HISTORY, NULL}, {"since_ms", P_UINT, UINT64_MAX, NULL}}, 0,
+   cmd_subscribe, "events (as --events) on this connection; replay recent ones first"},
+  {"unsubscribe", DEV_NONE, {{0}}, 0, cmd_unsubscribe, "no more events"},
+  {"commands", DEV_NONE, {{0}}, 0, cmd_commands, "this table"},
+};
+#define NCMDS (sizeof table / sizeof table[0])
+
+static int cmd_commands(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0__jbuf b = {0};
+  (void)a;
+  m0__jb_add(&b, "{\"commands\":[", 13);
+  for (size_t i = 0; i < NCMDS; i++) {
+    const struct cmd *c = &table[i];
+    m0__jb_add(&b, i ? ",{\"cmd\":" : "{\"cmd\":", i ? 8 : 7);
+    m0__jb_str(&b, c->name);
+    m0__jb_printf(&b, ",\"dev\":\"%s\",\"params\":[",
+                  c->dev == DEV_NONE ? "none" : c->dev == DEV_ONE ? "one" : "optional");
+    for (unsigned k = 0; k < PARAMS_MAX && c->params[k].name != NULL; k++) {
+      m0__jb_add(&b, k ? "," : "", k ? 1 : 0);
+      m0__jb_str(&b, c->params[k].name);
+    }
+    m0__jb_add(&b, "],\"summary\":", 12);
+    m0__jb_str(&b, c->summary);
+    m0__jb_add(&b, "}", 1);
+  }
+  m0__jb_add(&b, "]}", 2);
+  return answer_buf(r, &b);
+}
+
+/* ---- checking a request ---- */
+
+static const char *type_words(const struct param *p, char *buf, size_t cap) {
+  switch (p->type) {
+  case P_STRING:
+    snprintf(buf, cap, "a string of at most %llu bytes", (unsigned long long)p->max);
+    break;
+  case P_CHOICE: {
+    size_t n = (size_t)snprintf(buf, cap, "one of");
+    for (unsigned i = 0; p->choices[i] != NULL && n < cap; i++)
+      n += (size_t)snprintf(buf + n, cap - n, "%s \"%s\"", i ? "," : "", p->choices[i]);
+    break;
+  }
+  case P_UINT:
+    snprintf(buf, cap, "an integer 0-%llu", (unsigned long long)p->max);
+    break;
+  case P_SECONDS:
+    snprintf(buf, cap, "a number of seconds 0-%llu", (unsigned long long)p->max);
+    break;
+  case P_PROB:
+    snprintf(buf, cap, "a probability 0-1 (e.g. 0.001 or 1e-6)");
+    break;
+  case P_BOOL:
+    snprintf(buf, cap, "true or false");
+    break;
+  }
+  return buf;
+}
+
+static bool check_arg(const struct param *p, const struct m0_json_member *m, struct arg *a) {
+  a->given = true;
+  switch (p->type) {
+  case P_STRING:
+    if (m->type != M0_JSON_STRING || m->str_len > p->max || memchr(m->str, 0, m->str_len))
+      return false;
+    a->s = m->str;
+    a->len = m->str_len;
+    return true;
+  case P_CHOICE:
+    if (m->type != M0_JSON_STRING)
+      return false;
+    for (unsigned i = 0; p->choices[i] != NULL; i++)
+      if (strcmp(m->str, p->choices[i]) == 0) {
+        a->u = i;
+        return true;
+      }
+    return false;
+  case P_UINT:
+    return m0_json_fixed(m, 0, &a->u) == 0 && memchr(m->raw, '.', m->raw_len) == NULL &&
+           a->u <= p->max;
+  case P_SECONDS:
+    return m0_json_fixed(m, 9, &a->u) == 0 && a->u <= p->max * M0_NS_PER_S;
+  case P_PROB:
+    return m0_json_fixed(m, 9, &a->u) == 0 && a->u <= M0_PPB;
+  case P_BOOL:
+    if (m->type != M0_JSON_TRUE && m->type != M0_JSON_FALSE)
+      return false;
+    a->u = m->type == M0_JSON_TRUE;
+    return true;
+  }
+  return false;
+}
+
+static struct m0__board *find_board(struct m0__proc *p, const char *name) {
+  for (size_t i = 0; i < p->board_count; i++)
+    if (strcmp(p->boards[i]->events.name, name) == 0)
+      return p->boards[i];
+  return NULL;
+}
+
+static void names(struct m0__proc *p, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < p->board_count && n < cap; i++)
+    n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\"", i ? ", " : "", p->boards[i]->events.name);
+}
+
+void m0__ctl_dispatch(struct m0__ctl_req *r) {
+  const struct m0_json_member *id = m0_json_find(r->m, r->n, "id");
+  const struct m0_json_member *cmdm = m0_json_find(r->m, r->n, "cmd");
+  const struct m0_json_member *devm = m0_json_find(r->m, r->n, "dev");
+  struct m0__proc *p = r->ctl->proc;
+  struct arg args[PARAMS_MAX];
+  const struct cmd *c = NULL;
+  char words[160];
+
+  if (id != NULL) {
+    if (id->type == M0_JSON_OBJECT || id->type == M0_JSON_ARRAY || id->type == M0_JSON_TRUE ||
+        id->type == M0_JSON_FALSE || id->raw_len >= sizeof r->id) {
+      m0__ctl_error(r, "bad-request", "\"id\" must be a number, a string (at most %zu bytes) "
+                    "or null", sizeof r->id - 3);
+      return;
+    }
+    memcpy(r->id, id->raw, id->raw_len);
+    r->id[id->raw_len] = '\0';
+  }
+  if (cmdm == NULL || cmdm->type != M0_JSON_STRING) {
+    m0__ctl_error(r, "bad-request", "a request needs \"cmd\", a string (see \"commands\")");
+    return;
+  }
+  r->cmd = cmdm->str;
+  for (size_t i = 0; i < NCMDS; i++)
+    if (strcmp(table[i].name, r->cmd) == 0)
+      c = &table[i];
+  if (c == NULL) {
+    struct m0__jbuf b = {0};
+    for (size_t i = 0; i < NCMDS; i++)
+      m0__jb_printf(&b, "%s%s", i ? ", " : "", table[i].name);
+    m0__ctl_error(r, "unknown-command", "unknown command \"%.64s\"; commands: %s", r->cmd,
+                  b.s != NULL ? b.s : "");
+    m0__jb_free(&b);
+    return;
+  }
+  memset(args, 0, sizeof args);
+  for (unsigned i = 0; i < r->n; i++) {
+    const struct m0_json_member *m = &r->m[i];
+    unsigned k;
+    if (m == id || m == cmdm || m == devm)
+      continue;
+    for (k = 0; k < PARAMS_MAX && c->params[k].name != NULL; k++)
+      if (strcmp(c->params[k].name, m->key) == 0)
+        break;
+    if (k == PARAMS_MAX || c->params[k].name == NULL) {
+      struct m0__jbuf b = {0};
+      for (unsigned j = 0; j < PARAMS_MAX && c->params[j].name != NULL; j++)
+        m0__jb_printf(&b, "%s%s", j ? ", " : "", c->params[j].name);
+      m0__ctl_error(r, "bad-param", "\"%s\" takes no member \"%.64s\" (%s%s)", c->name, m->key,
+                    b.s != NULL ? "it takes " : "it takes none", b.s != NULL ? b.s : "");
+      m0__jb_free(&b);
+      return;
+    }
+    if (!check_arg(&c->params[k], m, &args[k])) {
+      m0__ctl_error(r, "bad-param", "\"%s\" must be %s", c->params[k].name,
+                    type_words(&c->params[k], words, sizeof words));
+      return;
+    }
+  }
+  for (unsigned k = 0; k < PARAMS_MAX && c->params[k].name != NULL; k++) {
+    if ((c->required & (1u << k)) && !args[k].given) {
+      m0__ctl_error(r, "bad-param", "\"%s\" needs \"%s\": %s", c->name, c->params[k].name,
+                    type_words(&c->params[k], words, sizeof words));
+      return;
+    }
+  }
+  if (devm != NULL && devm->type != M0_JSON_STRING) {
+    m0__ctl_error(r, "bad-request", "\"dev\" must be a string (a device's name)");
+    return;
+  }
+  if (c->dev == DEV_NONE && devm != NULL) {
+    m0__ctl_error(r, "bad-param", "\"%s\" is about the process and takes no \"dev\"", c->name);
+    return;
+  }
+  if (c->dev != DEV_NONE && devm != NULL) {
+    r->board = find_board(p, devm->str);
+    if (r->board == NULL) {
+      names(p, words, sizeof words);
+      m0__ctl_error(r, "unknown-device", "no device named \"%.64s\"; devices: %s", devm->str,
+                    words);
+      return;
+    }
+  } else if (c->dev == DEV_ONE) {
+    if (p->board_count != 1) {
+      names(p, words, sizeof words);
+      m0__ctl_error(r, "device-required", "%zu devices here: name one with \"dev\" (%s)",
+                    p->board_count, words);
+      return;
+    }
+    r->board = p->boards[0];
+  }
+  c->run(r, args);
+}
