@@ -12,7 +12,7 @@ flash_write "AT+SOCK=TCPC,192.168.0.201,$P" "AT+SOCKPORT=0"
 net_py_bg "$P" <<'PY'
 import socket, sys
 from m0net import *
-from ctl import Control
+from ctl import CONTROL, Control
 port = int(sys.argv[1])
 listener = tcp_listen(port)
 ready()

@@ -114,8 +114,8 @@ struct m0_counters {
 #define M0_LINE_MAX 256
 #define M0_FRAME_MAX 400
 
-#include "m0/dev_internal.h" /* struct m0_dev's members; read through the functions below */
 #include "m0/fault.h"        /* faults on demand: power, cable, hang, noise, impairment */
+#include "m0/dev_internal.h" /* struct m0_dev's members; read through the functions below */
 
 /* Prepare a device. saved is the configuration loaded from flash (or defaults). Does not
  * start it: call m0_dev_start(). */

@@ -80,6 +80,11 @@ enum m0__drop_kind {
   M0__DROP_RX_FLASH_BUSY, /* host bytes beyond M0__HELD_MAX while a save is in flight */
   M0__DROP_RX_OFF,        /* host bytes while the power is off (fault.c) */
   M0__DROP_HOST_OFF,      /* bytes for the host made while the power is off (a save's reply) */
+  M0__DROP_RX_HANG,       /* host bytes while the firmware hangs */
+  M0__DROP_NET_CABLE,     /* datagrams sent while the cable is out */
+  M0__DROP_FROM_NET_CABLE, /* datagrams that arrived while the cable is out */
+  M0__DROP_NET_HANG,      /* datagrams sent while the firmware hangs (none: a safeguard) */
+  M0__DROP_FROM_NET_HANG, /* datagrams that arrived while the firmware hangs */
   M0__DROP_COUNT
 };
 
@@ -264,6 +269,26 @@ struct m0__network {
 
 /* ---- faults on demand (fault.c, include/m0/fault.h) ---- */
 
+/* Serial data held for the network (a pulled cable, a hang, an impaired network): the
+ * bytes of each send in order, with what it was sent on and when it may go. */
+#define M0__FAULT_RECORDS 64
+
+struct m0__fault_rec {
+  uint64_t at;    /* the first instant it may go (while the cable is in) */
+  uint32_t len;   /* its bytes: the next len of buf from where the previous ended */
+  uint32_t gen;   /* the link id's generation: a link closed since loses it */
+  uint8_t id;
+  bool has_to;
+  struct m0_net_addr to; /* UDP: its destination */
+};
+
+struct m0__fault_txq {
+  uint8_t buf[M0_FAULT_HELD_MAX];
+  size_t start, end; /* the held bytes are buf[start..end): records in order */
+  struct m0__fault_rec rec[M0__FAULT_RECORDS];
+  unsigned rhead, rlen;
+};
+
 struct m0__faults {
   /* Power: while off the device does nothing (mode BOOTING, no boot under way). */
   bool off;
@@ -271,7 +296,20 @@ struct m0__faults {
   uint64_t on_at;    /* power comes back by itself then (a power cycle); NEVER: until told */
   uint16_t orphans;  /* bit per link id: TCP connections of before the cut that the board
                       * still holds, paused and unknown to the device; power on resets them */
+  /* The cable. */
+  bool unplugged;
+  uint64_t unplugged_since;
+  uint64_t plug_at;  /* plugged back by itself then; NEVER: until told */
+  uint64_t reset_after; /* an unplug this long resets the TCP connections at re-plug */
+  /* Dials started while the cable is out: not given to the board; they time out then
+   * (NEVER: none), or go to the board when the cable comes back before. */
+  uint64_t dial_until[M0_LINKS_MAX];
+  struct m0_link_open dial_req[M0_LINKS_MAX];
+  /* A firmware hang: nothing runs until hang_until, then the watchdog restarts it. */
+  bool hung;
+  uint64_t hung_since, hang_until;
   uint64_t rng;      /* the generator of noise and loss (splitmix64 state) */
+  struct m0__fault_txq txq;
 };
 
 /* Observer of finished serial frames; unit tests watch framing through it. NULL in the

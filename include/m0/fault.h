@@ -15,6 +15,7 @@
 #define M0_FAULT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct m0_dev;
@@ -34,6 +35,42 @@ struct m0_dev;
 int m0_dev_power(struct m0_dev *dev, uint64_t now, bool on, uint64_t for_ns);
 bool m0_dev_powered(const struct m0_dev *dev);
 
+/* ---- the Ethernet cable ---- */
+
+/* A cable pulled long enough that a TCP stack gives up on its connections: at re-plug
+ * after at least this long they are reset (ASSUMPTION, docs/faults.md). */
+#define M0_CABLE_RESET_AFTER_NS (60ull * 1000000000ull)
+/* A dial into a pulled cable fails this long after it starts (the board's own connect
+ * timeout, so a timeout looks the same cable or not). */
+#define M0_CABLE_DIAL_TIMEOUT_NS (10ull * 1000000000ull)
+/* Serial data the device keeps for the network while it cannot go (a pulled cable, a
+ * slow or delayed network): its TCP send buffer and UART buffer together. Beyond, bytes
+ * are lost and counted, as on a module without flow control. */
+#define M0_FAULT_HELD_MAX 16384
+
+/* Pull the cable (plugged = false) or plug it back. Unplugged: the link pin drops,
+ * nothing is sent or received on any link and no connection is closed by the device
+ * (peers see silence; TCP reading stops, serial data for TCP is kept, up to
+ * M0_FAULT_HELD_MAX, datagrams both ways are lost), dials time out after
+ * M0_CABLE_DIAL_TIMEOUT_NS. Plugged: kept data goes and traffic resumes or, when the
+ * cable was out for at least reset_after_ns (0: M0_CABLE_RESET_AFTER_NS), every TCP
+ * connection is reset as a stack that ran out of retries does. for_ns (unplug only):
+ * plugged back by itself after that long (0: until told). The power does not matter (a
+ * module switched off may have its cable pulled). Returns 0, or M0_ERR_STATE when the
+ * cable already is as asked. */
+int m0_dev_fault_cable(struct m0_dev *dev, uint64_t now, bool plugged, uint64_t for_ns,
+                       uint64_t reset_after_ns);
+
+/* ---- a firmware hang ---- */
+
+/* The firmware stops for for_ns (> 0): no byte is taken from or sent to the UART or the
+ * network (TCP reading stops, datagrams are lost, host bytes are dropped), no timer
+ * runs; then its watchdog restarts it: the TCP connections are reset (the new boot's
+ * stack does not know them) and the device restarts (cause "watchdog"). A restart from
+ * outside (SIGHUP, the control channel) ends the hang at once. Returns 0, M0_ERR_PARAM
+ * for 0, or M0_ERR_STATE when the power is off or it already hangs. */
+int m0_dev_fault_hang(struct m0_dev *dev, uint64_t now, uint64_t for_ns);
+
 /* ---- the random generator of noise and loss ---- */
 
 /* Reseed the device's generator (the default seed is 1): the same seed and the same
@@ -45,6 +82,11 @@ void m0_dev_fault_seed(struct m0_dev *dev, uint64_t seed);
 struct m0_fault_status {
   bool off;
   uint64_t off_since, on_at; /* on_at: M0_TIME_NEVER = until told */
+  bool unplugged;
+  uint64_t unplugged_since, plug_at, reset_after; /* plug_at: M0_TIME_NEVER = until told */
+  bool hung;
+  uint64_t hung_since, hang_until;
+  size_t held_bytes; /* serial data kept for the network (cable out, impairment) */
 };
 void m0_dev_fault_status(const struct m0_dev *dev, struct m0_fault_status *out);
 

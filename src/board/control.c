@@ -278,11 +278,11 @@ int m0__ctl_error(struct m0__ctl_req *r, const char *code, const char *fmt, ...)
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   struct m0__jbuf b = {0};
-  m0__jb_add(&b, "{\"code\":", 8);
+  M0__JB_LIT(&b, "{\"code\":");
   m0__jb_str(&b, code);
-  m0__jb_add(&b, ",\"message\":", 11);
+  M0__JB_LIT(&b, ",\"message\":");
   m0__jb_str(&b, msg);
-  m0__jb_add(&b, "}", 1);
+  M0__JB_LIT(&b, "}");
   answer(r->ctl, r->client, r->id, false, b.failed ? "{\"code\":\"internal\"}" : b.s);
   m0__jb_free(&b);
   return -1;
@@ -509,10 +509,10 @@ static void greet(struct m0__ctl_client *c) {
                 M0EMU_VERSION, M0__CTL_PROTOCOL, (unsigned long long)now_ms(ctl));
   for (size_t i = 0; i < ctl->proc->board_count; i++) {
     if (i > 0)
-      m0__jb_add(&b, ",", 1);
+      M0__JB_LIT(&b, ",");
     m0__jb_str(&b, ctl->proc->boards[i]->events.name);
   }
-  m0__jb_add(&b, "]}\n", 3);
+  M0__JB_LIT(&b, "]}\n");
   if (!b.failed)
     write_raw(c, b.s, b.len);
   m0__jb_free(&b);

@@ -48,6 +48,8 @@ struct m0__jbuf {
 };
 void m0__jb_free(struct m0__jbuf *b);
 void m0__jb_add(struct m0__jbuf *b, const char *s, size_t n);
+/* A string literal, its length counted by the compiler. */
+#define M0__JB_LIT(b, lit) m0__jb_add((b), "" lit, sizeof(lit) - 1)
 void m0__jb_printf(struct m0__jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s as a JSON string (text: UTF-8 passes). */
 void m0__jb_str(struct m0__jbuf *b, const char *s);

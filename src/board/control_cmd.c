@@ -109,20 +109,20 @@ static void addr(struct m0__jbuf *b, const struct m0_net_addr *a) {
 
 static void config(struct m0__jbuf *b, const struct m0_config *cfg) {
   bool first = true;
-  m0__jb_add(b, "{", 1);
+  M0__JB_LIT(b, "{");
   for (unsigned i = 0; i < M0_ID_COUNT; i++) {
     const struct m0_param *p = &m0_params[i];
     char v[M0_VALUE_MAX];
     if (!m0_param_is_config(p) || m0_param_format(p, cfg, M0_DIALECT_DOC, v, sizeof v) < 0)
       continue;
     if (!first)
-      m0__jb_add(b, ",", 1);
+      M0__JB_LIT(b, ",");
     first = false;
     m0__jb_str(b, p->name);
-    m0__jb_add(b, ":", 1);
+    M0__JB_LIT(b, ":");
     m0__jb_str(b, v);
   }
-  m0__jb_add(b, "}", 1);
+  M0__JB_LIT(b, "}");
 }
 
 /* The parameters whose saved value differs from the running one: what a restart
@@ -130,7 +130,7 @@ static void config(struct m0__jbuf *b, const struct m0_config *cfg) {
 static void differs(struct m0__jbuf *b, const struct m0_config *saved,
                     const struct m0_config *running) {
   bool first = true;
-  m0__jb_add(b, "[", 1);
+  M0__JB_LIT(b, "[");
   for (unsigned i = 0; i < M0_ID_COUNT; i++) {
     const struct m0_param *p = &m0_params[i];
     char s[M0_VALUE_MAX], r[M0_VALUE_MAX];
@@ -138,11 +138,11 @@ static void differs(struct m0__jbuf *b, const struct m0_config *saved,
         m0_param_format(p, running, M0_DIALECT_DOC, r, sizeof r) < 0 || strcmp(s, r) == 0)
       continue;
     if (!first)
-      m0__jb_add(b, ",", 1);
+      M0__JB_LIT(b, ",");
     first = false;
     m0__jb_str(b, p->name);
   }
-  m0__jb_add(b, "]", 1);
+  M0__JB_LIT(b, "]");
 }
 
 static unsigned long long ms_of(uint64_t ns) { return (unsigned long long)(ns / M0_NS_PER_MS); }
@@ -150,7 +150,7 @@ static unsigned long long ms_of(uint64_t ns) { return (unsigned long long)(ns / 
 /* A deadline as milliseconds on the event stream's clock (null: none). */
 static void deadline(struct m0__jbuf *b, const struct m0__board *bd, uint64_t when) {
   if (when == M0_TIME_NEVER) {
-    m0__jb_add(b, "null", 4);
+    M0__JB_LIT(b, "null");
     return;
   }
   uint64_t start = bd->events.sink->start_ns;
@@ -162,19 +162,34 @@ static void faults(struct m0__jbuf *b, const struct m0__board *bd) {
   m0_dev_fault_status(&bd->dev, &f);
   m0__jb_printf(b, "{\"power\":{\"on\":%s", f.off ? "false" : "true");
   if (f.off) {
-    m0__jb_add(b, ",\"off_since_ms\":", 16);
+    M0__JB_LIT(b, ",\"off_since_ms\":");
     deadline(b, bd, f.off_since);
-    m0__jb_add(b, ",\"on_at_ms\":", 12);
+    M0__JB_LIT(b, ",\"on_at_ms\":");
     deadline(b, bd, f.on_at);
   }
-  m0__jb_add(b, "}}", 2);
+  m0__jb_printf(b, "},\"cable\":{\"plugged\":%s", f.unplugged ? "false" : "true");
+  if (f.unplugged) {
+    M0__JB_LIT(b, ",\"unplugged_since_ms\":");
+    deadline(b, bd, f.unplugged_since);
+    M0__JB_LIT(b, ",\"plug_at_ms\":");
+    deadline(b, bd, f.plug_at);
+    m0__jb_printf(b, ",\"reset_after_ms\":%llu", ms_of(f.reset_after));
+  }
+  m0__jb_printf(b, "},\"hang\":{\"hung\":%s", f.hung ? "true" : "false");
+  if (f.hung) {
+    M0__JB_LIT(b, ",\"since_ms\":");
+    deadline(b, bd, f.hung_since);
+    M0__JB_LIT(b, ",\"until_ms\":");
+    deadline(b, bd, f.hang_until);
+  }
+  m0__jb_printf(b, "},\"held_bytes\":%zu}", f.held_bytes);
 }
 
 static void status(struct m0__jbuf *b, struct m0__board *bd) {
   struct m0_status st;
   const struct m0_config *run = m0_dev_running(&bd->dev), *saved = m0_dev_saved(&bd->dev);
   m0_dev_status(&bd->dev, &st);
-  m0__jb_add(b, "{\"dev\":", 7);
+  M0__JB_LIT(b, "{\"dev\":");
   m0__jb_str(b, bd->events.name);
   m0__jb_printf(b, ",\"mode\":\"%s\",\"powered\":%s,\"proto\":\"%s\"", mode_name(&bd->dev),
                 m0_dev_powered(&bd->dev) ? "true" : "false",
@@ -206,26 +221,26 @@ static void status(struct m0__jbuf *b, struct m0__board *bd) {
   if (st.host_termios_known)
     m0__jb_printf(b, "{\"baud\":%lu,\"stop\":%u}", (unsigned long)st.host_baud, st.host_stop);
   else
-    m0__jb_add(b, "null", 4);
+    M0__JB_LIT(b, "null");
   m0__jb_printf(b, ",\"mismatch\":%s}", st.mismatch ? "true" : "false");
-  m0__jb_add(b, ",\"tty\":", 7);
+  M0__JB_LIT(b, ",\"tty\":");
   m0__jb_str(b, bd->uart.slave_path[0] ? bd->uart.link_path : "");
-  m0__jb_add(b, ",\"state\":", 9);
+  M0__JB_LIT(b, ",\"state\":");
   m0__jb_str(b, bd->state_real);
   m0__jb_printf(b, ",\"web_port\":%u", bd->web_open ? (unsigned)m0__web_port(&bd->web) : 0u);
   m0__jb_printf(b, ",\"saving\":%s,\"restart_pending\":%s", st.saving ? "true" : "false",
                 st.restart_pending ? "true" : "false");
-  m0__jb_add(b, ",\"config\":{\"saved\":", 19);
+  M0__JB_LIT(b, ",\"config\":{\"saved\":");
   config(b, saved);
-  m0__jb_add(b, ",\"running\":", 11);
+  M0__JB_LIT(b, ",\"running\":");
   config(b, run);
-  m0__jb_add(b, ",\"restart_changes\":", 19);
+  M0__JB_LIT(b, ",\"restart_changes\":");
   differs(b, saved, run);
-  m0__jb_add(b, "},\"faults\":", 11);
+  M0__JB_LIT(b, "},\"faults\":");
   faults(b, bd);
-  m0__jb_add(b, ",\"uart_ctl\":", 12);
+  M0__JB_LIT(b, ",\"uart_ctl\":");
   m0__uart_ctl_status(bd, b);
-  m0__jb_add(b, "}", 1);
+  M0__JB_LIT(b, "}");
 }
 
 /* ---- handlers ---- */
@@ -250,20 +265,22 @@ static int cmd_list(struct m0__ctl_req *r, const struct arg *a) {
   struct m0__proc *p = r->ctl->proc;
   struct m0__jbuf b = {0};
   (void)a;
-  m0__jb_add(&b, "{\"devices\":[", 12);
+  M0__JB_LIT(&b, "{\"devices\":[");
   for (size_t i = 0; i < p->board_count; i++) {
     struct m0__board *bd = p->boards[i];
     struct m0_status st;
     m0_dev_status(&bd->dev, &st);
-    m0__jb_add(&b, i ? ",{\"dev\":" : "{\"dev\":", i ? 8 : 7);
+    if (i > 0)
+      M0__JB_LIT(&b, ",");
+    M0__JB_LIT(&b, "{\"dev\":");
     m0__jb_str(&b, bd->events.name);
     m0__jb_printf(&b, ",\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,\"tty\":",
                   mode_name(&bd->dev), choice_of(M0_ID_SOCK, 0, m0_dev_running(&bd->dev)->proto),
                   st.socket_connected ? "true" : "false");
     m0__jb_str(&b, bd->uart.link_path);
-    m0__jb_add(&b, "}", 1);
+    M0__JB_LIT(&b, "}");
   }
-  m0__jb_add(&b, "]}", 2);
+  M0__JB_LIT(&b, "]}");
   return answer_buf(r, &b);
 }
 
@@ -306,6 +323,31 @@ static int cmd_power(struct m0__ctl_req *r, const struct arg *a) {
   return 0;
 }
 
+static const char *const cable_states[] = {"unplugged", "plugged", NULL};
+
+static int cmd_cable(struct m0__ctl_req *r, const struct arg *a) {
+  bool plugged = a[0].u == 1;
+  if (plugged && (a[1].given || a[2].given))
+    return m0__ctl_error(r, "bad-param", "'for_s' and 'reset_after_s' are for unplugging");
+  if (a[2].given && a[2].u == 0)
+    return m0__ctl_error(r, "bad-param", "'reset_after_s' must be more than 0");
+  if (m0_dev_fault_cable(&r->board->dev, now_ns(), plugged, a[1].u, a[2].u) != 0)
+    return m0__ctl_error(r, "state", "the cable is already %s", plugged ? "plugged" : "unplugged");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_hang(struct m0__ctl_req *r, const struct arg *a) {
+  if (a[0].u == 0)
+    return m0__ctl_error(r, "bad-param", "'for_s' must be more than 0 (the watchdog's wait)");
+  if (!need_power(r))
+    return -1;
+  if (m0_dev_fault_hang(&r->board->dev, now_ns(), a[0].u) != 0)
+    return m0__ctl_error(r, "state", "the firmware already hangs");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
 static int cmd_subscribe(struct m0__ctl_req *r, const struct arg *a) {
   const char *dev = r->board != NULL ? r->board->events.name : NULL;
   m0__ctl_subscribe(r, dev, a[0].given ? (unsigned)a[0].u : 0, a[1].u);
@@ -332,6 +374,15 @@ static const struct cmd table[] = {
   {"power", DEV_ONE,
    {{"state", P_CHOICE, 0, on_off}, {"for_s", P_SECONDS, DAY_S, NULL}}, 1, cmd_power,
    "cut the power (for_s: back on by itself) or give it back"},
+  {"cable", DEV_ONE,
+   {{"state", P_CHOICE, 0, cable_states},
+    {"for_s", P_SECONDS, DAY_S, NULL},
+    {"reset_after_s", P_SECONDS, DAY_S, NULL}},
+   1, cmd_cable,
+   "pull the Ethernet cable (for_s: back by itself; reset_after_s: connections reset at "
+   "re-plug after this long, default 60) or plug it back"},
+  {"hang", DEV_ONE, {{"for_s", P_SECONDS, DAY_S, NULL}}, 1, cmd_hang,
+   "the firmware hangs for_s seconds, then its watchdog restarts it"},
   {"subscribe", DEV_FILTER,
    {{"replay", P_UINT, M0__CTL_HISTORY, NULL}, {"since_ms", P_UINT, UINT64_MAX, NULL}}, 0,
    cmd_subscribe, "events (as --events) on this connection; replay recent ones first"},
@@ -343,22 +394,25 @@ static const struct cmd table[] = {
 static int cmd_commands(struct m0__ctl_req *r, const struct arg *a) {
   struct m0__jbuf b = {0};
   (void)a;
-  m0__jb_add(&b, "{\"commands\":[", 13);
+  M0__JB_LIT(&b, "{\"commands\":[");
   for (size_t i = 0; i < NCMDS; i++) {
     const struct cmd *c = &table[i];
-    m0__jb_add(&b, i ? ",{\"cmd\":" : "{\"cmd\":", i ? 8 : 7);
+    if (i > 0)
+      M0__JB_LIT(&b, ",");
+    M0__JB_LIT(&b, "{\"cmd\":");
     m0__jb_str(&b, c->name);
     m0__jb_printf(&b, ",\"dev\":\"%s\",\"params\":[",
                   c->dev == DEV_NONE ? "none" : c->dev == DEV_ONE ? "one" : "optional");
     for (unsigned k = 0; k < PARAMS_MAX && c->params[k].name != NULL; k++) {
-      m0__jb_add(&b, k ? "," : "", k ? 1 : 0);
+      if (k > 0)
+        M0__JB_LIT(&b, ",");
       m0__jb_str(&b, c->params[k].name);
     }
-    m0__jb_add(&b, "],\"summary\":", 12);
+    M0__JB_LIT(&b, "],\"summary\":");
     m0__jb_str(&b, c->summary);
-    m0__jb_add(&b, "}", 1);
+    M0__JB_LIT(&b, "}");
   }
-  m0__jb_add(&b, "]}", 2);
+  M0__JB_LIT(&b, "]}");
   return answer_buf(r, &b);
 }
 

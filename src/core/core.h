@@ -66,9 +66,30 @@ void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cau
 /* ---- fault.c: faults on demand (include/m0/fault.h) ---- */
 
 void m0__fault_init(struct m0_dev *dev);
-/* The earliest deadline of the faults (a power cycle's end, ...), and running it. */
+/* The earliest deadline of the faults (a power cycle's end, a hang's, a re-plug, a dial
+ * into a pulled cable timing out, held bytes due), and running what is due. */
 uint64_t m0__fault_next(const struct m0_dev *dev);
 void m0__fault_expire(struct m0_dev *dev, uint64_t now);
+/* The firmware hangs: no deadline of the device's own runs, nothing goes to the host. */
+static inline bool m0__fault_frozen(const struct m0_dev *dev) { return dev->fault.hung; }
+/* Nothing moves on the network: the cable is out or the firmware hangs (TCP links are
+ * paused, sends are held, datagrams lost). */
+static inline bool m0__fault_net_cut(const struct m0_dev *dev) {
+  return dev->fault.unplugged || dev->fault.hung;
+}
+/* A send the faults take (true: held for later, or lost and counted) or leave (false:
+ * send it now). */
+bool m0__fault_tx(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                  size_t len, const struct m0_net_addr *to);
+/* A datagram of len bytes arrived: true when a fault loses it (counted). */
+bool m0__fault_rx_lost(struct m0_dev *dev, uint64_t now, size_t len);
+/* A dial the cable cannot carry: kept by the faults (true), or for the board (false). */
+bool m0__fault_dial_void(struct m0_dev *dev, uint64_t now, unsigned id,
+                         const struct m0_link_open *request);
+/* Link id was freed: a dial into the void for it is over. */
+void m0__fault_link_freed(struct m0_dev *dev, unsigned id);
+/* A restart or a power cut: what was held for the network is lost (counted). */
+void m0__fault_net_restart(struct m0_dev *dev, uint64_t now);
 
 /* ---- invariants.c ---- */
 
@@ -182,12 +203,23 @@ void m0__link_status(const struct m0_dev *dev, struct m0_status *out);
 void m0__link_settle(struct m0_dev *dev, uint64_t now);
 /* Open link id for `role`. Returns 0, or negative when the board cannot even start it
  * (the id stays free; the caller treats it as refused). */
-int m0__link_open(struct m0_dev *dev, unsigned id, enum m0__link_role role,
+int m0__link_open(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_role role,
                   const struct m0_link_open *request);
 /* Send on an open link: counts bytes, watches the board's queue (flow.c); a refused send
- * is dropped and counted. Returns what link_send returned. */
+ * is dropped and counted. Returns what link_send returned. Faults (fault.c) may hold the
+ * bytes first (then the link's last known queue is returned). */
 long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                    size_t len, const struct m0_net_addr *to);
+/* The same without the faults' say: what fault.c calls when held bytes may go. */
+long m0__link_send_now(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                       size_t len, const struct m0_net_addr *to);
+/* Link id went down (the board's report, or a fault's reset or timed-out dial): its id
+ * is free and its work mode reacts (retry, notices). reason: enum m0_link_down. */
+void m0__link_lost(struct m0_dev *dev, uint64_t now, unsigned id, int reason);
+/* The link pin (spec 6.9, and down while the cable is pulled). */
+bool m0__link_pin(const struct m0_dev *dev);
+/* A `net.socket` event with the socket state and the pin as they are now. */
+void m0__link_socket_event(struct m0_dev *dev);
 /* Close a link we own; its id is free at once. Bytes its scanner held go to the host. */
 void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id);
 /* Every network byte the device accepted for the host passes here (after the work mode

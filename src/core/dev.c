@@ -56,6 +56,11 @@ static const struct {
   [M0__DROP_RX_FLASH_BUSY] = {"from_host", "flash-busy"},
   [M0__DROP_RX_OFF] = {"from_host", "off"},
   [M0__DROP_HOST_OFF] = {"to_host", "off"},
+  [M0__DROP_RX_HANG] = {"from_host", "hang"},
+  [M0__DROP_NET_CABLE] = {"to_net", "cable"},
+  [M0__DROP_FROM_NET_CABLE] = {"from_net", "cable"},
+  [M0__DROP_NET_HANG] = {"to_net", "hang"},
+  [M0__DROP_FROM_NET_HANG] = {"from_net", "hang"},
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b) {
@@ -241,6 +246,8 @@ void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
   char cause_json[64];
   if (dev->fault.off)
     return; /* nothing runs without power; the boot at power on reads flash anyway */
+  dev->fault.hung = false; /* a reset ends a hang (the watchdog's, or one from outside) */
+  dev->fault.hang_until = M0_TIME_NEVER;
   if (dev->save.busy) {
     /* The flash write in flight finishes first: its outcome is answered, then the
      * restart happens (m0_dev_on_flash_saved), and the boot reads the new flash. */
@@ -377,33 +384,37 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
       m0__fault_expire(dev, now);
       progress = true;
     }
-    if (dev->boot_until <= now) {
-      finish_boot(dev, now);
-      progress = true;
-    }
-    if (dev->escape.deadline <= now) {
-      m0__escape_expire(dev, now);
-      progress = true;
-    }
-    if (dev->framer.deadline <= now) {
-      m0__framer_expire(dev, now);
-      progress = true;
-    }
+    /* The line's pace and the drop reports go on while the firmware hangs (they are the
+     * UART's and the emulator's, not the firmware's); nothing else does. */
     if (dev->rx_due <= now) {
       m0__host_rx_resume(dev, now);
       progress = true;
     }
-    if (dev->tx_due <= now) {
-      m0__host_kick(dev, now);
-      progress = true;
-    }
-    if (m0__link_next(dev) <= now) {
-      m0__link_expire(dev, now);
-      progress = true;
-    }
-    if (m0__heart_due(&dev->heart, now)) {
-      heart_beat(dev, now);
-      progress = true;
+    if (!m0__fault_frozen(dev)) {
+      if (dev->boot_until <= now) {
+        finish_boot(dev, now);
+        progress = true;
+      }
+      if (dev->escape.deadline <= now) {
+        m0__escape_expire(dev, now);
+        progress = true;
+      }
+      if (dev->framer.deadline <= now) {
+        m0__framer_expire(dev, now);
+        progress = true;
+      }
+      if (dev->tx_due <= now) {
+        m0__host_kick(dev, now);
+        progress = true;
+      }
+      if (m0__link_next(dev) <= now) {
+        m0__link_expire(dev, now);
+        progress = true;
+      }
+      if (m0__heart_due(&dev->heart, now)) {
+        heart_beat(dev, now);
+        progress = true;
+      }
     }
     for (k = 0; k < M0__DROP_COUNT; k++) {
       struct m0__drop *d = &dev->drops[k];
@@ -412,7 +423,7 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
         progress = true;
       }
     }
-    if (dev->restart.pending && !dev->save.busy &&
+    if (dev->restart.pending && !dev->save.busy && !m0__fault_frozen(dev) &&
         (dev->txq.len == 0 || dev->restart.deadline <= now)) {
       char cause[sizeof dev->restart.cause];
       memcpy(cause, dev->restart.cause, sizeof cause);
@@ -425,17 +436,19 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
 }
 
 static void rearm(struct m0_dev *dev) {
-  uint64_t when = dev->boot_until;
+  uint64_t when = m0__fault_next(dev);
   int k;
-  when = min64(when, m0__fault_next(dev));
-  when = min64(when, dev->escape.deadline);
-  when = min64(when, dev->framer.deadline);
   when = min64(when, dev->rx_due);
-  when = min64(when, dev->tx_due);
-  when = min64(when, m0__link_next(dev));
-  when = min64(when, m0__heart_next(&dev->heart));
-  if (dev->restart.pending && !dev->save.busy) /* else the save's outcome comes first */
-    when = min64(when, dev->restart.deadline);
+  if (!m0__fault_frozen(dev)) {
+    when = min64(when, dev->boot_until);
+    when = min64(when, dev->escape.deadline);
+    when = min64(when, dev->framer.deadline);
+    when = min64(when, dev->tx_due);
+    when = min64(when, m0__link_next(dev));
+    when = min64(when, m0__heart_next(&dev->heart));
+    if (dev->restart.pending && !dev->save.busy) /* else the save's outcome comes first */
+      when = min64(when, dev->restart.deadline);
+  }
   for (k = 0; k < M0__DROP_COUNT; k++) {
     if (dev->drops[k].pending)
       when = min64(when, add_sat(dev->drops[k].last_ns, M0_NS_PER_S));
@@ -614,10 +627,10 @@ static void release_held(struct m0_dev *dev, uint64_t now) {
 
 void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
   m0__dev_catch_up(dev, now);
-  if (dev->fault.off) { /* a dead UART: the bytes go nowhere, not even to the budget */
+  if (dev->fault.off || dev->fault.hung) { /* nobody takes them: overrun, lost */
     dev->counters.uart_rx_dropped += len;
     if (len > 0)
-      m0__dev_drop(dev, now, M0__DROP_RX_OFF, len);
+      m0__dev_drop(dev, now, dev->fault.off ? M0__DROP_RX_OFF : M0__DROP_RX_HANG, len);
     m0__dev_settle(dev, now);
     return;
   }
@@ -774,8 +787,9 @@ void m0_dev_status(const struct m0_dev *dev, struct m0_status *out) {
   memset(out, 0, sizeof *out);
   out->mode = dev->mode;
   out->socket_connected = m0__dev_socket_connected(dev);
-  /* SCSLINK=off: the pin shows the Ethernet link, which is always up in the emulator. */
-  out->link_pin = dev->running.scslink ? out->socket_connected : true;
+  /* SCSLINK=off: the pin shows the Ethernet link, up in the emulator but with its cable
+   * pulled (fault.c). */
+  out->link_pin = m0__link_pin(dev);
   m0__link_status(dev, out);
   out->counters = dev->counters;
   out->host_attached = dev->attached;

@@ -12,12 +12,30 @@
  * port is the host's, not the module's). A save in flight still completes (the file is
  * the board's), and what it commits is what the next boot reads; its reply is lost.
  *
+ * The cable: while it is out nothing moves on the network and the device closes nothing.
+ * TCP links are paused (flow.c), so the peers' bytes wait in their own stacks and come
+ * at re-plug; what the device sends waits here, in order, in one 16 KiB queue of held
+ * sends (its TCP send buffer and UART buffer together; more is lost and counted, as on
+ * a module without flow control); datagrams both ways are lost. A dial is not given to
+ * the board (on loopback it would connect at once): it fails after the board's own
+ * connect timeout (10 s), unless the cable comes back first, when it goes to the board
+ * as a SYN retried in time would. At re-plug the held sends go, or, after an unplug of
+ * reset_after (60 s by default) or more, every TCP connection is reset instead, as a
+ * stack that ran out of retries has forgotten it (its peer meets RST).
+ *
+ * A hang freezes the firmware: none of its deadlines run (the line's receive pace and
+ * the drop reports do: they are the UART's and the emulator's), nothing is written to
+ * the host, host bytes are dropped, the network is cut as by a pulled cable. At its end
+ * the watchdog restarts the device after resetting its TCP connections.
+ *
  * The generator of noise and loss is splitmix64: 64 bits of state, a full period, every
  * seed good, and nothing but additions, shifts and multiplications.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core.h"
+#include "m0/json.h"
 
 #define DEFAULT_SEED 1u
 
@@ -38,9 +56,199 @@ static void abort_link(struct m0_dev *dev, unsigned id) {
 }
 
 void m0__fault_init(struct m0_dev *dev) {
-  memset(&dev->fault, 0, sizeof dev->fault);
-  dev->fault.on_at = M0_TIME_NEVER;
-  dev->fault.rng = DEFAULT_SEED;
+  struct m0__faults *f = &dev->fault;
+  unsigned id;
+  memset(f, 0, sizeof *f);
+  f->on_at = M0_TIME_NEVER;
+  f->plug_at = M0_TIME_NEVER;
+  f->hang_until = M0_TIME_NEVER;
+  f->reset_after = M0_CABLE_RESET_AFTER_NS;
+  for (id = 0; id < M0_LINKS_MAX; id++)
+    f->dial_until[id] = M0_TIME_NEVER;
+  f->rng = DEFAULT_SEED;
+}
+
+/* ---- held sends ---- */
+
+static struct m0__fault_rec *head_rec(struct m0__faults *f) {
+  return &f->txq.rec[f->txq.rhead];
+}
+
+static struct m0__fault_rec *tail_rec(struct m0__faults *f) {
+  return &f->txq.rec[(f->txq.rhead + f->txq.rlen - 1) % M0__FAULT_RECORDS];
+}
+
+static void drop_to_net(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind, size_t n) {
+  dev->counters.net_tx_dropped += n;
+  m0__dev_drop(dev, now, kind, n);
+}
+
+/* Hold a send until `at`: appended to the last record when it continues the same TCP
+ * stream at the same instant (or at any instant while the network is cut: it all goes at
+ * re-plug, and a long pull must not spend a record per frame), else a record of its own.
+ * false: no room (nothing kept). */
+static bool hold(struct m0_dev *dev, unsigned id, const uint8_t *data, size_t len,
+                 const struct m0_net_addr *to, uint64_t at) {
+  struct m0__fault_txq *q = &dev->fault.txq;
+  bool udp = dev->net.link[id].role == M0__LINK_UDP;
+  if (q->end - q->start + len > sizeof q->buf)
+    return false;
+  if (q->end + len > sizeof q->buf) { /* room only at the front: move the rest there */
+    memmove(q->buf, q->buf + q->start, q->end - q->start);
+    q->end -= q->start;
+    q->start = 0;
+  }
+  if (q->rlen > 0) {
+    struct m0__fault_rec *t = tail_rec(&dev->fault);
+    if (!udp && t->id == id && !t->has_to && t->gen == dev->net.gen[id] &&
+        (t->at == at || m0__fault_net_cut(dev)) &&
+        (uint64_t)t->len + len <= UINT32_MAX) {
+      memcpy(q->buf + q->end, data, len);
+      q->end += len;
+      t->len += (uint32_t)len;
+      return true;
+    }
+  }
+  if (q->rlen == M0__FAULT_RECORDS)
+    return false;
+  struct m0__fault_rec *r = &q->rec[(q->rhead + q->rlen) % M0__FAULT_RECORDS];
+  memset(r, 0, sizeof *r);
+  r->at = at;
+  r->len = (uint32_t)len;
+  r->gen = dev->net.gen[id];
+  r->id = (uint8_t)id;
+  r->has_to = to != NULL;
+  if (to != NULL)
+    r->to = *to;
+  memcpy(q->buf + q->end, data, len);
+  q->end += len;
+  q->rlen++;
+  return true;
+}
+
+static void pop(struct m0__fault_txq *q) {
+  q->start += q->rec[q->rhead].len;
+  q->rhead = (q->rhead + 1) % M0__FAULT_RECORDS;
+  q->rlen--;
+  if (q->rlen == 0)
+    q->start = q->end = q->rhead = 0;
+}
+
+/* Send what is due, in order, while the network moves. */
+static void release(struct m0_dev *dev, uint64_t now) {
+  struct m0__faults *f = &dev->fault;
+  struct m0__fault_txq *q = &f->txq;
+  while (q->rlen > 0 && !m0__fault_net_cut(dev)) {
+    struct m0__fault_rec r = *head_rec(f);
+    const uint8_t *data = q->buf + q->start;
+    const struct m0__link *l = &dev->net.link[r.id];
+    if (r.at > now)
+      return;
+    pop(q); /* first: the send may call back into the faults (it does not queue again) */
+    if (l->role == M0__LINK_FREE || !l->up || dev->net.gen[r.id] != r.gen) {
+      drop_to_net(dev, now, M0__DROP_NET_NOT_CONNECTED, r.len); /* its link is gone */
+      continue;
+    }
+    m0__link_send_now(dev, now, r.id, data, r.len, r.has_to ? &r.to : NULL);
+  }
+}
+
+bool m0__fault_tx(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                  size_t len, const struct m0_net_addr *to) {
+  struct m0__faults *f = &dev->fault;
+  bool udp = dev->net.link[id].role == M0__LINK_UDP;
+  if (udp && m0__fault_net_cut(dev)) { /* a datagram on a dead wire */
+    drop_to_net(dev, now, f->hung ? M0__DROP_NET_HANG : M0__DROP_NET_CABLE, len);
+    return true;
+  }
+  if (!m0__fault_net_cut(dev) && f->txq.rlen == 0)
+    return false; /* nothing held before it: it goes now */
+  if (!hold(dev, id, data, len, to, now))
+    drop_to_net(dev, now, M0__DROP_NET_BUFFER_FULL, len);
+  return true;
+}
+
+bool m0__fault_rx_lost(struct m0_dev *dev, uint64_t now, size_t len) {
+  struct m0__faults *f = &dev->fault;
+  if (!m0__fault_net_cut(dev))
+    return false;
+  dev->counters.net_rx_dropped += len;
+  m0__dev_drop(dev, now, f->hung ? M0__DROP_FROM_NET_HANG : M0__DROP_FROM_NET_CABLE, len);
+  return true;
+}
+
+void m0__fault_net_restart(struct m0_dev *dev, uint64_t now) {
+  struct m0__fault_txq *q = &dev->fault.txq;
+  size_t n = q->end - q->start;
+  q->start = q->end = q->rhead = q->rlen = 0;
+  if (n > 0)
+    drop_to_net(dev, now, M0__DROP_NET_RESTART, n);
+}
+
+/* ---- dials into a pulled cable ---- */
+
+/* "host:port" as a JSON string, as the board writes peers. */
+static void peer_json(char *out, size_t cap, const struct m0_net_addr *a) {
+  char text[M0_SOCK_ADDR_MAX + 16];
+  snprintf(text, sizeof text, "%s:%u", a->host, (unsigned)a->port);
+  m0_json_string(out, cap, text);
+}
+
+bool m0__fault_dial_void(struct m0_dev *dev, uint64_t now, unsigned id,
+                         const struct m0_link_open *request) {
+  struct m0__faults *f = &dev->fault;
+  char peer[96];
+  if (!m0__fault_net_cut(dev))
+    return false;
+  f->dial_until[id] = add_sat(now, M0_CABLE_DIAL_TIMEOUT_NS);
+  f->dial_req[id] = *request;
+  peer_json(peer, sizeof peer, &request->peer);
+  m0__dev_event(dev, "net.connecting", "\"link\":%u,\"peer\":%s,\"cable\":\"unplugged\"", id,
+                peer);
+  return true;
+}
+
+void m0__fault_link_freed(struct m0_dev *dev, unsigned id) {
+  dev->fault.dial_until[id] = M0_TIME_NEVER;
+}
+
+static void dial_timed_out(struct m0_dev *dev, uint64_t now, unsigned id) {
+  char peer[96];
+  peer_json(peer, sizeof peer, &dev->fault.dial_req[id].peer);
+  dev->fault.dial_until[id] = M0_TIME_NEVER;
+  m0__dev_event(dev, "net.refused",
+                "\"link\":%u,\"peer\":%s,\"error\":\"connection timed out\","
+                "\"cable\":\"unplugged\"",
+                id, peer);
+  m0__link_lost(dev, now, id, M0_DOWN_TIMEOUT);
+}
+
+/* The cable is back before the dial timed out: the board dials now. */
+static void dial_for_real(struct m0_dev *dev, uint64_t now, unsigned id) {
+  struct m0_link_open req = dev->fault.dial_req[id];
+  dev->fault.dial_until[id] = M0_TIME_NEVER;
+  if (dev->hal->link_open(dev->ctx, id, &req) < 0)
+    m0__link_lost(dev, now, id, M0_DOWN_REFUSED);
+}
+
+/* ---- resets ---- */
+
+/* Reset every TCP connection (the listener stays): the board sends RST, the device sees
+ * each go down as reset. Returns how many. */
+static unsigned reset_connections(struct m0_dev *dev, uint64_t now, const char *cause) {
+  unsigned id, n = 0;
+  for (id = 0; id < M0_LINKS_MAX; id++) {
+    struct m0__link *l = &dev->net.link[id];
+    if (!is_tcp_connection(l) || dev->fault.dial_until[id] != M0_TIME_NEVER)
+      continue; /* (a dial into the void has nothing to reset) */
+    if (l->up)
+      n++;
+    abort_link(dev, id);
+    m0__link_lost(dev, now, id, M0_DOWN_RESET);
+  }
+  if (n > 0)
+    m0__dev_event(dev, "net.reset", "\"links\":%u,\"cause\":\"%s\"", n, cause);
+  return n;
 }
 
 /* ---- power ---- */
@@ -62,6 +270,8 @@ static void power_off(struct m0_dev *dev, uint64_t now, uint64_t for_ns) {
     f->orphans |= (uint16_t)(1u << id);
     m0__link_forget(dev, id);
   }
+  f->hung = false; /* a power cut ends a hang, and a pulled cable means nothing now */
+  f->hang_until = M0_TIME_NEVER;
   m0__dev_shutdown(dev, now);
   if (dev->save.held_len > 0) { /* typed before the cut, waiting for a save: lost */
     dev->counters.uart_rx_dropped += dev->save.held_len;
@@ -107,21 +317,132 @@ int m0_dev_power(struct m0_dev *dev, uint64_t now, bool on, uint64_t for_ns) {
 
 bool m0_dev_powered(const struct m0_dev *dev) { return !dev->fault.off; }
 
+/* ---- the cable ---- */
+
+static void unplug(struct m0_dev *dev, uint64_t now, uint64_t for_ns, uint64_t reset_after) {
+  struct m0__faults *f = &dev->fault;
+  f->unplugged = true;
+  f->unplugged_since = now;
+  f->plug_at = for_ns > 0 ? add_sat(now, for_ns) : M0_TIME_NEVER;
+  f->reset_after = reset_after > 0 ? reset_after : M0_CABLE_RESET_AFTER_NS;
+  if (for_ns > 0)
+    m0__dev_event(dev, "cable", "\"state\":\"unplugged\",\"for_ms\":%llu,\"reset_after_ms\":%llu",
+                  (unsigned long long)(for_ns / M0_NS_PER_MS),
+                  (unsigned long long)(f->reset_after / M0_NS_PER_MS));
+  else
+    m0__dev_event(dev, "cable", "\"state\":\"unplugged\",\"reset_after_ms\":%llu",
+                  (unsigned long long)(f->reset_after / M0_NS_PER_MS));
+  m0__link_socket_event(dev); /* the link pin drops */
+}
+
+static void plug(struct m0_dev *dev, uint64_t now) {
+  struct m0__faults *f = &dev->fault;
+  uint64_t down = now - f->unplugged_since;
+  bool reset = down >= f->reset_after;
+  unsigned id;
+  f->unplugged = false;
+  f->plug_at = M0_TIME_NEVER;
+  m0__dev_event(dev, "cable", "\"state\":\"plugged\",\"down_ms\":%llu,\"reset\":%s",
+                (unsigned long long)(down / M0_NS_PER_MS), reset ? "true" : "false");
+  if (f->hung)
+    return; /* the watchdog's restart comes first; it resets and forgets everything */
+  if (reset) {
+    m0__fault_net_restart(dev, now); /* what was held belonged to those connections */
+    reset_connections(dev, now, "cable");
+  }
+  for (id = 0; id < M0_LINKS_MAX; id++)
+    if (f->dial_until[id] != M0_TIME_NEVER)
+      dial_for_real(dev, now, id);
+  release(dev, now);
+  m0__link_socket_event(dev); /* the link pin is back */
+}
+
+int m0_dev_fault_cable(struct m0_dev *dev, uint64_t now, bool plugged, uint64_t for_ns,
+                       uint64_t reset_after_ns) {
+  int rc = 0;
+  m0__dev_catch_up(dev, now);
+  if (plugged == !dev->fault.unplugged) /* (the power does not matter: it is a cable) */
+    rc = M0_ERR_STATE;
+  else if (plugged)
+    plug(dev, now);
+  else
+    unplug(dev, now, for_ns, reset_after_ns);
+  m0__dev_settle(dev, now);
+  return rc;
+}
+
+/* ---- a hang ---- */
+
+int m0_dev_fault_hang(struct m0_dev *dev, uint64_t now, uint64_t for_ns) {
+  struct m0__faults *f = &dev->fault;
+  if (for_ns == 0)
+    return M0_ERR_PARAM;
+  m0__dev_catch_up(dev, now);
+  if (f->off || f->hung) {
+    m0__dev_settle(dev, now);
+    return M0_ERR_STATE;
+  }
+  f->hung = true;
+  f->hung_since = now;
+  f->hang_until = add_sat(now, for_ns);
+  m0__dev_event(dev, "hang", "\"for_ms\":%llu", (unsigned long long)(for_ns / M0_NS_PER_MS));
+  m0__dev_settle(dev, now);
+  return 0;
+}
+
+static void watchdog(struct m0_dev *dev, uint64_t now) {
+  struct m0__faults *f = &dev->fault;
+  unsigned id;
+  f->hung = false;
+  f->hang_until = M0_TIME_NEVER;
+  for (id = 0; id < M0_LINKS_MAX; id++) /* dials into the void die with the rest */
+    f->dial_until[id] = M0_TIME_NEVER;
+  reset_connections(dev, now, "watchdog");
+  m0__dev_restart_now(dev, now, "watchdog");
+}
+
 /* ---- the generator ---- */
 
 void m0_dev_fault_seed(struct m0_dev *dev, uint64_t seed) { dev->fault.rng = seed; }
 
 /* ---- deadlines ---- */
 
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
 uint64_t m0__fault_next(const struct m0_dev *dev) {
   const struct m0__faults *f = &dev->fault;
-  return f->off ? f->on_at : M0_TIME_NEVER;
+  uint64_t when = M0_TIME_NEVER;
+  unsigned id;
+  if (f->off)
+    when = min64(when, f->on_at);
+  if (f->hung)
+    when = min64(when, f->hang_until);
+  if (f->unplugged)
+    when = min64(when, f->plug_at);
+  if (f->hung)
+    return when; /* the firmware's own deadlines wait for the watchdog */
+  for (id = 0; id < M0_LINKS_MAX; id++)
+    when = min64(when, f->dial_until[id]);
+  if (f->txq.rlen > 0 && !m0__fault_net_cut(dev))
+    when = min64(when, f->txq.rec[f->txq.rhead].at);
+  return when;
 }
 
 void m0__fault_expire(struct m0_dev *dev, uint64_t now) {
   struct m0__faults *f = &dev->fault;
+  unsigned id;
   if (f->off && f->on_at <= now)
     power_on(dev, now);
+  if (f->unplugged && f->plug_at <= now)
+    plug(dev, now);
+  if (f->hung && f->hang_until <= now)
+    watchdog(dev, now);
+  if (f->hung)
+    return;
+  for (id = 0; id < M0_LINKS_MAX; id++)
+    if (f->dial_until[id] <= now)
+      dial_timed_out(dev, now, id);
+  release(dev, now);
 }
 
 void m0_dev_fault_status(const struct m0_dev *dev, struct m0_fault_status *out) {
@@ -130,4 +451,12 @@ void m0_dev_fault_status(const struct m0_dev *dev, struct m0_fault_status *out) 
   out->off = f->off;
   out->off_since = f->off_since;
   out->on_at = f->off ? f->on_at : M0_TIME_NEVER;
+  out->unplugged = f->unplugged;
+  out->unplugged_since = f->unplugged_since;
+  out->plug_at = f->unplugged ? f->plug_at : M0_TIME_NEVER;
+  out->reset_after = f->reset_after;
+  out->hung = f->hung;
+  out->hung_since = f->hung_since;
+  out->hang_until = f->hung ? f->hang_until : M0_TIME_NEVER;
+  out->held_bytes = f->txq.end - f->txq.start;
 }

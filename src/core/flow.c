@@ -85,12 +85,13 @@ static void inbox_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind
 
 static bool spent(const struct m0__link *l) { return l->used >= QUANTUM; }
 
-/* What the board should do: read a link unless the host is behind or its turn is spent. */
+/* What the board should do: read a link unless the host is behind, its turn is spent,
+ * or nothing moves on the network (a pulled cable, a hang: fault.c). */
 static void apply_pauses(struct m0_dev *dev) {
   unsigned id;
   for (id = 0; id < M0_LINKS_MAX; id++) {
     struct m0__link *l = &dev->net.link[id];
-    bool want = dev->net.links_paused || spent(l);
+    bool want = dev->net.links_paused || spent(l) || m0__fault_net_cut(dev);
     if (is_tcp(l) && l->paused != want) {
       l->paused = want;
       dev->hal->link_pause(dev->ctx, id, want);

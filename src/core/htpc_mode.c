@@ -104,7 +104,7 @@ static void start_next(struct m0_dev *dev, uint64_t now) {
     m0__link_sock_addr(dev, &req.peer);
     req.keepalive = true;
     n->http_busy = true;
-    if (m0__link_open(dev, HTTP_ID, M0__LINK_HTTP, &req) != 0) {
+    if (m0__link_open(dev, now, HTTP_ID, M0__LINK_HTTP, &req) != 0) {
       n->http_busy = false;
       error_event(dev, "refused", "");
       dev->counters.net_tx_dropped += n->http_frame_len;

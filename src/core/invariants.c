@@ -139,22 +139,50 @@ static const char *modes(const struct m0_dev *dev) {
 /* Every deadline of the device, from its own field, each counted only while it means
  * something (a held-byte flush only while bytes are held, a trailing drop event only
  * while one is due). */
-static uint64_t earliest(const struct m0_dev *dev) {
-  const struct m0__network *n = &dev->net;
+/* The faults' own deadlines: a power cycle's end, a hang's, a re-plug; and, unless the
+ * firmware hangs, dials into the void timing out and held sends due (not while the
+ * network is cut: they go at re-plug). */
+static uint64_t fault_deadlines(const struct m0_dev *dev) {
+  const struct m0__faults *f = &dev->fault;
   uint64_t when = M0_TIME_NEVER;
   unsigned k;
+  if (f->off)
+    when = min64(when, f->on_at);
+  if (f->hung)
+    return min64(when, f->hang_until);
+  if (f->unplugged)
+    when = min64(when, f->plug_at);
+  for (k = 0; k < M0_LINKS_MAX; k++)
+    when = min64(when, f->dial_until[k]);
+  if (f->txq.rlen > 0 && !f->unplugged)
+    when = min64(when, f->txq.rec[f->txq.rhead].at);
+  return when;
+}
+
+static uint64_t earliest(const struct m0_dev *dev) {
+  const struct m0__network *n = &dev->net;
+  uint64_t when = fault_deadlines(dev);
+  unsigned k;
+  /* A hang freezes everything of the firmware's; the line's pace and the drop reports
+   * go on (below). */
+  when = min64(when, dev->rx_due);
+  for (k = 0; k < M0__DROP_COUNT; k++) {
+    const struct m0__drop *d = &dev->drops[k];
+    if (d->pending)
+      when = min64(when, d->last_ns > M0_TIME_NEVER - M0_NS_PER_S ? M0_TIME_NEVER
+                                                                  : d->last_ns + M0_NS_PER_S);
+  }
+  if (dev->fault.hung)
+    return when;
   when = min64(when, dev->boot_until);
   when = min64(when, dev->escape.deadline);
   when = min64(when, dev->framer.deadline);
-  when = min64(when, dev->rx_due);
   when = min64(when, dev->tx_due);
   when = min64(when, n->retry_at);
   when = min64(when, n->idle_at);
   when = min64(when, n->rstim_at);
   when = min64(when, n->http_timeout_at);
   when = min64(when, m0__flow_next(dev));
-  if (dev->fault.off)
-    when = min64(when, dev->fault.on_at); /* a power cycle's end */
   for (k = 0; k < M0_LINKS_MAX; k++) {
     if (n->link[k].rfc.len > 0)
       when = min64(when, n->link[k].rfc_flush_at);
@@ -201,7 +229,8 @@ static const char *uart(const struct m0_dev *dev) {
     return "uart.no-host-no-queue"; /* a late reader must not get stale bytes */
   /* Bytes for the host always have a way out: the pty is full and will say when it can
    * take more, or (real timing) the budget's next chunk is armed. */
-  if (dev->txq.len > 0 && !dev->stalled && !(real && dev->tx_due != M0_TIME_NEVER))
+  if (dev->txq.len > 0 && !dev->stalled && !(real && dev->tx_due != M0_TIME_NEVER) &&
+      !dev->fault.hung) /* a hung firmware writes nothing until its watchdog's restart */
     return "uart.tx-progress";
   if (dev->rx_enabled != (!dev->rx_paced && !dev->rx_held && !dev->rx_flash))
     return "uart.rx-enable";
@@ -219,8 +248,10 @@ static const char *flow(const struct m0_dev *dev) {
     const struct m0__link *l = &n->link[id];
     if (is_tcp(l) && l->queued >= M0__FLOW_NET_HIGH)
       held = true;
-    /* A TCP link reads unless the host is behind or it spent its turn (fairness). */
-    if (is_tcp(l) ? l->paused != (n->links_paused || l->used >= M0__FLOW_QUANTUM)
+    /* A TCP link reads unless the host is behind, it spent its turn (fairness), or the
+     * network is cut (a pulled cable, a hang). */
+    if (is_tcp(l) ? l->paused != (n->links_paused || l->used >= M0__FLOW_QUANTUM ||
+                                  dev->fault.unplugged || dev->fault.hung)
                   : l->paused)
       return "flow.link-paused";
     if (!is_tcp(l) && l->queued != 0)
@@ -371,6 +402,29 @@ static const char *faults(const struct m0_dev *dev) {
   }
   if (!f->off && f->on_at != M0_TIME_NEVER)
     return "fault.on-at";
+  if (!f->unplugged && f->plug_at != M0_TIME_NEVER)
+    return "fault.plug-at";
+  if (f->hung != (f->hang_until != M0_TIME_NEVER) || (f->hung && f->off))
+    return "fault.hang-until";
+  for (id = 0; id < M0_LINKS_MAX; id++) {
+    const struct m0__link *l = &dev->net.link[id];
+    if (f->dial_until[id] != M0_TIME_NEVER &&
+        (!(f->unplugged || f->hung) || l->up ||
+         (l->role != M0__LINK_TCPC && l->role != M0__LINK_HTTP)))
+      return "fault.dial-void"; /* only a dial into a pulled cable waits here */
+  }
+  {
+    const struct m0__fault_txq *q = &f->txq;
+    size_t sum = 0;
+    unsigned k;
+    if (q->start > q->end || q->end > sizeof q->buf || q->rlen > M0__FAULT_RECORDS ||
+        q->rhead >= M0__FAULT_RECORDS)
+      return "fault.held.bounds";
+    for (k = 0; k < q->rlen; k++)
+      sum += q->rec[(q->rhead + k) % M0__FAULT_RECORDS].len;
+    if (sum != q->end - q->start)
+      return "fault.held.records"; /* the records tile the held bytes */
+  }
   return NULL;
 }
 

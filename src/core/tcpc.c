@@ -73,7 +73,7 @@ static void dial(struct m0_dev *dev, uint64_t now) {
   req.local_port = dev->running.sockport;
   req.keepalive = true;
   dev->net.tcpc = M0__TCPC_CONNECTING;
-  if (m0__link_open(dev, TCPC_ID, M0__LINK_TCPC, &req) != 0)
+  if (m0__link_open(dev, now, TCPC_ID, M0__LINK_TCPC, &req) != 0)
     failed(dev, now); /* cannot even start: an immediate refusal */
 }
 

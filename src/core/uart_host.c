@@ -66,6 +66,9 @@ void m0__host_kick(struct m0_dev *dev, uint64_t now) {
   struct m0__txq *q = &dev->txq;
   bool real = real_timing(dev);
 
+  if (m0__fault_frozen(dev))
+    return; /* a hung firmware sends nothing: the queue waits for the watchdog's restart */
+
   dev->tx_due = M0_TIME_NEVER;
   if (!dev->attached || dev->stalled)
     return;

@@ -538,6 +538,111 @@ const struct m0ctl_cmd m0ctl_cmd_power = {
     .exec = power,
 };
 
+/* ---- cable, hang ---- */
+
+struct cable_opts {
+  uint64_t for_ms, reset_ms;
+  bool for_given, reset_given;
+};
+
+static int cable_option(const struct m0ctl_cmd *cmd, int opt, const char *arg, void *ctx) {
+  struct cable_opts *o = ctx;
+  uint64_t *v = opt == OPT_FOR ? &o->for_ms : opt == OPT_RESET_AFTER ? &o->reset_ms : NULL;
+  if (v == NULL)
+    return 0;
+  if (m0ctl_seconds(arg, TIMEOUT_MAX_S, v) != 0 || *v == 0) {
+    m0ctl_usage(cmd, "--%s: expected seconds (more than 0, at most %u), got '%s'",
+                opt == OPT_FOR ? "for" : "reset-after", TIMEOUT_MAX_S, arg);
+    return -1;
+  }
+  *(opt == OPT_FOR ? &o->for_given : &o->reset_given) = true;
+  return 1;
+}
+
+/* Run one request with these members and print its t_ms. */
+static int action(const struct m0ctl_cmd *cmd, const struct common *co, const char *name,
+                  const char *extra) {
+  struct conn c;
+  struct line ans = {0};
+  int rc = conn_open(cmd, &c, co->control, co->dev, co->timeout_ms);
+  if (rc != M0CTL_OK)
+    return rc;
+  rc = call(&c, name, true, extra, &ans);
+  if (rc == M0CTL_OK)
+    print_t_ms(&ans);
+  free(ans.scratch);
+  conn_close(&c);
+  return rc;
+}
+
+static int cable(const struct m0ctl_cmd *cmd, int argc, char **argv) {
+  static const struct option longs[] = {COMMON_LONGS,
+                                        {"for", required_argument, NULL, OPT_FOR},
+                                        {"reset-after", required_argument, NULL, OPT_RESET_AFTER},
+                                        {NULL, 0, NULL, 0}};
+  struct common co;
+  struct cable_opts o = {0};
+  char extra[160], a[64] = "", b[64] = "";
+  bool done;
+  int rc = options(cmd, argc, argv, longs, &co, cable_option, &o, &done);
+  if (rc != M0CTL_OK || done)
+    return rc;
+  if (argc - optind != 1 ||
+      (strcmp(argv[optind], "unplug") != 0 && strcmp(argv[optind], "plug") != 0))
+    return m0ctl_usage(cmd, "expected unplug or plug");
+  bool plug = strcmp(argv[optind], "plug") == 0;
+  if (plug && (o.for_given || o.reset_given))
+    return m0ctl_usage(cmd, "--for and --reset-after are for unplug");
+  if (o.for_given) {
+    a[0] = ',';
+    seconds_json(a + 1, sizeof a - 1, "for_s", o.for_ms);
+  }
+  if (o.reset_given) {
+    b[0] = ',';
+    seconds_json(b + 1, sizeof b - 1, "reset_after_s", o.reset_ms);
+  }
+  snprintf(extra, sizeof extra, "\"state\":\"%s\"%s%s", plug ? "plugged" : "unplugged", a, b);
+  return action(cmd, &co, "cable", extra);
+}
+
+const struct m0ctl_cmd m0ctl_cmd_cable = {
+    .name = "cable",
+    .usage = "[--control SOCK] [--dev NAME] unplug [--for S] [--reset-after S] | plug",
+    .summary = "pull the Ethernet cable or plug it back; prints the t_ms of the request",
+    .help = COMMON_HELP
+    "  --for S         plugged back by itself after S seconds\n"
+    "  --reset-after S an unplug this long resets the TCP connections at re-plug, as a\n"
+    "                  stack that ran out of retries (default 60)\n"
+    "Unplugged: peers see silence (no FIN), data for TCP is kept (16 KiB), datagrams are\n"
+    "lost, dials time out after 10 s, the link pin drops.\n",
+    .exec = cable,
+};
+
+static int hang(const struct m0ctl_cmd *cmd, int argc, char **argv) {
+  static const struct option longs[] = {COMMON_LONGS, {NULL, 0, NULL, 0}};
+  struct common co;
+  uint64_t ms;
+  char extra[64];
+  bool done;
+  int rc = options(cmd, argc, argv, longs, &co, NULL, NULL, &done);
+  if (rc != M0CTL_OK || done)
+    return rc;
+  if (argc - optind != 1 || m0ctl_seconds(argv[optind], TIMEOUT_MAX_S, &ms) != 0 || ms == 0)
+    return m0ctl_usage(cmd, "expected SECONDS (more than 0, at most %u)", TIMEOUT_MAX_S);
+  seconds_json(extra, sizeof extra, "for_s", ms);
+  return action(cmd, &co, "hang", extra);
+}
+
+const struct m0ctl_cmd m0ctl_cmd_hang = {
+    .name = "hang",
+    .usage = "[--control SOCK] [--dev NAME] SECONDS",
+    .summary = "the firmware hangs, then its watchdog restarts it; prints the request's t_ms",
+    .help = COMMON_HELP
+    "For SECONDS nothing is answered on the UART or the network (TCP peers see silence);\n"
+    "then the connections are reset and the device restarts (restart cause watchdog).\n",
+    .exec = hang,
+};
+
 /* ---- events and wait ---- */
 
 struct events_ctx {

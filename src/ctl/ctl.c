@@ -33,6 +33,8 @@ static const struct m0ctl_cmd *const table[] = {
     &m0ctl_cmd_restart,
     &m0ctl_cmd_factory_reset,
     &m0ctl_cmd_power,
+    &m0ctl_cmd_cable,
+    &m0ctl_cmd_hang,
     &m0ctl_cmd_events,
     &m0ctl_cmd_wait,
     &m0ctl_cmd_call,

@@ -37,6 +37,8 @@ extern const struct m0ctl_cmd m0ctl_cmd_list;
 extern const struct m0ctl_cmd m0ctl_cmd_restart;
 extern const struct m0ctl_cmd m0ctl_cmd_factory_reset;
 extern const struct m0ctl_cmd m0ctl_cmd_power;
+extern const struct m0ctl_cmd m0ctl_cmd_cable;
+extern const struct m0ctl_cmd m0ctl_cmd_hang;
 extern const struct m0ctl_cmd m0ctl_cmd_events;
 extern const struct m0ctl_cmd m0ctl_cmd_wait;
 extern const struct m0ctl_cmd m0ctl_cmd_call;

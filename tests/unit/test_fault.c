@@ -4,6 +4,16 @@
  * closes listeners and UDP sockets, silences the UART both ways, keeps flash (a save in
  * flight still commits; its reply is lost); power on resets the silent connections
  * (abort) and boots; a power cycle comes back on by itself at the exact instant.
+ *
+ * Cable: while out, the link pin is down, TCP links are paused and never closed, serial
+ * data for TCP is held (in order, up to 16 KiB, the rest lost and counted), datagrams
+ * both ways are lost, a dial is not given to the board and times out after 10 s (or goes
+ * when the cable is back first); at re-plug the held bytes go, or after reset_after the
+ * connections are reset and the client dials again.
+ *
+ * Hang: nothing of the firmware runs (no timer but its end, no byte to the host, host
+ * bytes dropped, the network cut), then the watchdog resets the connections and
+ * restarts; a restart from outside ends it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +27,8 @@
 
 #include "../../src/core/core.h"
 #include "fake_hal.h"
+
+#define OPEN_TCPC "open 0 tcp 192.168.0.201:8234 from 20108 keepalive"
 
 static struct fake F;
 static struct m0_dev D;
@@ -175,6 +187,184 @@ static void test_reld_finishing_after_the_cut_does_not_restart(void **state) {
   assert_false(m0_dev_powered(&D));
 }
 
+
+/* ---- cable ---- */
+
+static void test_unplug_holds_tcp_and_replug_sends_in_order(void **state) {
+  (void)state;
+  fake_boot_link_up(&F, &D, &O, &C);
+  struct m0_status st;
+  assert_int_equal(m0_dev_fault_cable(&D, F.now, false, 0, 0), 0);
+  assert_int_not_equal(fake_find_event(&F, "cable {\"state\":\"unplugged\",\"reset_after_ms\":60000}"), -1);
+  assert_int_not_equal(fake_find_event(&F, "net.socket {\"connected\":true,\"link_pin\":false}"), -1);
+  assert_int_not_equal(fake_find_op(&F, "pause 0 on"), -1);
+  m0_dev_status(&D, &st);
+  assert_false(st.link_pin);
+  assert_true(st.socket_connected); /* the connection lives on in the device */
+  fake_rx_frame(&F, "one");
+  fake_rx_frame(&F, "two");
+  fake_advance(&F, 5 * S);
+  assert_int_equal(F.nsends, 0);
+  assert_int_equal(fake_count_ops(&F, "close"), 0);
+  struct m0_fault_status fs;
+  m0_dev_fault_status(&D, &fs);
+  assert_int_equal(fs.held_bytes, 6);
+  fake_clear(&F);
+  assert_int_equal(m0_dev_fault_cable(&D, F.now, true, 0, 0), 0);
+  assert_int_not_equal(fake_find_event(&F, "cable {\"state\":\"plugged\",\"down_ms\":5002,\"reset\":false}"), -1);
+  assert_int_not_equal(fake_find_op(&F, "pause 0 off"), -1);
+  assert_string_equal(fake_link_sent(&F, 0), "onetwo");
+  assert_int_equal(F.nsends, 1); /* one stream, one send */
+  fake_rx_frame(&F, "three"); /* and what follows goes at once */
+  assert_string_equal(fake_link_sent(&F, 0), "onetwothree");
+  m0_dev_status(&D, &st);
+  assert_true(st.link_pin);
+  assert_int_equal(m0_dev_fault_cable(&D, F.now, true, 0, 0), M0_ERR_STATE);
+}
+
+static void test_long_unplug_resets_and_the_client_dials_again(void **state) {
+  (void)state;
+  fake_boot_link_up(&F, &D, &O, &C);
+  m0_dev_fault_cable(&D, F.now, false, 0, 2 * S);
+  fake_rx_frame(&F, "lost");
+  fake_advance(&F, 2 * S);
+  fake_clear(&F);
+  m0_dev_fault_cable(&D, F.now, true, 0, 0);
+  assert_string_equal(fake_op(&F, 0), "abort 0");
+  assert_int_not_equal(fake_find_event(&F, "net.reset {\"links\":1,\"cause\":\"cable\"}"), -1);
+  assert_int_not_equal(
+      fake_find_event(&F, "drop {\"dir\":\"to_net\",\"reason\":\"restart\",\"bytes\":4}"), -1);
+  assert_int_equal(F.nsends, 0);
+  fake_advance(&F, 1 * S); /* TCPC's retry */
+  assert_int_not_equal(fake_find_op(&F, OPEN_TCPC), -1);
+}
+
+static void test_dial_into_a_pulled_cable_times_out(void **state) {
+  (void)state;
+  fake_boot(&F, &D, &O, &C); /* dialling, not connected */
+  fake_link_down(&F, 0, M0_DOWN_REFUSED);
+  m0_dev_fault_cable(&D, F.now, false, 0, 0);
+  fake_clear(&F);
+  fake_advance(&F, 1 * S); /* the retry: not given to the board */
+  assert_int_equal(fake_count_ops(&F, "open"), 0);
+  assert_int_not_equal(fake_find_event(&F, "net.connecting {\"link\":0,\"peer\":\"192.168.0.201:8234\",\"cable\":\"unplugged\"}"), -1);
+  fake_advance(&F, 10 * S - 1);
+  assert_int_equal(fake_count_events(&F, "net.refused"), 0);
+  fake_advance(&F, 1);
+  assert_int_not_equal(fake_find_event(&F, "net.refused {\"link\":0,\"peer\":\"192.168.0.201:8234\",\"error\":\"connection timed out\",\"cable\":\"unplugged\"}"), -1);
+  /* Retried a second later, into the void again; the cable comes back meanwhile: the
+   * board dials at once. */
+  fake_advance(&F, 1 * S + 3 * S);
+  assert_int_equal(fake_count_ops(&F, "open"), 0);
+  m0_dev_fault_cable(&D, F.now, true, 0, 0);
+  assert_int_equal(fake_count_ops(&F, "open"), 1);
+  assert_int_not_equal(fake_find_op(&F, OPEN_TCPC), -1);
+  fake_link_up(&F, 0);
+  fake_rx_frame(&F, "hi");
+  assert_string_equal(fake_link_sent(&F, 0), "hi");
+}
+
+static void test_datagrams_are_lost_both_ways_while_unplugged(void **state) {
+  (void)state;
+  fake_config_udpc(&C);
+  fake_boot_link_up(&F, &D, &O, &C);
+  m0_dev_fault_cable(&D, F.now, false, 3 * S, 0);
+  fake_rx_frame(&F, "up");
+  fake_link_datagram(&F, 0, "down", "10.0.0.7", 7000);
+  fake_advance(&F, 1 * S);
+  assert_int_equal(F.nsends, 0);
+  assert_string_equal(fake_out(&F), "");
+  assert_int_not_equal(fake_find_event(&F, "drop {\"dir\":\"to_net\",\"reason\":\"cable\",\"bytes\":2}"), -1);
+  assert_int_not_equal(fake_find_event(&F, "drop {\"dir\":\"from_net\",\"reason\":\"cable\",\"bytes\":4}"), -1);
+  assert_int_equal(fake_count_ops(&F, "pause"), 0); /* UDP is not paused: it is read and lost */
+  fake_advance(&F, 2 * S); /* plugged back by itself */
+  assert_int_not_equal(fake_find_event(&F, "cable {\"state\":\"plugged\",\"down_ms\":3000,\"reset\":false}"), -1);
+  fake_rx_frame(&F, "up");
+  fake_link_datagram(&F, 0, "down", "10.0.0.7", 7000);
+  assert_int_equal(F.nsends, 1); /* the one after, not the one before */
+  assert_string_equal(fake_out_drained(&F), "down");
+}
+
+static void test_held_data_is_bounded(void **state) {
+  (void)state;
+  char frame[401];
+  memset(frame, 'x', 400);
+  frame[400] = '\0';
+  fake_boot_link_up(&F, &D, &O, &C);
+  m0_dev_fault_cable(&D, F.now, false, 0, 0);
+  for (int i = 0; i < 50; i++)
+    fake_rx_frame(&F, frame);
+  struct m0_fault_status fs;
+  m0_dev_fault_status(&D, &fs);
+  assert_int_equal(fs.held_bytes, 40 * 400); /* 41 frames do not fit 16 KiB */
+  fake_advance(&F, 2 * S);
+  assert_int_not_equal(fake_find_event(&F, "drop {\"dir\":\"to_net\",\"reason\":\"buffer-full\",\"bytes\":4000}"), -1);
+  m0_dev_fault_cable(&D, F.now, true, 0, 0);
+  assert_int_equal(F.links[0].stream_total, 16000);
+}
+
+/* ---- hang ---- */
+
+static void test_hang_freezes_then_the_watchdog_restarts(void **state) {
+  (void)state;
+  fake_boot_link_up(&F, &D, &O, &C);
+  uint64_t start = F.now;
+  assert_int_equal(m0_dev_fault_hang(&D, F.now, 5 * S), 0);
+  assert_int_not_equal(fake_find_event(&F, "hang {\"for_ms\":5000}"), -1);
+  assert_int_not_equal(fake_find_op(&F, "pause 0 on"), -1);
+  assert_int_equal(fake_next_fire(&F), start + 5 * S); /* nothing else is armed */
+  assert_int_equal(m0_dev_fault_hang(&D, F.now, 5 * S), M0_ERR_STATE);
+  fake_advance(&F, 1 * S);
+  fake_type(&F, "+++", 10 * MS); /* no 'a' */
+  fake_advance(&F, 1 * S);
+  fake_link_rx_str(&F, 0, "late"); /* a read that was under way: it waits, unwritten */
+  fake_rx_frame(&F, "held");
+  fake_advance(&F, 2 * S - 100 * MS);
+  assert_string_equal(fake_out(&F), "");
+  assert_int_equal(F.nsends, 0);
+  assert_int_not_equal(fake_find_event(&F, "drop {\"dir\":\"from_host\",\"reason\":\"hang\",\"bytes\":3}"), -1);
+  fake_clear(&F);
+  fake_advance_to(&F, start + 5 * S);
+  assert_string_equal(fake_op(&F, 0), "abort 0");
+  assert_int_not_equal(fake_find_event(&F, "net.reset {\"links\":1,\"cause\":\"watchdog\"}"), -1);
+  assert_int_not_equal(fake_find_event(&F, "restart {\"cause\":\"watchdog\"}"), -1);
+  assert_string_equal(fake_out(&F), ""); /* what waited for the host died with it */
+  fake_advance(&F, 200 * MS);
+  assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
+  assert_int_not_equal(fake_find_op(&F, OPEN_TCPC), -1);
+  struct m0_fault_status fs;
+  m0_dev_fault_status(&D, &fs);
+  assert_false(fs.hung);
+}
+
+static void test_a_restart_from_outside_ends_a_hang(void **state) {
+  (void)state;
+  fake_boot(&F, &D, &O, &C);
+  assert_int_equal(m0_dev_fault_hang(&D, F.now, 0), M0_ERR_PARAM);
+  m0_dev_fault_hang(&D, F.now, 60 * S);
+  m0_dev_restart(&D, F.now + 1 * S, "sighup");
+  fake_advance(&F, 2 * S);
+  assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
+  fake_advance(&F, 60 * S);
+  assert_int_equal(fake_count_events(&F, "restart {\"cause\":\"watchdog\"}"), 0);
+  assert_int_equal(fake_count_events(&F, "restart"), 1);
+}
+
+static void test_hang_keeps_command_mode_silent(void **state) {
+  (void)state;
+  fake_boot(&F, &D, &O, &C);
+  fake_enter_command(&F);
+  m0_dev_fault_hang(&D, F.now, 3 * S);
+  fake_rx(&F, "AT+VER\r");
+  fake_advance(&F, 2 * S);
+  assert_string_equal(fake_out(&F), "");
+  fake_advance(&F, 1 * S + 200 * MS);
+  assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT); /* rebooted */
+  fake_out_clear(&F);
+  fake_enter_command(&F);
+  assert_string_equal(fake_at(&F, "AT+VER"), "AT+VER\r\r\n+ok=V4017\r\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_power_off_keeps_tcp_silent_and_resets_it_at_power_on, setup),
@@ -184,6 +374,14 @@ int main(void) {
     cmocka_unit_test_setup(test_restart_while_off_does_nothing, setup),
     cmocka_unit_test_setup(test_save_in_flight_commits_but_its_reply_is_lost, setup),
     cmocka_unit_test_setup(test_reld_finishing_after_the_cut_does_not_restart, setup),
+    cmocka_unit_test_setup(test_unplug_holds_tcp_and_replug_sends_in_order, setup),
+    cmocka_unit_test_setup(test_long_unplug_resets_and_the_client_dials_again, setup),
+    cmocka_unit_test_setup(test_dial_into_a_pulled_cable_times_out, setup),
+    cmocka_unit_test_setup(test_datagrams_are_lost_both_ways_while_unplugged, setup),
+    cmocka_unit_test_setup(test_held_data_is_bounded, setup),
+    cmocka_unit_test_setup(test_hang_freezes_then_the_watchdog_restarts, setup),
+    cmocka_unit_test_setup(test_a_restart_from_outside_ends_a_hang, setup),
+    cmocka_unit_test_setup(test_hang_keeps_command_mode_silent, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
