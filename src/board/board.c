@@ -18,17 +18,34 @@
 #include <sys/stat.h>
 
 #include "board.h"
+#include "control.h"
 
 static struct m0__board *board_of(void *ctx) {
   return ctx;
 }
 
+/* The UART's front ends: the pty, and the control channel's once a client used it
+ * (uart_ctl.c, which then shares out the bytes and the host's presence). */
 static size_t hal_uart_write(void *ctx, const uint8_t *data, size_t len) {
-  return m0__uart_write(&board_of(ctx)->uart, data, len);
+  struct m0__board *b = board_of(ctx);
+  if (b->uart_ctl != NULL)
+    return m0__uart_ctl_to_host(b, data, len);
+  return m0__uart_write(&b->uart, data, len);
 }
 
 static void hal_uart_rx_enable(void *ctx, bool enable) {
-  m0__uart_rx_enable(&board_of(ctx)->uart, enable);
+  struct m0__board *b = board_of(ctx);
+  m0__uart_rx_enable(&b->uart, enable);
+  if (b->uart_ctl != NULL)
+    m0__uart_ctl_rx_enable(b, enable);
+}
+
+static void pty_attach(void *ctx, bool attached) {
+  struct m0__board *b = ctx;
+  if (b->uart_ctl != NULL)
+    m0__uart_ctl_pty_attach(b, attached);
+  else
+    m0_dev_on_host_attach(&b->dev, uv_hrtime(), attached);
 }
 
 static void on_dev_timer(uv_timer_t *timer);
@@ -217,6 +234,8 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   b->events.tap_ctx = b;
   b->uart.tap = web_uart_tap;
   b->uart.tap_ctx = b;
+  b->uart.on_attach = pty_attach;
+  b->uart.attach_ctx = b;
   b->net.tap = web_net_tap;
   b->net.tap_ctx = b;
   /* Listen now, not only at the first boot, so the banner can give the real URL; the
@@ -326,6 +345,8 @@ void m0__board_close(struct m0__board *b) {
     m0__net_close_all(&b->net);
   }
   m0__uart_close(&b->uart);
+  if (b->uart_ctl != NULL)
+    m0__uart_ctl_close(b);
   if (b->dev_timer_open) {
     b->dev_timer_open = false;
     uv_close((uv_handle_t *)&b->dev_timer, NULL);
@@ -334,4 +355,5 @@ void m0__board_close(struct m0__board *b) {
 
 void m0__board_free(struct m0__board *b) {
   m0__uart_free(&b->uart);
+  m0__uart_ctl_free(b);
 }

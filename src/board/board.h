@@ -220,6 +220,10 @@ struct m0__uart {
   uint8_t host_stop_bits;
   m0__uart_tap_fn tap; /* NULL = none */
   void *tap_ctx;
+  bool host_open;      /* a host has the pty open (what the last attach report said) */
+  /* Who hears of the host's opens and closes: NULL = the device itself. */
+  void (*on_attach)(void *ctx, bool attached);
+  void *attach_ctx;
 };
 
 /* Create the pty, hold the slave, publish the symlink. Does not touch the device. */

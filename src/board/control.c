@@ -505,8 +505,9 @@ static void client_close(struct m0__ctl_client *c, const char *why) {
 static void greet(struct m0__ctl_client *c) {
   struct m0__control *ctl = c->ctl;
   struct m0__jbuf b = {0};
-  m0__jb_printf(&b, "{\"m0emu\":\"%s\",\"protocol\":%d,\"t_ms\":%llu,\"devices\":[",
-                M0EMU_VERSION, M0__CTL_PROTOCOL, (unsigned long long)now_ms(ctl));
+  m0__jb_printf(&b, "{\"m0emu\":\"%s\",\"protocol\":%d,\"pid\":%ld,\"t_ms\":%llu,"
+                "\"devices\":[", M0EMU_VERSION, M0__CTL_PROTOCOL, (long)getpid(),
+                (unsigned long long)now_ms(ctl));
   for (size_t i = 0; i < ctl->proc->board_count; i++) {
     if (i > 0)
       M0__JB_LIT(&b, ",");

@@ -130,9 +130,11 @@ void m0__ctl_dispatch(struct m0__ctl_req *r);
 
 /* Per device, allocated on first use; b->uart_ctl. */
 struct m0__uart_ctl;
-/* Subscribe / unsubscribe client to the bytes the device sends its host. Returns 0 or a
- * negative errno (out of memory). While a device has a subscriber its host is attached. */
-int m0__uart_ctl_subscribe(struct m0__board *b, struct m0__ctl_client *client);
+/* Subscribe / unsubscribe client to the bytes the device sends its host, as "data" (one
+ * character per byte) or "hex" (binary costs 2 bytes a byte, not up to 6). Returns 0 or
+ * a negative errno (out of memory). While a device has a subscriber its host is
+ * attached. */
+int m0__uart_ctl_subscribe(struct m0__board *b, struct m0__ctl_client *client, bool hex);
 void m0__uart_ctl_unsubscribe(struct m0__board *b, struct m0__ctl_client *client);
 /* Bytes as if the host had sent them: queued, fed to the device at its receive pace;
  * the answer (id) goes when the last of them was taken. 0, or -EBUSY when more than

@@ -23,7 +23,8 @@
 #define PARAMS_MAX 8
 
 enum ptype {
-  P_STRING,  /* any string, at most `max` bytes */
+  P_STRING,  /* any string without NUL, at most `max` bytes */
+  P_BYTES,   /* any string, NUL included (\u0000), at most `max` bytes */
   P_CHOICE,  /* one of `choices` */
   P_UINT,    /* an integer 0..max */
   P_SECONDS, /* a number of seconds 0..max, kept in ns */
@@ -348,6 +349,102 @@ static int cmd_hang(struct m0__ctl_req *r, const struct arg *a) {
   return 0;
 }
 
+/* ---- the UART without a pty ---- */
+
+#define UART_WRITE_MAX 65536
+
+static const char *const uart_formats[] = {"data", "hex", NULL};
+
+static int cmd_uart_subscribe(struct m0__ctl_req *r, const struct arg *a) {
+  if (m0__uart_ctl_subscribe(r->board, r->client, a[0].u == 1) != 0)
+    return m0__ctl_error(r, "internal", "out of memory");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_uart_unsubscribe(struct m0__ctl_req *r, const struct arg *a) {
+  (void)a;
+  m0__uart_ctl_unsubscribe(r->board, r->client);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* "data": one byte per character U+0000..U+00FF (how uart.data lines write bytes), from
+ * the decoded string's UTF-8. Returns the length, or -1 at a character above U+00FF. */
+static long latin1(const char *s, size_t len, uint8_t *out) {
+  size_t i = 0;
+  long n = 0;
+  while (i < len) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      out[n++] = c;
+      i++;
+    } else if ((c == 0xc2 || c == 0xc3) && i + 1 < len) {
+      out[n++] = (uint8_t)(((c & 0x1f) << 6) | ((unsigned char)s[i + 1] & 0x3f));
+      i += 2;
+    } else {
+      return -1;
+    }
+  }
+  return n;
+}
+
+static int cmd_uart_write(struct m0__ctl_req *r, const struct arg *a) {
+  const struct arg *data = &a[0], *hex = &a[1];
+  uint8_t *bytes;
+  long n = 0;
+  if (data->given == hex->given)
+    return m0__ctl_error(r, "bad-param", "give the bytes as \"data\" or as \"hex\" (one of them)");
+  bytes = malloc(data->given ? data->len + 1 : hex->len / 2 + 1);
+  if (bytes == NULL)
+    return m0__ctl_error(r, "internal", "out of memory");
+  if (data->given) {
+    n = latin1(data->s, data->len, bytes);
+    if (n < 0) {
+      free(bytes);
+      return m0__ctl_error(r, "bad-param", "\"data\" holds a character above U+00FF: one "
+                           "character is one byte (use \"hex\" for binary)");
+    }
+  } else {
+    if (hex->len % 2 != 0) {
+      free(bytes);
+      return m0__ctl_error(r, "bad-param", "\"hex\" needs an even number of hex digits");
+    }
+    for (size_t i = 0; i < hex->len; i += 2) {
+      int hi = hexval(hex->s[i]), lo = hexval(hex->s[i + 1]);
+      if (hi < 0 || lo < 0) {
+        free(bytes);
+        return m0__ctl_error(r, "bad-param", "\"hex\": '%c%c' at %zu is not a hex byte",
+                             hex->s[i], hex->s[i + 1], i);
+      }
+      bytes[n++] = (uint8_t)(hi << 4 | lo);
+    }
+  }
+  if (n > UART_WRITE_MAX) {
+    free(bytes);
+    return m0__ctl_error(r, "bad-param", "at most %d bytes per write, got %ld", UART_WRITE_MAX, n);
+  }
+  int rc = m0__uart_ctl_write(r->board, r->client, r->id, bytes, (size_t)n);
+  free(bytes);
+  if (rc == -EBUSY)
+    return m0__ctl_error(r, "busy", "%d KiB already wait for the device: try again once "
+                         "they are taken", M0__UART_CTL_QUEUE_MAX / 1024);
+  if (rc != 0)
+    return m0__ctl_error(r, "internal", "out of memory");
+  r->answered = true; /* uart_ctl.c answers once the last byte was taken */
+  return 0;
+}
+
 static int cmd_subscribe(struct m0__ctl_req *r, const struct arg *a) {
   const char *dev = r->board != NULL ? r->board->events.name : NULL;
   m0__ctl_subscribe(r, dev, a[0].given ? (unsigned)a[0].u : 0, a[1].u);
@@ -383,6 +480,15 @@ static const struct cmd table[] = {
    "re-plug after this long, default 60) or plug it back"},
   {"hang", DEV_ONE, {{"for_s", P_SECONDS, DAY_S, NULL}}, 1, cmd_hang,
    "the firmware hangs for_s seconds, then its watchdog restarts it"},
+  {"uart.subscribe", DEV_ONE, {{"format", P_CHOICE, 0, uart_formats}}, 0, cmd_uart_subscribe,
+   "the bytes the device sends its host, as uart.data lines with \"data\" (one character "
+   "per byte) or \"hex\" (format); the host is attached meanwhile"},
+  {"uart.unsubscribe", DEV_ONE, {{0}}, 0, cmd_uart_unsubscribe, "no more uart.data lines"},
+  {"uart.write", DEV_ONE,
+   {{"data", P_BYTES, 2 * UART_WRITE_MAX, NULL}, {"hex", P_STRING, 2 * UART_WRITE_MAX, NULL}},
+   0, cmd_uart_write,
+   "bytes as if the host sent them (data: one character per byte; hex); answered once "
+   "the device took the last one"},
   {"subscribe", DEV_FILTER,
    {{"replay", P_UINT, M0__CTL_HISTORY, NULL}, {"since_ms", P_UINT, UINT64_MAX, NULL}}, 0,
    cmd_subscribe, "events (as --events) on this connection; replay recent ones first"},
@@ -421,6 +527,7 @@ static int cmd_commands(struct m0__ctl_req *r, const struct arg *a) {
 static const char *type_words(const struct param *p, char *buf, size_t cap) {
   switch (p->type) {
   case P_STRING:
+  case P_BYTES:
     snprintf(buf, cap, "a string of at most %llu bytes", (unsigned long long)p->max);
     break;
   case P_CHOICE: {
@@ -449,7 +556,9 @@ static bool check_arg(const struct param *p, const struct m0_json_member *m, str
   a->given = true;
   switch (p->type) {
   case P_STRING:
-    if (m->type != M0_JSON_STRING || m->str_len > p->max || memchr(m->str, 0, m->str_len))
+  case P_BYTES:
+    if (m->type != M0_JSON_STRING || m->str_len > p->max ||
+        (p->type == P_STRING && memchr(m->str, 0, m->str_len) != NULL))
       return false;
     a->s = m->str;
     a->len = m->str_len;

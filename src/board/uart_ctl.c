@@ -1,13 +1,315 @@
-/* uart_ctl.c: the UART without a pty, over the control channel (docs/control.md). */
+/* uart_ctl.c: the UART without a pty, over the control channel (docs/control.md): a
+ * test writes bytes as if the host had sent them and subscribes to the bytes the module
+ * sends its host, with no tty opened. How a fleet module without a pty is driven.
+ *
+ * It is one more front end of the same core inputs as the pty (m0_dev_on_uart_rx,
+ * m0_dev_on_host_attach), so pacing, command mode and every fault behave the same. The
+ * device's host is attached while the pty has a host or the channel has a subscriber
+ * (bytes may be written without one: the device takes them, its replies are lost).
+ * Toward the host, the pty (when a host has it open) takes what it can and its short
+ * write holds the device back as ever; every subscriber gets the same bytes as one
+ * `uart.data` line each time the core writes, with `at`, the offset of its first byte in
+ * everything written so far, so a gap is seen where it is. A subscriber that does not read does not
+ * hold the device back and does not grow memory: past 1 MiB owed its lines are dropped
+ * and counted (control.c's stream rule, control.lost). From the host: written bytes wait
+ * here (at most 256 KiB per device; more is refused "busy") and are fed at the core's
+ * receive budget, exactly as the pty's reader does, resumed when the core enables
+ * reading again; a write is answered once its last byte was taken.
+ *
+ * Calls into the core happen only from this file's own timer (attach changes and
+ * feeding are applied there, at 0 ms), never from the requests' or the event tap's call
+ * stacks, so a client closing inside an event line cannot re-enter the core.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "board.h"
 #include "control.h"
 
+#define FEED_CHUNK 4096 /* a pty read's worth per core input */
+
+struct ack {
+  struct m0__ctl_client *client;
+  char id[96];
+  uint64_t end; /* answered once fed reaches this */
+  size_t bytes;
+};
+
+struct sub {
+  struct m0__ctl_client *client;
+  bool hex; /* its lines carry "hex" instead of "data" */
+};
+
+struct m0__uart_ctl {
+  struct m0__board *b;
+  struct sub *subs;
+  unsigned nsubs, subs_cap;
+  uint8_t *in;
+  size_t start, end, cap; /* bytes waiting: in[start..end) */
+  uint64_t queued, fed;   /* cumulative */
+  struct ack *acks;
+  unsigned nacks, acks_cap;
+  uv_timer_t kick;
+  bool kick_open;
+  bool pty_host;          /* a host has the pty open */
+  bool told;              /* attached, as the core was last told */
+  uint64_t to_subscribers; /* bytes toward the host given to subscribers (each counted once) */
+};
+
+static void on_kick(uv_timer_t *t);
+
+static void arm(struct m0__uart_ctl *u) {
+  if (u->kick_open)
+    uv_timer_start(&u->kick, on_kick, 0, 0);
+}
+
+static struct m0__uart_ctl *get(struct m0__board *b) {
+  if (b->uart_ctl != NULL)
+    return b->uart_ctl;
+  struct m0__uart_ctl *u = calloc(1, sizeof *u);
+  if (u == NULL)
+    return NULL;
+  u->b = b;
+  u->pty_host = b->uart.host_open;
+  u->told = b->dev.attached;
+  if (uv_timer_init(b->loop, &u->kick) == 0) {
+    u->kick.data = u;
+    u->kick_open = true;
+  }
+  b->uart_ctl = u;
+  return u;
+}
+
+/* ---- the host side, toward the core (from the timer only) ---- */
+
+static void apply_attach(struct m0__uart_ctl *u) {
+  bool want = u->pty_host || u->nsubs > 0;
+  if (want == u->told)
+    return;
+  u->told = want;
+  m0_dev_on_host_attach(&u->b->dev, uv_hrtime(), want);
+}
+
+static void answer_acks(struct m0__uart_ctl *u) {
+  unsigned kept = 0;
+  for (unsigned i = 0; i < u->nacks; i++) {
+    struct ack *a = &u->acks[i];
+    if (a->end <= u->fed) {
+      char result[64];
+      snprintf(result, sizeof result, "{\"bytes\":%zu}", a->bytes);
+      m0__ctl_ok_later(u->b->proc->control, a->client, a->id, result);
+    } else {
+      u->acks[kept++] = *a;
+    }
+  }
+  u->nacks = kept;
+}
+
+static void feed(struct m0__uart_ctl *u) {
+  struct m0__board *b = u->b;
+  while (u->start < u->end) {
+    uint64_t now = uv_hrtime();
+    size_t budget = m0_dev_uart_rx_budget(&b->dev, now);
+    if (budget == 0)
+      break; /* the core stopped reading: its rx_enable(true) brings us back */
+    size_t n = u->end - u->start;
+    if (n > budget)
+      n = budget;
+    if (n > FEED_CHUNK)
+      n = FEED_CHUNK;
+    if (b->uart.tap != NULL)
+      b->uart.tap(b->uart.tap_ctx, false, u->in + u->start, n);
+    m0_dev_on_uart_rx(&b->dev, now, u->in + u->start, n);
+    u->start += n;
+    u->fed += n;
+  }
+  if (u->start == u->end)
+    u->start = u->end = 0;
+  answer_acks(u);
+}
+
+static void on_kick(uv_timer_t *t) {
+  struct m0__uart_ctl *u = t->data;
+  apply_attach(u);
+  feed(u);
+}
+
+/* ---- the board's HAL ---- */
+
+size_t m0__uart_ctl_to_host(struct m0__board *b, const uint8_t *data, size_t len) {
+  struct m0__uart_ctl *u = b->uart_ctl;
+  size_t n = len;
+  if (u->pty_host) {
+    n = m0__uart_write(&b->uart, data, len);
+  } else if (b->uart.tap != NULL) {
+    b->uart.tap(b->uart.tap_ctx, true, data, len); /* the pty's write would have */
+  }
+  if (n == 0 || u->nsubs == 0)
+    return n;
+  for (int hex = 0; hex <= 1; hex++) { /* one line per format, only if someone wants it */
+    unsigned i;
+    for (i = 0; i < u->nsubs && u->subs[i].hex != hex; i++)
+      ;
+    if (i == u->nsubs)
+      continue;
+    struct m0__jbuf line = {0};
+    m0__jb_printf(&line, "{\"t_ms\":%llu,\"ev\":\"uart.data\"",
+                  (unsigned long long)m0__sink_ms(b->events.sink));
+    if (b->events.name[0] != '\0') {
+      M0__JB_LIT(&line, ",\"dev\":");
+      m0__jb_str(&line, b->events.name);
+    }
+    m0__jb_printf(&line, ",\"at\":%llu,\"bytes\":%zu,\"%s\":",
+                  (unsigned long long)u->to_subscribers, n, hex ? "hex" : "data");
+    if (hex)
+      m0__jb_hex(&line, data, n);
+    else
+      m0__jb_bytes(&line, data, n);
+    M0__JB_LIT(&line, "}\n");
+    if (!line.failed)
+      for (; i < u->nsubs; i++)
+        if (u->subs[i].hex == hex)
+          m0__ctl_stream(u->subs[i].client, line.s, line.len, n);
+    m0__jb_free(&line);
+  }
+  u->to_subscribers += n;
+  return n;
+}
+
+void m0__uart_ctl_rx_enable(struct m0__board *b, bool enable) {
+  struct m0__uart_ctl *u = b->uart_ctl;
+  if (enable && u->start < u->end)
+    arm(u); /* inside a core call: feed from the timer */
+}
+
+void m0__uart_ctl_pty_attach(struct m0__board *b, bool attached) {
+  struct m0__uart_ctl *u = b->uart_ctl;
+  u->pty_host = attached;
+  apply_attach(u); /* the pty's inotify callback: outside the core */
+}
+
+/* ---- the channel's requests ---- */
+
+int m0__uart_ctl_subscribe(struct m0__board *b, struct m0__ctl_client *client, bool hex) {
+  struct m0__uart_ctl *u = get(b);
+  if (u == NULL)
+    return -ENOMEM;
+  for (unsigned i = 0; i < u->nsubs; i++)
+    if (u->subs[i].client == client) {
+      u->subs[i].hex = hex;
+      return 0;
+    }
+  if (u->nsubs == u->subs_cap) {
+    unsigned cap = u->subs_cap ? u->subs_cap * 2 : 4;
+    void *p = realloc(u->subs, cap * sizeof *u->subs);
+    if (p == NULL)
+      return -ENOMEM;
+    u->subs = p;
+    u->subs_cap = cap;
+  }
+  u->subs[u->nsubs].client = client;
+  u->subs[u->nsubs++].hex = hex;
+  arm(u);
+  return 0;
+}
+
+void m0__uart_ctl_unsubscribe(struct m0__board *b, struct m0__ctl_client *client) {
+  struct m0__uart_ctl *u = b->uart_ctl;
+  if (u == NULL)
+    return;
+  for (unsigned i = 0; i < u->nsubs; i++)
+    if (u->subs[i].client == client) {
+      u->subs[i] = u->subs[--u->nsubs];
+      arm(u);
+      return;
+    }
+}
+
+int m0__uart_ctl_write(struct m0__board *b, struct m0__ctl_client *client, const char *id,
+                       const uint8_t *data, size_t len) {
+  struct m0__uart_ctl *u = get(b);
+  if (u == NULL)
+    return -ENOMEM;
+  if (u->end - u->start + len > M0__UART_CTL_QUEUE_MAX)
+    return -EBUSY;
+  if (u->end + len > u->cap) {
+    if (u->start > 0) { /* the waiting bytes to the front first */
+      memmove(u->in, u->in + u->start, u->end - u->start);
+      u->end -= u->start;
+      u->start = 0;
+    }
+    if (u->end + len > u->cap) {
+      size_t cap = u->cap ? u->cap : 4096;
+      while (cap < u->end + len)
+        cap *= 2;
+      uint8_t *p = realloc(u->in, cap);
+      if (p == NULL)
+        return -ENOMEM;
+      u->in = p;
+      u->cap = cap;
+    }
+  }
+  if (u->nacks == u->acks_cap) {
+    unsigned cap = u->acks_cap ? u->acks_cap * 2 : 4;
+    void *p = realloc(u->acks, cap * sizeof *u->acks);
+    if (p == NULL)
+      return -ENOMEM;
+    u->acks = p;
+    u->acks_cap = cap;
+  }
+  memcpy(u->in + u->end, data, len);
+  u->end += len;
+  u->queued += len;
+  struct ack *a = &u->acks[u->nacks++];
+  a->client = client;
+  snprintf(a->id, sizeof a->id, "%s", id);
+  a->end = u->queued;
+  a->bytes = len;
+  arm(u);
+  return 0;
+}
+
 void m0__uart_ctl_forget(struct m0__board *b, struct m0__ctl_client *client) {
-  (void)b;
-  (void)client;
+  struct m0__uart_ctl *u = b->uart_ctl;
+  unsigned kept = 0;
+  if (u == NULL)
+    return;
+  m0__uart_ctl_unsubscribe(b, client);
+  for (unsigned i = 0; i < u->nacks; i++)
+    if (u->acks[i].client != client)
+      u->acks[kept++] = u->acks[i];
+  u->nacks = kept; /* its bytes are still fed: they were sent on the line */
 }
 
 void m0__uart_ctl_status(struct m0__board *b, struct m0__jbuf *out) {
-  (void)b;
-  m0__jb_add(out, "null", 4);
+  struct m0__uart_ctl *u = b->uart_ctl;
+  if (u == NULL) {
+    M0__JB_LIT(out, "null");
+    return;
+  }
+  m0__jb_printf(out,
+                "{\"subscribers\":%u,\"waiting\":%zu,\"fed\":%llu,\"to_subscribers\":%llu}",
+                u->nsubs, u->end - u->start, (unsigned long long)u->fed,
+                (unsigned long long)u->to_subscribers);
+}
+
+void m0__uart_ctl_close(struct m0__board *b) {
+  struct m0__uart_ctl *u = b->uart_ctl;
+  if (u != NULL && u->kick_open) {
+    u->kick_open = false;
+    uv_close((uv_handle_t *)&u->kick, NULL);
+  }
+}
+
+void m0__uart_ctl_free(struct m0__board *b) {
+  struct m0__uart_ctl *u = b->uart_ctl;
+  if (u == NULL)
+    return;
+  free(u->subs);
+  free(u->in);
+  free(u->acks);
+  free(u);
+  b->uart_ctl = NULL;
 }

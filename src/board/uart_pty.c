@@ -204,9 +204,19 @@ static void tty_event(struct m0__uart *u, const char *name) {
   m0__events_emit(u->events, name, fields);
 }
 
+/* The host's presence goes to the board when it listens (several front ends make one
+ * host: uart_ctl.c), else straight to the device. */
+static void tell_attach(struct m0__uart *u, bool attached) {
+  u->host_open = attached;
+  if (u->on_attach != NULL)
+    u->on_attach(u->attach_ctx, attached);
+  else
+    m0_dev_on_host_attach(u->dev, uv_hrtime(), attached);
+}
+
 static void host_attached(struct m0__uart *u) {
   tty_event(u, "tty.attach");
-  m0_dev_on_host_attach(u->dev, uv_hrtime(), true);
+  tell_attach(u, true);
   u->termios_known = false;
   read_termios(u);
   uv_timer_start(&u->termios_timer, on_termios_timer, TERMIOS_POLL_MS, TERMIOS_POLL_MS);
@@ -215,7 +225,7 @@ static void host_attached(struct m0__uart *u) {
 static void host_detached(struct m0__uart *u) {
   tty_event(u, "tty.detach");
   uv_timer_stop(&u->termios_timer);
-  m0_dev_on_host_attach(u->dev, uv_hrtime(), false);
+  tell_attach(u, false);
   /* What the device wrote that no host read would reach the next opener, stale. */
   if (tcflush(u->slave, TCIFLUSH) != 0)
     m0__log(u->events, "tcflush %s: %s", u->slave_path, strerror(errno));

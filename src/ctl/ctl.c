@@ -35,6 +35,7 @@ static const struct m0ctl_cmd *const table[] = {
     &m0ctl_cmd_power,
     &m0ctl_cmd_cable,
     &m0ctl_cmd_hang,
+    &m0ctl_cmd_uart,
     &m0ctl_cmd_events,
     &m0ctl_cmd_wait,
     &m0ctl_cmd_call,

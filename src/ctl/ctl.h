@@ -39,6 +39,7 @@ extern const struct m0ctl_cmd m0ctl_cmd_factory_reset;
 extern const struct m0ctl_cmd m0ctl_cmd_power;
 extern const struct m0ctl_cmd m0ctl_cmd_cable;
 extern const struct m0ctl_cmd m0ctl_cmd_hang;
+extern const struct m0ctl_cmd m0ctl_cmd_uart;
 extern const struct m0ctl_cmd m0ctl_cmd_events;
 extern const struct m0ctl_cmd m0ctl_cmd_wait;
 extern const struct m0ctl_cmd m0ctl_cmd_call;
