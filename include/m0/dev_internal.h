@@ -85,6 +85,10 @@ enum m0__drop_kind {
   M0__DROP_FROM_NET_CABLE, /* datagrams that arrived while the cable is out */
   M0__DROP_NET_HANG,      /* datagrams sent while the firmware hangs (none: a safeguard) */
   M0__DROP_FROM_NET_HANG, /* datagrams that arrived while the firmware hangs */
+  M0__DROP_RX_LOSS,       /* host bytes lost on a noisy line (fault.c) */
+  M0__DROP_HOST_LOSS,     /* bytes for the host lost on a noisy line */
+  M0__DROP_NET_LOSS,      /* datagrams lost on an impaired network, toward it */
+  M0__DROP_FROM_NET_LOSS, /* ... and from it */
   M0__DROP_COUNT
 };
 
@@ -289,6 +293,27 @@ struct m0__fault_txq {
   unsigned rhead, rlen;
 };
 
+struct m0__fault_line {
+  struct m0_uart_noise noise;
+  uint64_t until;           /* the fault ends then (NEVER: until cleared) */
+  uint64_t corrupted, lost;
+};
+
+struct m0__fault_net {
+  struct m0_net_impair impair;
+  uint64_t until;
+  uint64_t lost;
+  struct m0__pace pace;     /* the rate (bytes per second as baud, one bit per byte) */
+};
+
+/* Bytes toward the host that may not move yet (from_net impairment): marks on the inbox,
+ * by cumulative byte count: bytes before `end` may move from `at` on. */
+#define M0__FAULT_MARKS 64
+
+struct m0__fault_mark {
+  uint64_t end, at;
+};
+
 struct m0__faults {
   /* Power: while off the device does nothing (mode BOOTING, no boot under way). */
   bool off;
@@ -310,6 +335,17 @@ struct m0__faults {
   uint64_t hung_since, hang_until;
   uint64_t rng;      /* the generator of noise and loss (splitmix64 state) */
   struct m0__fault_txq txq;
+  struct m0__fault_line line[2]; /* by enum m0_uart_dir */
+  struct m0__fault_net net[2];   /* by enum m0_net_dir */
+  /* from_net: the inbox's marks and its cumulative counts in and out. */
+  struct m0__fault_mark marks[M0__FAULT_MARKS];
+  unsigned mhead, mlen;
+  uint64_t inbox_in, inbox_out;
+  /* Flash. */
+  uint32_t flash_fail;  /* the next saves that fail */
+  bool flash_full;
+  uint64_t flash_until;
+  uint64_t flash_failed;
 };
 
 /* Observer of finished serial frames; unit tests watch framing through it. NULL in the

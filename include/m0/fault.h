@@ -71,6 +71,58 @@ int m0_dev_fault_cable(struct m0_dev *dev, uint64_t now, bool plugged, uint64_t 
  * for 0, or M0_ERR_STATE when the power is off or it already hangs. */
 int m0_dev_fault_hang(struct m0_dev *dev, uint64_t now, uint64_t for_ns);
 
+/* ---- the serial line: noise and loss ---- */
+
+enum m0_uart_dir { M0_UART_TO_HOST, M0_UART_FROM_HOST };
+
+struct m0_uart_noise {
+  uint32_t bit_error_ppb; /* each data bit flips with this probability */
+  uint32_t loss_ppb;      /* each byte is lost (a framing error: never seen) */
+};
+
+/* Noise on the line in one direction, for for_ns (0: until cleared); all zero clears it.
+ * Bytes still take their time on the line (pacing counts them) whatever happens to
+ * them. Returns 0, or M0_ERR_PARAM for a probability above M0_PPB. */
+int m0_dev_fault_uart(struct m0_dev *dev, uint64_t now, enum m0_uart_dir dir,
+                      const struct m0_uart_noise *noise, uint64_t for_ns);
+
+/* ---- the network: impairment per direction ---- */
+
+enum m0_net_dir { M0_NET_TO_NET, M0_NET_FROM_NET };
+
+/* Most bytes per second an impaired direction carries (the pace's exact range). */
+#define M0_NET_RATE_MAX 16000000u
+
+struct m0_net_impair {
+  uint64_t delay_ns;  /* every send (to_net) or every arrival (from_net) is this late */
+  uint64_t jitter_ns; /* ... plus or minus up to this (uniform); order is kept */
+  uint32_t loss_ppb;  /* each datagram is lost (UDP only: TCP does not lose bytes) */
+  uint32_t rate;      /* bytes per second, 0: unlimited */
+};
+
+/* Impair one direction for for_ns (0: until cleared); all zero clears it. to_net: what
+ * the device sends waits in the same held queue as during a cable pull (16 KiB, more is
+ * lost and counted), then goes at the rate. from_net: what arrives reaches the host that
+ * late and at that rate (TCP is slowed by its window as the queue toward the host fills:
+ * nothing is lost). Returns 0, or M0_ERR_PARAM (a probability above M0_PPB, a rate above
+ * M0_NET_RATE_MAX). */
+int m0_dev_fault_net(struct m0_dev *dev, uint64_t now, enum m0_net_dir dir,
+                     const struct m0_net_impair *impair, uint64_t for_ns);
+
+/* Reset every TCP connection now (RST to each peer), as a stack that gave up on them;
+ * the work modes react as to a reset from the peer (TCPC dials again). Returns how many
+ * were reset, or M0_ERR_STATE when the power is off. */
+int m0_dev_fault_net_reset(struct m0_dev *dev, uint64_t now);
+
+/* ---- flash ---- */
+
+/* The next fail_next saves fail (EIO), or every save fails while full (ENOSPC): the
+ * command is answered +ERR=-5 (the web page gets an error) and nothing changes, flash
+ * included. for_ns: the fault ends by itself (0: when the failures are used up, or until
+ * cleared); fail_next 0 and full false clears it. */
+int m0_dev_fault_flash(struct m0_dev *dev, uint64_t now, uint32_t fail_next, bool full,
+                       uint64_t for_ns);
+
 /* ---- the random generator of noise and loss ---- */
 
 /* Reseed the device's generator (the default seed is 1): the same seed and the same
@@ -87,6 +139,22 @@ struct m0_fault_status {
   bool hung;
   uint64_t hung_since, hang_until;
   size_t held_bytes; /* serial data kept for the network (cable out, impairment) */
+  struct {
+    struct m0_uart_noise noise;
+    uint64_t until;
+    uint64_t corrupted, lost; /* bytes hit since the fault was set */
+  } uart[2]; /* by enum m0_uart_dir */
+  struct {
+    struct m0_net_impair impair;
+    uint64_t until;
+    uint64_t lost; /* datagrams lost since the fault was set */
+  } net[2]; /* by enum m0_net_dir */
+  struct {
+    uint32_t fail_next;
+    bool full;
+    uint64_t until;
+    uint64_t failed; /* saves refused since the fault was set */
+  } flash;
 };
 void m0_dev_fault_status(const struct m0_dev *dev, struct m0_fault_status *out);
 

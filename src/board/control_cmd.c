@@ -183,7 +183,49 @@ static void faults(struct m0__jbuf *b, const struct m0__board *bd) {
     M0__JB_LIT(b, ",\"until_ms\":");
     deadline(b, bd, f.hang_until);
   }
-  m0__jb_printf(b, "},\"held_bytes\":%zu}", f.held_bytes);
+  m0__jb_printf(b, "},\"held_bytes\":%zu", f.held_bytes);
+  static const char *const line_dirs[] = {"to_host", "from_host"};
+  static const char *const net_dirs[] = {"to_net", "from_net"};
+  M0__JB_LIT(b, ",\"uart\":{");
+  for (unsigned d = 0; d < 2; d++) {
+    m0__jb_printf(b, "%s\"%s\":", d ? "," : "", line_dirs[d]);
+    if (f.uart[d].noise.bit_error_ppb == 0 && f.uart[d].noise.loss_ppb == 0) {
+      M0__JB_LIT(b, "null");
+      continue;
+    }
+    m0__jb_printf(b, "{\"bit_error_ppb\":%lu,\"loss_ppb\":%lu,\"corrupted\":%llu,\"lost\":%llu,"
+                  "\"until_ms\":", (unsigned long)f.uart[d].noise.bit_error_ppb,
+                  (unsigned long)f.uart[d].noise.loss_ppb,
+                  (unsigned long long)f.uart[d].corrupted, (unsigned long long)f.uart[d].lost);
+    deadline(b, bd, f.uart[d].until);
+    M0__JB_LIT(b, "}");
+  }
+  M0__JB_LIT(b, "},\"net\":{");
+  for (unsigned d = 0; d < 2; d++) {
+    const struct m0_net_impair *i = &f.net[d].impair;
+    m0__jb_printf(b, "%s\"%s\":", d ? "," : "", net_dirs[d]);
+    if (i->delay_ns == 0 && i->jitter_ns == 0 && i->loss_ppb == 0 && i->rate == 0) {
+      M0__JB_LIT(b, "null");
+      continue;
+    }
+    m0__jb_printf(b, "{\"delay_ms\":%llu,\"jitter_ms\":%llu,\"loss_ppb\":%lu,\"rate\":%lu,"
+                  "\"lost\":%llu,\"until_ms\":", ms_of(i->delay_ns), ms_of(i->jitter_ns),
+                  (unsigned long)i->loss_ppb, (unsigned long)i->rate,
+                  (unsigned long long)f.net[d].lost);
+    deadline(b, bd, f.net[d].until);
+    M0__JB_LIT(b, "}");
+  }
+  M0__JB_LIT(b, "},\"flash\":");
+  if (f.flash.fail_next == 0 && !f.flash.full) {
+    M0__JB_LIT(b, "null");
+  } else {
+    m0__jb_printf(b, "{\"fail_next\":%lu,\"full\":%s,\"failed\":%llu,\"until_ms\":",
+                  (unsigned long)f.flash.fail_next, f.flash.full ? "true" : "false",
+                  (unsigned long long)f.flash.failed);
+    deadline(b, bd, f.flash.until);
+    M0__JB_LIT(b, "}");
+  }
+  M0__JB_LIT(b, "}");
 }
 
 static void status(struct m0__jbuf *b, struct m0__board *bd) {
@@ -349,6 +391,83 @@ static int cmd_hang(struct m0__ctl_req *r, const struct arg *a) {
   return 0;
 }
 
+/* ---- noise, impairment, flash ---- */
+
+static const char *const uart_dirs[] = {"to_host", "from_host", "both", NULL};
+static const char *const net_dirs[] = {"to_net", "from_net", "both", NULL};
+
+static void seed(struct m0__ctl_req *r, const struct arg *a) {
+  if (a->given)
+    m0_dev_fault_seed(&r->board->dev, a->u);
+}
+
+static int cmd_uart_fault(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0_uart_noise n = {(uint32_t)a[1].u, (uint32_t)a[2].u};
+  seed(r, &a[4]);
+  for (unsigned d = 0; d < 2; d++)
+    if (a[0].u == d || a[0].u == 2)
+      m0_dev_fault_uart(&r->board->dev, now_ns(), (enum m0_uart_dir)d, &n, a[3].u);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_net_fault(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0_net_impair i = {a[1].u, a[2].u, (uint32_t)a[3].u, (uint32_t)a[4].u};
+  seed(r, &a[6]);
+  for (unsigned d = 0; d < 2; d++)
+    if (a[0].u == d || a[0].u == 2)
+      m0_dev_fault_net(&r->board->dev, now_ns(), (enum m0_net_dir)d, &i, a[5].u);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_net_reset(struct m0__ctl_req *r, const struct arg *a) {
+  char result[32];
+  (void)a;
+  int n = m0_dev_fault_net_reset(&r->board->dev, now_ns());
+  if (n < 0)
+    return m0__ctl_error(r, "state", "the power is off (power on first)");
+  snprintf(result, sizeof result, "{\"reset\":%d}", n);
+  m0__ctl_ok(r, result);
+  return 0;
+}
+
+static int cmd_flash_fault(struct m0__ctl_req *r, const struct arg *a) {
+  m0_dev_fault_flash(&r->board->dev, now_ns(), (uint32_t)a[0].u, a[1].u != 0, a[2].u);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static const char *const clear_what[] = {"all", "uart", "net", "flash", "cable", NULL};
+
+static int cmd_clear(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0_dev *dev = &r->board->dev;
+  unsigned what = a[0].given ? (unsigned)a[0].u : 0;
+  uint64_t now = now_ns();
+  static const struct m0_uart_noise quiet;
+  static const struct m0_net_impair clean;
+  struct m0_fault_status f;
+  if (what == 0 || what == 1)
+    for (unsigned d = 0; d < 2; d++)
+      m0_dev_fault_uart(dev, now, (enum m0_uart_dir)d, &quiet, 0);
+  if (what == 0 || what == 2)
+    for (unsigned d = 0; d < 2; d++)
+      m0_dev_fault_net(dev, now, (enum m0_net_dir)d, &clean, 0);
+  if (what == 0 || what == 3)
+    m0_dev_fault_flash(dev, now, 0, false, 0);
+  m0_dev_fault_status(dev, &f);
+  if ((what == 0 || what == 4) && f.unplugged)
+    m0_dev_fault_cable(dev, now, true, 0, 0);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_seed(struct m0__ctl_req *r, const struct arg *a) {
+  seed(r, &a[0]);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
 /* ---- the UART without a pty ---- */
 
 #define UART_WRITE_MAX 65536
@@ -480,6 +599,36 @@ static const struct cmd table[] = {
    "re-plug after this long, default 60) or plug it back"},
   {"hang", DEV_ONE, {{"for_s", P_SECONDS, DAY_S, NULL}}, 1, cmd_hang,
    "the firmware hangs for_s seconds, then its watchdog restarts it"},
+  {"uart.fault", DEV_ONE,
+   {{"dir", P_CHOICE, 0, uart_dirs},
+    {"bit_error", P_PROB, 0, NULL},
+    {"loss", P_PROB, 0, NULL},
+    {"for_s", P_SECONDS, DAY_S, NULL},
+    {"seed", P_UINT, UINT64_MAX / 2, NULL}},
+   1, cmd_uart_fault,
+   "noise on the serial line: each bit flips with probability bit_error, each byte is "
+   "lost with probability loss (both 0: cleared)"},
+  {"net.fault", DEV_ONE,
+   {{"dir", P_CHOICE, 0, net_dirs},
+    {"delay_s", P_SECONDS, 60, NULL},
+    {"jitter_s", P_SECONDS, 60, NULL},
+    {"loss", P_PROB, 0, NULL},
+    {"rate", P_UINT, M0_NET_RATE_MAX, NULL},
+    {"for_s", P_SECONDS, DAY_S, NULL},
+    {"seed", P_UINT, UINT64_MAX / 2, NULL}},
+   1, cmd_net_fault,
+   "network impairment: delay, jitter, datagram loss, rate (bytes per second); all 0: "
+   "cleared"},
+  {"net.reset", DEV_ONE, {{0}}, 0, cmd_net_reset,
+   "reset every TCP connection now (their peers meet RST)"},
+  {"flash.fault", DEV_ONE,
+   {{"fail_next", P_UINT, 1000000, NULL}, {"full", P_BOOL, 0, NULL}, {"for_s", P_SECONDS, DAY_S, NULL}},
+   0, cmd_flash_fault,
+   "the next fail_next saves fail, or every save while full (both unset: cleared)"},
+  {"clear", DEV_ONE, {{"fault", P_CHOICE, 0, clear_what}}, 0, cmd_clear,
+   "end faults: uart, net, flash, cable (plugged back) or all (default)"},
+  {"seed", DEV_ONE, {{"seed", P_UINT, UINT64_MAX / 2, NULL}}, 1, cmd_seed,
+   "reseed the generator of noise and loss (same seed, same bytes hit)"},
   {"uart.subscribe", DEV_ONE, {{"format", P_CHOICE, 0, uart_formats}}, 0, cmd_uart_subscribe,
    "the bytes the device sends its host, as uart.data lines with \"data\" (one character "
    "per byte) or \"hex\" (format); the host is attached meanwhile"},

@@ -90,6 +90,24 @@ bool m0__fault_dial_void(struct m0_dev *dev, uint64_t now, unsigned id,
 void m0__fault_link_freed(struct m0_dev *dev, unsigned id);
 /* A restart or a power cut: what was held for the network is lost (counted). */
 void m0__fault_net_restart(struct m0_dev *dev, uint64_t now);
+/* Noise on the serial line in direction dir: whether any, and applying it to len bytes:
+ * out gets what survives (flipped bits included), from[k] (may be NULL) the index in in
+ * of out[k]. Returns how many survive. */
+bool m0__fault_line_active(const struct m0_dev *dev, enum m0_uart_dir dir);
+size_t m0__fault_line(struct m0_dev *dev, uint64_t now, enum m0_uart_dir dir,
+                      const uint8_t *in, size_t len, uint8_t *out, uint16_t *from);
+/* What the line did to bytes that really went (a short write retries the rest, and is
+ * counted then): for the fault's status. */
+void m0__fault_line_count(struct m0_dev *dev, enum m0_uart_dir dir, size_t corrupted,
+                          size_t lost);
+/* from_net impairment on the inbox (flow.c): n bytes came in; how many may move on at
+ * now; n moved on; everything was dropped. */
+void m0__fault_inbox_in(struct m0_dev *dev, uint64_t now, size_t n);
+size_t m0__fault_inbox_ready(const struct m0_dev *dev, uint64_t now);
+void m0__fault_inbox_out(struct m0_dev *dev, size_t n);
+void m0__fault_inbox_dropped(struct m0_dev *dev);
+/* A save is about to start: true when a flash fault refuses it (flash.error reported). */
+bool m0__fault_flash_refuses(struct m0_dev *dev);
 
 /* ---- invariants.c ---- */
 

@@ -61,6 +61,10 @@ static const struct {
   [M0__DROP_FROM_NET_CABLE] = {"from_net", "cable"},
   [M0__DROP_NET_HANG] = {"to_net", "hang"},
   [M0__DROP_FROM_NET_HANG] = {"from_net", "hang"},
+  [M0__DROP_RX_LOSS] = {"from_host", "line-loss"},
+  [M0__DROP_HOST_LOSS] = {"to_host", "line-loss"},
+  [M0__DROP_NET_LOSS] = {"to_net", "net-loss"},
+  [M0__DROP_FROM_NET_LOSS] = {"from_net", "net-loss"},
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b) {
@@ -332,6 +336,8 @@ static int save_start(struct m0_dev *dev, const struct m0_config *next,
   size_t len;
   if (s->busy)
     return M0_ERR_STATE; /* one write at a time: callers check first */
+  if (m0__fault_flash_refuses(dev))
+    return M0_ERR_STATE; /* flash that fails (fault.c): as if written and refused */
   len = m0_flash_format(next, dev->flash_text, sizeof dev->flash_text);
   if (len == 0)
     return M0_ERR_STATE;
@@ -635,8 +641,27 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
     return;
   }
   dev->counters.uart_rx += len;
-  m0__host_rx_take(dev, now, len);
-  uart_input(dev, now, data, len, true);
+  m0__host_rx_take(dev, now, len); /* line time, whatever noise does to the bytes */
+  if (m0__fault_line_active(dev, M0_UART_FROM_HOST)) {
+    uint8_t heard[512];
+    uint16_t from[512];
+    size_t i, j, lost = 0, corrupted = 0;
+    for (i = 0; i < len; i += sizeof heard) {
+      size_t k = len - i < sizeof heard ? len - i : sizeof heard;
+      size_t n = m0__fault_line(dev, now, M0_UART_FROM_HOST, data + i, k, heard, from);
+      lost += k - n;
+      for (j = 0; j < n; j++)
+        corrupted += heard[j] != data[i + from[j]];
+      uart_input(dev, now, heard, n, true);
+    }
+    m0__fault_line_count(dev, M0_UART_FROM_HOST, corrupted, lost);
+    if (lost > 0) {
+      dev->counters.uart_rx_dropped += lost;
+      m0__dev_drop(dev, now, M0__DROP_RX_LOSS, lost);
+    }
+  } else {
+    uart_input(dev, now, data, len, true);
+  }
   if (dev->options.timing == M0_TIMING_FAST)
     m0__framer_flush(dev, now); /* fast: one read from the pty is one frame */
   m0__dev_settle(dev, now);

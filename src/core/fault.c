@@ -66,6 +66,67 @@ void m0__fault_init(struct m0_dev *dev) {
   for (id = 0; id < M0_LINKS_MAX; id++)
     f->dial_until[id] = M0_TIME_NEVER;
   f->rng = DEFAULT_SEED;
+  f->line[0].until = f->line[1].until = M0_TIME_NEVER;
+  f->net[0].until = f->net[1].until = M0_TIME_NEVER;
+  f->flash_until = M0_TIME_NEVER;
+}
+
+/* ---- the generator ---- */
+
+static uint64_t next_random(struct m0__faults *f) {
+  uint64_t z = (f->rng += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* True with probability ppb / 1e9. */
+static bool chance(struct m0__faults *f, uint32_t ppb) {
+  if (ppb == 0)
+    return false;
+  return ((next_random(f) >> 32) * (uint64_t)M0_PPB >> 32) < ppb;
+}
+
+/* Uniform in [0, n]. */
+static uint64_t uniform(struct m0__faults *f, uint64_t n) {
+  return n == UINT64_MAX ? next_random(f) : next_random(f) % (n + 1);
+}
+
+/* ---- the serial line ---- */
+
+bool m0__fault_line_active(const struct m0_dev *dev, enum m0_uart_dir dir) {
+  const struct m0_uart_noise *n = &dev->fault.line[dir].noise;
+  return n->bit_error_ppb != 0 || n->loss_ppb != 0;
+}
+
+size_t m0__fault_line(struct m0_dev *dev, uint64_t now, enum m0_uart_dir dir,
+                      const uint8_t *in, size_t len, uint8_t *out, uint16_t *from) {
+  struct m0__faults *f = &dev->fault;
+  struct m0__fault_line *l = &f->line[dir];
+  size_t i, n = 0;
+  (void)now;
+  for (i = 0; i < len; i++) {
+    uint8_t c = in[i];
+    if (chance(f, l->noise.loss_ppb))
+      continue;
+    if (l->noise.bit_error_ppb != 0) {
+      uint8_t hit = 0;
+      for (unsigned bit = 0; bit < 8; bit++)
+        if (chance(f, l->noise.bit_error_ppb))
+          hit |= (uint8_t)(1u << bit);
+      c ^= hit;
+    }
+    if (from != NULL)
+      from[n] = (uint16_t)i;
+    out[n++] = c;
+  }
+  return n;
+}
+
+void m0__fault_line_count(struct m0_dev *dev, enum m0_uart_dir dir, size_t corrupted,
+                          size_t lost) {
+  dev->fault.line[dir].corrupted += corrupted;
+  dev->fault.line[dir].lost += lost;
 }
 
 /* ---- held sends ---- */
@@ -134,47 +195,223 @@ static void pop(struct m0__fault_txq *q) {
     q->start = q->end = q->rhead = 0;
 }
 
+/* How much of the head record may go at `now` under the to_net rate (all of it when
+ * there is none; a datagram only whole). */
+static size_t rate_allows(struct m0_dev *dev, uint64_t now, const struct m0__fault_rec *r) {
+  struct m0__fault_net *n = &dev->fault.net[M0_NET_TO_NET];
+  uint64_t avail;
+  if (n->impair.rate == 0)
+    return r->len;
+  avail = m0__pace_avail(&n->pace, now);
+  if (avail >= r->len)
+    return r->len;
+  return r->has_to || dev->net.link[r->id].role == M0__LINK_UDP ? 0 : (size_t)avail;
+}
+
+/* When the head record may go: its instant, or later when the rate holds it back. */
+static uint64_t release_due(const struct m0_dev *dev) {
+  const struct m0__faults *f = &dev->fault;
+  const struct m0__fault_rec *r = &f->txq.rec[f->txq.rhead];
+  const struct m0__fault_net *n = &f->net[M0_NET_TO_NET];
+  uint64_t due;
+  if (n->impair.rate == 0)
+    return r->at;
+  due = m0__pace_due(&n->pace, r->has_to || dev->net.link[r->id].role == M0__LINK_UDP
+                                   ? r->len
+                                   : (r->len < n->pace.burst ? r->len : n->pace.burst));
+  return due > r->at ? due : r->at;
+}
+
 /* Send what is due, in order, while the network moves. */
 static void release(struct m0_dev *dev, uint64_t now) {
   struct m0__faults *f = &dev->fault;
   struct m0__fault_txq *q = &f->txq;
   while (q->rlen > 0 && !m0__fault_net_cut(dev)) {
-    struct m0__fault_rec r = *head_rec(f);
+    struct m0__fault_rec *h = head_rec(f);
+    struct m0__fault_rec r = *h;
     const uint8_t *data = q->buf + q->start;
     const struct m0__link *l = &dev->net.link[r.id];
+    size_t n;
     if (r.at > now)
       return;
-    pop(q); /* first: the send may call back into the faults (it does not queue again) */
     if (l->role == M0__LINK_FREE || !l->up || dev->net.gen[r.id] != r.gen) {
+      pop(q);
       drop_to_net(dev, now, M0__DROP_NET_NOT_CONNECTED, r.len); /* its link is gone */
       continue;
     }
-    m0__link_send_now(dev, now, r.id, data, r.len, r.has_to ? &r.to : NULL);
+    n = rate_allows(dev, now, &r);
+    if (n == 0)
+      return;
+    if (f->net[M0_NET_TO_NET].impair.rate != 0)
+      m0__pace_take(&f->net[M0_NET_TO_NET].pace, n);
+    if (n < r.len) { /* part of a TCP record: the rest stays at the head */
+      q->start += n;
+      h->len -= (uint32_t)n;
+    } else {
+      pop(q); /* before the send: it may call back into the faults (not to queue) */
+    }
+    m0__link_send_now(dev, now, r.id, data, n, r.has_to ? &r.to : NULL);
   }
+}
+
+static bool impaired(const struct m0__fault_net *n) {
+  const struct m0_net_impair *i = &n->impair;
+  return i->delay_ns != 0 || i->jitter_ns != 0 || i->loss_ppb != 0 || i->rate != 0;
+}
+
+/* When something impaired in direction n, arriving or sent now, may go on: delay plus or
+ * minus jitter, never before now nor before what went before it (order is kept). */
+static uint64_t impaired_at(struct m0__faults *f, struct m0__fault_net *n, uint64_t now,
+                            uint64_t after) {
+  uint64_t at = add_sat(now, n->impair.delay_ns);
+  if (n->impair.jitter_ns != 0) {
+    uint64_t j = uniform(f, 2 * n->impair.jitter_ns);
+    at = j >= n->impair.jitter_ns ? add_sat(at, j - n->impair.jitter_ns)
+                                  : (at > n->impair.jitter_ns - j ? at - (n->impair.jitter_ns - j) : 0);
+  }
+  if (at < now)
+    at = now;
+  return at < after ? after : at;
 }
 
 bool m0__fault_tx(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                   size_t len, const struct m0_net_addr *to) {
   struct m0__faults *f = &dev->fault;
+  struct m0__fault_net *n = &f->net[M0_NET_TO_NET];
   bool udp = dev->net.link[id].role == M0__LINK_UDP;
+  uint64_t at = now;
   if (udp && m0__fault_net_cut(dev)) { /* a datagram on a dead wire */
     drop_to_net(dev, now, f->hung ? M0__DROP_NET_HANG : M0__DROP_NET_CABLE, len);
     return true;
   }
-  if (!m0__fault_net_cut(dev) && f->txq.rlen == 0)
-    return false; /* nothing held before it: it goes now */
-  if (!hold(dev, id, data, len, to, now))
+  if (!m0__fault_net_cut(dev) && f->txq.rlen == 0 && !impaired(n))
+    return false; /* nothing held before it, nothing in the way: it goes now */
+  if (udp && chance(f, n->impair.loss_ppb)) {
+    n->lost++;
+    drop_to_net(dev, now, M0__DROP_NET_LOSS, len);
+    return true;
+  }
+  if (impaired(n)) {
+    if (f->txq.rlen == 0 && n->impair.rate != 0)
+      m0__pace_cap(&n->pace, now); /* an idle line: no burst from before */
+    at = impaired_at(f, n, now, f->txq.rlen > 0 ? tail_rec(f)->at : 0);
+  }
+  if (!hold(dev, id, data, len, to, at))
     drop_to_net(dev, now, M0__DROP_NET_BUFFER_FULL, len);
   return true;
 }
 
 bool m0__fault_rx_lost(struct m0_dev *dev, uint64_t now, size_t len) {
   struct m0__faults *f = &dev->fault;
-  if (!m0__fault_net_cut(dev))
+  struct m0__fault_net *n = &f->net[M0_NET_FROM_NET];
+  enum m0__drop_kind kind;
+  if (m0__fault_net_cut(dev)) {
+    kind = f->hung ? M0__DROP_FROM_NET_HANG : M0__DROP_FROM_NET_CABLE;
+  } else if (chance(f, n->impair.loss_ppb)) {
+    n->lost++;
+    kind = M0__DROP_FROM_NET_LOSS;
+  } else {
     return false;
+  }
   dev->counters.net_rx_dropped += len;
-  m0__dev_drop(dev, now, f->hung ? M0__DROP_FROM_NET_HANG : M0__DROP_FROM_NET_CABLE, len);
+  m0__dev_drop(dev, now, kind, len);
   return true;
+}
+
+/* ---- from_net: the inbox's marks ---- */
+
+static const struct m0__fault_mark *mark_at(const struct m0__faults *f, unsigned k) {
+  return &f->marks[(f->mhead + k) % M0__FAULT_MARKS];
+}
+
+void m0__fault_inbox_in(struct m0_dev *dev, uint64_t now, size_t n) {
+  struct m0__faults *f = &dev->fault;
+  struct m0__fault_net *imp = &f->net[M0_NET_FROM_NET];
+  uint64_t at, last = f->mlen > 0 ? mark_at(f, f->mlen - 1)->at : 0;
+  if (n == 0)
+    return;
+  if (f->inbox_in == f->inbox_out && imp->impair.rate != 0)
+    m0__pace_cap(&imp->pace, now); /* the inbox was empty: no burst from before */
+  f->inbox_in += n;
+  if (imp->impair.delay_ns == 0 && imp->impair.jitter_ns == 0) {
+    if (f->mlen > 0) /* after delayed bytes, in order: as late as the last of them */
+      f->marks[(f->mhead + f->mlen - 1) % M0__FAULT_MARKS].end = f->inbox_in;
+    return;
+  }
+  at = impaired_at(f, imp, now, last);
+  if (f->mlen > 0 && (mark_at(f, f->mlen - 1)->at == at || f->mlen == M0__FAULT_MARKS)) {
+    struct m0__fault_mark *m = &f->marks[(f->mhead + f->mlen - 1) % M0__FAULT_MARKS];
+    m->end = f->inbox_in; /* full: these wait with the last (later, never earlier) */
+    if (m->at < at)
+      m->at = at;
+    return;
+  }
+  struct m0__fault_mark *m = &f->marks[(f->mhead + f->mlen) % M0__FAULT_MARKS];
+  m->end = f->inbox_in;
+  m->at = at;
+  f->mlen++;
+}
+
+/* The cumulative count up to which the marks let bytes move at now. */
+static uint64_t marks_end(const struct m0__faults *f, uint64_t now) {
+  unsigned k;
+  for (k = 0; k < f->mlen; k++)
+    if (mark_at(f, k)->at > now)
+      return k > 0 ? mark_at(f, k - 1)->end : f->inbox_out;
+  return f->inbox_in;
+}
+
+size_t m0__fault_inbox_ready(const struct m0_dev *dev, uint64_t now) {
+  const struct m0__faults *f = &dev->fault;
+  const struct m0__fault_net *imp = &f->net[M0_NET_FROM_NET];
+  uint64_t end = marks_end(f, now);
+  uint64_t ready = f->mlen == 0 ? dev->net.inbox.len : end > f->inbox_out ? end - f->inbox_out : 0;
+  if (imp->impair.rate != 0) {
+    uint64_t avail = m0__pace_avail(&imp->pace, now);
+    if (ready > avail)
+      ready = avail;
+  }
+  return ready > dev->net.inbox.len ? dev->net.inbox.len : (size_t)ready;
+}
+
+void m0__fault_inbox_out(struct m0_dev *dev, size_t n) {
+  struct m0__faults *f = &dev->fault;
+  f->inbox_out += n;
+  if (f->net[M0_NET_FROM_NET].impair.rate != 0)
+    m0__pace_take(&f->net[M0_NET_FROM_NET].pace, n);
+  while (f->mlen > 0 && mark_at(f, 0)->end <= f->inbox_out) {
+    f->mhead = (f->mhead + 1) % M0__FAULT_MARKS;
+    f->mlen--;
+  }
+}
+
+void m0__fault_inbox_dropped(struct m0_dev *dev) {
+  struct m0__faults *f = &dev->fault;
+  f->inbox_out = f->inbox_in;
+  f->mhead = f->mlen = 0;
+}
+
+/* When bytes in the inbox that wait only for the impairment may move: the first mark's
+ * instant, or the rate's next byte if later. M0_TIME_NEVER when nothing waits for that,
+ * or something else holds them (command mode, a full UART queue, no host: flow.c moves
+ * them when that ends). Right after an input everything due has moved, so what is left
+ * waits for exactly this. */
+static uint64_t inbox_due(const struct m0_dev *dev) {
+  const struct m0__faults *f = &dev->fault;
+  const struct m0__fault_net *imp = &f->net[M0_NET_FROM_NET];
+  uint64_t when;
+  if (dev->net.inbox.len == 0 || !dev->attached || dev->mode != M0_MODE_TRANSPARENT ||
+      dev->restart.pending || dev->txq.len >= M0__FLOW_UART_FILL)
+    return M0_TIME_NEVER;
+  when = f->mlen > 0 ? mark_at(f, 0)->at : 0;
+  if (imp->impair.rate != 0) {
+    uint64_t r = m0__pace_due(&imp->pace, 1);
+    if (r > when)
+      when = r;
+  } else if (f->mlen == 0) {
+    return M0_TIME_NEVER;
+  }
+  return when;
 }
 
 void m0__fault_net_restart(struct m0_dev *dev, uint64_t now) {
@@ -371,6 +608,164 @@ int m0_dev_fault_cable(struct m0_dev *dev, uint64_t now, bool plugged, uint64_t 
   return rc;
 }
 
+/* ---- noise, impairment, flash: faults with parameters and a window ---- */
+
+static const char *const line_dirs[] = {"to_host", "from_host"};
+static const char *const net_dirs[] = {"to_net", "from_net"};
+
+static void cleared(struct m0_dev *dev, const char *fault, const char *dir, const char *cause) {
+  if (dir != NULL)
+    m0__dev_event(dev, "fault.cleared", "\"fault\":\"%s\",\"dir\":\"%s\",\"cause\":\"%s\"",
+                  fault, dir, cause);
+  else
+    m0__dev_event(dev, "fault.cleared", "\"fault\":\"%s\",\"cause\":\"%s\"", fault, cause);
+}
+
+/* ",\"for_ms\":N" or "". */
+static void for_field(char *buf, size_t cap, uint64_t for_ns) {
+  if (for_ns > 0)
+    snprintf(buf, cap, ",\"for_ms\":%llu", (unsigned long long)(for_ns / M0_NS_PER_MS));
+  else
+    buf[0] = '\0';
+}
+
+int m0_dev_fault_uart(struct m0_dev *dev, uint64_t now, enum m0_uart_dir dir,
+                      const struct m0_uart_noise *noise, uint64_t for_ns) {
+  struct m0__fault_line *l;
+  char window[48];
+  if ((unsigned)dir > M0_UART_FROM_HOST || noise->bit_error_ppb > M0_PPB ||
+      noise->loss_ppb > M0_PPB)
+    return M0_ERR_PARAM;
+  m0__dev_catch_up(dev, now);
+  l = &dev->fault.line[dir];
+  if (noise->bit_error_ppb == 0 && noise->loss_ppb == 0) {
+    bool was = m0__fault_line_active(dev, dir);
+    memset(l, 0, sizeof *l);
+    l->until = M0_TIME_NEVER;
+    if (was)
+      cleared(dev, "uart", line_dirs[dir], "cleared");
+  } else {
+    memset(l, 0, sizeof *l);
+    l->noise = *noise;
+    l->until = for_ns > 0 ? add_sat(now, for_ns) : M0_TIME_NEVER;
+    for_field(window, sizeof window, for_ns);
+    m0__dev_event(dev, "fault.set",
+                  "\"fault\":\"uart\",\"dir\":\"%s\",\"bit_error_ppb\":%lu,\"loss_ppb\":%lu%s",
+                  line_dirs[dir], (unsigned long)noise->bit_error_ppb,
+                  (unsigned long)noise->loss_ppb, window);
+  }
+  m0__dev_settle(dev, now);
+  return 0;
+}
+
+int m0_dev_fault_net(struct m0_dev *dev, uint64_t now, enum m0_net_dir dir,
+                     const struct m0_net_impair *impair, uint64_t for_ns) {
+  struct m0__fault_net *n;
+  char window[48];
+  if ((unsigned)dir > M0_NET_FROM_NET || impair->loss_ppb > M0_PPB ||
+      impair->rate > M0_NET_RATE_MAX)
+    return M0_ERR_PARAM;
+  m0__dev_catch_up(dev, now);
+  n = &dev->fault.net[dir];
+  bool was = impaired(n);
+  memset(n, 0, sizeof *n);
+  n->until = M0_TIME_NEVER;
+  if (impair->delay_ns == 0 && impair->jitter_ns == 0 && impair->loss_ppb == 0 &&
+      impair->rate == 0) {
+    if (was)
+      cleared(dev, "net", net_dirs[dir], "cleared");
+  } else {
+    n->impair = *impair;
+    n->until = for_ns > 0 ? add_sat(now, for_ns) : M0_TIME_NEVER;
+    if (impair->rate != 0)
+      m0__pace_init(&n->pace, now, impair->rate, 1); /* "baud" = bytes/s at 1 bit a byte */
+    for_field(window, sizeof window, for_ns);
+    m0__dev_event(dev, "fault.set",
+                  "\"fault\":\"net\",\"dir\":\"%s\",\"delay_ms\":%llu,\"jitter_ms\":%llu,"
+                  "\"loss_ppb\":%lu,\"rate\":%lu%s",
+                  net_dirs[dir], (unsigned long long)(impair->delay_ns / M0_NS_PER_MS),
+                  (unsigned long long)(impair->jitter_ns / M0_NS_PER_MS),
+                  (unsigned long)impair->loss_ppb, (unsigned long)impair->rate, window);
+  }
+  m0__dev_settle(dev, now);
+  return 0;
+}
+
+int m0_dev_fault_net_reset(struct m0_dev *dev, uint64_t now) {
+  int n;
+  m0__dev_catch_up(dev, now);
+  n = dev->fault.off ? M0_ERR_STATE : (int)reset_connections(dev, now, "fault");
+  m0__dev_settle(dev, now);
+  return n;
+}
+
+int m0_dev_fault_flash(struct m0_dev *dev, uint64_t now, uint32_t fail_next, bool full,
+                       uint64_t for_ns) {
+  struct m0__faults *f = &dev->fault;
+  char window[48];
+  m0__dev_catch_up(dev, now);
+  bool was = f->flash_fail > 0 || f->flash_full;
+  f->flash_fail = fail_next;
+  f->flash_full = full;
+  f->flash_failed = 0;
+  f->flash_until = M0_TIME_NEVER;
+  if (fail_next == 0 && !full) {
+    if (was)
+      cleared(dev, "flash", NULL, "cleared");
+  } else {
+    f->flash_until = for_ns > 0 ? add_sat(now, for_ns) : M0_TIME_NEVER;
+    for_field(window, sizeof window, for_ns);
+    m0__dev_event(dev, "fault.set", "\"fault\":\"flash\",\"fail_next\":%lu,\"full\":%s%s",
+                  (unsigned long)fail_next, full ? "true" : "false", window);
+  }
+  m0__dev_settle(dev, now);
+  return 0;
+}
+
+bool m0__fault_flash_refuses(struct m0_dev *dev) {
+  struct m0__faults *f = &dev->fault;
+  if (f->flash_full) {
+    f->flash_failed++;
+    m0__dev_event(dev, "flash.error", "\"error\":\"ENOSPC\",\"fault\":\"full\"");
+    return true;
+  }
+  if (f->flash_fail == 0)
+    return false;
+  f->flash_fail--;
+  f->flash_failed++;
+  m0__dev_event(dev, "flash.error", "\"error\":\"EIO\",\"fault\":\"fail\",\"left\":%lu",
+                (unsigned long)f->flash_fail);
+  if (f->flash_fail == 0) {
+    f->flash_until = M0_TIME_NEVER;
+    cleared(dev, "flash", NULL, "used");
+  }
+  return true;
+}
+
+/* A window that ended. */
+static void windows_expire(struct m0_dev *dev, uint64_t now) {
+  struct m0__faults *f = &dev->fault;
+  unsigned d;
+  for (d = 0; d < 2; d++) {
+    if (f->line[d].until <= now) {
+      memset(&f->line[d], 0, sizeof f->line[d]);
+      f->line[d].until = M0_TIME_NEVER;
+      cleared(dev, "uart", line_dirs[d], "timeout");
+    }
+    if (f->net[d].until <= now) {
+      memset(&f->net[d], 0, sizeof f->net[d]);
+      f->net[d].until = M0_TIME_NEVER;
+      cleared(dev, "net", net_dirs[d], "timeout");
+    }
+  }
+  if (f->flash_until <= now) {
+    f->flash_fail = 0;
+    f->flash_full = false;
+    f->flash_until = M0_TIME_NEVER;
+    cleared(dev, "flash", NULL, "timeout");
+  }
+}
+
 /* ---- a hang ---- */
 
 int m0_dev_fault_hang(struct m0_dev *dev, uint64_t now, uint64_t for_ns) {
@@ -415,17 +810,20 @@ uint64_t m0__fault_next(const struct m0_dev *dev) {
   unsigned id;
   if (f->off)
     when = min64(when, f->on_at);
-  if (f->hung)
-    when = min64(when, f->hang_until);
   if (f->unplugged)
     when = min64(when, f->plug_at);
+  when = min64(when, f->line[0].until);
+  when = min64(when, f->line[1].until);
+  when = min64(when, f->net[0].until);
+  when = min64(when, f->net[1].until);
+  when = min64(when, f->flash_until);
   if (f->hung)
-    return when; /* the firmware's own deadlines wait for the watchdog */
+    return min64(when, f->hang_until); /* the firmware's own deadlines wait */
   for (id = 0; id < M0_LINKS_MAX; id++)
     when = min64(when, f->dial_until[id]);
   if (f->txq.rlen > 0 && !m0__fault_net_cut(dev))
-    when = min64(when, f->txq.rec[f->txq.rhead].at);
-  return when;
+    when = min64(when, release_due(dev));
+  return min64(when, inbox_due(dev));
 }
 
 void m0__fault_expire(struct m0_dev *dev, uint64_t now) {
@@ -435,6 +833,7 @@ void m0__fault_expire(struct m0_dev *dev, uint64_t now) {
     power_on(dev, now);
   if (f->unplugged && f->plug_at <= now)
     plug(dev, now);
+  windows_expire(dev, now);
   if (f->hung && f->hang_until <= now)
     watchdog(dev, now);
   if (f->hung)
@@ -443,6 +842,8 @@ void m0__fault_expire(struct m0_dev *dev, uint64_t now) {
     if (f->dial_until[id] <= now)
       dial_timed_out(dev, now, id);
   release(dev, now);
+  if (inbox_due(dev) <= now)
+    m0__flow_settle(dev, now); /* what the marks or the rate held moves on */
 }
 
 void m0_dev_fault_status(const struct m0_dev *dev, struct m0_fault_status *out) {
@@ -459,4 +860,17 @@ void m0_dev_fault_status(const struct m0_dev *dev, struct m0_fault_status *out) 
   out->hung_since = f->hung_since;
   out->hang_until = f->hung ? f->hang_until : M0_TIME_NEVER;
   out->held_bytes = f->txq.end - f->txq.start;
+  for (unsigned d = 0; d < 2; d++) {
+    out->uart[d].noise = f->line[d].noise;
+    out->uart[d].until = f->line[d].until;
+    out->uart[d].corrupted = f->line[d].corrupted;
+    out->uart[d].lost = f->line[d].lost;
+    out->net[d].impair = f->net[d].impair;
+    out->net[d].until = f->net[d].until;
+    out->net[d].lost = f->net[d].lost;
+  }
+  out->flash.fail_next = f->flash_fail;
+  out->flash.full = f->flash_full;
+  out->flash.until = f->flash_until;
+  out->flash.failed = f->flash_failed;
 }

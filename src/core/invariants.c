@@ -142,20 +142,66 @@ static const char *modes(const struct m0_dev *dev) {
 /* The faults' own deadlines: a power cycle's end, a hang's, a re-plug; and, unless the
  * firmware hangs, dials into the void timing out and held sends due (not while the
  * network is cut: they go at re-plug). */
+static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+static const struct m0__fault_mark *mark(const struct m0__faults *f, unsigned k) {
+  return &f->marks[(f->mhead + k) % M0__FAULT_MARKS];
+}
+
+/* Inbox bytes the from_net impairment lets move at now (all when there is none). */
+static uint64_t inbox_ready(const struct m0_dev *dev, uint64_t now) {
+  const struct m0__faults *f = &dev->fault;
+  uint64_t end = f->inbox_in, ready;
+  unsigned k;
+  for (k = 0; k < f->mlen; k++) {
+    if (mark(f, k)->at > now) {
+      end = k > 0 ? mark(f, k - 1)->end : f->inbox_out;
+      break;
+    }
+  }
+  ready = f->mlen == 0 ? dev->net.inbox.len : end - f->inbox_out;
+  if (f->net[M0_NET_FROM_NET].impair.rate != 0)
+    ready = min64(ready, m0__pace_avail(&f->net[M0_NET_FROM_NET].pace, now));
+  return ready;
+}
+
+/* The faults' own deadlines: a power cycle's end, a hang's, a re-plug, the end of a
+ * fault's window; and, unless the firmware hangs, dials into the void timing out, held
+ * sends due (their instant, or the rate's; not while the cable is out: they go at
+ * re-plug), and inbox bytes the impairment held (its first mark, or the rate's). */
 static uint64_t fault_deadlines(const struct m0_dev *dev) {
   const struct m0__faults *f = &dev->fault;
   uint64_t when = M0_TIME_NEVER;
   unsigned k;
   if (f->off)
     when = min64(when, f->on_at);
-  if (f->hung)
-    return min64(when, f->hang_until);
   if (f->unplugged)
     when = min64(when, f->plug_at);
+  for (k = 0; k < 2; k++)
+    when = min64(min64(when, f->line[k].until), f->net[k].until);
+  when = min64(when, f->flash_until);
+  if (f->hung)
+    return min64(when, f->hang_until);
   for (k = 0; k < M0_LINKS_MAX; k++)
     when = min64(when, f->dial_until[k]);
-  if (f->txq.rlen > 0 && !f->unplugged)
-    when = min64(when, f->txq.rec[f->txq.rhead].at);
+  if (f->txq.rlen > 0 && !f->unplugged) {
+    const struct m0__fault_rec *r = &f->txq.rec[f->txq.rhead];
+    const struct m0__fault_net *n = &f->net[M0_NET_TO_NET];
+    uint64_t due = r->at;
+    if (n->impair.rate != 0) {
+      bool whole = r->has_to || dev->net.link[r->id].role == M0__LINK_UDP;
+      due = max64(due, m0__pace_due(&n->pace, whole ? r->len : min64(r->len, n->pace.burst)));
+    }
+    when = min64(when, due);
+  }
+  if (dev->net.inbox.len > 0 && dev->attached && dev->mode == M0_MODE_TRANSPARENT &&
+      !dev->restart.pending && dev->txq.len < M0__FLOW_UART_FILL) {
+    const struct m0__fault_net *n = &f->net[M0_NET_FROM_NET];
+    if (n->impair.rate != 0)
+      when = min64(when, max64(f->mlen > 0 ? mark(f, 0)->at : 0, m0__pace_due(&n->pace, 1)));
+    else if (f->mlen > 0)
+      when = min64(when, mark(f, 0)->at);
+  }
   return when;
 }
 
@@ -239,7 +285,7 @@ static const char *uart(const struct m0_dev *dev) {
 
 /* ---- flow control ---- */
 
-static const char *flow(const struct m0_dev *dev) {
+static const char *flow(const struct m0_dev *dev, uint64_t now) {
   const struct m0__network *n = &dev->net;
   size_t backlog = n->inbox.len + dev->txq.len;
   bool held = false;
@@ -265,9 +311,10 @@ static const char *flow(const struct m0_dev *dev) {
     return "flow.pause-high";
   if (n->links_paused && backlog <= M0__FLOW_HOST_LOW)
     return "flow.resume-low";
-  /* Network bytes wait in the inbox only while the host cannot take them yet. */
+  /* Network bytes wait in the inbox only while the host cannot take them yet, or an
+   * impaired network holds them (fault.c). */
   if (n->inbox.len > 0 && dev->mode == M0_MODE_TRANSPARENT && !dev->restart.pending &&
-      dev->txq.len < M0__FLOW_UART_FILL)
+      dev->txq.len < M0__FLOW_UART_FILL && inbox_ready(dev, now) > 0)
     return "flow.inbox-moves";
   return NULL;
 }
@@ -425,13 +472,24 @@ static const char *faults(const struct m0_dev *dev) {
     if (sum != q->end - q->start)
       return "fault.held.records"; /* the records tile the held bytes */
   }
+  {
+    uint64_t last = f->inbox_out;
+    unsigned k;
+    if (f->inbox_in - f->inbox_out != dev->net.inbox.len)
+      return "fault.inbox-count"; /* the marks count the inbox's bytes */
+    if (f->mlen > M0__FAULT_MARKS)
+      return "fault.marks.bounds";
+    for (k = 0; k < f->mlen; k++) {
+      if (mark(f, k)->end <= last || mark(f, k)->end > f->inbox_in)
+        return "fault.marks.order"; /* each mark ends after the one before, within */
+      last = mark(f, k)->end;
+    }
+  }
   return NULL;
 }
 
 const char *m0__dev_invariant(const struct m0_dev *dev, uint64_t now) {
   const char *broken;
-  if ((broken = faults(dev)) != NULL)
-    return broken;
   if ((broken = queues(dev)) != NULL)
     return broken;
   if ((broken = modes(dev)) != NULL)
@@ -440,9 +498,11 @@ const char *m0__dev_invariant(const struct m0_dev *dev, uint64_t now) {
     return broken;
   if ((broken = uart(dev)) != NULL)
     return broken;
-  if ((broken = flow(dev)) != NULL)
+  if ((broken = flow(dev, now)) != NULL)
     return broken;
-  return links(dev);
+  if ((broken = links(dev)) != NULL)
+    return broken;
+  return faults(dev);
 }
 
 #ifdef M0_CHECK_INVARIANTS

@@ -14,6 +14,13 @@
  * Hang: nothing of the firmware runs (no timer but its end, no byte to the host, host
  * bytes dropped, the network cut), then the watchdog resets the connections and
  * restarts; a restart from outside ends it.
+ *
+ * Noise: certain bit errors invert bytes and certain loss removes them, both ways; a
+ * rate hits about that share (binomial bounds, 6 sigma) and the same seed hits the same
+ * bytes; lost bytes still take their line time; a window ends exactly. Impairment: a
+ * delay holds sends and arrivals exactly that long, jitter keeps order, a rate spreads
+ * bytes over time, UDP loss drops about that share; a reset now resets every TCP
+ * connection. Flash: the next N saves answer +ERR=-5, a full flash every one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -365,6 +372,302 @@ static void test_hang_keeps_command_mode_silent(void **state) {
   assert_string_equal(fake_at(&F, "AT+VER"), "AT+VER\r\r\n+ok=V4017\r\n");
 }
 
+
+/* ---- noise on the serial line ---- */
+
+static struct m0_uart_noise noise(uint32_t ber, uint32_t loss) {
+  struct m0_uart_noise n = {ber, loss};
+  return n;
+}
+
+static void test_certain_bit_errors_invert_every_byte(void **state) {
+  (void)state;
+  O.timing = M0_TIMING_FAST;
+  fake_config_udpc(&C);
+  fake_boot_link_up(&F, &D, &O, &C);
+  struct m0_uart_noise n = noise(M0_PPB, 0);
+  assert_int_equal(m0_dev_fault_uart(&D, F.now, M0_UART_FROM_HOST, &n, 0), 0);
+  assert_int_not_equal(fake_find_event(&F, "fault.set {\"fault\":\"uart\",\"dir\":\"from_host\",\"bit_error_ppb\":1000000000,\"loss_ppb\":0}"), -1);
+  fake_rx_frame(&F, "AB");
+  assert_int_equal(F.nsends, 1);
+  assert_int_equal(F.sends[0].data[0], (uint8_t)~'A');
+  assert_int_equal(F.sends[0].data[1], (uint8_t)~'B');
+  m0_dev_fault_uart(&D, F.now, M0_UART_TO_HOST, &n, 0);
+  fake_link_datagram(&F, 0, "xy", "10.0.0.7", 7000);
+  fake_run(&F, S);
+  assert_int_equal(F.out_len, 2);
+  assert_int_equal(F.out[0], (uint8_t)~'x');
+  struct m0_fault_status fs;
+  m0_dev_fault_status(&D, &fs);
+  assert_int_equal(fs.uart[M0_UART_FROM_HOST].corrupted, 2);
+  assert_int_equal(fs.uart[M0_UART_TO_HOST].corrupted, 2);
+  assert_int_equal(m0_dev_fault_uart(&D, F.now, M0_UART_TO_HOST, &(struct m0_uart_noise){M0_PPB + 1, 0}, 0),
+                   M0_ERR_PARAM);
+}
+
+static void test_certain_loss_loses_every_byte_but_not_its_time(void **state) {
+  (void)state;
+  fake_boot(&F, &D, &O, &C); /* real timing, 115200 */
+  struct m0_uart_noise n = noise(0, M0_PPB);
+  m0_dev_fault_uart(&D, F.now, M0_UART_TO_HOST, &n, 0);
+  fake_enter_command(&F); /* "a+ok" is lost too: the handshake still works inside */
+  fake_rx(&F, "AT+VER\r");
+  fake_run(&F, S);
+  assert_string_equal(fake_out(&F), "");
+  assert_int_not_equal(fake_count_events(&F, "drop {\"dir\":\"to_host\",\"reason\":\"line-loss\""), 0);
+  /* The host's side: every byte lost, nothing reaches the command line. */
+  n = noise(0, 0);
+  m0_dev_fault_uart(&D, F.now, M0_UART_TO_HOST, &n, 0);
+  n = noise(0, M0_PPB);
+  m0_dev_fault_uart(&D, F.now, M0_UART_FROM_HOST, &n, 0);
+  fake_out_clear(&F);
+  fake_rx(&F, "AT+VER\r");
+  fake_run(&F, S);
+  assert_string_equal(fake_out(&F), "");
+  assert_int_not_equal(fake_count_events(&F, "drop {\"dir\":\"from_host\",\"reason\":\"line-loss\""), 0);
+}
+
+/* Bytes to the host through a line with bit error rate ber; returns how many of the
+ * 20000 came through changed. */
+static unsigned noisy_run(uint64_t seed, uint32_t ber, uint8_t *out_copy) {
+  static char block[1001];
+  memset(block, 'U', 1000);
+  O.timing = M0_TIMING_FAST;
+  fake_config_udpc(&C);
+  fake_boot_link_up(&F, &D, &O, &C);
+  m0_dev_fault_seed(&D, seed);
+  struct m0_uart_noise n = noise(ber, 0);
+  m0_dev_fault_uart(&D, F.now, M0_UART_TO_HOST, &n, 0);
+  for (int i = 0; i < 20; i++)
+    fake_link_datagram(&F, 0, block, "10.0.0.7", 7000);
+  fake_run(&F, S);
+  assert_int_equal(F.out_len, 20000);
+  unsigned changed = 0;
+  for (size_t i = 0; i < F.out_len; i++)
+    changed += F.out[i] != 'U';
+  if (out_copy != NULL)
+    memcpy(out_copy, F.out, F.out_len);
+  return changed;
+}
+
+static void test_bit_error_rate_hits_about_that_share_and_is_seeded(void **state) {
+  (void)state;
+  static uint8_t first[20000], again[20000];
+  /* p = 1e-2 per bit: a byte changes with 1 - 0.99^8 = 7.73%; of 20000, 1546 +- 6 sigma
+   * (sigma = 37.8). */
+  unsigned a = noisy_run(42, 10000000, first);
+  assert_in_range(a, 1546 - 227, 1546 + 227);
+  unsigned b = noisy_run(42, 10000000, again);
+  assert_int_equal(a, b);
+  assert_memory_equal(first, again, sizeof first); /* same seed, same bytes hit */
+  unsigned c = noisy_run(43, 10000000, again);
+  assert_true(c != a || memcmp(first, again, sizeof first) != 0);
+}
+
+static void test_noise_window_ends_exactly(void **state) {
+  (void)state;
+  fake_boot(&F, &D, &O, &C);
+  uint64_t t0 = F.now;
+  struct m0_uart_noise n = noise(1000, 0);
+  m0_dev_fault_uart(&D, F.now, M0_UART_FROM_HOST, &n, 2 * S);
+  assert_int_not_equal(fake_find_event(&F, "fault.set {\"fault\":\"uart\",\"dir\":\"from_host\",\"bit_error_ppb\":1000,\"loss_ppb\":0,\"for_ms\":2000}"), -1);
+  fake_advance_to(&F, t0 + 2 * S - 1);
+  assert_true(m0__fault_line_active(&D, M0_UART_FROM_HOST));
+  fake_advance(&F, 1);
+  assert_false(m0__fault_line_active(&D, M0_UART_FROM_HOST));
+  assert_int_not_equal(fake_find_event(&F, "fault.cleared {\"fault\":\"uart\",\"dir\":\"from_host\",\"cause\":\"timeout\"}"), -1);
+}
+
+/* ---- network impairment ---- */
+
+static struct m0_net_impair impair(uint64_t delay, uint64_t jitter, uint32_t loss, uint32_t rate) {
+  struct m0_net_impair i = {delay, jitter, loss, rate};
+  return i;
+}
+
+static void test_delay_to_net_holds_each_send_exactly(void **state) {
+  (void)state;
+  fake_boot_link_up(&F, &D, &O, &C);
+  struct m0_net_impair i = impair(100 * MS, 0, 0, 0);
+  assert_int_equal(m0_dev_fault_net(&D, F.now, M0_NET_TO_NET, &i, 0), 0);
+  fake_rx(&F, "one");
+  uint64_t cut = F.now + fake_packing_ns(10, 115200); /* the frame ends after the gap */
+  fake_advance(&F, 1 * MS);
+  fake_rx_frame(&F, "two");
+  fake_advance_to(&F, cut + 100 * MS - 1);
+  assert_int_equal(F.nsends, 0);
+  fake_advance(&F, 1);
+  assert_int_equal(F.nsends, 1);
+  fake_assert_send(&F, 0, 0, "one");
+  fake_advance(&F, 2 * MS);
+  fake_assert_send(&F, 1, 0, "two");
+}
+
+static void test_jitter_keeps_order(void **state) {
+  (void)state;
+  fake_boot_link_up(&F, &D, &O, &C);
+  struct m0_net_impair i = impair(50 * MS, 40 * MS, 0, 0);
+  m0_dev_fault_net(&D, F.now, M0_NET_TO_NET, &i, 0);
+  char frame[8];
+  for (int k = 0; k < 30; k++) {
+    snprintf(frame, sizeof frame, "%02d", k);
+    fake_rx_frame(&F, frame);
+  }
+  fake_run(&F, 5 * S);
+  char want[64] = "";
+  for (int k = 0; k < 30; k++)
+    snprintf(want + strlen(want), sizeof want - strlen(want), "%02d", k);
+  assert_string_equal(fake_link_sent(&F, 0), want);
+  for (unsigned k = 1; k < F.nsends; k++)
+    assert_true(F.sends[k].at >= F.sends[k - 1].at);
+}
+
+static void test_rate_to_net_spreads_bytes(void **state) {
+  (void)state;
+  fake_boot_link_up(&F, &D, &O, &C);
+  struct m0_net_impair i = impair(0, 0, 0, 1000);
+  m0_dev_fault_net(&D, F.now, M0_NET_TO_NET, &i, 0);
+  uint64_t t0 = F.now;
+  static char frame[401];
+  memset(frame, 'r', 400);
+  for (int k = 0; k < 10; k++)
+    fake_rx_frame(&F, frame); /* 4000 bytes */
+  /* A byte a millisecond: the log of link calls is cleared as it goes. */
+  for (uint64_t t = 100 * MS; t <= 1 * S; t += 100 * MS) {
+    fake_advance_to(&F, t0 + t);
+    fake_ops_clear(&F);
+    F.nsends = 0;
+  }
+  assert_in_range(F.links[0].stream_total, 900, 1100);
+  for (uint64_t t = 1100 * MS; t <= 4100 * MS; t += 100 * MS) {
+    fake_advance_to(&F, t0 + t);
+    fake_ops_clear(&F);
+    F.nsends = 0;
+  }
+  assert_int_equal(F.links[0].stream_total, 4000);
+}
+
+static void test_udp_loss_to_net_is_about_that_share(void **state) {
+  (void)state;
+  O.timing = M0_TIMING_FAST;
+  fake_config_udpc(&C);
+  fake_boot_link_up(&F, &D, &O, &C);
+  m0_dev_fault_seed(&D, 7);
+  struct m0_net_impair i = impair(0, 0, 250000000, 0); /* 25% */
+  m0_dev_fault_net(&D, F.now, M0_NET_TO_NET, &i, 0);
+  for (int k = 0; k < 2000; k++) {
+    fake_rx_frame(&F, "d");
+    fake_frames_clear(&F);
+    fake_ops_clear(&F);
+    F.nsends = 0;
+  }
+  /* 500 +- 6 sigma (sigma = 19.4) */
+  assert_in_range(2000 - F.links[0].sends, 500 - 117, 500 + 117);
+  struct m0_fault_status fs;
+  m0_dev_fault_status(&D, &fs);
+  assert_int_equal(fs.net[M0_NET_TO_NET].lost, 2000 - F.links[0].sends);
+}
+
+static void test_delay_from_net_reaches_the_host_that_late(void **state) {
+  (void)state;
+  O.timing = M0_TIMING_FAST;
+  fake_boot_link_up(&F, &D, &O, &C);
+  struct m0_net_impair i = impair(200 * MS, 0, 0, 0);
+  m0_dev_fault_net(&D, F.now, M0_NET_FROM_NET, &i, 0);
+  uint64_t t0 = F.now;
+  fake_link_rx_str(&F, 0, "late");
+  fake_advance(&F, 50 * MS);
+  fake_link_rx_str(&F, 0, "r");
+  fake_advance_to(&F, t0 + 200 * MS - 1);
+  assert_string_equal(fake_out(&F), "");
+  fake_advance(&F, 1);
+  assert_string_equal(fake_out(&F), "late");
+  fake_advance(&F, 50 * MS);
+  assert_string_equal(fake_out(&F), "later");
+}
+
+static void test_rate_from_net_paces_the_host(void **state) {
+  (void)state;
+  O.timing = M0_TIMING_FAST;
+  fake_boot_link_up(&F, &D, &O, &C);
+  struct m0_net_impair i = impair(0, 0, 0, 2000);
+  m0_dev_fault_net(&D, F.now, M0_NET_FROM_NET, &i, 0);
+  uint64_t t0 = F.now;
+  static char blob[6001];
+  memset(blob, 'q', 6000);
+  fake_link_rx_str(&F, 0, blob);
+  fake_advance_to(&F, t0 + 1 * S);
+  assert_in_range(F.out_len, 1800, 2200);
+  fake_advance_to(&F, t0 + 3100 * MS);
+  assert_int_equal(F.out_len, 6000);
+}
+
+static void test_udp_loss_from_net(void **state) {
+  (void)state;
+  O.timing = M0_TIMING_FAST;
+  fake_config_udpc(&C);
+  fake_boot_link_up(&F, &D, &O, &C);
+  struct m0_net_impair i = impair(0, 0, M0_PPB, 0);
+  m0_dev_fault_net(&D, F.now, M0_NET_FROM_NET, &i, 1 * S);
+  fake_link_datagram(&F, 0, "gone", "10.0.0.7", 7000);
+  assert_int_not_equal(fake_find_event(&F, "drop {\"dir\":\"from_net\",\"reason\":\"net-loss\",\"bytes\":4}"), -1);
+  fake_advance(&F, 1 * S);
+  assert_int_not_equal(fake_find_event(&F, "fault.cleared {\"fault\":\"net\",\"dir\":\"from_net\",\"cause\":\"timeout\"}"), -1);
+  fake_link_datagram(&F, 0, "here", "10.0.0.7", 7000);
+  assert_string_equal(fake_out_drained(&F), "here");
+}
+
+static void test_reset_now_resets_every_connection(void **state) {
+  (void)state;
+  C.proto = M0_PROTO_TCPS;
+  C.sockport = 8234;
+  fake_boot_link_up(&F, &D, &O, &C);
+  assert_int_equal(fake_link_accept(&F, 0, "127.0.0.1", 5001), 1);
+  assert_int_equal(fake_link_accept(&F, 0, "127.0.0.1", 5002), 2);
+  fake_clear(&F);
+  assert_int_equal(m0_dev_fault_net_reset(&D, F.now), 2);
+  assert_int_not_equal(fake_find_op(&F, "abort 1"), -1);
+  assert_int_not_equal(fake_find_op(&F, "abort 2"), -1);
+  assert_int_equal(fake_find_op(&F, "abort 0"), -1); /* the listener stays */
+  assert_int_not_equal(fake_find_event(&F, "net.reset {\"links\":2,\"cause\":\"fault\"}"), -1);
+  struct m0_status st;
+  m0_dev_status(&D, &st);
+  assert_int_equal(st.nlinks, 1);
+}
+
+/* ---- flash ---- */
+
+static void test_flash_fails_the_next_saves(void **state) {
+  (void)state;
+  fake_boot(&F, &D, &O, &C);
+  fake_enter_command(&F);
+  assert_int_equal(m0_dev_fault_flash(&D, F.now, 2, false, 0), 0);
+  assert_string_equal(fake_at(&F, "AT+MID=one"), "AT+MID=one\r\r\n+ERR=-5\r\n");
+  assert_int_not_equal(fake_find_event(&F, "flash.error {\"error\":\"EIO\",\"fault\":\"fail\",\"left\":1}"), -1);
+  assert_string_equal(fake_at(&F, "AT+MID=two"), "AT+MID=two\r\r\n+ERR=-5\r\n");
+  assert_int_not_equal(fake_find_event(&F, "fault.cleared {\"fault\":\"flash\",\"cause\":\"used\"}"), -1);
+  assert_string_equal(m0_dev_saved(&D)->mid, "USR-M0");
+  assert_int_equal(F.flash_attempts, 0); /* nothing reached the board */
+  assert_string_equal(fake_at(&F, "AT+MID=three"), "AT+MID=three\r\r\n+ok\r\n");
+  assert_string_equal(m0_dev_saved(&D)->mid, "three");
+}
+
+static void test_full_flash_refuses_every_save(void **state) {
+  (void)state;
+  fake_boot(&F, &D, &O, &C);
+  fake_enter_command(&F);
+  m0_dev_fault_flash(&D, F.now, 0, true, 0);
+  for (int k = 0; k < 3; k++)
+    assert_string_equal(fake_at(&F, "AT+E=off"), "AT+E=off\r\r\n+ERR=-5\r\n");
+  assert_int_equal(fake_count_events(&F, "flash.error {\"error\":\"ENOSPC\",\"fault\":\"full\"}"), 3);
+  m0_dev_edit_begin(&D);
+  assert_int_equal(m0_dev_edit_set(&D, "MID", "web"), 0);
+  assert_int_equal(m0_dev_edit_save(&D, F.now, NULL, NULL), M0_ERR_STATE); /* the page */
+  m0_dev_fault_flash(&D, F.now, 0, false, 0);
+  assert_int_not_equal(fake_find_event(&F, "fault.cleared {\"fault\":\"flash\",\"cause\":\"cleared\"}"), -1);
+  assert_string_equal(fake_at(&F, "AT+E=off"), "AT+E=off\r\r\n+ok\r\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_power_off_keeps_tcp_silent_and_resets_it_at_power_on, setup),
@@ -382,6 +685,20 @@ int main(void) {
     cmocka_unit_test_setup(test_hang_freezes_then_the_watchdog_restarts, setup),
     cmocka_unit_test_setup(test_a_restart_from_outside_ends_a_hang, setup),
     cmocka_unit_test_setup(test_hang_keeps_command_mode_silent, setup),
+    cmocka_unit_test_setup(test_certain_bit_errors_invert_every_byte, setup),
+    cmocka_unit_test_setup(test_certain_loss_loses_every_byte_but_not_its_time, setup),
+    cmocka_unit_test_setup(test_bit_error_rate_hits_about_that_share_and_is_seeded, setup),
+    cmocka_unit_test_setup(test_noise_window_ends_exactly, setup),
+    cmocka_unit_test_setup(test_delay_to_net_holds_each_send_exactly, setup),
+    cmocka_unit_test_setup(test_jitter_keeps_order, setup),
+    cmocka_unit_test_setup(test_rate_to_net_spreads_bytes, setup),
+    cmocka_unit_test_setup(test_udp_loss_to_net_is_about_that_share, setup),
+    cmocka_unit_test_setup(test_delay_from_net_reaches_the_host_that_late, setup),
+    cmocka_unit_test_setup(test_rate_from_net_paces_the_host, setup),
+    cmocka_unit_test_setup(test_udp_loss_from_net, setup),
+    cmocka_unit_test_setup(test_reset_now_resets_every_connection, setup),
+    cmocka_unit_test_setup(test_flash_fails_the_next_saves, setup),
+    cmocka_unit_test_setup(test_full_flash_refuses_every_save, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
