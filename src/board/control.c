@@ -360,6 +360,22 @@ void m0__ctl_subscribe(struct m0__ctl_req *r, const char *dev, unsigned replay,
   }
 }
 
+void m0__ctl_clients(struct m0__ctl_req *r, struct m0__jbuf *out) {
+  bool first = true;
+  M0__JB_LIT(out, "{\"clients\":[");
+  for (struct m0__ctl_client *c = r->ctl->clients; c != NULL; c = c->next) {
+    if (c->closing)
+      continue;
+    m0__jb_printf(out, "%s{\"client\":%lu,\"you\":%s,\"events\":%s,\"owed\":%zu,"
+                  "\"lost_lines\":%llu,\"lost_uart_bytes\":%llu}", first ? "" : ",",
+                  c->number, c == r->client ? "true" : "false", c->events ? "true" : "false",
+                  owed(c), (unsigned long long)c->lost_events,
+                  (unsigned long long)c->lost_uart);
+    first = false;
+  }
+  M0__JB_LIT(out, "]}");
+}
+
 void m0__ctl_unsubscribe(struct m0__ctl_req *r) {
   r->client->events = false;
   m0__ctl_ok(r, NULL);

@@ -119,6 +119,8 @@ void m0__ctl_stream(struct m0__ctl_client *client, const char *line, size_t len,
 void m0__ctl_subscribe(struct m0__ctl_req *r, const char *dev, unsigned replay,
                        uint64_t since_ms);
 void m0__ctl_unsubscribe(struct m0__ctl_req *r);
+/* Every connection: its number, what it owes (bytes queued to it), what it lost. */
+void m0__ctl_clients(struct m0__ctl_req *r, struct m0__jbuf *out);
 
 /* ---- the command table (control_cmd.c) ---- */
 

@@ -578,6 +578,13 @@ static int cmd_unsubscribe(struct m0__ctl_req *r, const struct arg *a) {
 
 static int cmd_commands(struct m0__ctl_req *r, const struct arg *a);
 
+static int cmd_clients(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0__jbuf b = {0};
+  (void)a;
+  m0__ctl_clients(r, &b);
+  return answer_buf(r, &b);
+}
+
 /* ---- the table ---- */
 
 static const struct cmd table[] = {
@@ -643,6 +650,8 @@ static const struct cmd table[] = {
    cmd_subscribe, "events (as --events) on this connection; replay recent ones first"},
   {"unsubscribe", DEV_NONE, {{0}}, 0, cmd_unsubscribe, "no more events"},
   {"commands", DEV_NONE, {{0}}, 0, cmd_commands, "this table"},
+  {"clients", DEV_NONE, {{0}}, 0, cmd_clients,
+   "the channel's connections: what each owes (bytes queued to it) and lost"},
 };
 #define NCMDS (sizeof table / sizeof table[0])
 
