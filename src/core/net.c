@@ -215,7 +215,8 @@ void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id) {
   if (dev->net.link[id].role == M0__LINK_FREE)
     return;
   release_link(dev, now, id); /* nothing received is lost to a close */
-  dev->hal->link_close(dev->ctx, id);
+  if (dev->fault.dial_until[id] == M0_TIME_NEVER) /* (a dial into a pulled cable never */
+    dev->hal->link_close(dev->ctx, id);           /* reached the board: nothing to close) */
   link_free(dev, id);
 }
 

@@ -271,6 +271,19 @@ static void test_dial_into_a_pulled_cable_times_out(void **state) {
   assert_string_equal(fake_link_sent(&F, 0), "hi");
 }
 
+/* Found by fuzz_link: a dial into the void was closed at the board, which never had it. */
+static void test_a_dial_into_the_void_is_not_closed_at_the_board(void **state) {
+  (void)state;
+  fake_boot(&F, &D, &O, &C);
+  fake_link_down(&F, 0, M0_DOWN_REFUSED);
+  m0_dev_fault_cable(&D, F.now, false, 0, 0);
+  fake_advance(&F, 1 * S); /* the retry: into the void */
+  fake_clear(&F);
+  m0_dev_restart(&D, F.now, "sighup"); /* the fake fails a close of a link it lacks */
+  m0_dev_power(&D, F.now + 1 * S, false, 0);
+  assert_int_equal(fake_count_ops(&F, "close"), 0);
+}
+
 static void test_datagrams_are_lost_both_ways_while_unplugged(void **state) {
   (void)state;
   fake_config_udpc(&C);
@@ -680,6 +693,7 @@ int main(void) {
     cmocka_unit_test_setup(test_unplug_holds_tcp_and_replug_sends_in_order, setup),
     cmocka_unit_test_setup(test_long_unplug_resets_and_the_client_dials_again, setup),
     cmocka_unit_test_setup(test_dial_into_a_pulled_cable_times_out, setup),
+    cmocka_unit_test_setup(test_a_dial_into_the_void_is_not_closed_at_the_board, setup),
     cmocka_unit_test_setup(test_datagrams_are_lost_both_ways_while_unplugged, setup),
     cmocka_unit_test_setup(test_held_data_is_bounded, setup),
     cmocka_unit_test_setup(test_hang_freezes_then_the_watchdog_restarts, setup),
