@@ -4,7 +4,9 @@
 # request, and `wait EVENT --since T` finds what it caused even when it came before wait
 # started; wait exits 1 at its timeout; a refusal (power on while on, an unknown device)
 # is one line on stderr and exit 1; a bad argument is exit 2; an unreachable channel is
-# exit 1; $M0CTL_CONTROL stands for --control.
+# exit 1; $M0CTL_CONTROL stands for --control. The channel on a loopback TCP port
+# (--control-port, m0ctl's tcp:PORT); bad --control values (exit 2, or 1 when the path
+# is a file that is not a socket, left untouched).
 . "${M0_INTEGRATION_DIR:-$(dirname "$0")}/lib.sh"
 : "${M0CTL:?M0CTL must name the m0ctl binary (meson test sets it)}"
 
@@ -64,3 +66,27 @@ expect_rc 0 ctl call '{"id":7,"cmd":"status"}'
 grep -q '"id":7,"ok":true' "$T/out" || fail "call: $(cat "$T/out")"
 expect_rc 1 ctl call '{"id":8,"cmd":"nope"}'
 m0_stop
+[[ ! -e $CTL ]] || fail "the control socket is still there after exit"
+
+# The loopback TCP port, alone; m0ctl's tcp:PORT.
+CP=$(free_ports tcp 1)
+m0_start --control-port "$CP"
+grep -q "control: 127.0.0.1:$CP" "$T/stdout.$M0_RUN" || fail "the banner does not name the control port"
+expect_rc 0 "$M0CTL" --control "tcp:$CP" status
+grep -q '"mode":"transparent"' "$T/out" || fail "status over TCP: $(cat "$T/out")"
+expect_rc 2 "$M0CTL" --control "tcp:nope" status
+m0_stop
+
+# Bad control options: usage errors (2) and runtime failures (1), one line each.
+long=$T/$(printf 'x%.0s' {1..120})
+rc=0; "$M0EMU" --control "$long" --tty "$TTY" --state "$STATE" 2>"$T/err" || rc=$?
+[[ $rc -eq 2 ]] && grep -q -- "--control: a Unix socket's path has at most 107 bytes" "$T/err" ||
+  fail "an over-long --control path: exit $rc, $(cat "$T/err")"
+rc=0; "$M0EMU" --control-port 0 --tty "$TTY" --state "$STATE" 2>"$T/err" || rc=$?
+[[ $rc -eq 2 ]] || fail "--control-port 0: exit $rc"
+touch "$T/regular"
+rc=0; "$M0EMU" --control "$T/regular" --tty "$TTY" --state "$STATE" --web-port "$(free_ports tcp 1)" \
+  --timing fast -q 2>"$T/err" || rc=$?
+[[ $rc -eq 1 ]] && grep -q "exists and is not a socket" "$T/err" ||
+  fail "--control on a regular file: exit $rc, $(cat "$T/err")"
+[[ -f $T/regular ]] || fail "the regular file was removed"
