@@ -5,8 +5,10 @@
 # (both see the server's bytes). Back-pressure: a subscriber that never reads while 8 MB
 # pour from the server does not hold the device back nor grow memory (a reading
 # subscriber gets every byte exactly; the silent one, once it reads, finds at most its
-# 1 MiB and a control.lost line counting the UART bytes it missed). A write beyond the
-# 256 KiB that may wait is refused busy.
+# 1 MiB and a control.lost line counting the UART bytes it missed). A holding subscriber
+# (hold: the device waits for it like a tty host) gets 4 MB from a fast server while
+# reading slowly, every byte in place. A write beyond the 256 KiB that may wait is
+# refused busy.
 . "${M0_INTEGRATION_DIR:-$(dirname "$0")}/lib.sh"
 : "${M0CTL:?M0CTL must name the m0ctl binary (meson test sets it)}"
 
@@ -15,7 +17,7 @@ export M0CTL_CONTROL=$M0_CONTROL
 P=$(free_ports tcp 1)
 flash_write "AT+SOCK=TCPC,192.168.0.201,$P" "AT+SOCKPORT=0"
 net_py_bg "$P" "$M0CTL" <<'PY'
-import json, os, socket, subprocess, sys, time
+import json, os, socket, subprocess, sys, threading, time
 from m0net import *
 from ctl import CONTROL, Control
 port, m0ctl = int(sys.argv[1]), sys.argv[2]
@@ -136,6 +138,36 @@ if lost["uart_bytes"] <= 0:
     raise Fail(f"control.lost: {lost}")
 log(f"silent subscriber: {len(buf)} bytes, then {lost}")
 silent.close()
+# A holding subscriber (hold: the device waits for it as for a tty host): 4 MB through a
+# reader slower than the emulator, every byte in place, nothing lost; the server is
+# slowed by TCP meanwhile.
+c.ok("uart.unsubscribe")
+h = Control(name="holder")
+h.ok("uart.subscribe", format="hex", hold=True)
+hbase = h.ok("status")["uart_ctl"]["to_subscribers"]
+N = 4_000_000
+payload = data(N, 6)
+t = threading.Thread(target=lambda: server.write(payload))
+t.start()
+got = bytearray()
+while len(got) < N:
+    ev = h.next_stream()
+    if ev.get("ev") == "control.lost":
+        raise Fail(f"the holding subscriber lost lines: {ev}")
+    if ev.get("ev") != "uart.data":
+        continue
+    if ev["at"] - hbase != len(got):
+        raise Fail(f"a gap at {len(got)}: the next line is at {ev['at'] - hbase}")
+    got += bytes.fromhex(ev["hex"])
+    if len(got) % 1_000_000 < 8192:
+        time.sleep(0.2)  # slower than the emulator, on purpose
+t.join()
+same(bytes(got), payload, "the holding subscriber's 4 MB")
+mine = [k for k in h.ok("clients")["clients"] if k["you"]][0]
+if mine["lost_uart_bytes"] != 0:
+    raise Fail(f"the holding subscriber lost bytes: {mine}")
+log("holding subscriber: 4 MB, nothing lost")
+h.close()
 PY
 m0_start --control "$M0_CONTROL"
 net_py_wait

@@ -161,6 +161,8 @@ static size_t owed(const struct m0__ctl_client *c) {
   return uv_stream_get_write_queue_size(&c->io.stream);
 }
 
+size_t m0__ctl_owed(const struct m0__ctl_client *c) { return c->closing ? 0 : owed(c); }
+
 static void update_reading(struct m0__ctl_client *c);
 
 static void on_written(uv_write_t *req, int status) {
@@ -185,6 +187,9 @@ static void on_written(uv_write_t *req, int status) {
       write_raw(c, line, (size_t)n);
   }
   update_reading(c);
+  /* A device held back by this client (a holding UART subscriber) may write again. */
+  for (size_t i = 0; i < c->ctl->proc->board_count; i++)
+    m0__uart_ctl_drained(c->ctl->proc->boards[i]);
 }
 
 /* Queue bytes to the client: straight to the socket while it takes them, the rest copied

@@ -114,6 +114,8 @@ void m0__ctl_ok_later(struct m0__control *c, struct m0__ctl_client *client, cons
  * than M0__CTL_STREAM_MAX (uart: bytes counts as lost UART bytes). */
 void m0__ctl_stream(struct m0__ctl_client *client, const char *line, size_t len,
                     size_t uart_bytes);
+/* Bytes queued to the client and not written yet. */
+size_t m0__ctl_owed(const struct m0__ctl_client *client);
 /* Event subscription of a client: all devices (dev NULL) or one; replay up to `replay`
  * recent lines with t_ms >= since_ms first. */
 void m0__ctl_subscribe(struct m0__ctl_req *r, const char *dev, unsigned replay,
@@ -133,10 +135,15 @@ void m0__ctl_dispatch(struct m0__ctl_req *r);
 /* Per device, allocated on first use; b->uart_ctl. */
 struct m0__uart_ctl;
 /* Subscribe / unsubscribe client to the bytes the device sends its host, as "data" (one
- * character per byte) or "hex" (binary costs 2 bytes a byte, not up to 6). Returns 0 or
+ * character per byte) or "hex" (binary costs 2 bytes a byte, not up to 6); hold: the
+ * device waits for this subscriber as for a tty host, so it loses nothing. Returns 0 or
  * a negative errno (out of memory). While a device has a subscriber its host is
  * attached. */
-int m0__uart_ctl_subscribe(struct m0__board *b, struct m0__ctl_client *client, bool hex);
+int m0__uart_ctl_subscribe(struct m0__board *b, struct m0__ctl_client *client, bool hex,
+                           bool hold);
+/* A client's output queue went down: a device held back by a holding subscriber may
+ * write again. */
+void m0__uart_ctl_drained(struct m0__board *b);
 void m0__uart_ctl_unsubscribe(struct m0__board *b, struct m0__ctl_client *client);
 /* Bytes as if the host had sent them: queued, fed to the device at its receive pace;
  * the answer (id) goes when the last of them was taken. 0, or -EBUSY when more than

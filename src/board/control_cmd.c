@@ -475,7 +475,7 @@ static int cmd_seed(struct m0__ctl_req *r, const struct arg *a) {
 static const char *const uart_formats[] = {"data", "hex", NULL};
 
 static int cmd_uart_subscribe(struct m0__ctl_req *r, const struct arg *a) {
-  if (m0__uart_ctl_subscribe(r->board, r->client, a[0].u == 1) != 0)
+  if (m0__uart_ctl_subscribe(r->board, r->client, a[0].u == 1, a[1].u != 0) != 0)
     return m0__ctl_error(r, "internal", "out of memory");
   m0__ctl_ok(r, NULL);
   return 0;
@@ -636,9 +636,11 @@ static const struct cmd table[] = {
    "end faults: uart, net, flash, cable (plugged back) or all (default)"},
   {"seed", DEV_ONE, {{"seed", P_UINT, UINT64_MAX / 2, NULL}}, 1, cmd_seed,
    "reseed the generator of noise and loss (same seed, same bytes hit)"},
-  {"uart.subscribe", DEV_ONE, {{"format", P_CHOICE, 0, uart_formats}}, 0, cmd_uart_subscribe,
+  {"uart.subscribe", DEV_ONE,
+   {{"format", P_CHOICE, 0, uart_formats}, {"hold", P_BOOL, 0, NULL}}, 0, cmd_uart_subscribe,
    "the bytes the device sends its host, as uart.data lines with \"data\" (one character "
-   "per byte) or \"hex\" (format); the host is attached meanwhile"},
+   "per byte) or \"hex\" (format); hold: the device waits for this reader as for a tty "
+   "host (nothing lost); the host is attached meanwhile"},
   {"uart.unsubscribe", DEV_ONE, {{0}}, 0, cmd_uart_unsubscribe, "no more uart.data lines"},
   {"uart.write", DEV_ONE,
    {{"data", P_BYTES, 2 * UART_WRITE_MAX, NULL}, {"hex", P_STRING, 2 * UART_WRITE_MAX, NULL}},

@@ -9,9 +9,12 @@
  * Toward the host, the pty (when a host has it open) takes what it can and its short
  * write holds the device back as ever; every subscriber gets the same bytes as one
  * `uart.data` line each time the core writes, with `at`, the offset of its first byte in
- * everything written so far, so a gap is seen where it is. A subscriber that does not read does not
- * hold the device back and does not grow memory: past 1 MiB owed its lines are dropped
- * and counted (control.c's stream rule, control.lost). From the host: written bytes wait
+ * everything written so far, so a gap is seen where it is. A subscriber that does not
+ * read does not hold the device back and does not grow memory: past 1 MiB owed its lines
+ * are dropped and counted (control.c's stream rule, control.lost). One that asks to hold
+ * (a bulk reader that must lose nothing) is a host like the pty's: past 256 KiB owed the
+ * core's writes are cut short, and it is told it may write again once the subscriber
+ * caught up; the device then keeps and drops as for a host that does not read its tty. From the host: written bytes wait
  * here (at most 256 KiB per device; more is refused "busy") and are fed at the core's
  * receive budget, exactly as the pty's reader does, resumed when the core enables
  * reading again; a write is answered once its last byte was taken.
@@ -39,8 +42,14 @@ struct ack {
 
 struct sub {
   struct m0__ctl_client *client;
-  bool hex; /* its lines carry "hex" instead of "data" */
+  bool hex;  /* its lines carry "hex" instead of "data" */
+  bool hold; /* it holds the device back like a host on the tty: nothing lost for it */
 };
+
+/* A holding subscriber may owe this much before the device's writes wait for it (well
+ * under the 1 MiB at which stream lines are dropped: a line is at most 6 bytes a byte
+ * of the 8 KiB the core writes at once). */
+#define HOLD_MAX (256 * 1024)
 
 struct m0__uart_ctl {
   struct m0__board *b;
@@ -54,11 +63,13 @@ struct m0__uart_ctl {
   uv_timer_t kick;
   bool kick_open;
   bool pty_host;          /* a host has the pty open */
+  bool stalled;           /* a write was cut short for a holding subscriber */
   bool told;              /* attached, as the core was last told */
   uint64_t to_subscribers; /* bytes toward the host given to subscribers (each counted once) */
 };
 
 static void on_kick(uv_timer_t *t);
+static size_t hold_room(const struct m0__uart_ctl *u, size_t len);
 
 static void arm(struct m0__uart_ctl *u) {
   if (u->kick_open)
@@ -134,17 +145,47 @@ static void on_kick(uv_timer_t *t) {
   struct m0__uart_ctl *u = t->data;
   apply_attach(u);
   feed(u);
+  if (u->stalled && hold_room(u, 1) > 0) {
+    u->stalled = false;
+    m0_dev_on_uart_writable(&u->b->dev, uv_hrtime());
+  }
+}
+
+void m0__uart_ctl_drained(struct m0__board *b) {
+  struct m0__uart_ctl *u = b->uart_ctl;
+  if (u != NULL && u->stalled)
+    arm(u); /* a holding subscriber caught up: the device writes again, from the timer */
 }
 
 /* ---- the board's HAL ---- */
 
+/* How much the holding subscribers let through now. */
+static size_t hold_room(const struct m0__uart_ctl *u, size_t len) {
+  for (unsigned i = 0; i < u->nsubs; i++) {
+    size_t owed;
+    if (!u->subs[i].hold)
+      continue;
+    owed = m0__ctl_owed(u->subs[i].client);
+    if (owed >= HOLD_MAX)
+      return 0;
+    /* A line costs up to 6 bytes a byte plus its frame. */
+    if (len > (HOLD_MAX - owed) / 6)
+      len = (HOLD_MAX - owed) / 6;
+  }
+  return len;
+}
+
 size_t m0__uart_ctl_to_host(struct m0__board *b, const uint8_t *data, size_t len) {
   struct m0__uart_ctl *u = b->uart_ctl;
-  size_t n = len;
+  size_t n = hold_room(u, len);
+  if (n < len)
+    u->stalled = true; /* the core waits for m0_dev_on_uart_writable (on_kick) */
+  if (n == 0)
+    return 0;
   if (u->pty_host) {
-    n = m0__uart_write(&b->uart, data, len);
+    n = m0__uart_write(&b->uart, data, n);
   } else if (b->uart.tap != NULL) {
-    b->uart.tap(b->uart.tap_ctx, true, data, len); /* the pty's write would have */
+    b->uart.tap(b->uart.tap_ctx, true, data, n); /* the pty's write would have */
   }
   if (n == 0 || u->nsubs == 0)
     return n;
@@ -192,13 +233,16 @@ void m0__uart_ctl_pty_attach(struct m0__board *b, bool attached) {
 
 /* ---- the channel's requests ---- */
 
-int m0__uart_ctl_subscribe(struct m0__board *b, struct m0__ctl_client *client, bool hex) {
+int m0__uart_ctl_subscribe(struct m0__board *b, struct m0__ctl_client *client, bool hex,
+                           bool hold) {
   struct m0__uart_ctl *u = get(b);
   if (u == NULL)
     return -ENOMEM;
   for (unsigned i = 0; i < u->nsubs; i++)
     if (u->subs[i].client == client) {
       u->subs[i].hex = hex;
+      u->subs[i].hold = hold;
+      arm(u); /* no longer holding: a stalled device may go on */
       return 0;
     }
   if (u->nsubs == u->subs_cap) {
@@ -210,6 +254,7 @@ int m0__uart_ctl_subscribe(struct m0__board *b, struct m0__ctl_client *client, b
     u->subs_cap = cap;
   }
   u->subs[u->nsubs].client = client;
+  u->subs[u->nsubs].hold = hold;
   u->subs[u->nsubs++].hex = hex;
   arm(u);
   return 0;

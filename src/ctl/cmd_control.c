@@ -1066,8 +1066,8 @@ static int uart(const struct m0ctl_cmd *cmd, int argc, char **argv) {
     return rc;
   }
   uint64_t deadline = m0ctl_now_ms() + co.timeout_ms;
-  if (read_ || chat)
-    rc = call(&c, "uart.subscribe", true, NULL, &ans);
+  if (read_ || chat) /* hold: a script's reader must not miss a byte */
+    rc = call(&c, "uart.subscribe", true, "\"hold\":true", &ans);
   if (rc == M0CTL_OK && (write_ || chat)) {
     unsigned long id;
     rc = send_request(&c, "uart.write", true, extra, &id);
@@ -1097,7 +1097,8 @@ const struct m0ctl_cmd m0ctl_cmd_uart = {
     "                  or --until TEXT came (exit 0; 1 at --timeout), or until --timeout\n"
     "  chat DATA       read (subscribed first, so nothing is missed) after writing DATA\n"
     "  --timeout S     how long read and chat go on (default 10)\n"
-    "While a read or chat runs the device's host is attached (its replies are kept).\n"
+    "While a read or chat runs the device's host is attached (its replies are kept), and\n"
+    "the device waits for m0ctl as for a tty host: nothing is missed.\n"
     "  m0ctl uart chat '+++' --until a && m0ctl uart chat 'a' --until +ok\n",
     .exec = uart,
 };
