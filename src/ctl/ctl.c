@@ -8,6 +8,7 @@
  * 0, 1 failure, 2 usage.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +234,9 @@ static int global_option(int argc, char **argv, int i) {
 int main(int argc, char **argv) {
   const struct m0ctl_cmd *cmd;
   int ambiguous, i = 1;
+  /* An emulator that closes the channel (or exits) is an error to report, not a signal
+   * that kills the tool silently. */
+  signal(SIGPIPE, SIG_IGN);
   while (i < argc) {
     int used = global_option(argc, argv, i);
     if (used < 0)
