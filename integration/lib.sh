@@ -54,7 +54,10 @@ trap 'exit 143' TERM INT
 # m0_start [options...]: start m0emu on this scenario's state, tty and events file and
 # wait for its first `ready`. Later options override the defaults (last one wins). The
 # web page gets a free port of its own (WEB_PORT), never the factory WEBPORT 80, unless
-# M0_WEB_FROM_WEBPORT=1 (the scenario then set WEBPORT to a free port itself).
+# M0_WEB_FROM_WEBPORT=1 (the scenario then set WEBPORT to a free port itself); so do the
+# UDP 1500 setup protocols (UDP1500_PORT), so scenarios running at once never share 1500.
+# M0_WRAP (an array, empty by default) prefixes the command, e.g. (ip netns exec NS).
+M0_WRAP=()
 m0_start() {
   local web=()
   M0_RUN=$((M0_RUN + 1))
@@ -63,8 +66,9 @@ m0_start() {
     WEB_PORT=$(free_ports tcp 1)
     web=(--web-port "$WEB_PORT")
   fi
-  "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --timing fast \
-    "${web[@]}" "$@" \
+  UDP1500_PORT=$(free_ports udp 1)
+  "${M0_WRAP[@]}" "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --timing fast \
+    --udp1500-port "$UDP1500_PORT" "${web[@]}" "$@" \
     >"$T/stdout.$M0_RUN" 2>"$T/stderr.$M0_RUN" &
   M0_PID=$!
   wait_event ready 1
@@ -259,4 +263,16 @@ net_py_wait() {
   M0_BG_PIDS=("${keep[@]}")
   NET_PY_PID=""
   ((rc == 0)) || fail "the scenario's network program failed (status $rc)"
+}
+
+# ---- the UART's network servers (scenarios 85-89) ----
+
+# uart_py [ARGS...] <<'PY' ... PY: net_py with Debian's python3, which has pyserial
+# (python3-serial): the host is pyserial's own rfc2217:// or socket:// client, unmodified
+# (integration/m0uart.py wraps it with m0net's bounded waits).
+uart_py() {
+  local rc=0
+  PYTHONPATH=$M0_PY_DIR PYTHONDONTWRITEBYTECODE=1 M0_EVENTS=$EVENTS M0_TTY=$TTY \
+    M0_PID=${M0_PID:-} M0_TIMEOUT=$M0_TIMEOUT /usr/bin/python3 - "$@" || rc=$?
+  ((rc == 0)) || fail "the scenario's pyserial program failed (status $rc)"
 }

@@ -75,6 +75,11 @@ struct m0_hal {
    * a cable back after a long pull, a reset fault; fault.h). No m0_dev_on_link_down()
    * follows; an id the board no longer holds is ignored. May be NULL (then link_close). */
   void (*link_abort)(void *ctx, unsigned id);
+
+  /* UDP 1500 (udp1500.h): send one reply datagram to `to` from the device's UDP 1500
+   * socket. May be NULL: the device then answers nothing. */
+  void (*udp1500_send)(void *ctx, const uint8_t *data, size_t len,
+                       const struct m0_net_addr *to);
 };
 
 enum m0_timing { M0_TIMING_REAL, M0_TIMING_FAST };
@@ -144,13 +149,21 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
 /* The pty can take more bytes after a short uart_write. */
 void m0_dev_on_uart_writable(struct m0_dev *dev, uint64_t now);
 
-/* A host opened (true) or last host closed (false) the tty. */
+/* A host opened (true) or last host closed (false) the UART (the tty, or a network
+ * client of the board's UART server). An attach forgets the line settings of any host
+ * before: until its front end reports the new host's, there is no mismatch. */
 void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached);
 
 /* The host's line settings read from the pty (speed and stop bits only: Linux forces
  * 8 data bits and no parity on a pty). */
 void m0_dev_on_host_termios(struct m0_dev *dev, uint64_t now, uint32_t baud,
                             uint8_t stop_bits);
+
+/* The host's whole line, from a front end that knows it (an RFC 2217 client's requests):
+ * like m0_dev_on_host_termios(), and data bits (5-8) and parity (enum m0_parity) must
+ * match AT+UART too. */
+void m0_dev_on_host_line(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
+                         uint8_t stop_bits, uint8_t parity);
 
 /* Network inputs (net.h). A dialled TCP link connected. */
 void m0_dev_on_link_up(struct m0_dev *dev, uint64_t now, unsigned id,
@@ -201,6 +214,12 @@ bool m0_dev_saving(const struct m0_dev *dev);
 
 const struct m0_config *m0_dev_saved(const struct m0_dev *dev);
 const struct m0_config *m0_dev_running(const struct m0_dev *dev);
+
+/* True when some setting that applies at restart was saved with a value other than the
+ * one the device booted with: a restart would apply it. What changed only the running
+ * configuration (a similar-RFC2217 packet's UART) is not one: a restart would undo it,
+ * not apply anything saved. */
+bool m0_dev_restart_needed(const struct m0_dev *dev);
 enum m0_mode m0_dev_mode(const struct m0_dev *dev);
 const struct m0_counters *m0_dev_counters(const struct m0_dev *dev);
 

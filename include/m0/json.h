@@ -70,5 +70,8 @@ const struct m0_json_member *m0_json_find(const struct m0_json_member *members, 
  * up): seconds with digits 9 give nanoseconds, a probability with digits 9 parts per
  * billion. Returns 0, or -1 when it is not a number, is negative, or exceeds UINT64_MAX. */
 int m0_json_fixed(const struct m0_json_member *m, unsigned digits, uint64_t *out);
+/* "host:port" as a JSON string (m0_json_string), "[host]:port" when host holds a ':' (an
+ * IPv6 literal): how events name a peer or a bound address. Returns buf. */
+const char *m0_json_hostport(char *buf, size_t cap, const char *host, unsigned port);
 
 #endif

@@ -24,28 +24,21 @@ static struct m0__board *board_of(void *ctx) {
   return ctx;
 }
 
-/* The UART's front ends: the pty, and the control channel's once a client used it
- * (uart_ctl.c, which then shares out the bytes and the host's presence). */
+/* The UART's outputs go to the line, which knows whose host (pty or network) has it;
+ * once a control client used the UART, through uart_ctl.c, which copies them to its
+ * subscribers (and may hold the device back for one). */
 static size_t hal_uart_write(void *ctx, const uint8_t *data, size_t len) {
   struct m0__board *b = board_of(ctx);
   if (b->uart_ctl != NULL)
     return m0__uart_ctl_to_host(b, data, len);
-  return m0__uart_write(&b->uart, data, len);
+  return m0__uart_line_write(&b->line, data, len);
 }
 
 static void hal_uart_rx_enable(void *ctx, bool enable) {
   struct m0__board *b = board_of(ctx);
-  m0__uart_rx_enable(&b->uart, enable);
+  m0__uart_line_rx_enable(&b->line, enable);
   if (b->uart_ctl != NULL)
     m0__uart_ctl_rx_enable(b, enable);
-}
-
-static void pty_attach(void *ctx, bool attached) {
-  struct m0__board *b = ctx;
-  if (b->uart_ctl != NULL)
-    m0__uart_ctl_pty_attach(b, attached);
-  else
-    m0_dev_on_host_attach(&b->dev, uv_hrtime(), attached);
 }
 
 static void on_dev_timer(uv_timer_t *timer);
@@ -132,6 +125,11 @@ static void hal_link_abort(void *ctx, unsigned id) {
   m0__net_link_abort(&board_of(ctx)->net, id);
 }
 
+static void hal_udp1500_send(void *ctx, const uint8_t *data, size_t len,
+                             const struct m0_net_addr *to) {
+  m0__udp1500_send(&board_of(ctx)->udp1500, data, len, to);
+}
+
 static uint64_t board_ms(const struct m0__board *b) {
   return m0__sink_ms(b->events.sink);
 }
@@ -182,6 +180,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   if (rc != 0)
     return fail(err, cap, rc, "cannot load the flash file in %s", b->state_real);
 
+  m0__uart_line_init(&b->line, &b->events);
   rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, err, cap);
   if (rc != 0)
     return rc;
@@ -204,6 +203,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
       .link_close = hal_link_close,
       .link_pause = hal_link_pause,
       .link_abort = hal_link_abort,
+      .udp1500_send = hal_udp1500_send,
   };
   struct m0_dev_options *o = &b->options;
   if (cfg->mac[0] != '\0')
@@ -217,13 +217,18 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   o->boot_ns = (uint64_t)cfg->boot_ms * M0_NS_PER_MS;
   o->line_faults = cfg->line_faults;
 
-  rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cfg->net_host, cfg->bind);
+  rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cfg->net_host, cfg->bind,
+                    proc->net_rbuf, &proc->turn);
   if (rc != 0)
     return fail(err, cap, rc, "--bind %s", cfg->bind);
   b->net_open = true;
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
-  rc = m0__web_init(&b->web, loop, &b->dev, &b->events, cfg->bind, cfg->web_root, &o->factory);
+  m0__uart_line_start(&b->line, &b->dev);
+  m0__udp1500_open(&b->udp1500, loop, &b->dev, &b->events, cfg->bind, cfg->net_host,
+                   cfg->udp1500_port, cfg->udp1500_broadcast);
+  rc = m0__web_init(&b->web, loop, &b->proc->turn, &b->dev, &b->events, cfg->bind,
+                    cfg->web_root, &o->factory);
   if (rc != 0)
     return fail(err, cap, rc, "--web-root %s", cfg->web_root ? cfg->web_root : "");
   b->web_open = true;
@@ -232,19 +237,26 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
     return fail(err, cap, rc, "%s", "--web-host");
   b->events.tap = web_event_tap;
   b->events.tap_ctx = b;
-  b->uart.tap = web_uart_tap;
-  b->uart.tap_ctx = b;
-  b->uart.on_attach = pty_attach;
-  b->uart.attach_ctx = b;
+  b->line.tap = web_uart_tap;
+  b->line.tap_ctx = b;
   b->net.tap = web_net_tap;
   b->net.tap_ctx = b;
   /* Listen now, not only at the first boot, so the banner can give the real URL; the
    * call at boot is then a no-op unless WEBPORT changed. A port that cannot be bound is
    * reported (web.error) and the device runs on without its page. */
   m0__web_listen(&b->web, cfg->web_port ? cfg->web_port : b->saved.webport);
-  rc = m0__uart_start(&b->uart, &b->dev);
+  rc = m0__uart_start(&b->uart, &b->line);
   if (rc != 0)
     return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
+  /* Network front ends of the UART (--uart): bound now, so the banner gives the port; one
+   * that cannot be bound was asked for explicitly, so it is an error (exit 1). */
+  for (size_t i = 0; i < cfg->nuart_net; i++) {
+    b->nuart_tcp++;
+    rc = m0__uart_tcp_open(&b->uart_tcp[i], loop, &b->line, &cfg->uart_net[i], &b->events,
+                           err, cap);
+    if (rc != 0)
+      return rc;
+  }
   return 0;
 }
 
@@ -310,6 +322,12 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   host_port(web, sizeof web, b->cfg.bind, bound ? bound : wanted);
   fprintf(out, "m0emu %s: USR-M0 emulator\n", M0EMU_VERSION);
   fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
+  for (size_t i = 0; i < b->nuart_tcp; i++) {
+    char url[128];
+    m0__uart_tcp_url(&b->uart_tcp[i], url, sizeof url);
+    fprintf(out, "  uart:    %s (%s, one host at a time)\n", url,
+            b->uart_tcp[i].cfg.rfc2217 ? "RFC 2217" : "raw TCP");
+  }
   if (bound == 0)
     fprintf(out, "  web:     http://%s/ could not be bound: running without the web page\n",
             web);
@@ -319,6 +337,9 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   else
     fprintf(out, "  web:     http://%s/ (user and password: AT+WEBU)\n", web);
   banner_mode(b, out);
+  if (m0__udp1500_port(&b->udp1500) != 0)
+    fprintf(out, "  setup:   UDP %s:%u (the vendor's search and setting protocols)\n",
+            b->cfg.net_host ? "0.0.0.0" : b->cfg.bind, (unsigned)m0__udp1500_port(&b->udp1500));
   fprintf(out, "  state:   %s (%s)\n", b->state_real, origin[b->flash_origin]);
   fprintf(out, "  factory: MAC %s, %s, %s\n", b->options.factory.mac, b->options.factory.ver,
           b->options.factory.pdtime);
@@ -344,9 +365,12 @@ void m0__board_close(struct m0__board *b) {
     b->net_open = false;
     m0__net_close_all(&b->net);
   }
+  m0__udp1500_close(&b->udp1500);
   m0__uart_close(&b->uart);
   if (b->uart_ctl != NULL)
     m0__uart_ctl_close(b);
+  for (size_t i = 0; i < b->nuart_tcp; i++)
+    m0__uart_tcp_close(&b->uart_tcp[i]);
   if (b->dev_timer_open) {
     b->dev_timer_open = false;
     uv_close((uv_handle_t *)&b->dev_timer, NULL);

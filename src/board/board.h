@@ -23,7 +23,10 @@
 #include "m0/dev.h"
 #include "m0/flash_text.h"
 #include "m0/json.h"
-#include "net.h"
+#include "links.h"
+#include "turn.h"
+#include "uart.h"
+#include "udp1500.h"
 #include "web.h"
 
 struct m0__control;
@@ -74,6 +77,10 @@ struct m0__dev_cfg {
   char mac[13];        /* "" = derive from the state dir */
   bool line_faults;
   uint32_t boot_ms;
+  struct m0__uart_net_cfg uart_net[M0__UART_NET_MAX]; /* --uart tcp:/rfc2217: servers */
+  size_t nuart_net;
+  uint16_t udp1500_port; /* the setup protocols' port: 1500; 0 = none */
+  bool udp1500_broadcast; /* --udp1500-reply broadcast (--net host) */
 };
 
 /* Parse argv into the process options and the one device's configuration (defaults
@@ -117,7 +124,6 @@ struct m0__sink {
 struct m0__events {
   struct m0__sink *sink;
   char name[M0__DEV_NAME_MAX + 1]; /* "" = unnamed */
-  int verbosity;                   /* the sink's, copied for readers of this struct */
   m0__events_tap_fn tap;           /* this device's observer (its web page); NULL = none */
   void *tap_ctx;
 };
@@ -190,14 +196,9 @@ int m0__flash_save_async(struct m0__flash *fl, uv_loop_t *loop, const char *text
 
 /* ---- uart_pty.c: the UART as a pty (spec §2) ---- */
 
-/* Observer of the bytes the UART moves: to_host = written toward the host (only what the
- * pty accepted), else read from the host. Called before the core sees host bytes. */
-typedef void (*m0__uart_tap_fn)(void *tap_ctx, bool to_host, const uint8_t *data,
-                                size_t len);
-
 struct m0__uart {
   uv_loop_t *loop;
-  struct m0_dev *dev;
+  struct m0__uart_port port; /* its seat on the board's UART line (uart.h) */
   struct m0__events *events;
   int master;               /* non-blocking, read through master_poll */
   int slave;                /* our own, held for the process's life */
@@ -214,23 +215,28 @@ struct m0__uart {
   bool rx_enabled;          /* the core's receive pacing */
   bool want_writable;       /* a uart_write was short */
   bool rx_paused;           /* read error backoff */
+  uv_timer_t tail_timer;    /* feeds the tail once the core reads again */
+  uv_work_t scan_req;       /* the /proc check after a close, on the thread pool */
+  bool scan_busy, scan_again;
+  int scan_result;          /* others_hold_slave(), written by the worker */
+  unsigned event_gen, scan_gen; /* inotify events seen; seen when the scan started */
   unsigned opens;           /* host opens minus closes seen by inotify */
+  bool attached;            /* what the core was last told (m0_dev_on_host_attach) */
+  /* What the departed hosts wrote and the device had not read when the last one closed:
+   * taken from the master at that close and fed to the core, detached, before the next
+   * host is attached (uart_pty.c). A Linux pty holds about 20 KiB. */
+  size_t tail_len, tail_off;
+  uint8_t tail[68 * 1024];
   bool termios_known;
   uint32_t host_baud;
   uint8_t host_stop_bits;
-  m0__uart_tap_fn tap; /* NULL = none */
-  void *tap_ctx;
-  bool host_open;      /* a host has the pty open (what the last attach report said) */
-  /* Who hears of the host's opens and closes: NULL = the device itself. */
-  void (*on_attach)(void *ctx, bool attached);
-  void *attach_ctx;
 };
 
 /* Create the pty, hold the slave, publish the symlink. Does not touch the device. */
 int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
                   struct m0__events *events, char *err, size_t cap);
-/* Start polling (after m0_dev_init: callbacks reach dev). */
-int m0__uart_start(struct m0__uart *u, struct m0_dev *dev);
+/* Take a seat on line and start polling (once the line reaches the device). */
+int m0__uart_start(struct m0__uart *u, struct m0__uart_line *line);
 void m0__uart_rx_enable(struct m0__uart *u, bool enable);
 size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len);
 /* Close the libuv handles (uv_run afterwards to finish), then m0__uart_free(). */
@@ -252,9 +258,13 @@ struct m0__board {
   enum m0__flash_origin flash_origin;
   bool flash_busy;     /* a save is on the thread pool */
   bool close_deferred; /* m0__board_close came meanwhile: it runs after the outcome */
-  struct m0__uart uart;
+  struct m0__uart uart;      /* the pty */
+  struct m0__uart_line line; /* the UART: the pty and the network servers on it */
+  struct m0__uart_tcp uart_tcp[M0__UART_NET_MAX];
+  size_t nuart_tcp;          /* opened (each needs m0__uart_tcp_close) */
   struct m0__net net;
   struct m0__web web;
+  struct m0__udp1500_sock udp1500;
   bool web_open;
   bool net_open;
   uv_timer_t dev_timer;
@@ -285,12 +295,16 @@ void m0__board_free(struct m0__board *b);
 struct m0__proc {
   uv_loop_t loop;
   bool loop_open;
+  struct m0__turn turn;  /* end-of-turn work: gathered TCP writes, web traffic records */
   struct m0__proc_opts opts;
   struct m0__sink sink;
   struct m0__events log; /* the process's own lines: never named */
   uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */
   bool signals_open;
   bool stopping;
+  /* The network's read buffer, shared by every board's links (links.h): one read at a
+   * time per loop. */
+  uint8_t net_rbuf[M0__NET_READ_MAX];
   /* Each board is allocated alone, so growing the array never moves a libuv handle. */
   struct m0__board **boards;
   size_t board_count;

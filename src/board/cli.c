@@ -6,7 +6,7 @@
  * directory.
  * Every value is validated here, once: a bad one names the option and echoes the value.
  * Repeated options: the last one wins (getopt convention), except --web-host, which
- * adds a name each time (up to 16).
+ * adds a name each time (up to 16), and --uart, which adds a server each time (up to 4).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,10 +25,13 @@ enum {
   OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
   OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
   OPT_CONTROL, OPT_CONTROL_PORT,
+  OPT_UART,
+  OPT_UDP1500_PORT, OPT_UDP1500_REPLY,
 };
 
 static const struct option long_options[] = {
   {"tty", required_argument, NULL, OPT_TTY},
+  {"uart", required_argument, NULL, OPT_UART},
   {"state", required_argument, NULL, OPT_STATE},
   {"bind", required_argument, NULL, OPT_BIND},
   {"net", required_argument, NULL, OPT_NET},
@@ -43,6 +46,8 @@ static const struct option long_options[] = {
   {"mac", required_argument, NULL, OPT_MAC},
   {"line-faults", no_argument, NULL, OPT_LINE_FAULTS},
   {"boot-ms", required_argument, NULL, OPT_BOOT_MS},
+  {"udp1500-port", required_argument, NULL, OPT_UDP1500_PORT},
+  {"udp1500-reply", required_argument, NULL, OPT_UDP1500_REPLY},
   {"verbose", no_argument, NULL, 'v'},
   {"quiet", no_argument, NULL, 'q'},
   {"help", no_argument, NULL, 'h'},
@@ -59,6 +64,9 @@ void m0__cli_help(FILE *out) {
         "its flash.\n"
         "\n"
         "  --tty PATH          symlink to the emulated UART          (default: ./m0emu.tty)\n"
+        "  --uart KIND:[ADDR:]PORT  the UART on a TCP port too, KIND tcp (raw bytes) or\n"
+        "                      rfc2217 (pyserial's rfc2217://); ADDR 127.0.0.1 unless\n"
+        "                      given, PORT 0 any free one (repeatable, up to 4)\n"
         "  --state DIR         flash file and runtime files           (default: ./m0emu-state)\n"
         "  --bind ADDR         host address for listening sockets     (default: 127.0.0.1)\n"
         "  --net loopback|host where dialled peers are               (default: loopback)\n"
@@ -73,6 +81,9 @@ void m0__cli_help(FILE *out) {
         "  --mac HEX12         factory MAC                            (default: derived)\n"
         "  --line-faults       corrupt bytes on a baud mismatch\n"
         "  --boot-ms N         restart duration in ms, 0-60000        (default: 200)\n"
+        "  --udp1500-port PORT UDP port of the setup protocols, 0 = off (default: 1500)\n"
+        "  --udp1500-reply unicast|broadcast\n"
+        "                      their replies; broadcast needs --net host (default: unicast)\n"
         "  -v, --verbose       log to stderr\n"
         "  -q, --quiet         no banner\n"
         "  -h, --help          this text, then exit\n"
@@ -111,6 +122,58 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max,
   return 0;
 }
 
+/* --uart KIND:[ADDR:]PORT, KIND tcp or rfc2217, ADDR an IPv4 literal or [IPv6]. */
+static enum m0__cli_result parse_uart(struct m0__dev_cfg *dev, const char *arg, char *err,
+                                      size_t cap) {
+  struct m0__uart_net_cfg u = {.addr = "127.0.0.1"};
+  const char *rest;
+  if (strncmp(arg, "tcp:", 4) == 0) {
+    rest = arg + 4;
+  } else if (strncmp(arg, "rfc2217:", 8) == 0) {
+    u.rfc2217 = true;
+    rest = arg + 8;
+  } else {
+    return fail(err, cap, "--uart: expected tcp:[ADDR:]PORT or rfc2217:[ADDR:]PORT, got '%s'",
+                arg);
+  }
+  const char *port = rest, *colon = strrchr(rest, ':');
+  if (colon != NULL) {
+    const char *a = rest;
+    size_t n = (size_t)(colon - rest);
+    if (n >= 2 && a[0] == '[' && a[n - 1] == ']') { /* [IPv6] */
+      a++;
+      n -= 2;
+    }
+    unsigned char bin[16];
+    char addr[sizeof u.addr];
+    if (n == 0 || n >= sizeof addr)
+      return fail(err, cap, "--uart: expected an IPv4 address or [IPv6] before the port, got '%s'",
+                  arg);
+    memcpy(addr, a, n);
+    addr[n] = '\0';
+    bool v6 = a != rest;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
+      return fail(err, cap, "--uart: expected an IPv4 address or [IPv6] before the port, got '%s'",
+                  arg);
+    memcpy(u.addr, addr, n + 1);
+    port = colon + 1;
+  }
+  unsigned long n;
+  if (parse_uint(port, 0, 65535, &n) != 0)
+    return fail(err, cap, "--uart: expected a port 0-65535, got '%s'", arg);
+  u.port = (uint16_t)n;
+  if (dev->nuart_net == M0__UART_NET_MAX)
+    return fail(err, cap, "--uart: at most %d servers, got '%s' as one more", M0__UART_NET_MAX,
+                arg);
+  for (size_t i = 0; i < dev->nuart_net; i++)
+    if (u.port != 0 && dev->uart_net[i].port == u.port &&
+        strcmp(dev->uart_net[i].addr, u.addr) == 0)
+      return fail(err, cap, "--uart: port %u on %s is given twice ('%s')", (unsigned)u.port,
+                  u.addr, arg);
+  dev->uart_net[dev->nuart_net++] = u;
+  return M0__CLI_RUN;
+}
+
 static bool is_long_val(int opt) {
   for (const struct option *o = long_options; o->name; o++)
     if (o->val == opt)
@@ -140,6 +203,7 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
       .timing = M0_TIMING_REAL,
       .dialect = M0_DIALECT_DOC,
       .boot_ms = 200,
+      .udp1500_port = 1500,
   };
   err[0] = '\0';
   bool help = false, version = false;
@@ -211,6 +275,10 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
                     M0__WEB_HOSTS_MAX, arg);
       dev->web_hosts[dev->nweb_hosts++] = arg;
       break;
+    case OPT_UART:
+      if (parse_uart(dev, arg, err, cap) != M0__CLI_RUN)
+        return M0__CLI_USAGE;
+      break;
     case OPT_WEB_PORT:
       if (parse_uint(arg, 1, 65535, &n) != 0)
         return fail(err, cap, "--web-port: expected a port 1-65535, got '%s'", arg);
@@ -253,6 +321,20 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
         return fail(err, cap, "--boot-ms: expected milliseconds 0-%u, got '%s'", BOOT_MS_MAX,
                     arg);
       dev->boot_ms = (uint32_t)n;
+      break;
+    case OPT_UDP1500_PORT:
+      if (parse_uint(arg, 0, 65535, &n) != 0)
+        return fail(err, cap, "--udp1500-port: expected a port 0-65535 (0 = off), got '%s'",
+                    arg);
+      dev->udp1500_port = (uint16_t)n;
+      break;
+    case OPT_UDP1500_REPLY:
+      if (strcmp(arg, "unicast") == 0)
+        dev->udp1500_broadcast = false;
+      else if (strcmp(arg, "broadcast") == 0)
+        dev->udp1500_broadcast = true;
+      else
+        return fail(err, cap, "--udp1500-reply: expected unicast or broadcast, got '%s'", arg);
       break;
     case 'v':
       opts->verbosity = 1;

@@ -159,7 +159,6 @@ void m0__uart_ctl_status(struct m0__board *b, struct m0__jbuf *out);
  * subscribers always), reading allowed again; attach changes of the pty. */
 size_t m0__uart_ctl_to_host(struct m0__board *b, const uint8_t *data, size_t len);
 void m0__uart_ctl_rx_enable(struct m0__board *b, bool enable);
-void m0__uart_ctl_pty_attach(struct m0__board *b, bool attached);
 void m0__uart_ctl_close(struct m0__board *b);
 void m0__uart_ctl_free(struct m0__board *b);
 

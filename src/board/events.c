@@ -57,7 +57,7 @@ uint64_t m0__sink_ms(const struct m0__sink *s) {
 }
 
 int m0__events_attach(struct m0__events *ev, struct m0__sink *sink, const char *name) {
-  *ev = (struct m0__events){.sink = sink, .verbosity = sink->verbosity};
+  *ev = (struct m0__events){.sink = sink};
   if (strlen(name) > M0__DEV_NAME_MAX)
     return -ENAMETOOLONG;
   strcpy(ev->name, name);

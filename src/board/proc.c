@@ -1,7 +1,8 @@
 /* proc.c: the process: one libuv loop, its signals, the event sink and the boards.
  *
  * What is per loop lives here and is shared by every board (the loop, the signals, the
- * sink and the log); what is per device lives in its board. The boards are an array of
+ * sink and the log, the end-of-turn service of turn.c); what is per device lives in its
+ * board. The boards are an array of
  * pointers (one board today), each board allocated alone so its libuv handles never move
  * when the array grows. Signals arrive through uv_signal, so the handlers run on the loop
  * like every other input and need no async-signal care: SIGHUP restarts every device,
@@ -31,6 +32,11 @@ int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
     return rc;
   }
   p->loop_open = true;
+  rc = m0__turn_init(&p->turn, &p->loop);
+  if (rc != 0) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "uv_prepare_init: %s", uv_strerror(rc));
+    return rc;
+  }
   if (ev_rc != 0) {
     m0__log_at(&p->log, M0__LOG_ERROR, "--events %s: %s", opts->events, strerror(-ev_rc));
     return ev_rc;
@@ -68,6 +74,7 @@ static void stop(struct m0__proc *p) {
     m0__control_close(p->control);
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_close(p->boards[i]);
+  m0__turn_close(&p->turn); /* a board still closing does its work at once from here */
 }
 
 /* The control channel, once every board exists (it names them to its clients). */

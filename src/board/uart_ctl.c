@@ -2,24 +2,27 @@
  * test writes bytes as if the host had sent them and subscribes to the bytes the module
  * sends its host, with no tty opened. How a fleet module without a pty is driven.
  *
- * It is one more front end of the same core inputs as the pty (m0_dev_on_uart_rx,
- * m0_dev_on_host_attach), so pacing, command mode and every fault behave the same. The
- * device's host is attached while the pty has a host or the channel has a subscriber
- * (bytes may be written without one: the device takes them, its replies are lost).
- * Toward the host, the pty (when a host has it open) takes what it can and its short
- * write holds the device back as ever; every subscriber gets the same bytes as one
+ * It is one more front end (port, "control") of the UART's line (uart.h), seated when a
+ * client first uses the UART, so pacing, command mode and every fault behave the same.
+ * Its host is there while the channel has a subscriber: the line makes it the device's
+ * host unless another front end (the pty, a network client) already is. The board's
+ * uart_write comes here first once it exists: the line's owner takes what it can (its
+ * short write holds the device back as ever), and every subscriber gets the same bytes,
+ * whoever owns the line, as one
  * `uart.data` line each time the core writes, with `at`, the offset of its first byte in
  * everything written so far, so a gap is seen where it is. A subscriber that does not
  * read does not hold the device back and does not grow memory: past 1 MiB owed its lines
  * are dropped and counted (control.c's stream rule, control.lost). One that asks to hold
  * (a bulk reader that must lose nothing) is a host like the pty's: past 256 KiB owed the
  * core's writes are cut short, and it is told it may write again once the subscriber
- * caught up; the device then keeps and drops as for a host that does not read its tty. From the host: written bytes wait
- * here (at most 256 KiB per device; more is refused "busy") and are fed at the core's
- * receive budget, exactly as the pty's reader does, resumed when the core enables
- * reading again; a write is answered once its last byte was taken.
+ * caught up; the device then keeps and drops as for a host that does not read its tty.
+ * From the host: written bytes wait here (at most 256 KiB per device; more is refused
+ * "busy") and are fed through the line at the core's receive budget, exactly as the pty's
+ * reader does, resumed when the core enables reading again, as the voice of the line's
+ * owner when another front end owns it (a test may type beside a program on the tty); a
+ * write is answered once its last byte was taken.
  *
- * Calls into the core happen only from this file's own timer (attach changes and
+ * Calls into the line happen only from this file's own timer (attach changes and
  * feeding are applied there, at 0 ms), never from the requests' or the event tap's call
  * stacks, so a client closing inside an event line cannot re-enter the core.
  */
@@ -52,6 +55,7 @@ struct sub {
 #define HOLD_MAX (256 * 1024)
 
 struct m0__uart_ctl {
+  struct m0__uart_port port; /* its seat on the board's line: a host while subscribed */
   struct m0__board *b;
   struct sub *subs;
   unsigned nsubs, subs_cap;
@@ -62,9 +66,7 @@ struct m0__uart_ctl {
   unsigned nacks, acks_cap;
   uv_timer_t kick;
   bool kick_open;
-  bool pty_host;          /* a host has the pty open */
   bool stalled;           /* a write was cut short for a holding subscriber */
-  bool told;              /* attached, as the core was last told */
   uint64_t to_subscribers; /* bytes toward the host given to subscribers (each counted once) */
 };
 
@@ -76,6 +78,26 @@ static void arm(struct m0__uart_ctl *u) {
     uv_timer_start(&u->kick, on_kick, 0, 0);
 }
 
+/* The line's calls (uart.h). Everything the core writes went through m0__uart_ctl_to_host
+ * already, which copied it to the subscribers: as the owner there is nothing more to do. */
+static size_t port_write(struct m0__uart_port *port, const uint8_t *data, size_t len) {
+  (void)port;
+  (void)data;
+  return len;
+}
+
+static void port_rx_enable(struct m0__uart_port *port, bool enable) {
+  struct m0__uart_ctl *u = (struct m0__uart_ctl *)port;
+  if (enable && u->start < u->end)
+    arm(u); /* possibly inside a core call: feed from the timer */
+}
+
+static const struct m0__uart_port_ops port_ops = {
+    .write = port_write,
+    .rx_enable = port_rx_enable,
+    .owner = NULL,
+};
+
 static struct m0__uart_ctl *get(struct m0__board *b) {
   if (b->uart_ctl != NULL)
     return b->uart_ctl;
@@ -83,12 +105,12 @@ static struct m0__uart_ctl *get(struct m0__board *b) {
   if (u == NULL)
     return NULL;
   u->b = b;
-  u->pty_host = b->uart.host_open;
-  u->told = b->dev.attached;
   if (uv_timer_init(b->loop, &u->kick) == 0) {
     u->kick.data = u;
     u->kick_open = true;
   }
+  m0__uart_line_add(&b->line, &u->port, "control", &port_ops);
+  u->port.yields = true; /* a subscriber is a host beside the others, not against them */
   b->uart_ctl = u;
   return u;
 }
@@ -96,11 +118,14 @@ static struct m0__uart_ctl *get(struct m0__board *b) {
 /* ---- the host side, toward the core (from the timer only) ---- */
 
 static void apply_attach(struct m0__uart_ctl *u) {
-  bool want = u->pty_host || u->nsubs > 0;
-  if (want == u->told)
-    return;
-  u->told = want;
-  m0_dev_on_host_attach(&u->b->dev, uv_hrtime(), want);
+  if (u->port.line != NULL)
+    m0__uart_line_host(&u->port, u->nsubs > 0);
+}
+
+/* Who speaks for the core: this front end, or the line's owner when it is another. */
+static struct m0__uart_port *voice(struct m0__uart_ctl *u) {
+  struct m0__uart_line *line = &u->b->line;
+  return line->owner != NULL ? line->owner : &u->port;
 }
 
 static void answer_acks(struct m0__uart_ctl *u) {
@@ -119,10 +144,10 @@ static void answer_acks(struct m0__uart_ctl *u) {
 }
 
 static void feed(struct m0__uart_ctl *u) {
-  struct m0__board *b = u->b;
+  if (u->port.line == NULL)
+    return;
   while (u->start < u->end) {
-    uint64_t now = uv_hrtime();
-    size_t budget = m0_dev_uart_rx_budget(&b->dev, now);
+    size_t budget = m0__uart_line_budget(voice(u));
     if (budget == 0)
       break; /* the core stopped reading: its rx_enable(true) brings us back */
     size_t n = u->end - u->start;
@@ -130,9 +155,7 @@ static void feed(struct m0__uart_ctl *u) {
       n = budget;
     if (n > FEED_CHUNK)
       n = FEED_CHUNK;
-    if (b->uart.tap != NULL)
-      b->uart.tap(b->uart.tap_ctx, false, u->in + u->start, n);
-    m0_dev_on_uart_rx(&b->dev, now, u->in + u->start, n);
+    m0__uart_line_rx(voice(u), u->in + u->start, n);
     u->start += n;
     u->fed += n;
   }
@@ -147,7 +170,8 @@ static void on_kick(uv_timer_t *t) {
   feed(u);
   if (u->stalled && hold_room(u, 1) > 0) {
     u->stalled = false;
-    m0_dev_on_uart_writable(&u->b->dev, uv_hrtime());
+    if (u->b->line.owner != NULL)
+      m0__uart_line_writable(u->b->line.owner);
   }
 }
 
@@ -182,11 +206,7 @@ size_t m0__uart_ctl_to_host(struct m0__board *b, const uint8_t *data, size_t len
     u->stalled = true; /* the core waits for m0_dev_on_uart_writable (on_kick) */
   if (n == 0)
     return 0;
-  if (u->pty_host) {
-    n = m0__uart_write(&b->uart, data, n);
-  } else if (b->uart.tap != NULL) {
-    b->uart.tap(b->uart.tap_ctx, true, data, n); /* the pty's write would have */
-  }
+  n = m0__uart_line_write(&b->line, data, n); /* the owner's share (the tap's too) */
   if (n == 0 || u->nsubs == 0)
     return n;
   for (int hex = 0; hex <= 1; hex++) { /* one line per format, only if someone wants it */
@@ -223,12 +243,6 @@ void m0__uart_ctl_rx_enable(struct m0__board *b, bool enable) {
   struct m0__uart_ctl *u = b->uart_ctl;
   if (enable && u->start < u->end)
     arm(u); /* inside a core call: feed from the timer */
-}
-
-void m0__uart_ctl_pty_attach(struct m0__board *b, bool attached) {
-  struct m0__uart_ctl *u = b->uart_ctl;
-  u->pty_host = attached;
-  apply_attach(u); /* the pty's inotify callback: outside the core */
 }
 
 /* ---- the channel's requests ---- */

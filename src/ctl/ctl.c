@@ -45,6 +45,8 @@ static const struct m0ctl_cmd *const table[] = {
     &m0ctl_cmd_events,
     &m0ctl_cmd_wait,
     &m0ctl_cmd_call,
+    &m0ctl_cmd_search,
+    &m0ctl_cmd_netset,
     NULL,
 };
 
@@ -172,7 +174,8 @@ static void help(FILE *out) {
   fputs("usage: m0ctl [--control SOCK] [--dev NAME] COMMAND [ARGS]\n"
         "The host-side tool of m0emu: AT over any serial port (the emulator's tty or a\n"
         "real module's), and the emulator's control channel (--control SOCK: a Unix socket\n"
-        "path, or tcp:PORT for 127.0.0.1:PORT; also $M0CTL_CONTROL, and $M0CTL_DEV).\n"
+        "path, or tcp:PORT for 127.0.0.1:PORT; also $M0CTL_CONTROL, and $M0CTL_DEV); and the\n"
+        "vendor's setup protocols on UDP 1500 (search, netset; real USR modules too).\n"
         "\ncommands:\n",
         out);
   for (i = 0; table[i] != NULL; i++)

@@ -2,10 +2,11 @@
  *
  * tmux-style: every subcommand is one struct m0ctl_cmd (name, usage, one-line summary,
  * handler), defined in the file of its group (cmd_at.c: at, get, set, dump, load over a
- * serial port; cmd_control.c: the emulator's control channel) and listed once in ctl.c's
+ * serial port; cmd_control.c: the emulator's control channel; cmd_search.c, cmd_netset.c: the UDP 1500
+ * setup protocols, what they share in udp_io.c) and listed once in ctl.c's
  * table, so a new group is a new file and one line there. A handler gets argv from the
  * subcommand's own name on (argv[0]) and returns the exit status: 0 done, 1 failed (no
- * answer, refused, +ERR, a timeout), 2 usage error.
+ * answer, refused, +ERR, a timeout, a network error), 2 usage error.
  */
 #ifndef M0CTL_CTL_H
 #define M0CTL_CTL_H
@@ -53,6 +54,9 @@ extern const struct m0ctl_cmd m0ctl_cmd_call;
  * the commands through the environment, where a user may also set them once. */
 #define M0CTL_ENV_CONTROL "M0CTL_CONTROL"
 #define M0CTL_ENV_DEV "M0CTL_DEV"
+/* The UDP 1500 commands (cmd_search.c, cmd_netset.c). */
+extern const struct m0ctl_cmd m0ctl_cmd_search;
+extern const struct m0ctl_cmd m0ctl_cmd_netset;
 
 /* "m0ctl NAME: <message>" and the usage line on stderr; returns M0CTL_USAGE. */
 int m0ctl_usage(const struct m0ctl_cmd *cmd, const char *fmt, ...)

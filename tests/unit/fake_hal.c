@@ -536,11 +536,23 @@ void fake_link_clear(struct fake *f, unsigned id) {
   f->links[id].stream[0] = '\0';
 }
 
+/* The exchange is over on the host's side: nothing left to write or pace toward the host,
+ * no restart, boot or flash write under way. The network's deadlines do not count: a dial
+ * nobody answers is given up every 10 s and tried again for ever. */
+static bool host_side_done(const struct fake *f) {
+  const struct m0_dev *d = f->dev;
+  return d->txq.len == 0 && !d->restart.pending && d->mode != M0_MODE_BOOTING &&
+         !m0_dev_saving(d);
+}
+
 const char *fake_at(struct fake *f, const char *line) {
+  uint64_t end;
   fake_out_clear(f);
   fake_rx(f, line);
   fake_rx(f, "\r");
-  fake_run(f, FAKE_DRAIN_NS);
+  end = f->now + FAKE_DRAIN_NS;
+  while (f->timer != M0_TIME_NEVER && fire_time(f) <= end && !host_side_done(f))
+    fake_advance_to(f, fire_time(f) > f->now ? fire_time(f) : f->now);
   return fake_out(f);
 }
 
