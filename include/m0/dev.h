@@ -78,6 +78,11 @@ struct m0_hal {
   /* Stop (true) or resume (false) reading a link: back-pressure when the UART queue is
    * full, so TCP peers are slowed down instead of data being dropped. */
   void (*link_pause)(void *ctx, unsigned id, bool paused);
+  /* Close a TCP link with a reset (RST), bytes still queued for it lost: what the peer of
+   * a stack that forgot the connection meets (power back after a cut, a watchdog restart,
+   * a cable back after a long pull, a reset fault; fault.h). No m0_dev_on_link_down()
+   * follows; an id the board no longer holds is ignored. May be NULL (then link_close). */
+  void (*link_abort)(void *ctx, unsigned id);
 
   /* UDP 1500 (udp1500.h): send one reply datagram to `to` from the device's UDP 1500
    * socket. May be NULL: the device then answers nothing. */
@@ -126,6 +131,7 @@ struct m0_counters {
 #define M0_LINE_MAX 256
 #define M0_FRAME_MAX 400
 
+#include "m0/fault.h"        /* faults on demand: power, cable, hang, noise, impairment */
 #include "m0/dev_internal.h" /* struct m0_dev's members; read through the functions below */
 
 /* Prepare a device. saved is the configuration loaded from flash (or defaults). Does not
@@ -232,18 +238,22 @@ const struct m0_counters *m0_dev_counters(const struct m0_dev *dev);
 
 /* Everything a status page shows that is not configuration. */
 struct m0_status {
-  enum m0_mode mode;
+  enum m0_mode mode;     /* BOOTING also while the power is off (m0_dev_powered) */
   bool socket_connected; /* what AT+SOCKLK answers */
   bool link_pin;         /* the link pin: socket state with SCSLINK=on, else Ethernet (up) */
   unsigned nlinks;
   struct m0_link_status links[M0_LINKS_MAX];
   struct m0_counters counters;
-  /* The host's line as read from the pty (speed 0: it set none), and whether it differs
-   * from the running AT+UART's speed or stop bits (what uart.mismatch reports). */
-  bool host_line_known;
-  uint32_t host_baud;
+  /* The host's side of the UART as the device sees it: the host's line as read from the
+   * pty or set by an RFC 2217 client (speed 0: it set none), and whether it differs from
+   * the running AT+UART (what uart.mismatch reports). */
+  bool host_attached;
+  bool host_line_known;    /* a host's line settings were read at least once */
+  uint32_t host_baud;      /* 0: the host set no speed (B0) */
   uint8_t host_stop;
-  bool uart_mismatch;
+  bool uart_mismatch;      /* those differ from the running AT+UART */
+  bool saving;             /* a flash write is in flight */
+  bool restart_pending;    /* AT+Z / AT+RELD answered, the restart is due */
 };
 void m0_dev_status(const struct m0_dev *dev, struct m0_status *out);
 

@@ -68,18 +68,29 @@ struct m0__at {
 enum m0__drop_kind {
   /* One prefix per direction, as the `drop` event's dir field says: to_net, to_host,
    * from_host, from_net. */
-  M0__DROP_TO_NET_NO_NETWORK,     /* a serial frame with no network to go to */
-  M0__DROP_TO_NET_RESTART,        /* a partial frame lost to a restart */
-  M0__DROP_TO_HOST_NO_HOST,       /* bytes for the host while nobody has the tty open */
-  M0__DROP_TO_HOST_FULL,          /* bytes for the host beyond M0_UART_TXQ_SIZE */
-  M0__DROP_TO_HOST_RESTART,       /* bytes for the host still queued at a restart */
+  M0__DROP_TO_NET_NO_NETWORK, /* a serial frame with no network to go to */
+  M0__DROP_TO_NET_RESTART,    /* a partial frame lost to a restart */
+  M0__DROP_TO_HOST_NO_HOST,   /* bytes for the host while nobody has the tty open */
+  M0__DROP_TO_HOST_FULL,      /* bytes for the host beyond M0_UART_TXQ_SIZE */
+  M0__DROP_TO_HOST_RESTART,   /* bytes for the host still queued at a restart */
   M0__DROP_FROM_HOST_BOOTING,     /* host bytes while the device boots */
   M0__DROP_FROM_HOST_RESTARTING,  /* host bytes after AT+Z / AT+RELD, before the restart */
-  M0__DROP_TO_NET_NOT_CONNECTED,  /* a serial frame while no connection (UARTCLBUF=on, TCPS) */
-  M0__DROP_TO_NET_BUFFER_FULL,    /* the oldest kept bytes beyond the 4 KiB while connecting */
-  M0__DROP_TO_NET_SEND_ERROR,     /* the board refused a send (link failing, UDP no route) */
-  M0__DROP_FROM_NET_STRANGER,     /* UDPC: a datagram not from SOCK's address and port */
-  M0__DROP_FROM_HOST_FLASH_BUSY,  /* host bytes beyond M0__HELD_MAX while a save is in flight */
+  M0__DROP_TO_NET_NOT_CONNECTED, /* a serial frame while no connection (UARTCLBUF=on, TCPS) */
+  M0__DROP_TO_NET_BUFFER_FULL,   /* the oldest kept bytes beyond the 4 KiB while connecting */
+  M0__DROP_TO_NET_SEND_ERROR,    /* the board refused a send (link failing, UDP no route) */
+  M0__DROP_FROM_NET_STRANGER, /* UDPC: a datagram not from SOCK's address and port */
+  M0__DROP_FROM_HOST_FLASH_BUSY, /* host bytes beyond M0__HELD_MAX while a save is in flight */
+  M0__DROP_FROM_HOST_OFF,        /* host bytes while the power is off (fault.c) */
+  M0__DROP_TO_HOST_OFF,      /* bytes for the host made while the power is off (a save's reply) */
+  M0__DROP_FROM_HOST_HANG,       /* host bytes while the firmware hangs */
+  M0__DROP_TO_NET_CABLE,     /* datagrams sent while the cable is out */
+  M0__DROP_FROM_NET_CABLE, /* datagrams that arrived while the cable is out */
+  M0__DROP_TO_NET_HANG,      /* datagrams sent while the firmware hangs (none: a safeguard) */
+  M0__DROP_FROM_NET_HANG, /* datagrams that arrived while the firmware hangs */
+  M0__DROP_FROM_HOST_LOSS,       /* host bytes lost on a noisy line (fault.c) */
+  M0__DROP_TO_HOST_LOSS,     /* bytes for the host lost on a noisy line */
+  M0__DROP_TO_NET_LOSS,      /* datagrams lost on an impaired network, toward it */
+  M0__DROP_FROM_NET_LOSS, /* ... and from it */
   M0__DROP_COUNT
 };
 
@@ -277,6 +288,83 @@ struct m0__network {
   struct m0__inbox inbox;
 };
 
+/* ---- faults on demand (fault.c, include/m0/fault.h) ---- */
+
+/* Serial data held for the network (a pulled cable, a hang, an impaired network): the
+ * bytes of each send in order, with what it was sent on and when it may go. */
+#define M0__FAULT_RECORDS 64
+
+struct m0__fault_rec {
+  uint64_t at;    /* the first instant it may go (while the cable is in) */
+  uint32_t len;   /* its bytes: the next len of buf from where the previous ended */
+  uint32_t gen;   /* the link id's generation: a link closed since loses it */
+  uint8_t id;
+  bool has_to;
+  struct m0_net_addr to; /* UDP: its destination */
+};
+
+struct m0__fault_txq {
+  uint8_t buf[M0_FAULT_HELD_MAX];
+  size_t start, end; /* the held bytes are buf[start..end): records in order */
+  struct m0__fault_rec rec[M0__FAULT_RECORDS];
+  unsigned rhead, rlen;
+};
+
+struct m0__fault_line {
+  struct m0_uart_noise noise;
+  uint64_t until;           /* the fault ends then (NEVER: until cleared) */
+  uint64_t corrupted, lost;
+};
+
+struct m0__fault_net {
+  struct m0_net_impair impair;
+  uint64_t until;
+  uint64_t lost;
+  struct m0__pace pace;     /* the rate (bytes per second as baud, one bit per byte) */
+};
+
+/* Bytes toward the host that may not move yet (from_net impairment): marks on the inbox,
+ * by cumulative byte count: bytes before `end` may move from `at` on. */
+#define M0__FAULT_MARKS 64
+
+struct m0__fault_mark {
+  uint64_t end, at;
+};
+
+struct m0__faults {
+  /* Power: while off the device does nothing (mode BOOTING, no boot under way). */
+  bool off;
+  uint64_t off_since;
+  uint64_t on_at;    /* power comes back by itself then (a power cycle); NEVER: until told */
+  uint16_t orphans;  /* bit per link id: TCP connections of before the cut that the board
+                      * still holds, paused and unknown to the device; power on resets them */
+  /* The cable. */
+  bool unplugged;
+  uint64_t unplugged_since;
+  uint64_t plug_at;  /* plugged back by itself then; NEVER: until told */
+  uint64_t reset_after; /* an unplug this long resets the TCP connections at re-plug */
+  /* Dials started while the cable is out: not given to the board; they time out then
+   * (NEVER: none), or go to the board when the cable comes back before. */
+  uint64_t dial_until[M0_LINKS_MAX];
+  struct m0_link_open dial_req[M0_LINKS_MAX];
+  /* A firmware hang: nothing runs until hang_until, then the watchdog restarts it. */
+  bool hung;
+  uint64_t hung_since, hang_until;
+  uint64_t rng;      /* the generator of noise and loss (splitmix64 state) */
+  struct m0__fault_txq txq;
+  struct m0__fault_line line[2]; /* by enum m0_uart_dir */
+  struct m0__fault_net net[2];   /* by enum m0_net_dir */
+  /* from_net: the inbox's marks and its cumulative counts in and out. */
+  struct m0__fault_mark marks[M0__FAULT_MARKS];
+  unsigned mhead, mlen;
+  uint64_t inbox_in, inbox_out;
+  /* Flash. */
+  uint32_t flash_fail;  /* the next saves that fail */
+  bool flash_full;
+  uint64_t flash_until;
+  uint64_t flash_failed;
+};
+
 /* Observer of finished serial frames; unit tests watch framing through it. NULL in the
  * emulator. It sees the frame before it is routed to the network. */
 typedef void (*m0__frame_tap_fn)(void *arg, uint64_t now, const uint8_t *data, size_t len);
@@ -341,6 +429,8 @@ struct m0_dev {
   struct m0__network net;
   struct m0__heart heart; /* HEARTEN: NET follows the link, COM transparent mode */
   struct m0__udp1500 udp1500;
+
+  struct m0__faults fault;
 
   m0__frame_tap_fn frame_tap;
   void *frame_tap_arg;

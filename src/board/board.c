@@ -18,18 +18,27 @@
 #include <sys/stat.h>
 
 #include "board.h"
+#include "control.h"
 
 static struct m0__board *board_of(void *ctx) {
   return ctx;
 }
 
-/* The UART's outputs go to the line, which knows whose host (pty or network) has it. */
+/* The UART's outputs go to the line, which knows whose host (pty or network) has it;
+ * once a control client used the UART, through uart_ctl.c, which copies them to its
+ * subscribers (and may hold the device back for one). */
 static size_t hal_uart_write(void *ctx, const uint8_t *data, size_t len) {
-  return m0__uart_line_write(&board_of(ctx)->line, data, len);
+  struct m0__board *b = board_of(ctx);
+  if (b->uart_ctl != NULL)
+    return m0__uart_ctl_to_host(b, data, len);
+  return m0__uart_line_write(&b->line, data, len);
 }
 
 static void hal_uart_rx_enable(void *ctx, bool enable) {
-  m0__uart_line_rx_enable(&board_of(ctx)->line, enable);
+  struct m0__board *b = board_of(ctx);
+  m0__uart_line_rx_enable(&b->line, enable);
+  if (b->uart_ctl != NULL)
+    m0__uart_ctl_rx_enable(b, enable);
 }
 
 static size_t hal_uart_rx_pending(void *ctx) {
@@ -120,6 +129,10 @@ static void hal_link_pause(void *ctx, unsigned id, bool paused) {
   m0__net_link_pause(&board_of(ctx)->net, id, paused);
 }
 
+static void hal_link_abort(void *ctx, unsigned id) {
+  m0__net_link_abort(&board_of(ctx)->net, id);
+}
+
 static void hal_udp1500_send(void *ctx, const uint8_t *data, size_t len,
                              const struct m0_net_addr *to) {
   m0__udp1500_send(&board_of(ctx)->udp1500, data, len, to);
@@ -203,6 +216,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
       .link_send = hal_link_send,
       .link_close = hal_link_close,
       .link_pause = hal_link_pause,
+      .link_abort = hal_link_abort,
       .udp1500_send = hal_udp1500_send,
   };
   struct m0_dev_options *o = &b->options;
@@ -384,6 +398,8 @@ void m0__board_close(struct m0__board *b) {
   }
   m0__udp1500_close(&b->udp1500);
   m0__uart_close(&b->uart);
+  if (b->uart_ctl != NULL)
+    m0__uart_ctl_close(b);
   for (size_t i = 0; i < b->nuart_tcp; i++)
     m0__uart_tcp_close(&b->uart_tcp[i]);
   m0__status_close(b);
@@ -395,4 +411,5 @@ void m0__board_close(struct m0__board *b) {
 
 void m0__board_free(struct m0__board *b) {
   m0__uart_free(&b->uart);
+  m0__uart_ctl_free(b);
 }

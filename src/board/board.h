@@ -29,6 +29,9 @@
 #include "udp1500.h"
 #include "web.h"
 
+struct m0__control;
+struct m0__uart_ctl;
+
 #ifndef M0EMU_VERSION
 #define M0EMU_VERSION "0.0.0"
 #endif
@@ -53,6 +56,8 @@ enum m0__cli_result {
 struct m0__proc_opts {
   const char *events;  /* NULL = no event stream; "-" = stdout */
   int verbosity;       /* -1 quiet, 0 normal, 1 verbose */
+  const char *control; /* NULL = no control channel; else its Unix socket (control.h) */
+  uint16_t control_port; /* 0 = none; else the control channel on 127.0.0.1:port too */
 };
 
 /* Most --set options one device takes (its stored parameters, each given a few times). */
@@ -317,6 +322,8 @@ struct m0__board {
   struct m0_hal hal;
   struct m0_dev_options options;
   struct m0_config saved;
+  struct m0__uart_ctl *uart_ctl; /* the UART over the control channel (uart_ctl.c); NULL
+                                  * until a client uses it */
   struct m0_dev dev;
   struct m0__status_file status;
 };
@@ -360,6 +367,7 @@ struct m0__proc {
   /* Each board is allocated alone, so growing the array never moves a libuv handle. */
   struct m0__board **boards;
   size_t board_count;
+  struct m0__control *control; /* the control channel (control.h); NULL = none */
 };
 
 /* The loop and the sink. A failure is logged (the log works even then); m0__proc_finish

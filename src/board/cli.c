@@ -21,12 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "board.h"
 
 enum {
   OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
   OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
+  OPT_CONTROL, OPT_CONTROL_PORT,
   OPT_UART,
   OPT_UDP1500_PORT, OPT_UDP1500_REPLY,
   OPT_PROFILE, OPT_SET,
@@ -44,6 +46,8 @@ static const struct option long_options[] = {
   {"timing", required_argument, NULL, OPT_TIMING},
   {"dialect", required_argument, NULL, OPT_DIALECT},
   {"events", required_argument, NULL, OPT_EVENTS},
+  {"control", required_argument, NULL, OPT_CONTROL},
+  {"control-port", required_argument, NULL, OPT_CONTROL_PORT},
   {"mac", required_argument, NULL, OPT_MAC},
   {"line-faults", no_argument, NULL, OPT_LINE_FAULTS},
   {"boot-ms", required_argument, NULL, OPT_BOOT_MS},
@@ -79,6 +83,8 @@ void m0__cli_help(FILE *out) {
         "  --timing real|fast  UART pacing                            (default: real)\n"
         "  --dialect doc|field reply spelling                         (default: doc)\n"
         "  --events PATH|-     JSON-lines event stream                (default: none)\n"
+        "  --control PATH      control channel on a Unix socket       (default: none)\n"
+        "  --control-port PORT control channel on 127.0.0.1:PORT too  (default: none)\n"
         "  --mac HEX12         factory MAC                            (default: derived)\n"
         "  --line-faults       corrupt bytes on a baud mismatch\n"
         "  --boot-ms N         restart duration in ms, 0-60000        (default: 200)\n"
@@ -225,14 +231,25 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case OPT_TTY:
     case OPT_STATE:
     case OPT_EVENTS:
+    case OPT_CONTROL:
       if (*arg == '\0')
         return fail(err, cap, "%s: expected a path, got ''", option_name(opt, name, sizeof name));
       if (opt == OPT_TTY)
         dev->tty = arg;
       else if (opt == OPT_STATE)
         dev->state = arg;
+      else if (opt == OPT_CONTROL && strlen(arg) >= sizeof((struct sockaddr_un *)0)->sun_path)
+        return fail(err, cap, "--control: a Unix socket's path has at most %zu bytes, got '%s'",
+                    sizeof((struct sockaddr_un *)0)->sun_path - 1, arg);
+      else if (opt == OPT_CONTROL)
+        opts->control = arg;
       else
         opts->events = arg;
+      break;
+    case OPT_CONTROL_PORT:
+      if (parse_uint(arg, 1, 65535, &n) != 0)
+        return fail(err, cap, "--control-port: expected a port 1-65535, got '%s'", arg);
+      opts->control_port = (uint16_t)n;
       break;
     case OPT_BIND: {
       unsigned char addr[16];

@@ -84,6 +84,9 @@ long m0__net_link_send(struct m0__net *n, unsigned id, const uint8_t *data, size
  * connection are still delivered (up to 10 s) like close() on a real socket; a dial or a
  * name lookup under way is abandoned. */
 void m0__net_link_close(struct m0__net *n, unsigned id);
+/* The HAL's link_abort: close with a reset (RST), queued bytes lost; net.closed with
+ * reason "abort". The id is free again at once. */
+void m0__net_link_abort(struct m0__net *n, unsigned id);
 /* The HAL's link_pause: stop / resume reading (TCP back-pressure through the window). */
 void m0__net_link_pause(struct m0__net *n, unsigned id, bool paused);
 /* Write every TCP byte gathered during this loop turn (net_tcp.c). Called at the end of

@@ -461,6 +461,26 @@ void m0__net_link_close(struct m0__net *n, unsigned id) {
   }
 }
 
+void m0__net_link_abort(struct m0__net *n, unsigned id) {
+  struct m0__net_link *l = id < M0_LINKS_MAX ? n->links[id] : NULL;
+  if (l == NULL)
+    return;
+  if (!m0__net_is_stream(l) || !l->up || l->closing) {
+    m0__net_hard_close(l);
+    return;
+  }
+  char peer[128];
+  m0_json_hostport(peer, sizeof peer, l->req.peer.host, l->req.peer.port);
+  m0__net_emit(n, "net.closed", "\"link\":%u,\"peer\":%s,\"reason\":\"abort\"", id, peer);
+  /* SO_LINGER 0 then close: the kernel sends RST and drops what it still held. */
+  detach(l);
+  l->closing = true;
+  l->reading = false;
+  if (uv_tcp_close_reset(&l->sock.tcp, on_handle_closed) != 0)
+    uv_close(&l->sock.handle, on_handle_closed);
+  uv_close((uv_handle_t *)&l->timer, on_handle_closed);
+}
+
 void m0__net_link_pause(struct m0__net *n, unsigned id, bool paused) {
   struct m0__net_link *l = id < M0_LINKS_MAX ? n->links[id] : NULL;
   if (id < M0_LINKS_MAX && l == NULL) {

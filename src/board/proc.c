@@ -6,8 +6,9 @@
  * pointers (one board today), each board allocated alone so its libuv handles never move
  * when the array grows. Signals arrive through uv_signal, so the handlers run on the loop
  * like every other input and need no async-signal care: SIGHUP restarts every device,
- * SIGINT/SIGTERM close every one. The shutdown closes every handle and lets the loop
- * finish, so ASan/LSan see a clean exit.
+ * SIGINT/SIGTERM close every one. The control channel (control.h), when asked for, is
+ * the process's too: it opens once every board exists and closes first. The shutdown
+ * closes every handle and lets the loop finish, so ASan/LSan see a clean exit.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "control.h"
 
 static const int signal_numbers[3] = {SIGINT, SIGTERM, SIGHUP};
 
@@ -68,9 +70,28 @@ static void stop(struct m0__proc *p) {
     for (int i = 0; i < 3; i++)
       uv_close((uv_handle_t *)&p->signals[i], NULL);
   p->signals_open = false;
+  if (p->control != NULL)
+    m0__control_close(p->control);
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_close(p->boards[i]);
   m0__turn_close(&p->turn); /* a board still closing does its work at once from here */
+}
+
+/* The control channel, once every board exists (it names them to its clients). */
+static int open_control(struct m0__proc *p) {
+  char err[PATH_MAX + 128];
+  if (p->opts.control == NULL && p->opts.control_port == 0)
+    return 0;
+  p->control = calloc(1, sizeof *p->control);
+  if (p->control == NULL) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
+    return -ENOMEM;
+  }
+  int rc = m0__control_open(p->control, p, p->opts.control, p->opts.control_port, err,
+                            sizeof err);
+  if (rc != 0)
+    m0__log_at(&p->log, M0__LOG_ERROR, "%s", err);
+  return rc;
 }
 
 static void on_signal(uv_signal_t *handle, int signum) {
@@ -98,12 +119,22 @@ int m0__proc_run(struct m0__proc *p) {
       return 1;
     }
   }
+  if (open_control(p) != 0)
+    return 1;
   /* With --events -, standard output is the JSON-lines stream and nothing else: a reader
    * parses every line, so the banner goes to standard error instead. */
   FILE *banner = p->sink.out == stdout ? stderr : stdout;
-  if (p->opts.verbosity >= 0)
+  if (p->opts.verbosity >= 0) {
     for (size_t i = 0; i < p->board_count; i++)
       m0__board_banner(p->boards[i], banner);
+    if (p->control != NULL) {
+      if (p->opts.control != NULL)
+        fprintf(banner, "  control: %s\n", p->opts.control);
+      if (p->opts.control_port != 0)
+        fprintf(banner, "  control: 127.0.0.1:%u\n", (unsigned)p->opts.control_port);
+      fflush(banner);
+    }
+  }
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_start(p->boards[i]);
   uv_run(&p->loop, UV_RUN_DEFAULT);
@@ -119,6 +150,11 @@ int m0__proc_finish(struct m0__proc *p, int code) {
   if (p->loop_open) {
     stop(p);
     uv_run(&p->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
+  }
+  if (p->control != NULL) {
+    m0__control_free(p->control);
+    free(p->control);
+    p->control = NULL;
   }
   for (size_t i = 0; i < p->board_count; i++) {
     m0__board_free(p->boards[i]);

@@ -54,6 +54,10 @@ struct m0__uart_port {
   struct m0__uart_line *line; /* NULL until added */
   bool host;                  /* a host is on this front end */
   bool rx_on;                 /* what ops->rx_enable was last told */
+  /* A front end that yields (the control channel's, uart_ctl.c): it owns the line only
+   * while no other front end has a host, hands it over to one without the device seeing
+   * a detach, and never makes another one busy. */
+  bool yields;
   /* The host's line settings as last reported; replayed to the core when this front end
    * becomes the owner. */
   bool settings_known, format_known;
@@ -61,9 +65,10 @@ struct m0__uart_port {
   uint8_t data_bits, stop_bits, parity;
 };
 
-/* A pty and up to M0__UART_NET_MAX network front ends. */
+/* A pty, up to M0__UART_NET_MAX network front ends and the control channel's (uart_ctl.c,
+ * seated when a client first uses the UART). */
 #define M0__UART_NET_MAX 4
-#define M0__UART_PORTS_MAX (1 + M0__UART_NET_MAX)
+#define M0__UART_PORTS_MAX (2 + M0__UART_NET_MAX)
 
 struct m0__uart_line {
   struct m0_dev *dev; /* NULL until m0__uart_line_start */

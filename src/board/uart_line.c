@@ -65,13 +65,27 @@ static void take(struct m0__uart_line *line, struct m0__uart_port *p) {
   apply_rx(line);
 }
 
+/* The owner changes from one front end's host to another's, the device staying attached
+ * (a yielding front end's host gives way, or takes over). */
+static void hand_over(struct m0__uart_line *line, struct m0__uart_port *p) {
+  struct m0__uart_port *old = line->owner;
+  if (old->ops->owner != NULL)
+    old->ops->owner(old, false);
+  line->owner = p;
+  line->dropped = 0;
+  if (p->ops->owner != NULL)
+    p->ops->owner(p, true);
+  replay_settings(line, p);
+  apply_rx(line);
+}
+
 void m0__uart_line_start(struct m0__uart_line *line, struct m0_dev *dev) {
   line->dev = dev;
 }
 
 bool m0__uart_line_busy(const struct m0__uart_line *line, const struct m0__uart_port *port) {
   for (size_t i = 0; i < line->nports; i++)
-    if (line->ports[i] != port && line->ports[i]->host)
+    if (line->ports[i] != port && line->ports[i]->host && !line->ports[i]->yields)
       return true;
   return false;
 }
@@ -86,6 +100,8 @@ void m0__uart_line_host(struct m0__uart_port *port, bool present) {
   if (present) {
     if (line->owner == NULL) {
       take(line, port);
+    } else if (line->owner->yields && !port->yields) {
+      hand_over(line, port);
     } else {
       char fields[64];
       snprintf(fields, sizeof fields, "\"uart\":\"%s\",\"reason\":\"busy\"", port->kind);
@@ -102,6 +118,11 @@ void m0__uart_line_host(struct m0__uart_port *port, bool present) {
     apply_rx(line);
     return;
   }
+  for (size_t i = 0; i < line->nports; i++)
+    if (line->ports[i]->host && (port->yields || line->ports[i]->yields)) {
+      hand_over(line, line->ports[i]);
+      return;
+    }
   if (port->ops->owner != NULL)
     port->ops->owner(port, false);
   line->owner = NULL;

@@ -58,8 +58,60 @@ int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what);
 int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what);
 /* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
 void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
+/* The start of a boot (the first, a restart's, power on's). */
+void m0__dev_boot(struct m0_dev *dev, uint64_t now);
+/* Everything a restart forgets (what waits for the host or the network, the handshake,
+ * the command line, the heartbeat, every link), without the event and the boot: a
+ * restart and a power cut share it. */
+void m0__dev_shutdown(struct m0_dev *dev, uint64_t now);
 void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
 void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cause);
+
+/* ---- fault.c: faults on demand (include/m0/fault.h) ---- */
+
+void m0__fault_init(struct m0_dev *dev);
+/* The earliest deadline of the faults (a power cycle's end, a hang's, a re-plug, a dial
+ * into a pulled cable timing out, held bytes due), and running what is due. */
+uint64_t m0__fault_next(const struct m0_dev *dev);
+void m0__fault_expire(struct m0_dev *dev, uint64_t now);
+/* The firmware hangs: no deadline of the device's own runs, nothing goes to the host. */
+static inline bool m0__fault_frozen(const struct m0_dev *dev) { return dev->fault.hung; }
+/* Nothing moves on the network: the cable is out or the firmware hangs (TCP links are
+ * paused, sends are held, datagrams lost). */
+static inline bool m0__fault_net_cut(const struct m0_dev *dev) {
+  return dev->fault.unplugged || dev->fault.hung;
+}
+/* A send the faults take (true: held for later, or lost and counted) or leave (false:
+ * send it now). */
+bool m0__fault_tx(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                  size_t len, const struct m0_net_addr *to);
+/* A datagram of len bytes arrived: true when a fault loses it (counted). */
+bool m0__fault_rx_lost(struct m0_dev *dev, uint64_t now, size_t len);
+/* A dial the cable cannot carry: kept by the faults (true), or for the board (false). */
+bool m0__fault_dial_void(struct m0_dev *dev, uint64_t now, unsigned id,
+                         const struct m0_link_open *request);
+/* Link id was freed: a dial into the void for it is over. */
+void m0__fault_link_freed(struct m0_dev *dev, unsigned id);
+/* A restart or a power cut: what was held for the network is lost (counted). */
+void m0__fault_net_restart(struct m0_dev *dev, uint64_t now);
+/* Noise on the serial line in direction dir: whether any, and applying it to len bytes:
+ * out gets what survives (flipped bits included), from[k] (may be NULL) the index in in
+ * of out[k]. Returns how many survive. */
+bool m0__fault_line_active(const struct m0_dev *dev, enum m0_uart_dir dir);
+size_t m0__fault_line(struct m0_dev *dev, uint64_t now, enum m0_uart_dir dir,
+                      const uint8_t *in, size_t len, uint8_t *out, uint16_t *from);
+/* What the line did to bytes that really went (a short write retries the rest, and is
+ * counted then): for the fault's status. */
+void m0__fault_line_count(struct m0_dev *dev, enum m0_uart_dir dir, size_t corrupted,
+                          size_t lost);
+/* from_net impairment on the inbox (flow.c): n bytes came in; how many may move on at
+ * now; n moved on; everything was dropped. */
+void m0__fault_inbox_in(struct m0_dev *dev, uint64_t now, size_t n);
+size_t m0__fault_inbox_ready(const struct m0_dev *dev, uint64_t now);
+void m0__fault_inbox_out(struct m0_dev *dev, size_t n);
+void m0__fault_inbox_dropped(struct m0_dev *dev);
+/* A save is about to start: true when a flash fault refuses it (flash.error reported). */
+bool m0__fault_flash_refuses(struct m0_dev *dev);
 
 /* ---- invariants.c ---- */
 
@@ -178,7 +230,7 @@ void m0__link_status(const struct m0_dev *dev, struct m0_status *out);
 void m0__link_settle(struct m0_dev *dev, uint64_t now);
 /* Open link id for `role`. Returns 0, or negative when the board cannot even start it
  * (the id stays free; the caller treats it as refused). */
-int m0__link_open(struct m0_dev *dev, unsigned id, enum m0__link_role role,
+int m0__link_open(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_role role,
                   const struct m0_link_open *request);
 /* m0__link_open for a TCP connection the device dials (TCPC, HTTP): if it is not up by
  * now + 10 s, m0__link_expire closes it and reports it down with M0_DOWN_TIMEOUT. */
@@ -187,9 +239,20 @@ int m0__link_dial(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_r
 /* The link is a dial not up yet: its dial_at counts. */
 bool m0__link_dialling(const struct m0__link *l);
 /* Send on an open link: counts bytes, watches the board's queue (flow.c); a refused send
- * is dropped and counted. Returns what link_send returned. */
+ * is dropped and counted. Returns what link_send returned. Faults (fault.c) may hold the
+ * bytes first (then the link's last known queue is returned). */
 long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                    size_t len, const struct m0_net_addr *to);
+/* The same without the faults' say: what fault.c calls when held bytes may go. */
+long m0__link_send_now(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                       size_t len, const struct m0_net_addr *to);
+/* Link id went down (the board's report, or a fault's reset or timed-out dial): its id
+ * is free and its work mode reacts (retry, notices). reason: enum m0_link_down. */
+void m0__link_lost(struct m0_dev *dev, uint64_t now, unsigned id, int reason);
+/* The link pin (spec 6.9, and down while the cable is pulled). */
+bool m0__link_pin(const struct m0_dev *dev);
+/* A `net.socket` event with the socket state and the pin as they are now. */
+void m0__link_socket_event(struct m0_dev *dev);
 /* Close a link we own; its id is free at once. Bytes its scanner held go to the host. */
 void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id);
 /* Every network byte the device accepted for the host passes here (after the work mode
@@ -197,6 +260,9 @@ void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id);
  * INDEXEN prefix, the datagram rule, the inbox. */
 void m0__link_to_host(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                       size_t len);
+/* The device forgets link id without closing it: the board still holds the socket
+ * (a power cut's silent connections, fault.c). Nothing held for the host is kept. */
+void m0__link_forget(struct m0_dev *dev, unsigned id);
 /* Something came from the network (RSTIM starts counting again). */
 void m0__link_heard(struct m0_dev *dev, uint64_t now);
 /* Same address and port (host names compare case-insensitively). */

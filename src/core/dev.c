@@ -54,6 +54,17 @@ static const struct {
   [M0__DROP_TO_NET_SEND_ERROR] = {"to_net", "send-error"},
   [M0__DROP_FROM_NET_STRANGER] = {"from_net", "stranger"},
   [M0__DROP_FROM_HOST_FLASH_BUSY] = {"from_host", "flash-busy"},
+  [M0__DROP_FROM_HOST_OFF] = {"from_host", "off"},
+  [M0__DROP_TO_HOST_OFF] = {"to_host", "off"},
+  [M0__DROP_FROM_HOST_HANG] = {"from_host", "hang"},
+  [M0__DROP_TO_NET_CABLE] = {"to_net", "cable"},
+  [M0__DROP_FROM_NET_CABLE] = {"from_net", "cable"},
+  [M0__DROP_TO_NET_HANG] = {"to_net", "hang"},
+  [M0__DROP_FROM_NET_HANG] = {"from_net", "hang"},
+  [M0__DROP_FROM_HOST_LOSS] = {"from_host", "line-loss"},
+  [M0__DROP_TO_HOST_LOSS] = {"to_host", "line-loss"},
+  [M0__DROP_TO_NET_LOSS] = {"to_net", "net-loss"},
+  [M0__DROP_FROM_NET_LOSS] = {"from_net", "net-loss"},
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b) {
@@ -224,7 +235,7 @@ static void heart_beat(struct m0_dev *dev, uint64_t now) {
 
 /* ---- boot and restart ---- */
 
-static void begin_boot(struct m0_dev *dev, uint64_t now) {
+void m0__dev_boot(struct m0_dev *dev, uint64_t now) {
   dev->started = true;
   dev->mode = M0_MODE_BOOTING;
   dev->boot_until = add_sat(now, dev->options.boot_ns);
@@ -270,8 +281,23 @@ static void finish_boot(struct m0_dev *dev, uint64_t now) {
   m0__link_boot(dev, now);
 }
 
+void m0__dev_shutdown(struct m0_dev *dev, uint64_t now) {
+  dev->restart.pending = false;
+  dev->restart.deadline = M0_TIME_NEVER;
+  m0__host_flush(dev, now, M0__DROP_TO_HOST_RESTART);
+  m0__framer_discard(dev, now, M0__DROP_TO_NET_RESTART);
+  m0__escape_reset(dev);
+  m0__at_reset(dev);
+  m0__heart_stop(&dev->heart); /* no beat of either kind while booting */
+  m0__dev_net_restart(dev, now);
+}
+
 void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
   char cause_json[64];
+  if (dev->fault.off)
+    return; /* nothing runs without power; the boot at power on reads flash anyway */
+  dev->fault.hung = false; /* a reset ends a hang (the watchdog's, or one from outside) */
+  dev->fault.hang_until = M0_TIME_NEVER;
   if (dev->save.busy) {
     /* The flash write in flight finishes first: its outcome is answered, then the
      * restart happens (m0_dev_on_flash_saved), and the boot reads the new flash. */
@@ -283,19 +309,14 @@ void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause) {
   m0_json_string(cause_json, sizeof cause_json, cause != NULL ? cause : "");
   m0__dev_event(dev, "restart", "\"cause\":%s", cause_json);
   dev->counters.restarts++;
-  dev->restart.pending = false;
-  dev->restart.deadline = M0_TIME_NEVER;
-  m0__host_flush(dev, now, M0__DROP_TO_HOST_RESTART);
-  m0__framer_discard(dev, now, M0__DROP_TO_NET_RESTART);
-  m0__escape_reset(dev);
-  m0__at_reset(dev);
-  m0__heart_stop(&dev->heart); /* no beat of either kind while booting */
-  m0__dev_net_restart(dev, now);
-  begin_boot(dev, now);
+  m0__dev_shutdown(dev, now);
+  m0__dev_boot(dev, now);
 }
 
 void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause) {
   uint64_t drained = now;
+  if (dev->fault.off)
+    return; /* AT+RELD's write finished after the power went: the boot at power on */
   if (dev->options.timing == M0_TIMING_REAL && dev->txq.len > 0)
     drained = m0__pace_due(&dev->tx, dev->txq.len);
   dev->restart.pending = true;
@@ -361,6 +382,8 @@ static int save_start(struct m0_dev *dev, const struct m0_config *next,
   size_t len;
   if (s->busy)
     return M0_ERR_STATE; /* one write at a time: callers check first */
+  if (m0__fault_flash_refuses(dev))
+    return M0_ERR_STATE; /* flash that fails (fault.c): as if written and refused */
   len = m0_flash_format(next, dev->flash_text, sizeof dev->flash_text);
   if (len == 0)
     return M0_ERR_STATE;
@@ -407,33 +430,41 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
   for (round = 0; round < 64; round++) {
     bool progress = false;
     int k;
-    if (dev->boot_until <= now) {
-      finish_boot(dev, now);
+    if (m0__fault_next(dev) <= now) {
+      m0__fault_expire(dev, now);
       progress = true;
     }
-    if (dev->escape.deadline <= now) {
-      m0__escape_expire(dev, now);
-      progress = true;
-    }
-    if (dev->framer.deadline <= now) {
-      m0__framer_expire(dev, now);
-      progress = true;
-    }
+    /* The line's pace and the drop reports go on while the firmware hangs (they are the
+     * UART's and the emulator's, not the firmware's); nothing else does. */
     if (dev->rx_due <= now) {
       m0__host_rx_resume(dev, now);
       progress = true;
     }
-    if (dev->tx_due <= now) {
-      m0__host_kick(dev, now);
-      progress = true;
-    }
-    if (m0__link_next(dev) <= now) {
-      m0__link_expire(dev, now);
-      progress = true;
-    }
-    if (m0__heart_due(&dev->heart, now)) {
-      heart_beat(dev, now);
-      progress = true;
+    if (!m0__fault_frozen(dev)) {
+      if (dev->boot_until <= now) {
+        finish_boot(dev, now);
+        progress = true;
+      }
+      if (dev->escape.deadline <= now) {
+        m0__escape_expire(dev, now);
+        progress = true;
+      }
+      if (dev->framer.deadline <= now) {
+        m0__framer_expire(dev, now);
+        progress = true;
+      }
+      if (dev->tx_due <= now) {
+        m0__host_kick(dev, now);
+        progress = true;
+      }
+      if (m0__link_next(dev) <= now) {
+        m0__link_expire(dev, now);
+        progress = true;
+      }
+      if (m0__heart_due(&dev->heart, now)) {
+        heart_beat(dev, now);
+        progress = true;
+      }
     }
     for (k = 0; k < M0__DROP_COUNT; k++) {
       struct m0__drop *d = &dev->drops[k];
@@ -442,7 +473,7 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
         progress = true;
       }
     }
-    if (dev->restart.pending && !dev->save.busy &&
+    if (dev->restart.pending && !dev->save.busy && !m0__fault_frozen(dev) &&
         (dev->txq.len == 0 || dev->restart.deadline <= now)) {
       char cause[sizeof dev->restart.cause];
       memcpy(cause, dev->restart.cause, sizeof cause);
@@ -455,16 +486,19 @@ void m0__dev_catch_up(struct m0_dev *dev, uint64_t now) {
 }
 
 static void rearm(struct m0_dev *dev) {
-  uint64_t when = dev->boot_until;
+  uint64_t when = m0__fault_next(dev);
   int k;
-  when = min64(when, dev->escape.deadline);
-  when = min64(when, dev->framer.deadline);
   when = min64(when, dev->rx_due);
-  when = min64(when, dev->tx_due);
-  when = min64(when, m0__link_next(dev));
-  when = min64(when, m0__heart_next(&dev->heart));
-  if (dev->restart.pending && !dev->save.busy) /* else the save's outcome comes first */
-    when = min64(when, dev->restart.deadline);
+  if (!m0__fault_frozen(dev)) {
+    when = min64(when, dev->boot_until);
+    when = min64(when, dev->escape.deadline);
+    when = min64(when, dev->framer.deadline);
+    when = min64(when, dev->tx_due);
+    when = min64(when, m0__link_next(dev));
+    when = min64(when, m0__heart_next(&dev->heart));
+    if (dev->restart.pending && !dev->save.busy) /* else the save's outcome comes first */
+      when = min64(when, dev->restart.deadline);
+  }
   for (k = 0; k < M0__DROP_COUNT; k++) {
     if (dev->drops[k].pending)
       when = min64(when, add_sat(dev->drops[k].last_ns, M0_NS_PER_S));
@@ -510,17 +544,20 @@ void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
   dev->framer.deadline = M0_TIME_NEVER;
   m0__heart_init(&dev->heart, &dev->running); /* stopped until the boot ends */
   m0__link_init(dev);
+  m0__fault_init(dev);
   m0__host_reconfigure(dev, 0);
 }
 
 void m0_dev_start(struct m0_dev *dev, uint64_t now) {
   m0__host_reconfigure(dev, now);
-  begin_boot(dev, now);
+  m0__dev_boot(dev, now);
   m0__dev_settle(dev, now);
 }
 
 void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause) {
   m0__dev_catch_up(dev, now);
+  if (dev->fault.off)
+    log_line(dev, "restart: the power is off; nothing happens");
   m0__dev_restart_now(dev, now, cause);
   m0__dev_settle(dev, now);
 }
@@ -535,7 +572,9 @@ static void factory_reset_outcome(struct m0_dev *dev, uint64_t now, int rc) {
 void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
   int rc;
   m0__dev_catch_up(dev, now);
-  if (dev->save.busy) {
+  if (dev->fault.off) {
+    log_line(dev, "factory reset: the power is off; nothing changed");
+  } else if (dev->save.busy) {
     log_line(dev, "factory reset: another flash write is in progress; nothing changed");
   } else {
     rc = m0__dev_save_defaults(dev, M0__SAVE_FACTORY_RESET);
@@ -644,9 +683,35 @@ static void release_held(struct m0_dev *dev, uint64_t now) {
 
 void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len) {
   m0__dev_catch_up(dev, now);
+  if (dev->fault.off || dev->fault.hung) { /* nobody takes them: overrun, lost */
+    dev->counters.uart_rx_dropped += len;
+    if (len > 0)
+      m0__dev_drop(dev, now, dev->fault.off ? M0__DROP_FROM_HOST_OFF : M0__DROP_FROM_HOST_HANG, len);
+    m0__dev_settle(dev, now);
+    return;
+  }
   dev->counters.uart_rx += len;
-  m0__host_rx_take(dev, now, len);
-  uart_input(dev, now, data, len, true);
+  m0__host_rx_take(dev, now, len); /* line time, whatever noise does to the bytes */
+  if (m0__fault_line_active(dev, M0_UART_FROM_HOST)) {
+    uint8_t heard[512];
+    uint16_t from[512];
+    size_t i, j, lost = 0, corrupted = 0;
+    for (i = 0; i < len; i += sizeof heard) {
+      size_t k = len - i < sizeof heard ? len - i : sizeof heard;
+      size_t n = m0__fault_line(dev, now, M0_UART_FROM_HOST, data + i, k, heard, from);
+      lost += k - n;
+      for (j = 0; j < n; j++)
+        corrupted += heard[j] != data[i + from[j]];
+      uart_input(dev, now, heard, n, true);
+    }
+    m0__fault_line_count(dev, M0_UART_FROM_HOST, corrupted, lost);
+    if (lost > 0) {
+      dev->counters.uart_rx_dropped += lost;
+      m0__dev_drop(dev, now, M0__DROP_FROM_HOST_LOSS, lost);
+    }
+  } else {
+    uart_input(dev, now, data, len, true);
+  }
   if (dev->options.timing == M0_TIMING_FAST)
     m0__framer_flush(dev, now); /* fast: one read from the pty is one frame */
   m0__dev_settle(dev, now);
@@ -848,12 +913,16 @@ void m0_dev_status(const struct m0_dev *dev, struct m0_status *out) {
   memset(out, 0, sizeof *out);
   out->mode = dev->mode;
   out->socket_connected = m0__dev_socket_connected(dev);
-  /* SCSLINK=off: the pin shows the Ethernet link, which is always up in the emulator. */
-  out->link_pin = dev->running.scslink ? out->socket_connected : true;
+  /* SCSLINK=off: the pin shows the Ethernet link, up in the emulator but with its cable
+   * pulled (fault.c). */
+  out->link_pin = m0__link_pin(dev);
   m0__link_status(dev, out);
   out->counters = dev->counters;
+  out->host_attached = dev->attached;
   out->host_line_known = dev->have_host_termios;
   out->host_baud = dev->host_baud;
   out->host_stop = dev->host_stop;
   out->uart_mismatch = dev->have_host_termios && dev->mismatch;
+  out->saving = dev->save.busy;
+  out->restart_pending = dev->restart.pending;
 }

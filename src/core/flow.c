@@ -77,6 +77,7 @@ static void inbox_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind
   struct m0__inbox *q = &dev->net.inbox;
   size_t n = q->len;
   q->head = q->len = 0;
+  m0__fault_inbox_dropped(dev);
   if (n > 0) {
     dev->counters.uart_tx_dropped += n;
     m0__dev_drop(dev, now, kind, n);
@@ -85,12 +86,13 @@ static void inbox_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind
 
 static bool spent(const struct m0__link *l) { return l->used >= QUANTUM; }
 
-/* What the board should do: read a link unless the host is behind or its turn is spent. */
+/* What the board should do: read a link unless the host is behind, its turn is spent,
+ * or nothing moves on the network (a pulled cable, a hang: fault.c). */
 static void apply_pauses(struct m0_dev *dev) {
   unsigned id;
   for (id = 0; id < M0_LINKS_MAX; id++) {
     struct m0__link *l = &dev->net.link[id];
-    bool want = dev->net.links_paused || spent(l);
+    bool want = dev->net.links_paused || spent(l) || m0__fault_net_cut(dev);
     if (is_tcp(l) && l->paused != want) {
       l->paused = want;
       dev->hal->link_pause(dev->ctx, id, want);
@@ -212,6 +214,7 @@ void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, s
     len = room;
   }
   inbox_push(q, data, len);
+  m0__fault_inbox_in(dev, now, plen + len); /* from_net impairment: when they may move */
   if (lost > 0) {
     dev->counters.uart_tx_dropped += lost;
     m0__dev_drop(dev, now, M0__DROP_TO_HOST_FULL, lost);
@@ -226,11 +229,16 @@ void m0__flow_settle(struct m0_dev *dev, uint64_t now) {
     inbox_drop(dev, now, M0__DROP_TO_HOST_NO_HOST);
   } else if (dev->mode == M0_MODE_TRANSPARENT && !dev->restart.pending) {
     while (q->len > 0 && dev->txq.len < UART_FILL) {
-      size_t n = q->len;
+      size_t n = q->len, ready = m0__fault_inbox_ready(dev, now);
       if (n > M0_NET_INBOX_SIZE - q->head)
         n = M0_NET_INBOX_SIZE - q->head;
       if (n > UART_FILL - dev->txq.len)
         n = UART_FILL - dev->txq.len;
+      if (n > ready)
+        n = ready; /* an impaired network (fault.c): not yet */
+      if (n == 0)
+        break;
+      m0__fault_inbox_out(dev, n);
       m0__host_send(dev, now, q->buf + q->head, n);
       q->head = (q->head + n) % M0_NET_INBOX_SIZE;
       q->len -= n;

@@ -83,8 +83,11 @@ static const char *modes(const struct m0_dev *dev) {
   const struct m0__heart *h = &dev->heart;
   const struct m0_config *c = &dev->running;
   unsigned k;
-  if (dev->started && booting(dev) != (dev->boot_until != M0_TIME_NEVER))
+  /* Booting means a boot under way, except while the power is off (nothing under way). */
+  if (dev->started && booting(dev) != (dev->boot_until != M0_TIME_NEVER || dev->fault.off))
     return "mode.booting";
+  if (dev->fault.off && dev->boot_until != M0_TIME_NEVER)
+    return "fault.off-no-boot";
   if (dev->restart.pending != (dev->restart.deadline != M0_TIME_NEVER))
     return "restart.deadline";
   if (dev->restart.pending && dev->mode != M0_MODE_COMMAND)
@@ -136,14 +139,90 @@ static const char *modes(const struct m0_dev *dev) {
 /* Every deadline of the device, from its own field, each counted only while it means
  * something (a held-byte flush only while bytes are held, a trailing drop event only
  * while one is due). */
-static uint64_t earliest(const struct m0_dev *dev) {
-  const struct m0__network *n = &dev->net;
+/* The faults' own deadlines: a power cycle's end, a hang's, a re-plug; and, unless the
+ * firmware hangs, dials into the void timing out and held sends due (not while the
+ * network is cut: they go at re-plug). */
+static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+static const struct m0__fault_mark *mark(const struct m0__faults *f, unsigned k) {
+  return &f->marks[(f->mhead + k) % M0__FAULT_MARKS];
+}
+
+/* Inbox bytes the from_net impairment lets move at now (all when there is none). */
+static uint64_t inbox_ready(const struct m0_dev *dev, uint64_t now) {
+  const struct m0__faults *f = &dev->fault;
+  uint64_t end = f->inbox_in, ready;
+  unsigned k;
+  for (k = 0; k < f->mlen; k++) {
+    if (mark(f, k)->at > now) {
+      end = k > 0 ? mark(f, k - 1)->end : f->inbox_out;
+      break;
+    }
+  }
+  ready = f->mlen == 0 ? dev->net.inbox.len : end - f->inbox_out;
+  if (f->net[M0_NET_FROM_NET].impair.rate != 0)
+    ready = min64(ready, m0__pace_avail(&f->net[M0_NET_FROM_NET].pace, now));
+  return ready;
+}
+
+/* The faults' own deadlines: a power cycle's end, a hang's, a re-plug, the end of a
+ * fault's window; and, unless the firmware hangs, dials into the void timing out, held
+ * sends due (their instant, or the rate's; not while the cable is out: they go at
+ * re-plug), and inbox bytes the impairment held (its first mark, or the rate's). */
+static uint64_t fault_deadlines(const struct m0_dev *dev) {
+  const struct m0__faults *f = &dev->fault;
   uint64_t when = M0_TIME_NEVER;
   unsigned k;
+  if (f->off)
+    when = min64(when, f->on_at);
+  if (f->unplugged)
+    when = min64(when, f->plug_at);
+  for (k = 0; k < 2; k++)
+    when = min64(min64(when, f->line[k].until), f->net[k].until);
+  when = min64(when, f->flash_until);
+  if (f->hung)
+    return min64(when, f->hang_until);
+  for (k = 0; k < M0_LINKS_MAX; k++)
+    when = min64(when, f->dial_until[k]);
+  if (f->txq.rlen > 0 && !f->unplugged) {
+    const struct m0__fault_rec *r = &f->txq.rec[f->txq.rhead];
+    const struct m0__fault_net *n = &f->net[M0_NET_TO_NET];
+    uint64_t due = r->at;
+    if (n->impair.rate != 0) {
+      bool whole = r->has_to || dev->net.link[r->id].role == M0__LINK_UDP;
+      due = max64(due, m0__pace_due(&n->pace, whole ? r->len : min64(r->len, n->pace.burst)));
+    }
+    when = min64(when, due);
+  }
+  if (dev->net.inbox.len > 0 && dev->attached && dev->mode == M0_MODE_TRANSPARENT &&
+      !dev->restart.pending && dev->txq.len < M0__FLOW_UART_FILL) {
+    const struct m0__fault_net *n = &f->net[M0_NET_FROM_NET];
+    if (n->impair.rate != 0)
+      when = min64(when, max64(f->mlen > 0 ? mark(f, 0)->at : 0, m0__pace_due(&n->pace, 1)));
+    else if (f->mlen > 0)
+      when = min64(when, mark(f, 0)->at);
+  }
+  return when;
+}
+
+static uint64_t earliest(const struct m0_dev *dev) {
+  const struct m0__network *n = &dev->net;
+  uint64_t when = fault_deadlines(dev);
+  unsigned k;
+  /* A hang freezes everything of the firmware's; the line's pace and the drop reports
+   * go on (below). */
+  when = min64(when, dev->rx_due);
+  for (k = 0; k < M0__DROP_COUNT; k++) {
+    const struct m0__drop *d = &dev->drops[k];
+    if (d->pending)
+      when = min64(when, d->last_ns > M0_TIME_NEVER - M0_NS_PER_S ? M0_TIME_NEVER
+                                                                  : d->last_ns + M0_NS_PER_S);
+  }
+  if (dev->fault.hung)
+    return when;
   when = min64(when, dev->boot_until);
   when = min64(when, dev->escape.deadline);
   when = min64(when, dev->framer.deadline);
-  when = min64(when, dev->rx_due);
   when = min64(when, dev->tx_due);
   when = min64(when, n->retry_at);
   when = min64(when, n->idle_at);
@@ -153,7 +232,7 @@ static uint64_t earliest(const struct m0_dev *dev) {
   for (k = 0; k < M0_LINKS_MAX; k++) {
     if (n->link[k].rfc.len > 0)
       when = min64(when, n->link[k].rfc_flush_at);
-    if (m0__link_dialling(&n->link[k]))
+    if (m0__link_dialling(&n->link[k]) && dev->fault.dial_until[k] == M0_TIME_NEVER)
       when = min64(when, n->link[k].dial_at);
   }
   if (dev->heart.running)
@@ -198,7 +277,8 @@ static const char *uart(const struct m0_dev *dev) {
     return "uart.no-host-no-queue"; /* a late reader must not get stale bytes */
   /* Bytes for the host always have a way out: the pty is full and will say when it can
    * take more, or (real timing) the budget's next chunk is armed. */
-  if (dev->txq.len > 0 && !dev->stalled && !(real && dev->tx_due != M0_TIME_NEVER))
+  if (dev->txq.len > 0 && !dev->stalled && !(real && dev->tx_due != M0_TIME_NEVER) &&
+      !dev->fault.hung) /* a hung firmware writes nothing until its watchdog's restart */
     return "uart.tx-progress";
   if (dev->rx_enabled != (!dev->rx_paced && !dev->rx_held && !dev->rx_flash))
     return "uart.rx-enable";
@@ -207,7 +287,7 @@ static const char *uart(const struct m0_dev *dev) {
 
 /* ---- flow control ---- */
 
-static const char *flow(const struct m0_dev *dev) {
+static const char *flow(const struct m0_dev *dev, uint64_t now) {
   const struct m0__network *n = &dev->net;
   size_t backlog = n->inbox.len + dev->txq.len;
   bool held = false;
@@ -216,8 +296,10 @@ static const char *flow(const struct m0_dev *dev) {
     const struct m0__link *l = &n->link[id];
     if (is_tcp(l) && l->queued >= M0__FLOW_NET_HIGH)
       held = true;
-    /* A TCP link reads unless the host is behind or it spent its turn (fairness). */
-    if (is_tcp(l) ? l->paused != (n->links_paused || l->used >= M0__FLOW_QUANTUM)
+    /* A TCP link reads unless the host is behind, it spent its turn (fairness), or the
+     * network is cut (a pulled cable, a hang). */
+    if (is_tcp(l) ? l->paused != (n->links_paused || l->used >= M0__FLOW_QUANTUM ||
+                                  dev->fault.unplugged || dev->fault.hung)
                   : l->paused)
       return "flow.link-paused";
     if (!is_tcp(l) && l->queued != 0)
@@ -231,9 +313,10 @@ static const char *flow(const struct m0_dev *dev) {
     return "flow.pause-high";
   if (n->links_paused && backlog <= M0__FLOW_HOST_LOW)
     return "flow.resume-low";
-  /* Network bytes wait in the inbox only while the host cannot take them yet. */
+  /* Network bytes wait in the inbox only while the host cannot take them yet, or an
+   * impaired network holds them (fault.c). */
   if (n->inbox.len > 0 && dev->mode == M0_MODE_TRANSPARENT && !dev->restart.pending &&
-      dev->txq.len < M0__FLOW_UART_FILL)
+      dev->txq.len < M0__FLOW_UART_FILL && inbox_ready(dev, now) > 0)
     return "flow.inbox-moves";
   return NULL;
 }
@@ -355,6 +438,58 @@ static const char *links(const struct m0_dev *dev) {
   return NULL;
 }
 
+/* ---- faults ---- */
+
+static const char *faults(const struct m0_dev *dev) {
+  const struct m0__faults *f = &dev->fault;
+  unsigned id;
+  if (f->orphans != 0 && !f->off)
+    return "fault.orphans-while-off"; /* power on resets them before the boot */
+  for (id = 0; id < M0_LINKS_MAX; id++) {
+    if ((f->orphans & (1u << id)) && dev->net.link[id].role != M0__LINK_FREE)
+      return "fault.orphans-forgotten"; /* the device knows nothing of them */
+  }
+  if (!f->off && f->on_at != M0_TIME_NEVER)
+    return "fault.on-at";
+  if (!f->unplugged && f->plug_at != M0_TIME_NEVER)
+    return "fault.plug-at";
+  if (f->hung != (f->hang_until != M0_TIME_NEVER) || (f->hung && f->off))
+    return "fault.hang-until";
+  for (id = 0; id < M0_LINKS_MAX; id++) {
+    const struct m0__link *l = &dev->net.link[id];
+    if (f->dial_until[id] != M0_TIME_NEVER &&
+        (!(f->unplugged || f->hung) || l->up ||
+         (l->role != M0__LINK_TCPC && l->role != M0__LINK_HTTP)))
+      return "fault.dial-void"; /* only a dial into a pulled cable waits here */
+  }
+  {
+    const struct m0__fault_txq *q = &f->txq;
+    size_t sum = 0;
+    unsigned k;
+    if (q->start > q->end || q->end > sizeof q->buf || q->rlen > M0__FAULT_RECORDS ||
+        q->rhead >= M0__FAULT_RECORDS)
+      return "fault.held.bounds";
+    for (k = 0; k < q->rlen; k++)
+      sum += q->rec[(q->rhead + k) % M0__FAULT_RECORDS].len;
+    if (sum != q->end - q->start)
+      return "fault.held.records"; /* the records tile the held bytes */
+  }
+  {
+    uint64_t last = f->inbox_out;
+    unsigned k;
+    if (f->inbox_in - f->inbox_out != dev->net.inbox.len)
+      return "fault.inbox-count"; /* the marks count the inbox's bytes */
+    if (f->mlen > M0__FAULT_MARKS)
+      return "fault.marks.bounds";
+    for (k = 0; k < f->mlen; k++) {
+      if (mark(f, k)->end <= last || mark(f, k)->end > f->inbox_in)
+        return "fault.marks.order"; /* each mark ends after the one before, within */
+      last = mark(f, k)->end;
+    }
+  }
+  return NULL;
+}
+
 const char *m0__dev_invariant(const struct m0_dev *dev, uint64_t now) {
   const char *broken;
   if ((broken = queues(dev)) != NULL)
@@ -365,9 +500,11 @@ const char *m0__dev_invariant(const struct m0_dev *dev, uint64_t now) {
     return broken;
   if ((broken = uart(dev)) != NULL)
     return broken;
-  if ((broken = flow(dev)) != NULL)
+  if ((broken = flow(dev, now)) != NULL)
     return broken;
-  return links(dev);
+  if ((broken = links(dev)) != NULL)
+    return broken;
+  return faults(dev);
 }
 
 #ifdef M0_CHECK_INVARIANTS

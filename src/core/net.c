@@ -57,15 +57,19 @@ static void link_free(struct m0_dev *dev, unsigned id) {
   memset(&dev->net.link[id], 0, sizeof dev->net.link[id]);
   dev->net.gen[id]++; /* what the board reported about it before now is stale */
   m0__flow_queued(dev, id, 0);
+  m0__fault_link_freed(dev, id);
 }
 
-int m0__link_open(struct m0_dev *dev, unsigned id, enum m0__link_role role,
+int m0__link_open(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_role role,
                   const struct m0_link_open *request) {
   struct m0__link *l = &dev->net.link[id];
   int rc;
   memset(l, 0, sizeof *l);
   l->role = (uint8_t)role;
   l->peer = request->peer;
+  /* A dial into a pulled cable goes nowhere: it times out, or goes when it comes back. */
+  if (request->kind == M0_LINK_TCP_CONNECT && m0__fault_dial_void(dev, now, id, request))
+    return 0;
   rc = dev->hal->link_open(dev->ctx, id, request);
   if (rc < 0)
     link_free(dev, id);
@@ -74,7 +78,7 @@ int m0__link_open(struct m0_dev *dev, unsigned id, enum m0__link_role role,
 
 int m0__link_dial(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_role role,
                   const struct m0_link_open *request) {
-  int rc = m0__link_open(dev, id, role, request);
+  int rc = m0__link_open(dev, now, id, role, request);
   if (rc == 0)
     dev->net.link[id].dial_at = now + DIAL_TIMEOUT_NS;
   return rc;
@@ -86,6 +90,19 @@ bool m0__link_dialling(const struct m0__link *l) {
 
 long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                    size_t len, const struct m0_net_addr *to) {
+  if (len == 0)
+    return 0;
+  /* Held (a pulled cable, an impaired network) or lost (a datagram into a pulled cable):
+   * the device sent it either way. */
+  if (m0__fault_tx(dev, now, id, data, len, to)) {
+    m0__heart_on_sent(&dev->heart, now);
+    return dev->net.link[id].role == M0__LINK_UDP ? 0 : (long)dev->net.link[id].queued;
+  }
+  return m0__link_send_now(dev, now, id, data, len, to);
+}
+
+long m0__link_send_now(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
+                       size_t len, const struct m0_net_addr *to) {
   struct m0__link *l = &dev->net.link[id];
   long rc;
   if (len == 0)
@@ -217,8 +234,14 @@ void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id) {
   if (dev->net.link[id].role == M0__LINK_FREE)
     return;
   release_link(dev, now, id); /* nothing received is lost to a close */
-  dev->hal->link_close(dev->ctx, id);
+  if (dev->fault.dial_until[id] == M0_TIME_NEVER) /* (a dial into a pulled cable never */
+    dev->hal->link_close(dev->ctx, id);           /* reached the board: nothing to close) */
   link_free(dev, id);
+}
+
+void m0__link_forget(struct m0_dev *dev, unsigned id) {
+  if (id < M0_LINKS_MAX && dev->net.link[id].role != M0__LINK_FREE)
+    link_free(dev, id);
 }
 
 void m0__link_heard(struct m0_dev *dev, uint64_t now) {
@@ -276,6 +299,7 @@ void m0__dev_net_restart(struct m0_dev *dev, uint64_t now) {
   unsigned id;
   size_t pending = dev->running.proto == M0_PROTO_HTPC ? m0__htpc_mode_queued(dev)
                                                        : dev->net.pending_len;
+  m0__fault_net_restart(dev, now); /* what was held for the network is lost too */
   for (id = 0; id < M0_LINKS_MAX; id++)
     m0__link_close(dev, now, id); /* held bytes to the inbox, which flow_reset counts */
   if (pending > 0) {
@@ -309,13 +333,12 @@ uint64_t m0__link_next(const struct m0_dev *dev) {
     const struct m0__link *l = &n->link[id];
     if (m0__rfc2217_pending(&l->rfc) > 0 && l->rfc_flush_at < when)
       when = l->rfc_flush_at;
-    if (m0__link_dialling(l) && l->dial_at < when)
+    if (m0__link_dialling(l) && l->dial_at < when && dev->fault.dial_until[id] == M0_TIME_NEVER)
       when = l->dial_at;
   }
   return when;
 }
 
-static void link_gone(struct m0_dev *dev, uint64_t now, unsigned id, int reason);
 
 /* The dial took too long: what a board reports for a refusal, then the same way down. */
 static void dial_timeout(struct m0_dev *dev, uint64_t now, unsigned id) {
@@ -324,7 +347,7 @@ static void dial_timeout(struct m0_dev *dev, uint64_t now, unsigned id) {
   m0__dev_event(dev, "net.refused", "\"link\":%u,\"peer\":%s,\"error\":\"connection timed out\"",
                 id, peer);
   dev->hal->link_close(dev->ctx, id); /* the board forgets it, lookup and all */
-  link_gone(dev, now, id, M0_DOWN_TIMEOUT);
+  m0__link_lost(dev, now, id, M0_DOWN_TIMEOUT);
 }
 
 void m0__link_expire(struct m0_dev *dev, uint64_t now) {
@@ -344,7 +367,9 @@ void m0__link_expire(struct m0_dev *dev, uint64_t now) {
    * a request that never connected ends as a connect timeout. */
   for (id = 0; id < M0_LINKS_MAX; id++) {
     const struct m0__link *l = &n->link[id];
-    if (m0__link_dialling(l) && l->dial_at <= now)
+    /* (a dial into a pulled cable is the faults' own: fault.c times it out, the same 10 s,
+     * saying why) */
+    if (m0__link_dialling(l) && l->dial_at <= now && dev->fault.dial_until[id] == M0_TIME_NEVER)
       dial_timeout(dev, now, id); /* may restart the device (CLIENTRST) */
   }
   if (n->http_timeout_at <= now) {
@@ -443,12 +468,21 @@ void m0__link_settle(struct m0_dev *dev, uint64_t now) {
   bool connected;
   m0__flow_settle(dev, now);
   connected = m0__dev_socket_connected(dev);
-  if (connected != dev->net.socket_shown) {
-    dev->net.socket_shown = connected;
-    m0__dev_event(dev, "net.socket", "\"connected\":%s,\"link_pin\":%s",
-                  connected ? "true" : "false",
-                  connected || !dev->running.scslink ? "true" : "false");
-  }
+  if (connected != dev->net.socket_shown)
+    m0__link_socket_event(dev);
+}
+
+bool m0__link_pin(const struct m0_dev *dev) {
+  /* The pin shows the socket with SCSLINK=on, else the Ethernet link: down without a
+   * cable either way. */
+  return !dev->fault.unplugged && (m0__dev_socket_connected(dev) || !dev->running.scslink);
+}
+
+void m0__link_socket_event(struct m0_dev *dev) {
+  bool connected = m0__dev_socket_connected(dev);
+  dev->net.socket_shown = connected;
+  m0__dev_event(dev, "net.socket", "\"connected\":%s,\"link_pin\":%s",
+                connected ? "true" : "false", m0__link_pin(dev) ? "true" : "false");
 }
 
 /* ---- registration and the NET heartbeat (spec §6.6, §6.7) ---- */
@@ -541,6 +575,10 @@ void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint
   if (l != NULL) {
     l->rx_bytes += len;
     dev->counters.net_rx += len;
+    if (l->role == M0__LINK_UDP && m0__fault_rx_lost(dev, now, len))
+      l = NULL; /* a pulled cable, a hang, an impaired network: it never arrived */
+  }
+  if (l != NULL) {
     switch ((enum m0__link_role)l->role) {
     case M0__LINK_TCPC:
       m0__flow_received(dev, now, id, len);
@@ -565,12 +603,14 @@ void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint
   m0__dev_settle(dev, now);
 }
 
-/* The link is down (reported by the board, or a dial given up): free the id, tell the
- * mode. */
-static void link_gone(struct m0_dev *dev, uint64_t now, unsigned id, int reason) {
+/* The link is down (reported by the board, a dial given up, a fault's reset): free the
+ * id, tell the mode. */
+void m0__link_lost(struct m0_dev *dev, uint64_t now, unsigned id, int reason) {
   struct m0__link *l = &dev->net.link[id];
   enum m0__link_role role = (enum m0__link_role)l->role;
   bool was_up = l->up;
+  if (role == M0__LINK_FREE)
+    return;
   release_link(dev, now, id); /* nothing received is lost to a close */
   link_free(dev, id);
   switch (role) {
@@ -597,7 +637,7 @@ void m0_dev_on_link_down(struct m0_dev *dev, uint64_t now, unsigned id, int reas
   uint32_t gen = gen_of(dev, id);
   m0__dev_catch_up(dev, now);
   if (known(dev, id, gen) != NULL)
-    link_gone(dev, now, id, reason);
+    m0__link_lost(dev, now, id, reason);
   m0__dev_settle(dev, now);
 }
 

@@ -44,7 +44,7 @@ static void listen_open(struct m0_dev *dev, uint64_t now) {
   req.kind = M0_LINK_TCP_LISTEN;
   req.local_port = dev->running.sockport != 0 ? dev->running.sockport : dev->running.sock_port;
   req.keepalive = true; /* the board gives it to every accepted connection */
-  if (m0__link_open(dev, LISTEN_ID, M0__LINK_LISTEN, &req) != 0)
+  if (m0__link_open(dev, now, LISTEN_ID, M0__LINK_LISTEN, &req) != 0)
     dev->net.retry_at = now + RETRY_NS;
 }
 

@@ -34,6 +34,11 @@ void m0__host_send(struct m0_dev *dev, uint64_t now, const void *data, size_t le
 
   if (len == 0)
     return;
+  if (dev->fault.off) { /* made while the power is off (a save's late reply): unsaid */
+    dev->counters.uart_tx_dropped += len;
+    m0__dev_drop(dev, now, M0__DROP_TO_HOST_OFF, len);
+    return;
+  }
   if (!dev->attached) {
     /* Nobody listens: a real UART loses it too, and a late reader must not get it. */
     dev->counters.uart_tx_dropped += len;
@@ -61,13 +66,18 @@ void m0__host_kick(struct m0_dev *dev, uint64_t now) {
   struct m0__txq *q = &dev->txq;
   bool real = real_timing(dev);
 
+  if (m0__fault_frozen(dev))
+    return; /* a hung firmware sends nothing: the queue waits for the watchdog's restart */
+
   dev->tx_due = M0_TIME_NEVER;
   if (!dev->attached || dev->stalled)
     return;
   while (q->len > 0) {
-    uint8_t scratch[256];
+    uint8_t scratch[256], clean[256];
+    uint16_t from[256];
     const uint8_t *src = q->buf + q->head;
-    size_t n = q->len, k;
+    size_t n = q->len, m, k, used, lost;
+    bool noisy = m0__fault_line_active(dev, M0_UART_TO_HOST);
     if (n > M0_UART_TXQ_SIZE - q->head)
       n = M0_UART_TXQ_SIZE - q->head;
     if (real) {
@@ -77,25 +87,42 @@ void m0__host_kick(struct m0_dev *dev, uint64_t now) {
       if (n > allowed)
         n = (size_t)allowed;
     }
-    if (line_faulty(dev)) {
+    if (line_faulty(dev) || noisy) {
       size_t i;
       if (n > sizeof scratch)
         n = sizeof scratch;
       for (i = 0; i < n; i++)
-        scratch[i] = src[i] ^ LINE_FAULT_XOR;
+        scratch[i] = line_faulty(dev) ? src[i] ^ LINE_FAULT_XOR : src[i];
       src = scratch;
     }
-    k = dev->hal->uart_write(dev->ctx, src, n);
-    if (k > n)
-      k = n;
-    q->head = (q->head + k) % M0_UART_TXQ_SIZE;
-    q->len -= k;
+    /* A noisy line (fault.c) flips bits and loses bytes: what the host gets is shorter,
+     * and from[] says which queued byte each written one was. */
+    if (noisy)
+      memcpy(clean, scratch, n);
+    m = noisy ? m0__fault_line(dev, now, M0_UART_TO_HOST, scratch, n, scratch, from) : n;
+    k = m > 0 ? dev->hal->uart_write(dev->ctx, src, m) : 0;
+    if (k > m)
+      k = m;
+    used = !noisy ? k : k < m ? from[k] : n; /* queued bytes the write took or lost */
+    lost = used - k;
+    q->head = (q->head + used) % M0_UART_TXQ_SIZE;
+    q->len -= used;
     if (q->len == 0)
       q->head = 0;
     dev->counters.uart_tx += k;
     if (real)
-      m0__pace_take(&dev->tx, k);
-    if (k < n) {
+      m0__pace_take(&dev->tx, used); /* lost bytes took their time on the line too */
+    if (noisy) {
+      size_t j, corrupted = 0;
+      for (j = 0; j < k; j++)
+        corrupted += scratch[j] != clean[from[j]];
+      m0__fault_line_count(dev, M0_UART_TO_HOST, corrupted, lost);
+    }
+    if (lost > 0) {
+      dev->counters.uart_tx_dropped += lost;
+      m0__dev_drop(dev, now, M0__DROP_TO_HOST_LOSS, lost);
+    }
+    if (k < m) {
       dev->stalled = true; /* the pty is full: m0_dev_on_uart_writable() resumes */
       return;
     }

@@ -29,7 +29,7 @@ static void bind_open(struct m0_dev *dev, uint64_t now) {
   req.kind = M0_LINK_UDP;
   m0__link_sock_addr(dev, &req.peer);
   req.local_port = dev->running.sockport;
-  if (m0__link_open(dev, UDP_ID, M0__LINK_UDP, &req) != 0)
+  if (m0__link_open(dev, now, UDP_ID, M0__LINK_UDP, &req) != 0)
     dev->net.retry_at = now + RETRY_NS;
 }
 

@@ -1,14 +1,22 @@
 /* ctl.c: m0ctl's entry point: the command table and the dispatch (see ctl.h).
  *
- * `m0ctl COMMAND [ARGS]` runs one subcommand; a unique prefix of its name is enough
- * (`m0ctl se` is search). `m0ctl --help` lists them, `m0ctl help COMMAND` or
- * `m0ctl COMMAND --help` shows one. Exit status: 0, 1 failure, 2 usage.
+ * `m0ctl [--control SOCK] [--dev NAME] COMMAND [ARGS]` runs one subcommand; a unique
+ * prefix of its name is enough (`m0ctl st` is status). The two global options are for
+ * the control channel's commands and go to them through the environment (M0CTL_CONTROL,
+ * M0CTL_DEV), which a user may also set once for a whole script. `m0ctl --help` lists
+ * the commands, `m0ctl help COMMAND` or `m0ctl COMMAND --help` shows one. Exit status:
+ * 0, 1 failure, 2 usage.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
+#include "m0/json.h"
 
 #ifndef M0EMU_VERSION
 #define M0EMU_VERSION "0.0.0"
@@ -16,6 +24,27 @@
 
 /* One line per subcommand; a new group adds its entries here. */
 static const struct m0ctl_cmd *const table[] = {
+    &m0ctl_cmd_at,
+    &m0ctl_cmd_get,
+    &m0ctl_cmd_set,
+    &m0ctl_cmd_dump,
+    &m0ctl_cmd_load,
+    &m0ctl_cmd_status,
+    &m0ctl_cmd_list,
+    &m0ctl_cmd_restart,
+    &m0ctl_cmd_factory_reset,
+    &m0ctl_cmd_power,
+    &m0ctl_cmd_cable,
+    &m0ctl_cmd_hang,
+    &m0ctl_cmd_uart,
+    &m0ctl_cmd_noise,
+    &m0ctl_cmd_impair,
+    &m0ctl_cmd_net_reset,
+    &m0ctl_cmd_flash,
+    &m0ctl_cmd_clear,
+    &m0ctl_cmd_events,
+    &m0ctl_cmd_wait,
+    &m0ctl_cmd_call,
     &m0ctl_cmd_search,
     &m0ctl_cmd_netset,
     NULL,
@@ -53,16 +82,106 @@ int m0ctl_fail(const struct m0ctl_cmd *cmd, const char *fmt, ...) {
   return M0CTL_FAIL;
 }
 
+/* ---- helpers ---- */
+
+uint64_t m0ctl_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A number from the command line through the JSON reader's exact fixed point. */
+static int fixed(const char *s, unsigned digits, uint64_t *out) {
+  char line[96];
+  struct m0_json_member m;
+  char scratch[128], err[8];
+  if (strlen(s) > 64)
+    return -1;
+  snprintf(line, sizeof line, "{\"n\":%s}", s);
+  if (m0_json_object(line, strlen(line), &m, 1, scratch, sizeof scratch, err, sizeof err) != 1)
+    return -1;
+  return m0_json_fixed(&m, digits, out);
+}
+
+int m0ctl_seconds(const char *s, uint64_t max_s, uint64_t *ms) {
+  if (fixed(s, 3, ms) != 0 || *ms > max_s * 1000u)
+    return -1;
+  return 0;
+}
+
+int m0ctl_probability(const char *s, uint64_t *ppb) {
+  if (fixed(s, 9, ppb) != 0 || *ppb > 1000000000u)
+    return -1;
+  return 0;
+}
+
+int m0ctl_uint(const char *s, unsigned long long min, unsigned long long max,
+               unsigned long long *out) {
+  char *end;
+  unsigned long long v;
+  if (*s < '0' || *s > '9')
+    return -1;
+  errno = 0;
+  v = strtoull(s, &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+long m0ctl_unescape(const char *s, unsigned char *out, const char **bad) {
+  long n = 0;
+  for (; *s != '\0'; s++) {
+    if (*s != '\\') {
+      out[n++] = (unsigned char)*s;
+      continue;
+    }
+    s++;
+    switch (*s) {
+    case 'r': out[n++] = '\r'; break;
+    case 'n': out[n++] = '\n'; break;
+    case 't': out[n++] = '\t'; break;
+    case '0': out[n++] = 0; break;
+    case '\\': out[n++] = '\\'; break;
+    case 'x':
+      if (hexval(s[1]) < 0 || hexval(s[2]) < 0) {
+        *bad = "\\x needs two hex digits";
+        return -1;
+      }
+      out[n++] = (unsigned char)(hexval(s[1]) << 4 | hexval(s[2]));
+      s += 2;
+      break;
+    default:
+      *bad = *s == '\0' ? "a lone \\ at the end" : "unknown escape (\\r \\n \\t \\0 \\\\ \\xHH)";
+      return -1;
+    }
+  }
+  return n;
+}
+
 static void help(FILE *out) {
   size_t i;
-  fputs("usage: m0ctl COMMAND [ARGS]\n"
-        "The host-side tool of m0emu; the network commands work against real USR modules "
-        "too.\n\ncommands:\n",
+  fputs("usage: m0ctl [--control SOCK] [--dev NAME] COMMAND [ARGS]\n"
+        "The host-side tool of m0emu: AT over any serial port (the emulator's tty or a\n"
+        "real module's), and the emulator's control channel (--control SOCK: a Unix socket\n"
+        "path, or tcp:PORT for 127.0.0.1:PORT; also $M0CTL_CONTROL, and $M0CTL_DEV); and the\n"
+        "vendor's setup protocols on UDP 1500 (search, netset; real USR modules too).\n"
+        "\ncommands:\n",
         out);
   for (i = 0; table[i] != NULL; i++)
-    fprintf(out, "  %-8s %s\n", table[i]->name, table[i]->summary);
+    fprintf(out, "  %-13s %s\n", table[i]->name, table[i]->summary);
   fputs("\n`m0ctl help COMMAND` or `m0ctl COMMAND --help` describes one.\n"
-        "Exit status: 0 done, 1 failure (no answer, refused), 2 usage error.\n",
+        "Exit status: 0 done, 1 failure (+ERR, no answer, refused, timeout), 2 usage error.\n",
         out);
 }
 
@@ -83,9 +202,54 @@ static const struct m0ctl_cmd *find(const char *name, int *ambiguous) {
   return *ambiguous ? NULL : found;
 }
 
+/* --control SOCK / --control=SOCK and the same for --dev, before the command. Returns how
+ * many argv entries were used, or -1 after a message. */
+static int global_option(int argc, char **argv, int i) {
+  static const struct {
+    const char *opt, *env;
+  } globals[] = {{"--control", M0CTL_ENV_CONTROL}, {"--dev", M0CTL_ENV_DEV}};
+  for (size_t k = 0; k < 2; k++) {
+    size_t n = strlen(globals[k].opt);
+    const char *value = NULL;
+    int used = 0;
+    if (strcmp(argv[i], globals[k].opt) == 0) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "m0ctl: %s: missing value\n", globals[k].opt);
+        return -1;
+      }
+      value = argv[i + 1];
+      used = 2;
+    } else if (strncmp(argv[i], globals[k].opt, n) == 0 && argv[i][n] == '=') {
+      value = argv[i] + n + 1;
+      used = 1;
+    }
+    if (value != NULL) {
+      if (setenv(globals[k].env, value, 1) != 0) {
+        fprintf(stderr, "m0ctl: %s: %s\n", globals[k].opt, strerror(errno));
+        return -1;
+      }
+      return used;
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const struct m0ctl_cmd *cmd;
-  int ambiguous;
+  int ambiguous, i = 1;
+  /* An emulator that closes the channel (or exits) is an error to report, not a signal
+   * that kills the tool silently. */
+  signal(SIGPIPE, SIG_IGN);
+  while (i < argc) {
+    int used = global_option(argc, argv, i);
+    if (used < 0)
+      return M0CTL_USAGE;
+    if (used == 0)
+      break;
+    i += used;
+  }
+  argc -= i - 1;
+  argv += i - 1;
   if (argc < 2) {
     help(stderr);
     return M0CTL_USAGE;
@@ -111,6 +275,10 @@ int main(int argc, char **argv) {
     }
     m0ctl_cmd_help(cmd, stdout);
     return M0CTL_OK;
+  }
+  if (argv[1][0] == '-') {
+    fprintf(stderr, "m0ctl: unknown option '%s' (see m0ctl --help)\n", argv[1]);
+    return M0CTL_USAGE;
   }
   cmd = find(argv[1], &ambiguous);
   if (cmd == NULL) {

@@ -1,27 +1,59 @@
 /* ctl.h: m0ctl, the host-side tool of m0emu: its command table and shared helpers.
  *
  * tmux-style: every subcommand is one struct m0ctl_cmd (name, usage, one-line summary,
- * handler), defined in its own file (cmd_search.c, cmd_netset.c; what the UDP 1500 ones
- * share is udp_io.c) and listed once in ctl.c's table, so a new command is a new file and
- * one line there. A handler gets argv from the subcommand's own name on (argv[0]) and
- * returns the exit status: 0 done, 1 failed (no answer, refused, network error), 2 usage
- * error.
+ * handler), defined in the file of its group (cmd_at.c: at, get, set, dump, load over a
+ * serial port; cmd_control.c: the emulator's control channel; cmd_search.c, cmd_netset.c: the UDP 1500
+ * setup protocols, what they share in udp_io.c) and listed once in ctl.c's
+ * table, so a new group is a new file and one line there. A handler gets argv from the
+ * subcommand's own name on (argv[0]) and returns the exit status: 0 done, 1 failed (no
+ * answer, refused, +ERR, a timeout, a network error), 2 usage error.
  */
 #ifndef M0CTL_CTL_H
 #define M0CTL_CTL_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum { M0CTL_OK = 0, M0CTL_FAIL = 1, M0CTL_USAGE = 2 };
 
 struct m0ctl_cmd {
-  const char *name;    /* e.g. "search" */
+  const char *name;    /* e.g. "status" */
   const char *usage;   /* the arguments after the name, for the usage line */
   const char *summary; /* one line for `m0ctl --help` */
   const char *help;    /* the options, one per line, for `m0ctl help NAME` (may be NULL) */
   int (*exec)(const struct m0ctl_cmd *self, int argc, char **argv);
 };
 
+/* AT over a serial port (cmd_at.c). */
+extern const struct m0ctl_cmd m0ctl_cmd_at;
+extern const struct m0ctl_cmd m0ctl_cmd_get;
+extern const struct m0ctl_cmd m0ctl_cmd_set;
+extern const struct m0ctl_cmd m0ctl_cmd_dump;
+extern const struct m0ctl_cmd m0ctl_cmd_load;
+
+/* The control channel (cmd_control.c). */
+extern const struct m0ctl_cmd m0ctl_cmd_status;
+extern const struct m0ctl_cmd m0ctl_cmd_list;
+extern const struct m0ctl_cmd m0ctl_cmd_restart;
+extern const struct m0ctl_cmd m0ctl_cmd_factory_reset;
+extern const struct m0ctl_cmd m0ctl_cmd_power;
+extern const struct m0ctl_cmd m0ctl_cmd_cable;
+extern const struct m0ctl_cmd m0ctl_cmd_hang;
+extern const struct m0ctl_cmd m0ctl_cmd_uart;
+extern const struct m0ctl_cmd m0ctl_cmd_noise;
+extern const struct m0ctl_cmd m0ctl_cmd_impair;
+extern const struct m0ctl_cmd m0ctl_cmd_net_reset;
+extern const struct m0ctl_cmd m0ctl_cmd_flash;
+extern const struct m0ctl_cmd m0ctl_cmd_clear;
+extern const struct m0ctl_cmd m0ctl_cmd_events;
+extern const struct m0ctl_cmd m0ctl_cmd_wait;
+extern const struct m0ctl_cmd m0ctl_cmd_call;
+
+/* The control channel's global options (`m0ctl --control SOCK --dev NAME COMMAND`) reach
+ * the commands through the environment, where a user may also set them once. */
+#define M0CTL_ENV_CONTROL "M0CTL_CONTROL"
+#define M0CTL_ENV_DEV "M0CTL_DEV"
 /* The UDP 1500 commands (cmd_search.c, cmd_netset.c). */
 extern const struct m0ctl_cmd m0ctl_cmd_search;
 extern const struct m0ctl_cmd m0ctl_cmd_netset;
@@ -34,5 +66,21 @@ int m0ctl_fail(const struct m0ctl_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The full help of one command on out. */
 void m0ctl_cmd_help(const struct m0ctl_cmd *cmd, FILE *out);
+
+/* ---- shared helpers (ctl.c) ---- */
+
+/* Monotonic milliseconds. */
+uint64_t m0ctl_now_ms(void);
+/* Seconds as given on a command line ("5", "0.25", "1e-3") into milliseconds: 0, or -1
+ * when it is not a non-negative number of at most max_s seconds. */
+int m0ctl_seconds(const char *s, uint64_t max_s, uint64_t *ms);
+/* A probability ("0.001", "1e-6", "0") into parts per billion: 0 or -1. */
+int m0ctl_probability(const char *s, uint64_t *ppb);
+/* A decimal integer min..max: 0 or -1. */
+int m0ctl_uint(const char *s, unsigned long long min, unsigned long long max,
+               unsigned long long *out);
+/* C-style escapes (\r \n \t \\ \xHH \0) into bytes: returns the length, or -1 with a
+ * message on a bad escape. out needs strlen(s) bytes. */
+long m0ctl_unescape(const char *s, unsigned char *out, const char **bad);
 
 #endif

@@ -19,12 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-uint64_t m0ctl_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int parse_num(const char *s, unsigned long min, unsigned long max, unsigned long *out) {
   char *end;
   unsigned long v;

@@ -35,8 +35,7 @@ struct m0ctl_common {
 /* getopt_long values: the shared options, then each command's own from M0CTL_OPT_OWN. */
 enum { M0CTL_OPT_TO = 300, M0CTL_OPT_PORT, M0CTL_OPT_TIMEOUT, M0CTL_OPT_HELP, M0CTL_OPT_OWN };
 
-/* The monotonic clock in ms (deadlines). */
-uint64_t m0ctl_now_ms(void);
+/* (The monotonic clock in ms, m0ctl_now_ms, is ctl.h's.) */
 /* An IPv4 UDP socket with SO_BROADCAST; -1 after the message on failure. */
 int m0ctl_open_socket(const struct m0ctl_cmd *cmd);
 /* Send one datagram to t. Returns 0, or -1 after the message. */

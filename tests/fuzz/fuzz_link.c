@@ -6,7 +6,8 @@
  * board: links come up, fail and go down for any reason; peers send raw bytes, valid and
  * broken similar-RFC2217 packets, HTTP responses cut anywhere, 64 KiB reads that fill
  * the queues, datagrams from SOCK's peer or from strangers; clients arrive at the
- * listener; a peer slows down (the board's write queue grows) and drains; opens fail.
+ * listener; a peer slows down (the board's write queue grows) and drains; opens fail;
+ * faults strike (cable, hang, power, noise, impairment, resets, failing flash: fault.c).
  * Host bytes (INDEXEN `ON` addressing among them), command mode and restarts interleave,
  * and the clock jumps across the deadlines that matter (the 50 ms RFC2217 hold, the 1 s
  * retry, SHORTO, the 10 s HTTP timeout, heartbeats, RSTIM). After every input the core's
@@ -164,6 +165,48 @@ static void uart_line(struct fz *f, const char *s, bool obey) {
   fz_uart_rx(f, (const uint8_t *)s, strlen(s), obey);
 }
 
+/* One fault from sel and x: cable, hang, power, noise, impairment, reset, flash, seed,
+ * with windows of 0-1.5 s so they also end on their own. */
+static void fault(struct fz *f, struct m0_dev *dev, uint8_t sel, uint8_t x) {
+  uint64_t window = (uint64_t)(sel >> 4) * 100 * M0_NS_PER_MS;
+  switch (x % 8) {
+  case 0:
+    (void)m0_dev_fault_cable(dev, f->now, (sel & 8) != 0, window,
+                             (sel & 4) ? 300 * M0_NS_PER_MS : 0);
+    break;
+  case 1:
+    (void)m0_dev_fault_hang(dev, f->now, window + M0_NS_PER_MS);
+    break;
+  case 2:
+    (void)m0_dev_power(dev, f->now, (sel & 8) != 0, window);
+    break;
+  case 3: {
+    struct m0_uart_noise n = {(uint32_t)(sel & 7) * 20000000u, (uint32_t)(sel >> 5) * 40000000u};
+    (void)m0_dev_fault_uart(dev, f->now, (sel & 8) ? M0_UART_TO_HOST : M0_UART_FROM_HOST, &n,
+                            window);
+    break;
+  }
+  case 4: {
+    struct m0_net_impair i = {(uint64_t)(sel & 3) * 20 * M0_NS_PER_MS,
+                              (uint64_t)((sel >> 2) & 1) * 10 * M0_NS_PER_MS,
+                              (uint32_t)((sel >> 3) & 1) * 300000000u,
+                              (uint32_t)(sel >> 6) * 3000u};
+    (void)m0_dev_fault_net(dev, f->now, (sel & 32) ? M0_NET_FROM_NET : M0_NET_TO_NET, &i,
+                           window);
+    break;
+  }
+  case 5:
+    (void)m0_dev_fault_net_reset(dev, f->now);
+    break;
+  case 6:
+    (void)m0_dev_fault_flash(dev, f->now, sel & 3, (sel & 4) != 0, window);
+    break;
+  default:
+    m0_dev_fault_seed(dev, sel);
+    break;
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct m0_dev dev;
   static struct fz f;
@@ -234,7 +277,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       break;
     }
     case 9:
-      f.open_result = (sel & 1) ? -1 : 0;
+      if (x == 0) {
+        f.open_result = (sel & 1) ? -1 : 0;
+        break;
+      }
+      fault(&f, &dev, sel, x); /* faults on demand (fault.c): inputs like the others */
+      fz_check(&f);
       break;
     case 10:
     case 11:

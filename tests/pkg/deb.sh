@@ -61,7 +61,9 @@ has() {
   grep -qE "^$1 .* \\./$2\$" "$work/contents" || fail "the package lacks $2 (mode $1)"
 }
 has '-rwxr-xr-x' usr/bin/m0emu
+has '-rwxr-xr-x' usr/bin/m0ctl
 has '-rw-r--r--' usr/share/man/man1/m0emu.1.gz
+has '-rw-r--r--' usr/share/man/man1/m0ctl.1.gz
 has '-rw-r--r--' usr/share/doc/m0emu/copyright
 has '-rw-r--r--' usr/share/doc/m0emu/README.md
 has '-rw-r--r--' usr/share/doc/m0emu/docs/img/web-status.png

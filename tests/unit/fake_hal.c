@@ -239,6 +239,15 @@ static void hal_link_close(void *ctx, unsigned id) {
   f->links[id].closes++;
 }
 
+static void hal_link_abort(void *ctx, unsigned id) {
+  struct fake *f = ctx;
+  check_id(id);
+  f->link_calls++;
+  op(f, "abort %u", id);
+  f->links[id].open = false; /* an id the board no longer holds is ignored: no check */
+  f->links[id].aborts++;
+}
+
 static void hal_link_pause(void *ctx, unsigned id, bool paused) {
   struct fake *f = ctx;
   check_id(id);
@@ -292,6 +301,7 @@ void fake_init(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *
   f->hal.link_send = hal_link_send;
   f->hal.link_close = hal_link_close;
   f->hal.link_pause = hal_link_pause;
+  f->hal.link_abort = hal_link_abort;
   f->dev = dev;
   f->now = start;
   f->room = SIZE_MAX;

@@ -6,8 +6,8 @@
  * complete at once or when the test says), booted
  * calls, events as "name {fields}" strings, log lines, frames seen at the network seam,
  * and the network: every link call as a line of text ("open 0 tcp 192.168.0.201:8234
- * from 20108", "send 1 5", "close 2", "pause 1 on"), every send with its bytes, and per
- * link what is open and everything sent on it. Link outcomes are the test's to play:
+ * from 20108", "send 1 5", "close 2", "pause 1 on", "abort 1"), every send with its
+ * bytes, and per link what is open and everything sent on it. Link outcomes are the test's to play:
  * fake_link_up/down/accept/rx/drain call the device's inputs at the current instant.
  * Time is virtual: fake_advance() moves it and fires the device timer exactly at each
  * armed instant on the way, so a 3 s window costs nothing and is exact to the ns.
@@ -56,7 +56,7 @@ struct fake_link {
   bool open;                  /* opened (or accepted) and not closed or reported down */
   struct m0_link_open req;    /* the last open (accepted: kind TCP_ACCEPTED, the peer) */
   bool paused;                /* the last link_pause */
-  unsigned opens, closes, pauses, resumes, sends;
+  unsigned opens, closes, pauses, resumes, sends, aborts;
   bool backlog_mode;          /* TCP sends return the bytes queued since the last drain */
   uint64_t backlog;
   uint8_t stream[FAKE_STREAM_MAX + 1]; /* NUL-terminated */

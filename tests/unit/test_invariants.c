@@ -275,6 +275,42 @@ static void test_stale_link_report_ignored(void **state) {
   assert_true(strstr(fake_link_sent(&F, 0), "two") != NULL);
 }
 
+
+/* The faults' own rules (fault.c): each caught, then healthy again. */
+static void test_catches_fault_state(void **state) {
+  (void)state;
+  boot_tcpc();
+  /* Healthy in every fault, one at a time. */
+  m0_dev_fault_cable(&D, F.now, false, 0, 0);
+  fake_rx_frame(&F, "held");
+  assert_healthy();
+  D.fault.txq.rec[D.fault.txq.rhead].len++; /* the records no longer tile the bytes */
+  assert_string_equal(broken(), "fault.held.records");
+  D.fault.txq.rec[D.fault.txq.rhead].len--;
+  m0_dev_fault_cable(&D, F.now, true, 0, 0);
+  assert_healthy();
+  uint64_t armed = D.armed;
+  D.fault.dial_until[5] = F.now + S; /* a dial into the void with the cable in (the timer */
+  D.armed = armed < F.now + S ? armed : F.now + S; /* armed for it, so only this rule) */
+  assert_string_equal(broken(), "fault.dial-void");
+  D.fault.dial_until[5] = M0_TIME_NEVER;
+  D.armed = armed;
+  D.fault.orphans = 1; /* silent connections while the power is on */
+  assert_string_equal(broken(), "fault.orphans-while-off");
+  D.fault.orphans = 0;
+  D.fault.inbox_in += 3; /* the marks' count and the inbox disagree */
+  assert_string_equal(broken(), "fault.inbox-count");
+  D.fault.inbox_in -= 3;
+  D.fault.hang_until = F.now + S; /* a hang's end without a hang */
+  assert_string_equal(broken(), "fault.hang-until");
+  D.fault.hang_until = M0_TIME_NEVER;
+  assert_healthy();
+  m0_dev_fault_hang(&D, F.now, S);
+  assert_healthy();
+  fake_advance(&F, 2 * S);
+  assert_healthy();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_healthy_every_mode, setup),
@@ -288,6 +324,7 @@ int main(void) {
     cmocka_unit_test_setup(test_hook_aborts_when_built_in, setup),
     cmocka_unit_test_setup(test_budget_moves_released_bytes, setup),
     cmocka_unit_test_setup(test_stale_link_report_ignored, setup),
+    cmocka_unit_test_setup(test_catches_fault_state, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

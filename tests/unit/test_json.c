@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -72,6 +73,125 @@ static void test_tiny_buffers(void **state) {
   assert_int_equal(m0_json_string(buf, 0, "a"), 0);
 }
 
+
+/* ---- the reader (json_read.c) ---- */
+
+static struct m0_json_member M[16];
+static char SCRATCH[1024];
+static char ERR[128];
+
+static int rd(const char *s) {
+  return m0_json_object(s, strlen(s), M, 16, SCRATCH, sizeof SCRATCH, ERR, sizeof ERR);
+}
+
+static void test_read_members_and_types(void **state) {
+  (void)state;
+  int n = rd(" {\"id\": 7, \"cmd\":\"status\", \"on\":true, \"off\":false, \"x\":null,"
+             " \"o\":{\"a\":[1,2,{\"b\":\"c\"}]}, \"arr\":[], \"f\":-0.5e-3} ");
+  assert_int_equal(n, 8);
+  assert_string_equal(M[0].key, "id");
+  assert_int_equal(M[0].type, M0_JSON_NUMBER);
+  assert_int_equal(M[0].raw_len, 1);
+  assert_int_equal(M[1].type, M0_JSON_STRING);
+  assert_string_equal(M[1].str, "status");
+  assert_int_equal(M[2].type, M0_JSON_TRUE);
+  assert_int_equal(M[3].type, M0_JSON_FALSE);
+  assert_int_equal(M[4].type, M0_JSON_NULL);
+  assert_int_equal(M[5].type, M0_JSON_OBJECT);
+  assert_int_equal(M[5].raw_len, strlen("{\"a\":[1,2,{\"b\":\"c\"}]}"));
+  assert_memory_equal(M[5].raw, "{\"a\":[1,2,{\"b\":\"c\"}]}", M[5].raw_len);
+  assert_int_equal(M[6].type, M0_JSON_ARRAY);
+  assert_ptr_equal(m0_json_find(M, (unsigned)n, "cmd"), &M[1]);
+  assert_null(m0_json_find(M, (unsigned)n, "dev"));
+  assert_int_equal(rd("{}"), 0);
+}
+
+static void test_read_decodes_escapes(void **state) {
+  (void)state;
+  assert_int_equal(rd("{\"t\":\"a\\r\\n\\u0000\\u00e9\\ud83d\\ude00\\/\"}"), 1);
+  assert_int_equal(M[0].str_len, 1 + 2 + 1 + 2 + 4 + 1);
+  assert_memory_equal(M[0].str, "a\r\n\0\xc3\xa9\xf0\x9f\x98\x80/", M[0].str_len);
+}
+
+static void test_read_refuses_what_json_does_not_allow(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "", "[]", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1.}",
+      "{\"a\":.5}", "{\"a\":tru}", "{\"a\":\"x\ny\"}", "{\"a\":\"\\x\"}", "{\"a\":1} x",
+      "{\"a\":1,\"a\":2}", "{'a':1}", "{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}",
+      "{\"a\":[1,]}", "{\"a\":{\"b\"}}", "{\"a\":NaN}", "{\"a\":\"unterminated}",
+  };
+  size_t i;
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    if (rd(bad[i]) != -1)
+      fail_msg("accepted: %s", bad[i]);
+    assert_true(strncmp(ERR, "at byte ", 8) == 0);
+  }
+  assert_int_equal(rd("{\"a\":1,\"a\":2}"), -1);
+  assert_string_equal(ERR, "at byte 7: duplicate member");
+}
+
+static void test_read_depth_is_bounded(void **state) {
+  (void)state;
+  char deep[200];
+  size_t i, n = 0;
+  n += (size_t)snprintf(deep + n, sizeof deep - n, "{\"a\":");
+  for (i = 0; i < 40; i++)
+    deep[n++] = '[';
+  for (i = 0; i < 40; i++)
+    deep[n++] = ']';
+  deep[n++] = '}';
+  deep[n] = '\0';
+  assert_int_equal(rd(deep), -1);
+  assert_non_null(strstr(ERR, "nested too deeply"));
+}
+
+static void test_read_member_limit(void **state) {
+  (void)state;
+  assert_int_equal(m0_json_object("{\"a\":1,\"b\":2}", 13, M, 1, SCRATCH, sizeof SCRATCH, ERR,
+                                  sizeof ERR),
+                   -1);
+  assert_non_null(strstr(ERR, "too many members"));
+}
+
+static uint64_t fixed(const char *num, unsigned digits, int *rc) {
+  char line[64];
+  uint64_t v = 12345;
+  snprintf(line, sizeof line, "{\"n\":%s}", num);
+  assert_int_equal(rd(line), 1);
+  *rc = m0_json_fixed(&M[0], digits, &v);
+  return v;
+}
+
+static void test_fixed_point_is_exact(void **state) {
+  (void)state;
+  int rc;
+  assert_int_equal(fixed("0.001", 9, &rc), 1000000);
+  assert_int_equal(rc, 0);
+  assert_int_equal(fixed("1e-6", 9, &rc), 1000);
+  assert_int_equal(fixed("2.5", 3, &rc), 2500);
+  assert_int_equal(fixed("86400", 9, &rc), 86400000000000ull);
+  assert_int_equal(fixed("0", 9, &rc), 0);
+  assert_int_equal(fixed("-0", 9, &rc), 0);
+  assert_int_equal(rc, 0);
+  assert_int_equal(fixed("0.0000000005", 9, &rc), 1); /* half up */
+  assert_int_equal(fixed("0.0000000004", 9, &rc), 0);
+  assert_int_equal(fixed("1.5E2", 0, &rc), 150);
+  assert_int_equal(fixed("9999999999999999999", 0, &rc), 9999999999999999999ull);
+  assert_int_equal(rc, 0); /* 19 significant digits: more than any unit needs */
+  fixed("18446744073709551615", 0, &rc);
+  assert_int_equal(rc, -1);
+  fixed("9999999999999999999", 1, &rc); /* overflows once scaled */
+  assert_int_equal(rc, -1);
+  fixed("1e30", 0, &rc);
+  assert_int_equal(rc, -1);
+  fixed("-1", 0, &rc);
+  assert_int_equal(rc, -1);
+  assert_int_equal(rd("{\"n\":\"1\"}"), 1);
+  uint64_t v;
+  assert_int_equal(m0_json_fixed(&M[0], 0, &v), -1); /* a string is not a number */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plain_text_is_quoted_only),
@@ -80,6 +200,12 @@ int main(void) {
       cmocka_unit_test(test_bytes_reading_escapes_high_bytes),
       cmocka_unit_test(test_truncation_never_splits_an_escape),
       cmocka_unit_test(test_tiny_buffers),
+      cmocka_unit_test(test_read_members_and_types),
+      cmocka_unit_test(test_read_decodes_escapes),
+      cmocka_unit_test(test_read_refuses_what_json_does_not_allow),
+      cmocka_unit_test(test_read_depth_is_bounded),
+      cmocka_unit_test(test_read_member_limit),
+      cmocka_unit_test(test_fixed_point_is_exact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

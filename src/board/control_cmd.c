@@ -1,0 +1,858 @@
+/* control_cmd.c: the control channel's commands (docs/control.md): one table entry per
+ * command, tmux-style, with its parameters, and a handler per entry.
+ *
+ * An entry says whether the command is about a device (the request's "dev", or the only
+ * device when there is one) and lists its parameters with a type and range: seconds
+ * (exact to the nanosecond, at most a day), probabilities (parts per billion), counts,
+ * choices, booleans, strings. m0__ctl_dispatch() checks every member of a request against
+ * the entry before the handler runs, so a handler only ever sees valid values and a bad
+ * request changes nothing; the error names the member and what it should be. Handlers
+ * turn requests into the core's inputs (m0_dev_*, faults in m0/fault.h) with the loop's
+ * clock, and answer from m0_dev_status(). A command that cannot apply in the device's
+ * state (restart while the power is off) is refused with the code "state".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "board.h"
+#include "control.h"
+
+#define DAY_S 86400u
+#define PARAMS_MAX 8
+
+enum ptype {
+  P_STRING,  /* any string without NUL, at most `max` bytes */
+  P_BYTES,   /* any string, NUL included (\u0000), at most `max` bytes */
+  P_CHOICE,  /* one of `choices` */
+  P_UINT,    /* an integer 0..max */
+  P_SECONDS, /* a number of seconds 0..max, kept in ns */
+  P_PROB,    /* a probability 0..1, kept in parts per billion */
+  P_BOOL,
+};
+
+struct param {
+  const char *name;
+  enum ptype type;
+  uint64_t max;
+  const char *const *choices;
+};
+
+struct arg {
+  bool given;
+  uint64_t u;      /* P_UINT, P_SECONDS (ns), P_PROB (ppb), P_BOOL (0/1), P_CHOICE (index) */
+  const char *s;   /* P_STRING */
+  size_t len;
+};
+
+enum dev_use {
+  DEV_NONE,   /* about the process: "dev" is refused */
+  DEV_ONE,    /* about one device */
+  DEV_FILTER, /* "dev" optional: one device, or all when absent */
+};
+
+struct cmd {
+  const char *name;
+  enum dev_use dev;
+  struct param params[PARAMS_MAX];
+  unsigned required; /* bit per params[] index */
+  int (*run)(struct m0__ctl_req *r, const struct arg *a);
+  const char *summary;
+};
+
+static uint64_t now_ns(void) { return uv_hrtime(); }
+
+/* ---- what the answers say ---- */
+
+static const char *mode_name(const struct m0_dev *dev) {
+  if (!m0_dev_powered(dev))
+    return "off";
+  switch (m0_dev_mode(dev)) {
+  case M0_MODE_BOOTING:
+    return "booting";
+  case M0_MODE_TRANSPARENT:
+    return "transparent";
+  case M0_MODE_COMMAND:
+    return "command";
+  }
+  return "unknown";
+}
+
+static const char *kind_name(enum m0_link_kind kind) {
+  switch (kind) {
+  case M0_LINK_TCP_CONNECT:
+    return "tcp_connect";
+  case M0_LINK_TCP_LISTEN:
+    return "tcp_listen";
+  case M0_LINK_TCP_ACCEPTED:
+    return "tcp_accepted";
+  case M0_LINK_UDP:
+    return "udp";
+  }
+  return "unknown";
+}
+
+static const char *choice_of(enum m0_param_id id, unsigned field, unsigned value) {
+  const char *const *c = m0_params[id].fields[field].choices;
+  for (unsigned i = 0; c != NULL && c[i] != NULL; i++)
+    if (i == value)
+      return c[i];
+  return "?";
+}
+
+static void addr(struct m0__jbuf *b, const struct m0_net_addr *a) {
+  char text[64];
+  snprintf(text, sizeof text, strchr(a->host, ':') ? "[%s]:%u" : "%s:%u", a->host,
+           (unsigned)a->port);
+  m0__jb_str(b, text);
+}
+
+static void config(struct m0__jbuf *b, const struct m0_config *cfg) {
+  bool first = true;
+  M0__JB_LIT(b, "{");
+  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    char v[M0_VALUE_MAX];
+    if (!m0_param_is_config(p) || m0_param_format(p, cfg, M0_DIALECT_DOC, v, sizeof v) < 0)
+      continue;
+    if (!first)
+      M0__JB_LIT(b, ",");
+    first = false;
+    m0__jb_str(b, p->name);
+    M0__JB_LIT(b, ":");
+    m0__jb_str(b, v);
+  }
+  M0__JB_LIT(b, "}");
+}
+
+/* The parameters whose saved value differs from the running one: what a restart
+ * changes (E applies at once and never differs for long). */
+static void differs(struct m0__jbuf *b, const struct m0_config *saved,
+                    const struct m0_config *running) {
+  bool first = true;
+  M0__JB_LIT(b, "[");
+  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    char s[M0_VALUE_MAX], r[M0_VALUE_MAX];
+    if (!m0_param_is_config(p) || m0_param_format(p, saved, M0_DIALECT_DOC, s, sizeof s) < 0 ||
+        m0_param_format(p, running, M0_DIALECT_DOC, r, sizeof r) < 0 || strcmp(s, r) == 0)
+      continue;
+    if (!first)
+      M0__JB_LIT(b, ",");
+    first = false;
+    m0__jb_str(b, p->name);
+  }
+  M0__JB_LIT(b, "]");
+}
+
+static unsigned long long ms_of(uint64_t ns) { return (unsigned long long)(ns / M0_NS_PER_MS); }
+
+/* A deadline as milliseconds on the event stream's clock (null: none). */
+static void deadline(struct m0__jbuf *b, const struct m0__board *bd, uint64_t when) {
+  if (when == M0_TIME_NEVER) {
+    M0__JB_LIT(b, "null");
+    return;
+  }
+  uint64_t start = bd->events.sink->start_ns;
+  m0__jb_printf(b, "%llu", when > start ? ms_of(when - start) : 0ull);
+}
+
+static void faults(struct m0__jbuf *b, const struct m0__board *bd) {
+  struct m0_fault_status f;
+  m0_dev_fault_status(&bd->dev, &f);
+  m0__jb_printf(b, "{\"power\":{\"on\":%s", f.off ? "false" : "true");
+  if (f.off) {
+    M0__JB_LIT(b, ",\"off_since_ms\":");
+    deadline(b, bd, f.off_since);
+    M0__JB_LIT(b, ",\"on_at_ms\":");
+    deadline(b, bd, f.on_at);
+  }
+  m0__jb_printf(b, "},\"cable\":{\"plugged\":%s", f.unplugged ? "false" : "true");
+  if (f.unplugged) {
+    M0__JB_LIT(b, ",\"unplugged_since_ms\":");
+    deadline(b, bd, f.unplugged_since);
+    M0__JB_LIT(b, ",\"plug_at_ms\":");
+    deadline(b, bd, f.plug_at);
+    m0__jb_printf(b, ",\"reset_after_ms\":%llu", ms_of(f.reset_after));
+  }
+  m0__jb_printf(b, "},\"hang\":{\"hung\":%s", f.hung ? "true" : "false");
+  if (f.hung) {
+    M0__JB_LIT(b, ",\"since_ms\":");
+    deadline(b, bd, f.hung_since);
+    M0__JB_LIT(b, ",\"until_ms\":");
+    deadline(b, bd, f.hang_until);
+  }
+  m0__jb_printf(b, "},\"held_bytes\":%zu", f.held_bytes);
+  static const char *const line_dirs[] = {"to_host", "from_host"};
+  static const char *const net_dirs[] = {"to_net", "from_net"};
+  M0__JB_LIT(b, ",\"uart\":{");
+  for (unsigned d = 0; d < 2; d++) {
+    m0__jb_printf(b, "%s\"%s\":", d ? "," : "", line_dirs[d]);
+    if (f.uart[d].noise.bit_error_ppb == 0 && f.uart[d].noise.loss_ppb == 0) {
+      M0__JB_LIT(b, "null");
+      continue;
+    }
+    m0__jb_printf(b, "{\"bit_error_ppb\":%lu,\"loss_ppb\":%lu,\"corrupted\":%llu,\"lost\":%llu,"
+                  "\"until_ms\":", (unsigned long)f.uart[d].noise.bit_error_ppb,
+                  (unsigned long)f.uart[d].noise.loss_ppb,
+                  (unsigned long long)f.uart[d].corrupted, (unsigned long long)f.uart[d].lost);
+    deadline(b, bd, f.uart[d].until);
+    M0__JB_LIT(b, "}");
+  }
+  M0__JB_LIT(b, "},\"net\":{");
+  for (unsigned d = 0; d < 2; d++) {
+    const struct m0_net_impair *i = &f.net[d].impair;
+    m0__jb_printf(b, "%s\"%s\":", d ? "," : "", net_dirs[d]);
+    if (i->delay_ns == 0 && i->jitter_ns == 0 && i->loss_ppb == 0 && i->rate == 0) {
+      M0__JB_LIT(b, "null");
+      continue;
+    }
+    m0__jb_printf(b, "{\"delay_ms\":%llu,\"jitter_ms\":%llu,\"loss_ppb\":%lu,\"rate\":%lu,"
+                  "\"lost\":%llu,\"until_ms\":", ms_of(i->delay_ns), ms_of(i->jitter_ns),
+                  (unsigned long)i->loss_ppb, (unsigned long)i->rate,
+                  (unsigned long long)f.net[d].lost);
+    deadline(b, bd, f.net[d].until);
+    M0__JB_LIT(b, "}");
+  }
+  M0__JB_LIT(b, "},\"flash\":");
+  if (f.flash.fail_next == 0 && !f.flash.full) {
+    M0__JB_LIT(b, "null");
+  } else {
+    m0__jb_printf(b, "{\"fail_next\":%lu,\"full\":%s,\"failed\":%llu,\"until_ms\":",
+                  (unsigned long)f.flash.fail_next, f.flash.full ? "true" : "false",
+                  (unsigned long long)f.flash.failed);
+    deadline(b, bd, f.flash.until);
+    M0__JB_LIT(b, "}");
+  }
+  M0__JB_LIT(b, "}");
+}
+
+static void status(struct m0__jbuf *b, struct m0__board *bd) {
+  struct m0_status st;
+  const struct m0_config *run = m0_dev_running(&bd->dev), *saved = m0_dev_saved(&bd->dev);
+  m0_dev_status(&bd->dev, &st);
+  M0__JB_LIT(b, "{\"dev\":");
+  m0__jb_str(b, bd->events.name);
+  m0__jb_printf(b, ",\"mode\":\"%s\",\"powered\":%s,\"proto\":\"%s\"", mode_name(&bd->dev),
+                m0_dev_powered(&bd->dev) ? "true" : "false",
+                choice_of(M0_ID_SOCK, 0, run->proto));
+  m0__jb_printf(b, ",\"socket_connected\":%s,\"link_pin\":%s,\"links\":[",
+                st.socket_connected ? "true" : "false", st.link_pin ? "true" : "false");
+  for (unsigned i = 0; i < st.nlinks; i++) {
+    const struct m0_link_status *l = &st.links[i];
+    m0__jb_printf(b, "%s{\"id\":%u,\"kind\":\"%s\",\"connected\":%s,\"peer\":", i ? "," : "",
+                  l->id, kind_name(l->kind), l->connected ? "true" : "false");
+    addr(b, &l->peer);
+    m0__jb_printf(b, ",\"tx_bytes\":%llu,\"rx_bytes\":%llu}", (unsigned long long)l->tx_bytes,
+                  (unsigned long long)l->rx_bytes);
+  }
+  const struct m0_counters *k = &st.counters;
+  m0__jb_printf(b,
+                "],\"counters\":{\"uart_rx\":%llu,\"uart_tx\":%llu,\"uart_rx_dropped\":%llu,"
+                "\"uart_tx_dropped\":%llu,\"net_rx\":%llu,\"net_tx\":%llu,"
+                "\"net_rx_dropped\":%llu,\"net_tx_dropped\":%llu,\"restarts\":%llu}",
+                (unsigned long long)k->uart_rx, (unsigned long long)k->uart_tx,
+                (unsigned long long)k->uart_rx_dropped, (unsigned long long)k->uart_tx_dropped,
+                (unsigned long long)k->net_rx, (unsigned long long)k->net_tx,
+                (unsigned long long)k->net_rx_dropped, (unsigned long long)k->net_tx_dropped,
+                (unsigned long long)k->restarts);
+  m0__jb_printf(b, ",\"uart\":{\"baud\":%lu,\"data\":%u,\"stop\":%u,\"parity\":\"%s\"}",
+                (unsigned long)run->baud, run->data_bits, run->stop_bits,
+                choice_of(M0_ID_UART, 3, run->parity));
+  m0__jb_printf(b, ",\"host\":{\"attached\":%s,\"termios\":", st.host_attached ? "true" : "false");
+  if (st.host_line_known)
+    m0__jb_printf(b, "{\"baud\":%lu,\"stop\":%u}", (unsigned long)st.host_baud, st.host_stop);
+  else
+    M0__JB_LIT(b, "null");
+  m0__jb_printf(b, ",\"mismatch\":%s}", st.uart_mismatch ? "true" : "false");
+  M0__JB_LIT(b, ",\"tty\":");
+  m0__jb_str(b, bd->uart.slave_path[0] ? bd->uart.link_path : "");
+  M0__JB_LIT(b, ",\"state\":");
+  m0__jb_str(b, bd->state_real);
+  m0__jb_printf(b, ",\"web_port\":%u", bd->web_open ? (unsigned)m0__web_port(&bd->web) : 0u);
+  m0__jb_printf(b, ",\"saving\":%s,\"restart_pending\":%s", st.saving ? "true" : "false",
+                st.restart_pending ? "true" : "false");
+  M0__JB_LIT(b, ",\"config\":{\"saved\":");
+  config(b, saved);
+  M0__JB_LIT(b, ",\"running\":");
+  config(b, run);
+  M0__JB_LIT(b, ",\"restart_changes\":");
+  differs(b, saved, run);
+  M0__JB_LIT(b, "},\"faults\":");
+  faults(b, bd);
+  M0__JB_LIT(b, ",\"uart_ctl\":");
+  m0__uart_ctl_status(bd, b);
+  M0__JB_LIT(b, "}");
+}
+
+/* ---- handlers ---- */
+
+static int answer_buf(struct m0__ctl_req *r, struct m0__jbuf *b) {
+  if (b->failed)
+    m0__ctl_error(r, "internal", "out of memory");
+  else
+    m0__ctl_ok(r, b->s);
+  m0__jb_free(b);
+  return 0;
+}
+
+static int cmd_status(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0__jbuf b = {0};
+  (void)a;
+  status(&b, r->board);
+  return answer_buf(r, &b);
+}
+
+static int cmd_list(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0__proc *p = r->ctl->proc;
+  struct m0__jbuf b = {0};
+  (void)a;
+  M0__JB_LIT(&b, "{\"devices\":[");
+  for (size_t i = 0; i < p->board_count; i++) {
+    struct m0__board *bd = p->boards[i];
+    struct m0_status st;
+    m0_dev_status(&bd->dev, &st);
+    if (i > 0)
+      M0__JB_LIT(&b, ",");
+    M0__JB_LIT(&b, "{\"dev\":");
+    m0__jb_str(&b, bd->events.name);
+    m0__jb_printf(&b, ",\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,\"tty\":",
+                  mode_name(&bd->dev), choice_of(M0_ID_SOCK, 0, m0_dev_running(&bd->dev)->proto),
+                  st.socket_connected ? "true" : "false");
+    m0__jb_str(&b, bd->uart.link_path);
+    M0__JB_LIT(&b, "}");
+  }
+  M0__JB_LIT(&b, "]}");
+  return answer_buf(r, &b);
+}
+
+static bool need_power(struct m0__ctl_req *r) {
+  if (m0_dev_powered(&r->board->dev))
+    return true;
+  m0__ctl_error(r, "state", "the power is off (power on first)");
+  return false;
+}
+
+static int cmd_restart(struct m0__ctl_req *r, const struct arg *a) {
+  (void)a;
+  if (!need_power(r))
+    return -1;
+  m0__board_restart(r->board, "control");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_factory_reset(struct m0__ctl_req *r, const struct arg *a) {
+  (void)a;
+  if (!need_power(r))
+    return -1;
+  if (m0_dev_saving(&r->board->dev))
+    return m0__ctl_error(r, "state", "a flash write is in progress; try again");
+  m0_dev_factory_reset(&r->board->dev, now_ns());
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static const char *const on_off[] = {"off", "on", NULL};
+
+static int cmd_power(struct m0__ctl_req *r, const struct arg *a) {
+  bool on = a[0].u == 1;
+  if (on && a[1].given)
+    return m0__ctl_error(r, "bad-param", "'for_s' is for power off (a power cycle)");
+  if (m0_dev_power(&r->board->dev, now_ns(), on, a[1].u) != 0)
+    return m0__ctl_error(r, "state", "the power is already %s", on ? "on" : "off");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static const char *const cable_states[] = {"unplugged", "plugged", NULL};
+
+static int cmd_cable(struct m0__ctl_req *r, const struct arg *a) {
+  bool plugged = a[0].u == 1;
+  if (plugged && (a[1].given || a[2].given))
+    return m0__ctl_error(r, "bad-param", "'for_s' and 'reset_after_s' are for unplugging");
+  if (a[2].given && a[2].u == 0)
+    return m0__ctl_error(r, "bad-param", "'reset_after_s' must be more than 0");
+  if (m0_dev_fault_cable(&r->board->dev, now_ns(), plugged, a[1].u, a[2].u) != 0)
+    return m0__ctl_error(r, "state", "the cable is already %s", plugged ? "plugged" : "unplugged");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_hang(struct m0__ctl_req *r, const struct arg *a) {
+  if (a[0].u == 0)
+    return m0__ctl_error(r, "bad-param", "'for_s' must be more than 0 (the watchdog's wait)");
+  if (!need_power(r))
+    return -1;
+  if (m0_dev_fault_hang(&r->board->dev, now_ns(), a[0].u) != 0)
+    return m0__ctl_error(r, "state", "the firmware already hangs");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+/* ---- noise, impairment, flash ---- */
+
+static const char *const uart_dirs[] = {"to_host", "from_host", "both", NULL};
+static const char *const net_dirs[] = {"to_net", "from_net", "both", NULL};
+
+static void seed(struct m0__ctl_req *r, const struct arg *a) {
+  if (a->given)
+    m0_dev_fault_seed(&r->board->dev, a->u);
+}
+
+static int cmd_uart_fault(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0_uart_noise n = {(uint32_t)a[1].u, (uint32_t)a[2].u};
+  seed(r, &a[4]);
+  for (unsigned d = 0; d < 2; d++)
+    if (a[0].u == d || a[0].u == 2)
+      m0_dev_fault_uart(&r->board->dev, now_ns(), (enum m0_uart_dir)d, &n, a[3].u);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_net_fault(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0_net_impair i = {a[1].u, a[2].u, (uint32_t)a[3].u, (uint32_t)a[4].u};
+  seed(r, &a[6]);
+  for (unsigned d = 0; d < 2; d++)
+    if (a[0].u == d || a[0].u == 2)
+      m0_dev_fault_net(&r->board->dev, now_ns(), (enum m0_net_dir)d, &i, a[5].u);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_net_reset(struct m0__ctl_req *r, const struct arg *a) {
+  char result[32];
+  (void)a;
+  int n = m0_dev_fault_net_reset(&r->board->dev, now_ns());
+  if (n < 0)
+    return m0__ctl_error(r, "state", "the power is off (power on first)");
+  snprintf(result, sizeof result, "{\"reset\":%d}", n);
+  m0__ctl_ok(r, result);
+  return 0;
+}
+
+static int cmd_flash_fault(struct m0__ctl_req *r, const struct arg *a) {
+  m0_dev_fault_flash(&r->board->dev, now_ns(), (uint32_t)a[0].u, a[1].u != 0, a[2].u);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static const char *const clear_what[] = {"all", "uart", "net", "flash", "cable", NULL};
+
+static int cmd_clear(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0_dev *dev = &r->board->dev;
+  unsigned what = a[0].given ? (unsigned)a[0].u : 0;
+  uint64_t now = now_ns();
+  static const struct m0_uart_noise quiet;
+  static const struct m0_net_impair clean;
+  struct m0_fault_status f;
+  if (what == 0 || what == 1)
+    for (unsigned d = 0; d < 2; d++)
+      m0_dev_fault_uart(dev, now, (enum m0_uart_dir)d, &quiet, 0);
+  if (what == 0 || what == 2)
+    for (unsigned d = 0; d < 2; d++)
+      m0_dev_fault_net(dev, now, (enum m0_net_dir)d, &clean, 0);
+  if (what == 0 || what == 3)
+    m0_dev_fault_flash(dev, now, 0, false, 0);
+  m0_dev_fault_status(dev, &f);
+  if ((what == 0 || what == 4) && f.unplugged)
+    m0_dev_fault_cable(dev, now, true, 0, 0);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_seed(struct m0__ctl_req *r, const struct arg *a) {
+  seed(r, &a[0]);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+/* ---- the UART without a pty ---- */
+
+#define UART_WRITE_MAX 65536
+
+static const char *const uart_formats[] = {"data", "hex", NULL};
+
+static int cmd_uart_subscribe(struct m0__ctl_req *r, const struct arg *a) {
+  if (m0__uart_ctl_subscribe(r->board, r->client, a[0].u == 1, a[1].u != 0) != 0)
+    return m0__ctl_error(r, "internal", "out of memory");
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int cmd_uart_unsubscribe(struct m0__ctl_req *r, const struct arg *a) {
+  (void)a;
+  m0__uart_ctl_unsubscribe(r->board, r->client);
+  m0__ctl_ok(r, NULL);
+  return 0;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* "data": one byte per character U+0000..U+00FF (how uart.data lines write bytes), from
+ * the decoded string's UTF-8. Returns the length, or -1 at a character above U+00FF. */
+static long latin1(const char *s, size_t len, uint8_t *out) {
+  size_t i = 0;
+  long n = 0;
+  while (i < len) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      out[n++] = c;
+      i++;
+    } else if ((c == 0xc2 || c == 0xc3) && i + 1 < len) {
+      out[n++] = (uint8_t)(((c & 0x1f) << 6) | ((unsigned char)s[i + 1] & 0x3f));
+      i += 2;
+    } else {
+      return -1;
+    }
+  }
+  return n;
+}
+
+static int cmd_uart_write(struct m0__ctl_req *r, const struct arg *a) {
+  const struct arg *data = &a[0], *hex = &a[1];
+  uint8_t *bytes;
+  long n = 0;
+  if (data->given == hex->given)
+    return m0__ctl_error(r, "bad-param", "give the bytes as \"data\" or as \"hex\" (one of them)");
+  bytes = malloc(data->given ? data->len + 1 : hex->len / 2 + 1);
+  if (bytes == NULL)
+    return m0__ctl_error(r, "internal", "out of memory");
+  if (data->given) {
+    n = latin1(data->s, data->len, bytes);
+    if (n < 0) {
+      free(bytes);
+      return m0__ctl_error(r, "bad-param", "\"data\" holds a character above U+00FF: one "
+                           "character is one byte (use \"hex\" for binary)");
+    }
+  } else {
+    if (hex->len % 2 != 0) {
+      free(bytes);
+      return m0__ctl_error(r, "bad-param", "\"hex\" needs an even number of hex digits");
+    }
+    for (size_t i = 0; i < hex->len; i += 2) {
+      int hi = hexval(hex->s[i]), lo = hexval(hex->s[i + 1]);
+      if (hi < 0 || lo < 0) {
+        free(bytes);
+        return m0__ctl_error(r, "bad-param", "\"hex\": '%c%c' at %zu is not a hex byte",
+                             hex->s[i], hex->s[i + 1], i);
+      }
+      bytes[n++] = (uint8_t)(hi << 4 | lo);
+    }
+  }
+  if (n > UART_WRITE_MAX) {
+    free(bytes);
+    return m0__ctl_error(r, "bad-param", "at most %d bytes per write, got %ld", UART_WRITE_MAX, n);
+  }
+  int rc = m0__uart_ctl_write(r->board, r->client, r->id, bytes, (size_t)n);
+  free(bytes);
+  if (rc == -EBUSY)
+    return m0__ctl_error(r, "busy", "%d KiB already wait for the device: try again once "
+                         "they are taken", M0__UART_CTL_QUEUE_MAX / 1024);
+  if (rc != 0)
+    return m0__ctl_error(r, "internal", "out of memory");
+  r->answered = true; /* uart_ctl.c answers once the last byte was taken */
+  return 0;
+}
+
+static int cmd_subscribe(struct m0__ctl_req *r, const struct arg *a) {
+  const char *dev = r->board != NULL ? r->board->events.name : NULL;
+  m0__ctl_subscribe(r, dev, a[0].given ? (unsigned)a[0].u : 0, a[1].u);
+  return 0;
+}
+
+static int cmd_unsubscribe(struct m0__ctl_req *r, const struct arg *a) {
+  (void)a;
+  m0__ctl_unsubscribe(r);
+  return 0;
+}
+
+static int cmd_commands(struct m0__ctl_req *r, const struct arg *a);
+
+static int cmd_clients(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0__jbuf b = {0};
+  (void)a;
+  m0__ctl_clients(r, &b);
+  return answer_buf(r, &b);
+}
+
+/* ---- the table ---- */
+
+static const struct cmd table[] = {
+  {"list", DEV_NONE, {{0}}, 0, cmd_list, "the devices of this process"},
+  {"status", DEV_ONE, {{0}}, 0, cmd_status,
+   "mode, links, counters, the host's line, configuration, faults"},
+  {"restart", DEV_ONE, {{0}}, 0, cmd_restart, "restart as AT+Z does (cause \"control\")"},
+  {"factory-reset", DEV_ONE, {{0}}, 0, cmd_factory_reset,
+   "factory settings saved, then a restart (as the web page's Factory Reset)"},
+  {"power", DEV_ONE,
+   {{"state", P_CHOICE, 0, on_off}, {"for_s", P_SECONDS, DAY_S, NULL}}, 1, cmd_power,
+   "cut the power (for_s: back on by itself) or give it back"},
+  {"cable", DEV_ONE,
+   {{"state", P_CHOICE, 0, cable_states},
+    {"for_s", P_SECONDS, DAY_S, NULL},
+    {"reset_after_s", P_SECONDS, DAY_S, NULL}},
+   1, cmd_cable,
+   "pull the Ethernet cable (for_s: back by itself; reset_after_s: connections reset at "
+   "re-plug after this long, default 60) or plug it back"},
+  {"hang", DEV_ONE, {{"for_s", P_SECONDS, DAY_S, NULL}}, 1, cmd_hang,
+   "the firmware hangs for_s seconds, then its watchdog restarts it"},
+  {"uart.fault", DEV_ONE,
+   {{"dir", P_CHOICE, 0, uart_dirs},
+    {"bit_error", P_PROB, 0, NULL},
+    {"loss", P_PROB, 0, NULL},
+    {"for_s", P_SECONDS, DAY_S, NULL},
+    {"seed", P_UINT, UINT64_MAX / 2, NULL}},
+   1, cmd_uart_fault,
+   "noise on the serial line: each bit flips with probability bit_error, each byte is "
+   "lost with probability loss (both 0: cleared)"},
+  {"net.fault", DEV_ONE,
+   {{"dir", P_CHOICE, 0, net_dirs},
+    {"delay_s", P_SECONDS, 60, NULL},
+    {"jitter_s", P_SECONDS, 60, NULL},
+    {"loss", P_PROB, 0, NULL},
+    {"rate", P_UINT, M0_NET_RATE_MAX, NULL},
+    {"for_s", P_SECONDS, DAY_S, NULL},
+    {"seed", P_UINT, UINT64_MAX / 2, NULL}},
+   1, cmd_net_fault,
+   "network impairment: delay, jitter, datagram loss, rate (bytes per second); all 0: "
+   "cleared"},
+  {"net.reset", DEV_ONE, {{0}}, 0, cmd_net_reset,
+   "reset every TCP connection now (their peers meet RST)"},
+  {"flash.fault", DEV_ONE,
+   {{"fail_next", P_UINT, 1000000, NULL}, {"full", P_BOOL, 0, NULL}, {"for_s", P_SECONDS, DAY_S, NULL}},
+   0, cmd_flash_fault,
+   "the next fail_next saves fail, or every save while full (both unset: cleared)"},
+  {"clear", DEV_ONE, {{"fault", P_CHOICE, 0, clear_what}}, 0, cmd_clear,
+   "end faults: uart, net, flash, cable (plugged back) or all (default)"},
+  {"seed", DEV_ONE, {{"seed", P_UINT, UINT64_MAX / 2, NULL}}, 1, cmd_seed,
+   "reseed the generator of noise and loss (same seed, same bytes hit)"},
+  {"uart.subscribe", DEV_ONE,
+   {{"format", P_CHOICE, 0, uart_formats}, {"hold", P_BOOL, 0, NULL}}, 0, cmd_uart_subscribe,
+   "the bytes the device sends its host, as uart.data lines with \"data\" (one character "
+   "per byte) or \"hex\" (format); hold: the device waits for this reader as for a tty "
+   "host (nothing lost); the host is attached meanwhile"},
+  {"uart.unsubscribe", DEV_ONE, {{0}}, 0, cmd_uart_unsubscribe, "no more uart.data lines"},
+  {"uart.write", DEV_ONE,
+   {{"data", P_BYTES, 2 * UART_WRITE_MAX, NULL}, {"hex", P_STRING, 2 * UART_WRITE_MAX, NULL}},
+   0, cmd_uart_write,
+   "bytes as if the host sent them (data: one character per byte; hex); answered once "
+   "the device took the last one"},
+  {"subscribe", DEV_FILTER,
+   {{"replay", P_UINT, M0__CTL_HISTORY, NULL}, {"since_ms", P_UINT, UINT64_MAX, NULL}}, 0,
+   cmd_subscribe, "events (as --events) on this connection; replay recent ones first"},
+  {"unsubscribe", DEV_NONE, {{0}}, 0, cmd_unsubscribe, "no more events"},
+  {"commands", DEV_NONE, {{0}}, 0, cmd_commands, "this table"},
+  {"clients", DEV_NONE, {{0}}, 0, cmd_clients,
+   "the channel's connections: what each owes (bytes queued to it) and lost"},
+};
+#define NCMDS (sizeof table / sizeof table[0])
+
+static int cmd_commands(struct m0__ctl_req *r, const struct arg *a) {
+  struct m0__jbuf b = {0};
+  (void)a;
+  M0__JB_LIT(&b, "{\"commands\":[");
+  for (size_t i = 0; i < NCMDS; i++) {
+    const struct cmd *c = &table[i];
+    if (i > 0)
+      M0__JB_LIT(&b, ",");
+    M0__JB_LIT(&b, "{\"cmd\":");
+    m0__jb_str(&b, c->name);
+    m0__jb_printf(&b, ",\"dev\":\"%s\",\"params\":[",
+                  c->dev == DEV_NONE ? "none" : c->dev == DEV_ONE ? "one" : "optional");
+    for (unsigned k = 0; k < PARAMS_MAX && c->params[k].name != NULL; k++) {
+      if (k > 0)
+        M0__JB_LIT(&b, ",");
+      m0__jb_str(&b, c->params[k].name);
+    }
+    M0__JB_LIT(&b, "],\"summary\":");
+    m0__jb_str(&b, c->summary);
+    M0__JB_LIT(&b, "}");
+  }
+  M0__JB_LIT(&b, "]}");
+  return answer_buf(r, &b);
+}
+
+/* ---- checking a request ---- */
+
+static const char *type_words(const struct param *p, char *buf, size_t cap) {
+  switch (p->type) {
+  case P_STRING:
+  case P_BYTES:
+    snprintf(buf, cap, "a string of at most %llu bytes", (unsigned long long)p->max);
+    break;
+  case P_CHOICE: {
+    size_t n = (size_t)snprintf(buf, cap, "one of");
+    for (unsigned i = 0; p->choices[i] != NULL && n < cap; i++)
+      n += (size_t)snprintf(buf + n, cap - n, "%s \"%s\"", i ? "," : "", p->choices[i]);
+    break;
+  }
+  case P_UINT:
+    snprintf(buf, cap, "an integer 0-%llu", (unsigned long long)p->max);
+    break;
+  case P_SECONDS:
+    snprintf(buf, cap, "a number of seconds 0-%llu", (unsigned long long)p->max);
+    break;
+  case P_PROB:
+    snprintf(buf, cap, "a probability 0-1 (e.g. 0.001 or 1e-6)");
+    break;
+  case P_BOOL:
+    snprintf(buf, cap, "true or false");
+    break;
+  }
+  return buf;
+}
+
+static bool check_arg(const struct param *p, const struct m0_json_member *m, struct arg *a) {
+  a->given = true;
+  switch (p->type) {
+  case P_STRING:
+  case P_BYTES:
+    if (m->type != M0_JSON_STRING || m->str_len > p->max ||
+        (p->type == P_STRING && memchr(m->str, 0, m->str_len) != NULL))
+      return false;
+    a->s = m->str;
+    a->len = m->str_len;
+    return true;
+  case P_CHOICE:
+    if (m->type != M0_JSON_STRING)
+      return false;
+    for (unsigned i = 0; p->choices[i] != NULL; i++)
+      if (strcmp(m->str, p->choices[i]) == 0) {
+        a->u = i;
+        return true;
+      }
+    return false;
+  case P_UINT:
+    return m0_json_fixed(m, 0, &a->u) == 0 && memchr(m->raw, '.', m->raw_len) == NULL &&
+           a->u <= p->max;
+  case P_SECONDS:
+    return m0_json_fixed(m, 9, &a->u) == 0 && a->u <= p->max * M0_NS_PER_S;
+  case P_PROB:
+    return m0_json_fixed(m, 9, &a->u) == 0 && a->u <= M0_PPB;
+  case P_BOOL:
+    if (m->type != M0_JSON_TRUE && m->type != M0_JSON_FALSE)
+      return false;
+    a->u = m->type == M0_JSON_TRUE;
+    return true;
+  }
+  return false;
+}
+
+static struct m0__board *find_board(struct m0__proc *p, const char *name) {
+  for (size_t i = 0; i < p->board_count; i++)
+    if (strcmp(p->boards[i]->events.name, name) == 0)
+      return p->boards[i];
+  return NULL;
+}
+
+static void names(struct m0__proc *p, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < p->board_count && n < cap; i++)
+    n += (size_t)snprintf(buf + n, cap - n, "%s\"%s\"", i ? ", " : "", p->boards[i]->events.name);
+}
+
+void m0__ctl_dispatch(struct m0__ctl_req *r) {
+  const struct m0_json_member *id = m0_json_find(r->m, r->n, "id");
+  const struct m0_json_member *cmdm = m0_json_find(r->m, r->n, "cmd");
+  const struct m0_json_member *devm = m0_json_find(r->m, r->n, "dev");
+  struct m0__proc *p = r->ctl->proc;
+  struct arg args[PARAMS_MAX];
+  const struct cmd *c = NULL;
+  char words[160];
+
+  if (id != NULL) {
+    if (id->type == M0_JSON_OBJECT || id->type == M0_JSON_ARRAY || id->type == M0_JSON_TRUE ||
+        id->type == M0_JSON_FALSE || id->raw_len >= sizeof r->id) {
+      m0__ctl_error(r, "bad-request", "\"id\" must be a number, a string (at most %zu bytes) "
+                    "or null", sizeof r->id - 3);
+      return;
+    }
+    memcpy(r->id, id->raw, id->raw_len);
+    r->id[id->raw_len] = '\0';
+  }
+  if (cmdm == NULL || cmdm->type != M0_JSON_STRING) {
+    m0__ctl_error(r, "bad-request", "a request needs \"cmd\", a string (see \"commands\")");
+    return;
+  }
+  r->cmd = cmdm->str;
+  for (size_t i = 0; i < NCMDS; i++)
+    if (strcmp(table[i].name, r->cmd) == 0)
+      c = &table[i];
+  if (c == NULL) {
+    struct m0__jbuf b = {0};
+    for (size_t i = 0; i < NCMDS; i++)
+      m0__jb_printf(&b, "%s%s", i ? ", " : "", table[i].name);
+    m0__ctl_error(r, "unknown-command", "unknown command \"%.64s\"; commands: %s", r->cmd,
+                  b.s != NULL ? b.s : "");
+    m0__jb_free(&b);
+    return;
+  }
+  memset(args, 0, sizeof args);
+  for (unsigned i = 0; i < r->n; i++) {
+    const struct m0_json_member *m = &r->m[i];
+    unsigned k;
+    if (m == id || m == cmdm || m == devm)
+      continue;
+    for (k = 0; k < PARAMS_MAX && c->params[k].name != NULL; k++)
+      if (strcmp(c->params[k].name, m->key) == 0)
+        break;
+    if (k == PARAMS_MAX || c->params[k].name == NULL) {
+      struct m0__jbuf b = {0};
+      for (unsigned j = 0; j < PARAMS_MAX && c->params[j].name != NULL; j++)
+        m0__jb_printf(&b, "%s%s", j ? ", " : "", c->params[j].name);
+      m0__ctl_error(r, "bad-param", "\"%s\" takes no member \"%.64s\" (%s%s)", c->name, m->key,
+                    b.s != NULL ? "it takes " : "it takes none", b.s != NULL ? b.s : "");
+      m0__jb_free(&b);
+      return;
+    }
+    if (!check_arg(&c->params[k], m, &args[k])) {
+      m0__ctl_error(r, "bad-param", "\"%s\" must be %s", c->params[k].name,
+                    type_words(&c->params[k], words, sizeof words));
+      return;
+    }
+  }
+  for (unsigned k = 0; k < PARAMS_MAX && c->params[k].name != NULL; k++) {
+    if ((c->required & (1u << k)) && !args[k].given) {
+      m0__ctl_error(r, "bad-param", "\"%s\" needs \"%s\": %s", c->name, c->params[k].name,
+                    type_words(&c->params[k], words, sizeof words));
+      return;
+    }
+  }
+  if (devm != NULL && devm->type != M0_JSON_STRING) {
+    m0__ctl_error(r, "bad-request", "\"dev\" must be a string (a device's name)");
+    return;
+  }
+  if (c->dev == DEV_NONE && devm != NULL) {
+    m0__ctl_error(r, "bad-param", "\"%s\" is about the process and takes no \"dev\"", c->name);
+    return;
+  }
+  if (c->dev != DEV_NONE && devm != NULL) {
+    r->board = find_board(p, devm->str);
+    if (r->board == NULL) {
+      names(p, words, sizeof words);
+      m0__ctl_error(r, "unknown-device", "no device named \"%.64s\"; devices: %s", devm->str,
+                    words);
+      return;
+    }
+  } else if (c->dev == DEV_ONE) {
+    if (p->board_count != 1) {
+      names(p, words, sizeof words);
+      m0__ctl_error(r, "device-required", "%zu devices here: name one with \"dev\" (%s)",
+                    p->board_count, words);
+      return;
+    }
+    r->board = p->boards[0];
+  }
+  c->run(r, args);
+}
