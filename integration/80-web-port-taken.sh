@@ -24,7 +24,7 @@ PY
 
 # Asked for explicitly: exit 1 before the banner.
 rc=0
-timeout -s KILL "$M0_TIMEOUT" "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" \
+timeout -s KILL "$M0_TIMEOUT" "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --udp1500-port 0 \
   --timing fast --web-port "$port" \
   >"$T/out" 2>"$T/err" || rc=$?
 [[ $rc -eq 1 ]] || fail "--web-port $port (taken) exited $rc, want 1"
