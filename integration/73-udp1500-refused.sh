@@ -20,7 +20,7 @@ wait_event udp1500.rejected 1
 grep -qF '"reason":"credentials","reply":4,"proto":"ff","cmd":"read"' "$EVENTS" || fail "no credentials event"
 
 rc=0
-"$M0CTL" netset --to 127.0.0.1 --port "$UDP1500_PORT" --mac D8B04C0073AB --timeout 1000 MID=x \
+"$M0CTL" netset --to 127.0.0.1 --port "$UDP1500_PORT" --mac D8B04C0073AB --timeout 1 MID=x \
   >"$T/ctl.out" 2>"$T/ctl.err" || rc=$?
 [[ $rc -eq 1 ]] || fail "wrong MAC: m0ctl exited $rc, want 1"
 grep -qF 'no answer' "$T/ctl.err" || fail "wrong MAC: $(cat "$T/ctl.err")"

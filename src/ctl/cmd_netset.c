@@ -386,7 +386,7 @@ static int netset(const struct m0ctl_cmd *cmd, int argc, char **argv) {
 
 const struct m0ctl_cmd m0ctl_cmd_netset = {
     .name = "netset",
-    .usage = "--mac MAC [--user U] [--password P] [--to ADDR] [--port PORT] [--timeout MS]\n"
+    .usage = "--mac MAC [--user U] [--password P] [--to ADDR] [--port PORT] [--timeout S]\n"
              "           [--no-restart] NAME=VALUE... | --read | --default",
     .summary = "set a module's parameters over the network (FF protocol), then restart it",
     .help = "  --mac MAC       the module's MAC, 12 hex digits (m0ctl search shows it)\n"
@@ -395,7 +395,7 @@ const struct m0ctl_cmd m0ctl_cmd_netset = {
             "  --to ADDR       where to send (default 255.255.255.255; the MAC picks the "
             "module)\n"
             "  --port PORT     the module's port (default 1500)\n"
-            "  --timeout MS    how long to wait for each reply (default 2000)\n"
+            "  --timeout S     how long to wait for each reply, in seconds (default 2)\n"
             "  --no-restart    leave the new values saved, applied at the next restart\n"
             "  --read          print the module's settings as NAME=VALUE and change nothing\n"
             "  --default       restore the factory settings (then restart)\n"

@@ -203,11 +203,11 @@ static int search(const struct m0ctl_cmd *cmd, int argc, char **argv) {
 
 const struct m0ctl_cmd m0ctl_cmd_search = {
     .name = "search",
-    .usage = "[--to ADDR] [--port PORT] [--timeout MS] [--protocol ff|t24|both] [--json]",
+    .usage = "[--to ADDR] [--port PORT] [--timeout S] [--protocol ff|t24|both] [--json]",
     .summary = "find modules: the FF and T24 searches, one line per module that answers",
     .help = "  --to ADDR       where to send (default 255.255.255.255: every module on the LAN)\n"
             "  --port PORT     the modules' port (default 1500)\n"
-            "  --timeout MS    how long to collect replies (default 2000)\n"
+            "  --timeout S     how long to collect replies, in seconds (default 2)\n"
             "  --protocol P    ff, t24 or both (default both)\n"
             "  --json          one JSON object per module instead of a line\n"
             "Each line: name, MAC, IP, version, work mode (- when unknown). Exit 1 when no\n"

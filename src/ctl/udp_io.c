@@ -115,11 +115,15 @@ int m0ctl_common_option(const struct m0ctl_cmd *cmd, int opt, const char *arg,
     if (parse_num(arg, 1, 65535, &c->port) != 0)
       return m0ctl_usage(cmd, "--port: expected a port 1-65535, got '%s'", arg) + 100;
     return 1;
-  case M0CTL_OPT_TIMEOUT:
-    if (parse_num(arg, 1, M0CTL_TIMEOUT_MAX_MS, &c->timeout) != 0)
-      return m0ctl_usage(cmd, "--timeout: expected milliseconds 1-%u, got '%s'",
-                         M0CTL_TIMEOUT_MAX_MS, arg) + 100;
+  case M0CTL_OPT_TIMEOUT: {
+    /* Seconds, like every m0ctl command's --timeout. */
+    uint64_t ms;
+    if (m0ctl_seconds(arg, M0CTL_TIMEOUT_MAX_MS / 1000, &ms) != 0 || ms == 0)
+      return m0ctl_usage(cmd, "--timeout: expected seconds (more than 0, at most %u, e.g. 0.5), "
+                              "got '%s'", M0CTL_TIMEOUT_MAX_MS / 1000, arg) + 100;
+    c->timeout = (unsigned long)ms;
     return 1;
+  }
   default:
     return 0;
   }

@@ -2,7 +2,8 @@
  * (udp_io.c; used by cmd_search.c and cmd_netset.c).
  *
  * Every such command takes --to ADDR (default 255.255.255.255), --port PORT (default
- * 1500) and --timeout MS (default 2000, what the public tools wait; at most 600000), and
+ * 1500) and --timeout S (seconds, as in every m0ctl command; default 2, what the public
+ * tools wait; at most 600), and
  * talks through one broadcast-capable socket to the target they make.
  */
 #ifndef M0CTL_UDP_IO_H
@@ -29,7 +30,7 @@ struct m0ctl_target {
 /* The shared options as given. */
 struct m0ctl_common {
   const char *to;
-  unsigned long port, timeout;
+  unsigned long port, timeout; /* timeout in ms */
 };
 
 /* getopt_long values: the shared options, then each command's own from M0CTL_OPT_OWN. */
