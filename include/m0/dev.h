@@ -234,6 +234,8 @@ const struct m0_config *m0_dev_running(const struct m0_dev *dev);
  * not apply anything saved. */
 bool m0_dev_restart_needed(const struct m0_dev *dev);
 enum m0_mode m0_dev_mode(const struct m0_dev *dev);
+/* The mode as every JSON answer spells it: "booting", "transparent", "command". */
+const char *m0_mode_name(enum m0_mode mode);
 const struct m0_counters *m0_dev_counters(const struct m0_dev *dev);
 
 /* Everything a status page shows that is not configuration. */

@@ -31,6 +31,10 @@ enum m0_link_kind {
   M0_LINK_TCP_ACCEPTED, /* a client the listener accepted (never opened by the core) */
   M0_LINK_UDP,         /* bound to local_port (0 = any); peer is the default destination */
 };
+/* The kind as every JSON answer spells it: "tcp_connect", "tcp_listen", "tcp_accepted",
+ * "udp". */
+const char *m0_link_kind_name(enum m0_link_kind kind);
+
 
 struct m0_net_addr {
   char host[M0_SOCK_ADDR_MAX + 1]; /* dotted quad or host name */

@@ -66,31 +66,7 @@ static uint64_t now_ns(void) { return uv_hrtime(); }
 /* ---- what the answers say ---- */
 
 static const char *mode_name(const struct m0_dev *dev) {
-  if (!m0_dev_powered(dev))
-    return "off";
-  switch (m0_dev_mode(dev)) {
-  case M0_MODE_BOOTING:
-    return "booting";
-  case M0_MODE_TRANSPARENT:
-    return "transparent";
-  case M0_MODE_COMMAND:
-    return "command";
-  }
-  return "unknown";
-}
-
-static const char *kind_name(enum m0_link_kind kind) {
-  switch (kind) {
-  case M0_LINK_TCP_CONNECT:
-    return "tcp_connect";
-  case M0_LINK_TCP_LISTEN:
-    return "tcp_listen";
-  case M0_LINK_TCP_ACCEPTED:
-    return "tcp_accepted";
-  case M0_LINK_UDP:
-    return "udp";
-  }
-  return "unknown";
+  return m0_dev_powered(dev) ? m0_mode_name(m0_dev_mode(dev)) : "off";
 }
 
 static const char *choice_of(enum m0_param_id id, unsigned field, unsigned value) {
@@ -242,7 +218,7 @@ static void status(struct m0__jbuf *b, struct m0__board *bd) {
   for (unsigned i = 0; i < st.nlinks; i++) {
     const struct m0_link_status *l = &st.links[i];
     m0__jb_printf(b, "%s{\"id\":%u,\"kind\":\"%s\",\"connected\":%s,\"peer\":", i ? "," : "",
-                  l->id, kind_name(l->kind), l->connected ? "true" : "false");
+                  l->id, m0_link_kind_name(l->kind), l->connected ? "true" : "false");
     addr(b, &l->peer);
     m0__jb_printf(b, ",\"tx_bytes\":%llu,\"rx_bytes\":%llu}", (unsigned long long)l->tx_bytes,
                   (unsigned long long)l->rx_bytes);

@@ -19,18 +19,6 @@
 
 #include "board.h"
 
-static const char *mode_name(enum m0_mode mode) {
-  switch (mode) {
-  case M0_MODE_BOOTING:
-    return "booting";
-  case M0_MODE_TRANSPARENT:
-    return "transparent";
-  case M0_MODE_COMMAND:
-    return "command";
-  }
-  return "unknown";
-}
-
 /* The file's text for the board as it is now. Returns its length (0: did not fit). */
 static size_t status_text(struct m0__board *b, char *buf, size_t cap) {
   struct m0_status st;
@@ -44,7 +32,7 @@ static size_t status_text(struct m0__board *b, char *buf, size_t cap) {
       buf, cap,
       "{\"pid\":%ld,\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,"
       "\"uart\":{\"baud\":%lu,\"stop\":%u},\"host_line\":",
-      (long)getpid(), mode_name(st.mode), protos[run->proto],
+      (long)getpid(), m0_mode_name(st.mode), protos[run->proto],
       st.socket_connected ? "true" : "false", (unsigned long)run->baud,
       (unsigned)run->stop_bits);
   if (n < 0 || (size_t)n >= cap)

@@ -31,32 +31,6 @@ static void param_value(struct m0__web_buf *b, enum m0_param_id id,
   json_str(b, v);
 }
 
-static const char *mode_name(enum m0_mode mode) {
-  switch (mode) {
-  case M0_MODE_BOOTING:
-    return "booting";
-  case M0_MODE_TRANSPARENT:
-    return "transparent";
-  case M0_MODE_COMMAND:
-    return "command";
-  }
-  return "unknown";
-}
-
-static const char *link_kind_name(enum m0_link_kind kind) {
-  switch (kind) {
-  case M0_LINK_TCP_CONNECT:
-    return "tcp_connect";
-  case M0_LINK_TCP_LISTEN:
-    return "tcp_listen";
-  case M0_LINK_TCP_ACCEPTED:
-    return "tcp_accepted";
-  case M0_LINK_UDP:
-    return "udp";
-  }
-  return "unknown";
-}
-
 static void status_body(struct m0__web *w, struct m0__web_buf *b) {
   const struct m0_config *run = m0_dev_running(w->dev);
   struct m0_status st;
@@ -71,7 +45,7 @@ static void status_body(struct m0__web *w, struct m0__web_buf *b) {
   json_str(b, w->factory.ver);
   m0__web_buf_str(b, ",\"pdtime\":");
   json_str(b, w->factory.pdtime);
-  m0__web_buf_printf(b, ",\"state\":\"%s\",\"work_mode\":", mode_name(st.mode));
+  m0__web_buf_printf(b, ",\"state\":\"%s\",\"work_mode\":", m0_mode_name(st.mode));
   json_str(b, protos[run->proto]);
   m0__web_buf_str(b, ",\"uart\":");
   param_value(b, M0_ID_UART, run);
@@ -95,7 +69,7 @@ static void status_body(struct m0__web *w, struct m0__web_buf *b) {
     else
       peer[0] = '\0'; /* a listener, or a UDP socket with no peer yet */
     m0__web_buf_printf(b, "%s{\"id\":%u,\"kind\":\"%s\",\"connected\":%s,\"peer\":",
-                       i ? "," : "", l->id, link_kind_name(l->kind),
+                       i ? "," : "", l->id, m0_link_kind_name(l->kind),
                        l->connected ? "true" : "false");
     json_str(b, peer);
     m0__web_buf_printf(b, ",\"tx\":%llu,\"rx\":%llu}", (unsigned long long)l->tx_bytes,

@@ -905,6 +905,18 @@ bool m0_dev_restart_needed(const struct m0_dev *dev) {
 
 enum m0_mode m0_dev_mode(const struct m0_dev *dev) { return dev->mode; }
 
+const char *m0_mode_name(enum m0_mode mode) {
+  switch (mode) {
+  case M0_MODE_BOOTING:
+    return "booting";
+  case M0_MODE_TRANSPARENT:
+    return "transparent";
+  case M0_MODE_COMMAND:
+    return "command";
+  }
+  return "unknown";
+}
+
 const struct m0_counters *m0_dev_counters(const struct m0_dev *dev) {
   return &dev->counters;
 }

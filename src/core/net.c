@@ -648,3 +648,17 @@ void m0_dev_on_link_drained(struct m0_dev *dev, uint64_t now, unsigned id) {
     m0__flow_queued(dev, id, 0);
   m0__dev_settle(dev, now);
 }
+
+const char *m0_link_kind_name(enum m0_link_kind kind) {
+  switch (kind) {
+  case M0_LINK_TCP_CONNECT:
+    return "tcp_connect";
+  case M0_LINK_TCP_LISTEN:
+    return "tcp_listen";
+  case M0_LINK_TCP_ACCEPTED:
+    return "tcp_accepted";
+  case M0_LINK_UDP:
+    return "udp";
+  }
+  return "unknown";
+}
