@@ -193,4 +193,7 @@ int m0_param_format(const struct m0_param *p, const struct m0_config *cfg,
 /* Bits on the line per character: 1 start + data + parity (0 or 1) + stop. */
 unsigned m0_uart_bits_per_char(uint8_t data_bits, uint8_t stop_bits, uint8_t parity);
 
+/* The value of one hex digit (either case), or -1: the one such helper of the program. */
+int m0_hex_digit(int c);
+
 #endif

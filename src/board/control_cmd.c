@@ -464,16 +464,6 @@ static int cmd_uart_unsubscribe(struct m0__ctl_req *r, const struct arg *a) {
   return 0;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* "data": one byte per character U+0000..U+00FF (how uart.data lines write bytes), from
  * the decoded string's UTF-8. Returns the length, or -1 at a character above U+00FF. */
 static long latin1(const char *s, size_t len, uint8_t *out) {
@@ -516,7 +506,7 @@ static int cmd_uart_write(struct m0__ctl_req *r, const struct arg *a) {
       return m0__ctl_error(r, "bad-param", "\"hex\" needs an even number of hex digits");
     }
     for (size_t i = 0; i < hex->len; i += 2) {
-      int hi = hexval(hex->s[i]), lo = hexval(hex->s[i + 1]);
+      int hi = m0_hex_digit(hex->s[i]), lo = m0_hex_digit(hex->s[i + 1]);
       if (hi < 0 || lo < 0) {
         free(bytes);
         return m0__ctl_error(r, "bad-param", "\"hex\": '%c%c' at %zu is not a hex byte",

@@ -253,7 +253,7 @@ const struct m0_param *m0_param_find(const char *name, size_t len) {
 
 static bool is_printable(int c) { return c >= 0x20 && c <= 0x7e; }
 
-static int hexval(int c) {
+int m0_hex_digit(int c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   c = lower(c);
@@ -420,12 +420,13 @@ static int parse_field(const struct m0_field *f, struct m0_config *cfg, const ch
     if (len % 2 != 0 || n < f->min || n > f->max || n > f->size)
       return M0_ERR_PARAM;
     for (i = 0; i < len; i++) {
-      if (hexval((unsigned char)s[i]) < 0)
+      if (m0_hex_digit((unsigned char)s[i]) < 0)
         return M0_ERR_PARAM;
     }
     memset(dst, 0, f->size);
     for (i = 0; i < n; i++) {
-      int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+      int hi = m0_hex_digit((unsigned char)s[2 * i]);
+      int lo = m0_hex_digit((unsigned char)s[2 * i + 1]);
       dst[i] = (uint8_t)(hi << 4 | lo);
     }
     *((uint8_t *)cfg + f->len_offset) = (uint8_t)n;

@@ -8,16 +8,6 @@
 
 #include <string.h>
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
-
 int m0__reg_bytes(const struct m0_config *cfg, const char *mac_text,
                   uint8_t out[M0_HEX_BYTES_MAX]) {
   switch (cfg->regen) {
@@ -25,8 +15,8 @@ int m0__reg_bytes(const struct m0_config *cfg, const char *mac_text,
     if (mac_text == NULL)
       return M0_ERR_PARAM;
     for (int i = 0; i < 6; i++) {
-      int hi = hexval(mac_text[2 * i]);
-      int lo = hi < 0 ? -1 : hexval(mac_text[2 * i + 1]);
+      int hi = m0_hex_digit(mac_text[2 * i]);
+      int lo = hi < 0 ? -1 : m0_hex_digit(mac_text[2 * i + 1]);
       if (lo < 0)
         return M0_ERR_PARAM;
       out[i] = (uint8_t)(hi << 4 | lo);

@@ -66,23 +66,13 @@ uint16_t m0_udp1500_version(const char *ver) {
   return any && v <= 0xFFFF ? (uint16_t)v : 0;
 }
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 int m0_udp1500_mac_parse(const char *s, uint8_t mac[6]) {
   unsigned i;
   for (i = 0; i < 6; i++) {
-    int hi = hexval((unsigned char)s[2 * i]), lo;
+    int hi = m0_hex_digit((unsigned char)s[2 * i]), lo;
     if (hi < 0)
       return -1;
-    lo = hexval((unsigned char)s[2 * i + 1]);
+    lo = m0_hex_digit((unsigned char)s[2 * i + 1]);
     if (lo < 0)
       return -1;
     mac[i] = (uint8_t)(hi << 4 | lo);

@@ -17,6 +17,7 @@
 
 #include "ctl.h"
 #include "m0/json.h"
+#include "m0/params.h"
 
 #ifndef M0EMU_VERSION
 #define M0EMU_VERSION "0.0.0"
@@ -129,16 +130,6 @@ int m0ctl_uint(const char *s, unsigned long long min, unsigned long long max,
   return 0;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 long m0ctl_unescape(const char *s, unsigned char *out, const char **bad) {
   long n = 0;
   for (; *s != '\0'; s++) {
@@ -154,11 +145,11 @@ long m0ctl_unescape(const char *s, unsigned char *out, const char **bad) {
     case '0': out[n++] = 0; break;
     case '\\': out[n++] = '\\'; break;
     case 'x':
-      if (hexval(s[1]) < 0 || hexval(s[2]) < 0) {
+      if (m0_hex_digit(s[1]) < 0 || m0_hex_digit(s[2]) < 0) {
         *bad = "\\x needs two hex digits";
         return -1;
       }
-      out[n++] = (unsigned char)(hexval(s[1]) << 4 | hexval(s[2]));
+      out[n++] = (unsigned char)(m0_hex_digit(s[1]) << 4 | m0_hex_digit(s[2]));
       s += 2;
       break;
     default:
