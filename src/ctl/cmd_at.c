@@ -498,7 +498,13 @@ static int run_lines(struct port *p, char lines[][LINE_MAX_AT + 8], size_t n, bo
 
 /* ---- at ---- */
 
-static int at(const struct m0ctl_cmd *cmd, int argc, char **argv) {
+/* The command line's arguments, each made into one AT line by prepare() (checked before
+ * anything is sent), then sent in order over the port: what `at` and `set` share. */
+typedef int (*prepare_fn)(const struct m0ctl_cmd *cmd, const char *arg, char *line,
+                          size_t cap);
+
+static int send_args(const struct m0ctl_cmd *cmd, int argc, char **argv, const char *none,
+                     prepare_fn prepare) {
   struct port *p = malloc(sizeof *p);
   bool done;
   int rc;
@@ -509,7 +515,7 @@ static int at(const struct m0ctl_cmd *cmd, int argc, char **argv) {
     goto out;
   size_t n = (size_t)(argc - optind);
   if (n == 0) {
-    rc = m0ctl_usage(cmd, "which commands? (e.g. AT+VER AT+UART)");
+    rc = m0ctl_usage(cmd, "%s", none);
     goto out;
   }
   char(*lines)[LINE_MAX_AT + 8] = calloc(n, sizeof *lines);
@@ -518,7 +524,7 @@ static int at(const struct m0ctl_cmd *cmd, int argc, char **argv) {
     goto out;
   }
   for (size_t i = 0; i < n && rc == M0CTL_OK; i++)
-    rc = normalize(cmd, argv[optind + (int)i], lines[i], sizeof lines[i]);
+    rc = prepare(cmd, argv[optind + (int)i], lines[i], sizeof lines[i]);
   if (rc == M0CTL_OK)
     rc = port_open(p);
   if (rc == M0CTL_OK) {
@@ -529,6 +535,10 @@ static int at(const struct m0ctl_cmd *cmd, int argc, char **argv) {
 out:
   free(p);
   return rc;
+}
+
+static int at(const struct m0ctl_cmd *cmd, int argc, char **argv) {
+  return send_args(cmd, argc, argv, "which commands? (e.g. AT+VER AT+UART)", normalize);
 }
 
 const struct m0ctl_cmd m0ctl_cmd_at = {
@@ -626,37 +636,12 @@ static int setting(const struct m0ctl_cmd *cmd, const char *arg, char *line, siz
   return M0CTL_OK;
 }
 
+static int set_line(const struct m0ctl_cmd *cmd, const char *arg, char *line, size_t cap) {
+  return setting(cmd, arg, line, cap, "");
+}
+
 static int set(const struct m0ctl_cmd *cmd, int argc, char **argv) {
-  struct port *p = malloc(sizeof *p);
-  bool done;
-  int rc;
-  if (p == NULL)
-    return m0ctl_fail(cmd, "out of memory");
-  rc = port_options(cmd, argc, argv, p, &done);
-  if (rc != M0CTL_OK || done)
-    goto out;
-  size_t n = (size_t)(argc - optind);
-  if (n == 0) {
-    rc = m0ctl_usage(cmd, "expected NAME=VALUE ...");
-    goto out;
-  }
-  char(*lines)[LINE_MAX_AT + 8] = calloc(n, sizeof *lines);
-  if (lines == NULL) {
-    rc = m0ctl_fail(cmd, "out of memory");
-    goto out;
-  }
-  for (size_t i = 0; i < n && rc == M0CTL_OK; i++)
-    rc = setting(cmd, argv[optind + (int)i], lines[i], sizeof lines[i], "");
-  if (rc == M0CTL_OK)
-    rc = port_open(p);
-  if (rc == M0CTL_OK) {
-    rc = run_lines(p, lines, n, true);
-    close(p->fd);
-  }
-  free(lines);
-out:
-  free(p);
-  return rc;
+  return send_args(cmd, argc, argv, "expected NAME=VALUE ...", set_line);
 }
 
 const struct m0ctl_cmd m0ctl_cmd_set = {
