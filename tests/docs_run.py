@@ -176,13 +176,15 @@ def run_page(path, m0emu, drop_caps, log):
     page = Page(path, top, env, drop_caps)
     errors = []
     found = blocks(path)
-    for line, background, text in found:
-        err = page.run(line, background, text, log)
-        if err:
-            errors.append(err)
-            break
-    errors += page.finish()
-    shutil.rmtree(top, ignore_errors=True)
+    try:
+        for line, background, text in found:
+            err = page.run(line, background, text, log)
+            if err:
+                errors.append(err)
+                break
+    finally:  # the page's processes and folder go even when a block raises
+        errors += page.finish()
+        shutil.rmtree(top, ignore_errors=True)
     return len(found), errors
 
 
