@@ -4,7 +4,8 @@ A scenario starts m0emu with --control "$M0_CONTROL" (exported by the scenario, 
 net_py's program sees it) and talks JSON lines through Control: request() sends one
 request with a fresh id and returns its answer, ok() and error() check it, and the lines
 met meanwhile that are not answers (events, UART bytes) are kept in order for
-next_stream() and wait_event(). Every wait is bounded by m0net.TIMEOUT.
+next_stream() and wait_event() (which takes the oldest match and leaves the rest). Every
+wait is bounded by m0net.TIMEOUT.
 """
 import json
 import os
@@ -100,15 +101,24 @@ class Control:
         return msg
 
     def wait_event(self, name, timeout=None, **fields):
-        """The next event `name` with these fields (subscribe first); others are passed."""
+        """The oldest event `name` with these fields not taken yet (subscribe first).
+        Others stay for later waits, so two events may be waited for in either order."""
+        def match(ev):
+            return ev.get("ev") == name and all(ev.get(k) == v for k, v in fields.items())
+        for i, ev in enumerate(self.stream):
+            if match(ev):
+                return self.stream.pop(i)
         deadline = time.monotonic() + (timeout or TIMEOUT)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise Fail(f"{self.name}: no event {name} {fields} within {timeout or TIMEOUT:g}s")
-            ev = self.next_stream(left)
-            if ev.get("ev") == name and all(ev.get(k) == v for k, v in fields.items()):
+            ev = self.line(left)
+            if "ok" in ev:
+                raise Fail(f"{self.name}: an answer nobody asked for: {ev}")
+            if match(ev):
                 return ev
+            self.stream.append(ev)
 
     def close(self):
         self.sock.close()

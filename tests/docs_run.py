@@ -2,7 +2,7 @@
 """docs_run.py: the shell blocks of README.md and docs/*.md marked runnable, run as written
 against the built m0emu, so no command in the docs can drift from the program.
 
-usage: docs_run.py --m0emu PATH --as root|user FILE.md|DIR...   (a DIR: its *.md)
+usage: docs_run.py --m0emu PATH [--m0ctl PATH] --as root|user FILE.md|DIR...   (a DIR: its *.md)
 
 A block is a fenced ```sh block whose fence line is directly preceded by one of:
 
@@ -15,8 +15,8 @@ A block is a fenced ```sh block whose fence line is directly preceded by one of:
 Blocks that need a person (a terminal to type in, an editor, sudo) stay unmarked.
 
 Each page runs on its own, its blocks in order, in a fresh directory that stands for the
-top of a fresh clone (cwd), with PATH starting at the directory of --m0emu (so `m0emu` is
-the build's) and a scripts/run that runs that m0emu (the clone's scripts/run builds first,
+top of a fresh clone (cwd), with PATH starting at the directories of --m0emu and --m0ctl
+(so `m0emu` and `m0ctl` are the build's) and a scripts/run that runs that m0emu (the clone's scripts/run builds first,
 then does the same: the build is the test's own). A background block that starts an
 emulator first stops the page's earlier emulator, as the user would before starting
 another, and counts as started once <state>/status.json says the module left its boot; a
@@ -42,6 +42,7 @@ import tempfile
 import time
 
 BLOCK_TIMEOUT = 30
+M0CTL = ""  # --m0ctl: its directory goes on PATH too
 READY_TIMEOUT = 30
 STOP_TIMEOUT = 10
 MARK = re.compile(r"^<!--\s*runnable(?::\s*(background))?\s*-->\s*$")
@@ -171,7 +172,10 @@ def run_page(path, m0emu, drop_caps, log):
         f.write("#!/bin/sh\n# The clone's scripts/run builds, then runs the build's m0emu.\n"
                 'exec m0emu "$@"\n')
     os.chmod(os.path.join(scripts, "run"), 0o755)
-    env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(m0emu)) + ":" +
+    tools = [os.path.dirname(os.path.abspath(m0emu))]
+    if M0CTL:
+        tools.append(os.path.dirname(M0CTL))
+    env = dict(os.environ, PATH=":".join(tools) + ":" +
                os.environ.get("PATH", "/usr/bin:/bin"), HOME=top, TMPDIR=top)
     page = Page(path, top, env, drop_caps)
     errors = []
@@ -210,11 +214,14 @@ def inside(args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--m0emu", required=True)
+    ap.add_argument("--m0ctl", help="the build's m0ctl, on PATH beside m0emu")
     ap.add_argument("--as", dest="as_", choices=("root", "user"), required=True)
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("files", nargs="+")
     args = ap.parse_args()
     args.m0emu = os.path.abspath(args.m0emu)
+    global M0CTL
+    M0CTL = os.path.abspath(args.m0ctl) if args.m0ctl else ""
     files = []
     for f in args.files:
         files += sorted(glob.glob(os.path.join(f, "*.md"))) if os.path.isdir(f) else [f]
@@ -228,6 +235,8 @@ def main():
     # A user and network namespace of our own: a private loopback, and root in it.
     cmd = ["unshare", "--user", "--map-root-user", "--net", "--", sys.executable,
            os.path.abspath(__file__), "--inside", "--m0emu", args.m0emu, "--as", args.as_]
+    if M0CTL:
+        cmd += ["--m0ctl", M0CTL]
     rc = subprocess.run(cmd + args.files).returncode
     if rc not in (0, 1):
         sys.exit(f"cannot run in a namespace of our own (unshare exit {rc}): user "

@@ -247,12 +247,14 @@ void m0__ctl_stream(struct m0__ctl_client *c, const char *line, size_t len, size
 
 static uint64_t now_ms(const struct m0__control *ctl) { return m0__sink_ms(&ctl->proc->sink); }
 
+/* t_ms: when the request was taken, so every event it caused is stamped at or after it
+ * (what `m0ctl wait --since` relies on). */
 static void answer(struct m0__control *ctl, struct m0__ctl_client *c, const char *id,
-                   bool ok, const char *body) {
+                   bool ok, uint64_t t_ms, const char *body) {
   struct m0__jbuf b = {0};
+  (void)ctl;
   m0__jb_printf(&b, "{\"id\":%s,\"ok\":%s,\"t_ms\":%llu,\"%s\":%s}\n", id,
-                ok ? "true" : "false", (unsigned long long)now_ms(ctl), ok ? "result" : "error",
-                body);
+                ok ? "true" : "false", (unsigned long long)t_ms, ok ? "result" : "error", body);
   if (b.failed) {
     client_close(c, "out of memory");
   } else {
@@ -265,12 +267,12 @@ void m0__ctl_ok(struct m0__ctl_req *r, const char *result) {
   if (r->answered)
     return;
   r->answered = true;
-  answer(r->ctl, r->client, r->id, true, result != NULL ? result : "{}");
+  answer(r->ctl, r->client, r->id, true, r->t_ms, result != NULL ? result : "{}");
 }
 
 void m0__ctl_ok_later(struct m0__control *ctl, struct m0__ctl_client *client, const char *id,
                       const char *result) {
-  answer(ctl, client, id, true, result != NULL ? result : "{}");
+  answer(ctl, client, id, true, now_ms(ctl), result != NULL ? result : "{}");
 }
 
 int m0__ctl_error(struct m0__ctl_req *r, const char *code, const char *fmt, ...) {
@@ -288,7 +290,7 @@ int m0__ctl_error(struct m0__ctl_req *r, const char *code, const char *fmt, ...)
   M0__JB_LIT(&b, ",\"message\":");
   m0__jb_str(&b, msg);
   M0__JB_LIT(&b, "}");
-  answer(r->ctl, r->client, r->id, false, b.failed ? "{\"code\":\"internal\"}" : b.s);
+  answer(r->ctl, r->client, r->id, false, r->t_ms, b.failed ? "{\"code\":\"internal\"}" : b.s);
   m0__jb_free(&b);
   return -1;
 }
@@ -458,7 +460,7 @@ static void take(struct m0__ctl_client *c, const char *data, size_t len) {
     data += part + 1;
     len -= part + 1;
     if (c->too_long) {
-      struct m0__ctl_req r = {.ctl = c->ctl, .client = c};
+      struct m0__ctl_req r = {.ctl = c->ctl, .client = c, .t_ms = now_ms(c->ctl)};
       snprintf(r.id, sizeof r.id, "null");
       c->too_long = false;
       m0__ctl_error(&r, "too-long", "a request line longer than %u bytes was ignored",
