@@ -3,8 +3,8 @@
 
 Used by 60-tty-reopen-stale.sh, and by hand to measure (figures: docs/user-guide.md):
     tty-reopen-soak.py TTY [--cycles N] [--seconds S] [--gap-ms MS]
-        [--events FILE [--after-detach]] [--first N] [--reply-wait S]
-(one program per process: --cycles 1 --first K).
+        [--fork] [--events FILE [--after-detach]] [--settle-ms MS] [--first N]
+        [--reply-wait S]
 The device must be in command mode with echo on (AT+E=on, the factory setting) and the
 tty raw. Each cycle is one "program": open, look for bytes before writing anything,
 write a command of its own ("zz<cycle>\\r", answered with its echo and +ERR=-1), then
@@ -13,15 +13,18 @@ sends nothing unprompted in command mode, so every byte a cycle reads must be a 
 of its own reply; anything else was meant for an earlier program (stale).
 
 The next program opens GAP ms after the last one closed (0: at once), racing the
-emulator's view of the close. With --events (the emulator's --events file) each program
-waits for its tty.attach before it reads or writes, which is what a host may rely on
-(docs/user-guide.md); with --after-detach as well, it also opens only once the emulator
-reported the previous program's tty.detach.
+emulator's view of the close; with --fork each is a process of its own (forked, about
+1 ms apart), like programs a script starts one after another. With --events (the
+emulator's --events file) each program waits for its tty.attach before it reads or
+writes, which is what a host may rely on (docs/user-guide.md); with --after-detach as
+well, it also opens only once the emulator reported the previous program's tty.detach.
+--settle-ms is the advice for a host without --events: pause after opening, then
+discard the input (tcflush TCIFLUSH), then write.
 
 Counted, each at most once per cycle:
   stale    read a byte that was not its own
   blocked  select() said readable and the non-blocking read then found nothing
-  lost     waited for its whole reply and did not get it (within 2 s)
+  lost     waited for its whole reply and did not get it (within 2 s, --reply-wait)
 Prints `cycles=N stale=N blocked=N lost=N` (the first bad reads on stderr) and exits 0;
 the caller judges the counts. Exits 2 if the emulator missed an attach or a detach.
 Standard library only.
@@ -30,6 +33,7 @@ import argparse
 import os
 import select
 import sys
+import termios
 import time
 
 REPLY_TAIL = b"\r\n+ERR=-1\r\n"
@@ -88,15 +92,49 @@ def read_reply(fd, i, want, need, report, wait_s):
         report("lost", i, f"only {got!r} of {want[:need]!r} within {wait_s} s")
 
 
+KINDS = ("stale", "blocked", "lost")
+
+
+def program(args, events, n, i, report):
+    """One program: open, (wait for the attach), check, write, read some, close."""
+    cmd = b"zz%d\r" % i
+    want = cmd + REPLY_TAIL
+    fd = os.open(args.tty, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        if events:
+            events.wait("tty.attach", events.base["tty.attach"] + n + 1)
+        if args.settle_ms > 0:  # the recipe for a host without --events
+            time.sleep(args.settle_ms / 1000)
+            termios.tcflush(fd, termios.TCIFLUSH)
+        # Before we write, nothing is ours: the device is quiet in command mode.
+        if select.select([fd], [], [], 0)[0]:
+            try:
+                got = os.read(fd, 4096)
+                report("stale", i, f"before writing: {got!r}")
+            except BlockingIOError:
+                report("blocked", i, "select said readable, read found nothing")
+        os.write(fd, cmd)
+        style = i % 3  # 0: close at once, 1: after a part, 2: after the whole reply
+        if style > 0:
+            read_reply(fd, i, want, len(cmd) if style == 1 else len(want), report,
+                       args.reply_wait)
+    finally:
+        os.close(fd)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("tty")
     ap.add_argument("--cycles", type=int, default=2000)
     ap.add_argument("--seconds", type=float, default=20.0, help="stop early after this")
     ap.add_argument("--gap-ms", type=float, default=0, help="pause between programs")
+    ap.add_argument("--fork", action="store_true",
+                    help="each program in a process of its own, one after another")
     ap.add_argument("--events", help="wait for the emulator's tty.attach after opening")
     ap.add_argument("--after-detach", action="store_true",
                     help="with --events: open only after the previous tty.detach")
+    ap.add_argument("--settle-ms", type=float, default=0,
+                    help="after opening, pause this long and discard the input")
     ap.add_argument("--reply-wait", type=float, default=WAIT_S,
                     help="seconds to wait for a reply before counting it lost")
     ap.add_argument("--first", type=int, default=0, help="number of the first cycle")
@@ -115,39 +153,37 @@ def main():
 
     events = Events(args.events) if args.events else None
     if events:
-        base_attach = events.seen["tty.attach"]
-        base_detach = events.seen["tty.detach"]
+        events.base = dict(events.seen)
     deadline = time.monotonic() + args.seconds
     for n in range(args.cycles):
         i = args.first + n
         if time.monotonic() > deadline:
             break
         counts["cycles"] += 1
-        cmd = b"zz%d\r" % i
-        want = cmd + REPLY_TAIL
-        fd = os.open(args.tty, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
-        try:
-            if events:
-                events.wait("tty.attach", base_attach + n + 1)
-            # Before we write, nothing is ours: the device is quiet in command mode.
-            if select.select([fd], [], [], 0)[0]:
+        if args.fork:
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                code = 0
                 try:
-                    got = os.read(fd, 4096)
-                    report("stale", i, f"before writing: {got!r}")
-                except BlockingIOError:
-                    report("blocked", i, "select said readable, read found nothing")
-            os.write(fd, cmd)
-            style = i % 3  # 0: close at once, 1: after a part, 2: after the whole reply
-            if style > 0:
-                read_reply(fd, i, want, len(cmd) if style == 1 else len(want), report,
-                           args.reply_wait)
-        finally:
-            os.close(fd)
-            for kind in bad:
-                counts[kind] += 1
-            bad.clear()
+                    program(args, events, n, i, report)
+                    code = sum(1 << k for k, kind in enumerate(KINDS) if kind in bad)
+                finally:
+                    sys.stderr.flush()
+                    os._exit(code)
+            status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            if status < 0 or status >= 1 << len(KINDS):
+                print(f"program {i} failed (status {status})", file=sys.stderr)
+                sys.exit(2)
+            bad.update(kind for k, kind in enumerate(KINDS) if status & (1 << k))
+            shown += len(bad)
+        else:
+            program(args, events, n, i, report)
+        for kind in bad:
+            counts[kind] += 1
+        bad.clear()
         if events and args.after_detach:
-            events.wait("tty.detach", base_detach + n + 1)
+            events.wait("tty.detach", events.base["tty.detach"] + n + 1)
         if args.gap_ms > 0:
             time.sleep(args.gap_ms / 1000)
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
