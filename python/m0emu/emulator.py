@@ -441,8 +441,9 @@ class Emulator:
         channel's error name (`.code`) and message. A parameter given as None is left
         out."""
         args = {k: v for k, v in args.items() if v is not None}
+        channel = self.channel
         try:
-            return self.channel.call(cmd, timeout=timeout, **args)
+            return channel.call(cmd, timeout=timeout, **args)
         except M0EmuError as e:
             if isinstance(e, ControlError):
                 raise
