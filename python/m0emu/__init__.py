@@ -9,10 +9,10 @@ plus pyserial only.
 """
 
 from .at import mode_of, parse_reply
-from .control import Control, ControlError, Result
+from .control import ChannelUart, Control, ControlError, Result
 from .emulator import Emulator, find_binary, free_port
 from .errors import ATError, M0EmuError
 
 __version__ = "0.1.0"
-__all__ = ["Emulator", "ATError", "Control", "ControlError", "M0EmuError", "Result",
+__all__ = ["Emulator", "ATError", "ChannelUart", "Control", "ControlError", "M0EmuError", "Result",
            "find_binary", "free_port", "mode_of", "parse_reply", "__version__"]

@@ -220,3 +220,90 @@ class Control:
                                    (f", the last ones:{shown}" if shown else ""))
             if self._fill(left):
                 self.poll()
+
+
+class ChannelUart:
+    """The device's UART over the channel (`uart.subscribe` with `hold`, `uart.write`):
+    one more host beside the pty, for a test that does not open the tty (docs/control.md,
+    "The UART without a pty").
+
+    It reads and writes like a pyserial port (`read(n)` waiting up to `.timeout`,
+    `in_waiting`, `write`, `flush`, `close`), so the package's AT helper drives it as it
+    drives the tty. Bytes travel as hex (`"format":"hex"`): exact for any byte. A gap in
+    the stream (`at` beyond what was received, or a `control.lost` line) raises rather
+    than hand back a stream with a hole in it."""
+
+    def __init__(self, path, hold=True):
+        self.ctl = Control(path)
+        self.timeout = 0
+        self._rx = bytearray()
+        self._at = None  # the offset the next uart.data should start at
+        try:
+            self.ctl.call("uart.subscribe", format="hex", hold=hold)
+        except BaseException:
+            self.ctl.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def closed(self):
+        return self.ctl.closed
+
+    def close(self):
+        self.ctl.close()
+
+    def _take(self):
+        while self.ctl.stream:
+            msg = self.ctl.stream.pop(0)
+            ev = msg.get("ev")
+            if ev == "control.lost":
+                raise M0EmuError(f"the channel dropped UART bytes for this reader: {msg}")
+            if ev != "uart.data":
+                continue  # events, if someone subscribed this connection to them too
+            data = bytes.fromhex(msg["hex"])
+            if self._at is not None and msg["at"] != self._at:
+                raise M0EmuError(f"a gap in the UART stream: expected offset {self._at}, "
+                                 f"got {msg['at']}")
+            self._at = msg["at"] + len(data)
+            self._rx += data
+
+    @property
+    def in_waiting(self):
+        self.ctl.poll()
+        self._take()
+        return len(self._rx)
+
+    def read(self, size=1):
+        """Up to size bytes, waiting up to .timeout seconds for the first."""
+        deadline = time.monotonic() + (self.timeout or 0)
+        while True:
+            self.ctl.poll()
+            self._take()
+            if self._rx:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return b""
+            self.ctl._fill(left)
+        data = bytes(self._rx[:size])
+        del self._rx[:size]
+        return data
+
+    def write(self, data):
+        """Bytes to the device as its host sent them; returns once it took the last."""
+        if isinstance(data, str):
+            data = data.encode()
+        for i in range(0, len(data), 65536):  # at most 64 KiB a write
+            chunk = data[i:i + 65536]
+            # Answered once fed at the line's pace: 10 bits a byte, 1200 baud at worst.
+            self.ctl.call("uart.write", timeout=ANSWER_TIMEOUT_S + len(chunk) / 120,
+                          hex=chunk.hex())
+        return len(data)
+
+    def flush(self):
+        """Nothing to do: write() returns once the device took the bytes."""

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from .at import ATLink, mode_of
-from .control import Control, ControlError
+from .control import ChannelUart, Control, ControlError
 from .errors import M0EmuError
 from .events import EventLog, format_event
 
@@ -461,11 +461,24 @@ class Emulator:
         if not self.running:
             raise M0EmuError("subscribe(): m0emu is not running")
         c = Control(self.control_path)
-        self._subs.append(c)
+        self._subs = [s for s in self._subs if not s.closed] + [c]
         args = {k: v for k, v in (("replay", replay), ("since_ms", since_ms))
                 if v is not None}
         c.call("subscribe", **args)
         return c
+
+    def uart(self, hold=True):
+        """The device's UART over the channel, as a host without the tty: an
+        m0emu.ChannelUart (read/write/in_waiting like a pyserial port). With hold (the
+        default) the device waits for this reader as for a host that reads slowly,
+        instead of losing bytes. Closed when the process stops (or by its close())."""
+        if self.control_path is None:
+            raise M0EmuError("uart(): this emulator has no control channel (control=False)")
+        if not self.running:
+            raise M0EmuError("uart(): m0emu is not running")
+        u = ChannelUart(self.control_path, hold=hold)
+        self._subs = [c for c in self._subs if not c.closed] + [u]
+        return u
 
     def status(self):
         """The device's state (the channel's `status`): mode, links, counters, faults."""
@@ -686,26 +699,36 @@ class Emulator:
 
     # ---- command mode ----
 
-    def at(self, cmd, timeout=5.0, check=True):
+    def at(self, cmd, timeout=5.0, check=True, via="tty"):
         """Send one AT command, entering command mode first if needed; return the reply
         text without CR/LF and echo ("+ok=V4017"; "+OK=..." in the field dialect).
 
         +ERR=N raises ATError (.code == N) unless check=False. AT+Z and AT+RELD return
         after the new `ready`. Opens the tty for the command (and closes it after) unless
-        the helper's port is already open."""
+        the helper's port is already open. With via="control" the command goes over the
+        control channel's UART instead (uart(): the tty is not opened)."""
+        if via not in ("tty", "control"):
+            raise ValueError(f"via must be 'tty' or 'control', not {via!r}")
         if not self.running:
             raise M0EmuError("at(): m0emu is not running")
+        if via == "control":
+            with self.uart() as port:
+                link = ATLink(port, self.log, self._alive, self._on_data, self.baudrate)
+                return self._at_on(link, cmd, timeout, check)
         opened_here = self._serial is None
         link = ATLink(self.serial, self.log, self._alive, self._on_data, self.baudrate)
         try:
-            mark = len(self.log.events)
-            reply = link.command(cmd, timeout, check)
-            if cmd.strip().upper() in ("AT+Z", "AT+RELD") and not reply.startswith("+ERR"):
-                self._cursor = self.log.find("restart", {}, mark)
-            return reply
+            return self._at_on(link, cmd, timeout, check)
         finally:
             if opened_here:
                 self.close_serial()
+
+    def _at_on(self, link, cmd, timeout, check):
+        mark = len(self.log.events)
+        reply = link.command(cmd, timeout, check)
+        if cmd.strip().upper() in ("AT+Z", "AT+RELD") and not reply.startswith("+ERR"):
+            self._cursor = self.log.find("restart", {}, mark)
+        return reply
 
     def command_mode(self, timeout=5.0):
         """Enter command mode (the +++ / a handshake) unless the device is in it."""

@@ -287,3 +287,39 @@ def test_a_dead_emulator_is_reported_as_such(m0emu):
     with pytest.raises(pkg.M0EmuError, match="only while m0emu runs|exited"):
         m0emu.status()
     assert m0emu.stop() == -9
+
+
+def test_at_over_the_channel_never_opens_the_tty(m0emu):
+    mark = m0emu.mark()
+    assert m0emu.at("AT+VER", via="control") == "+ok=V4017"
+    assert m0emu.mode == "command"
+    assert m0emu.at("AT+E=off", via="control") == "+ok"
+    assert m0emu.at("AT+E", via="control") == "+ok=off"  # echo off: the same parser
+    assert m0emu.at("AT+ENTM", via="control") == "+ok"
+    assert m0emu.mode == "transparent"
+    assert m0emu._serial is None
+    assert not any(ev["ev"] == "tty.attach" for ev in m0emu.events[mark:])
+    assert m0emu.status()["uart_ctl"] is not None
+    with pytest.raises(pkg.ATError) as info:
+        m0emu.at("AT+NOPE", via="control")
+    assert info.value.code == -2
+    with pytest.raises(ValueError):
+        m0emu.at("AT+VER", via="carrier-pigeon")
+
+
+def test_the_channels_uart_carries_every_byte_both_ways(dialled):
+    emu, server = dialled
+    emu.close_serial()  # the channel is the only host now
+    every = bytes(range(256))
+    with emu.uart() as uart:
+        assert uart.write(every) == 256
+        assert server.recv_exactly(256) == every
+        server.conn.sendall(every[::-1])
+        got = b""
+        uart.timeout = 5
+        while len(got) < 256:
+            chunk = uart.read(256 - len(got))
+            assert chunk, f"only {len(got)} bytes arrived"
+            got += chunk
+        assert got == every[::-1]
+    assert uart.closed
