@@ -39,11 +39,15 @@ class ControlError(M0EmuError):
 
 class Result(dict):
     """A command's result, as a dict, with `.t_ms`: when the emulator took the request,
-    on the event stream's clock (every event it caused has a t_ms at or after it)."""
+    on the event stream's clock (every event it caused has a t_ms at or after it).
+    Emulator.control() adds `.mark`: the event stream's length before the request was
+    sent, for wait_event(since=...) (t_ms has a millisecond's grain: an event of the
+    same millisecond before the request has the same t_ms; the mark tells them apart)."""
 
-    def __init__(self, result, t_ms):
+    def __init__(self, result, t_ms, mark=None):
         super().__init__(result or {})
         self.t_ms = t_ms
+        self.mark = mark
 
 
 class Control:

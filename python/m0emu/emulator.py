@@ -252,7 +252,21 @@ class Emulator:
         except (TimeoutError, M0EmuError):
             self.stop()  # the error says how it ended: close() need not say it again
             raise
+        self._watch_events()
         return self.log.events[i]
+
+    def _watch_events(self):
+        """Subscribe a connection to the events so that waits wake when one comes
+        (events.py); without it they poll the file every 20 ms, as they always could."""
+        if self.control_path is None:
+            return
+        try:
+            c = Control(self.control_path)
+            c.call("subscribe")
+        except (M0EmuError, OSError, TimeoutError):
+            return
+        self._subs.append(c)
+        self.log.wake = c.sock
 
     def _port_was_taken(self, port):
         text = self.stderr()
@@ -437,13 +451,17 @@ class Emulator:
     def control(self, cmd, timeout=None, **args):
         """Send one control command (its wire name and parameters, as in
         docs/control.md) and return its result: a dict, with `.t_ms` the time the
-        emulator took the request. A refusal raises m0emu.ControlError with the
+        emulator took the request and `.mark` the stream's position before it (for
+        wait_event(since=...): the events it caused come after). A refusal raises m0emu.ControlError with the
         channel's error name (`.code`) and message. A parameter given as None is left
         out."""
         args = {k: v for k, v in args.items() if v is not None}
         channel = self.channel
+        mark = self.mark()
         try:
-            return channel.call(cmd, timeout=timeout, **args)
+            r = channel.call(cmd, timeout=timeout, **args)
+            r.mark = mark
+            return r
         except M0EmuError as e:
             if isinstance(e, ControlError):
                 raise

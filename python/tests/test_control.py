@@ -178,7 +178,7 @@ def test_uart_noise_with_a_seed_hits_the_same_bytes(dialled):
 def test_net_impair_delays_what_the_device_sends(dialled):
     emu, server = dialled
     r = emu.net_impair("to_net", delay_s=1.0)
-    ev = emu.wait_event("fault.set", fault="net", since_ms=r.t_ms)
+    ev = emu.wait_event("fault.set", fault="net", since=r.mark)
     assert ev["delay_ms"] == 1000
     sent = time.monotonic()
     emu.write(b"late\n")
@@ -204,7 +204,7 @@ def test_net_reset_resets_the_connection(dialled):
 
 def test_flash_fail_refuses_the_next_saves(m0emu):
     r = m0emu.flash_fail(1)
-    assert m0emu.wait_event("fault.set", fault="flash", since_ms=r.t_ms)["fail_next"] == 1
+    assert m0emu.wait_event("fault.set", fault="flash", since=r.mark)["fail_next"] == 1
     with pytest.raises(pkg.ATError) as info:
         m0emu.at("AT+MID=refused")
     assert info.value.code == -5
@@ -236,6 +236,9 @@ def test_restart_via_the_channel(m0emu):
 
 
 def test_subscribe_replays_what_an_action_caused(m0emu):
+    # since_ms is "at or after" on a millisecond clock: the boot's ready must be in an
+    # earlier millisecond than the request for the replay not to include it.
+    time.sleep(0.05)
     r = m0emu.power_off(for_s=0.2)  # a power cycle, on again by itself
     time.sleep(0.5)  # the events are past before we subscribe
     with m0emu.subscribe(replay=512, since_ms=r.t_ms) as events:
@@ -247,11 +250,13 @@ def test_subscribe_replays_what_an_action_caused(m0emu):
         m0emu.unplug()
         assert events.wait_event("cable")["state"] == "unplugged"
     assert m0emu.wait_event("ready", since_ms=r.t_ms) == ready
+    assert m0emu.wait_event("ready", since=r.mark) == ready
 
 
 def test_wait_event_since_ms_looks_back(m0emu):
     m0emu.wait_event("ready")
     m0emu.wait_event("net.refused", timeout=10)  # the cursor is past them now
+    time.sleep(0.05)  # a millisecond later than the boot's events, surely
     r = m0emu.unplug()
     m0emu.plug()
     assert m0emu.wait_event("cable", state="plugged")["t_ms"] >= r.t_ms
@@ -259,6 +264,11 @@ def test_wait_event_since_ms_looks_back(m0emu):
     assert m0emu.wait_event("cable", since_ms=r.t_ms)["state"] == "unplugged"
     with pytest.raises(TimeoutError):
         m0emu.wait_event("ready", timeout=0.2, since_ms=r.t_ms)
+    # The result's mark is the stream's position before the request: exact, whatever
+    # the millisecond.
+    assert m0emu.events[r.mark]["ev"] == "cable"
+    assert all(ev["ev"] != "cable" for ev in m0emu.events[:r.mark])
+    assert m0emu.wait_event("cable", since=r.mark)["state"] == "unplugged"
 
 
 def test_the_channel_survives_a_stop_and_start(m0emu):
@@ -323,3 +333,12 @@ def test_the_channels_uart_carries_every_byte_both_ways(dialled):
             got += chunk
         assert got == every[::-1]
     assert uart.closed
+
+
+def test_waits_wake_on_the_channel_not_on_a_timer(m0emu):
+    clients = m0emu.control("clients")["clients"]
+    assert [c["events"] for c in clients if not c["you"]] == [True]  # the wake connection
+    before = m0emu.log.wakeups
+    r = m0emu.power_off(for_s=0.3)
+    m0emu.wait_event("ready", since=r.mark, timeout=10)  # came while the wait slept
+    assert m0emu.log.wakeups > before
