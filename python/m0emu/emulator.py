@@ -23,12 +23,15 @@ import time
 from pathlib import Path
 
 from .at import ATLink, mode_of
+from .control import ChannelUart, Control, ControlError
 from .errors import M0EmuError
 from .events import EventLog, format_event
 
 _PR_SET_PDEATHSIG = 1
 # How many times start() retries when the free port it picked was taken meanwhile.
 _START_ATTEMPTS = 3
+# A Unix socket's path holds at most 107 bytes (sun_path, less its NUL).
+_SUN_PATH_MAX = 107
 _live = set()
 _given_ports = set()
 
@@ -113,7 +116,7 @@ class Emulator:
     def __init__(self, binary=None, *, timing="fast", dialect=None, mac=None,
                  boot_ms=None, net=None, line_faults=False, verbose=False, args=(),
                  flash=None, baudrate=115200, startup_timeout=30.0, stop_timeout=10.0,
-                 die_with_parent=True, env=None):
+                 die_with_parent=True, env=None, control=True):
         self.binary = find_binary(binary)
         self.timing = timing
         self.dialect = dialect
@@ -132,6 +135,19 @@ class Emulator:
         _live.add(self)
         self.state_dir = self.workdir / "state"
         self.tty = str(self.workdir / "tty")
+        self.control_path = None
+        if control:
+            path = str(self.workdir / "control")
+            if len(path.encode()) > _SUN_PATH_MAX:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                _live.discard(self)
+                raise M0EmuError(
+                    f"the control socket's path {path!r} is longer than a Unix socket "
+                    f"allows ({_SUN_PATH_MAX} bytes): set TMPDIR to a shorter folder, or "
+                    "pass control=False")
+            self.control_path = path
+        self._ctl = None
+        self._subs = []
         self.web_port = None
         self.proc = None
         self.returncode = None
@@ -182,6 +198,8 @@ class Emulator:
             a.append("--line-faults")
         if self.verbose:
             a.append("-v")
+        if self.control_path:
+            a += ["--control", self.control_path]
         return a + self.extra_args
 
     def write_flash(self, lines):
@@ -234,7 +252,21 @@ class Emulator:
         except (TimeoutError, M0EmuError):
             self.stop()  # the error says how it ended: close() need not say it again
             raise
+        self._watch_events()
         return self.log.events[i]
+
+    def _watch_events(self):
+        """Subscribe a connection to the events so that waits wake when one comes
+        (events.py); without it they poll the file every 20 ms, as they always could."""
+        if self.control_path is None:
+            return
+        try:
+            c = Control(self.control_path)
+            c.call("subscribe")
+        except (M0EmuError, OSError, TimeoutError):
+            return
+        self._subs.append(c)
+        self.log.wake = c.sock
 
     def _port_was_taken(self, port):
         text = self.stderr()
@@ -264,18 +296,26 @@ class Emulator:
         except (OSError, TypeError):
             return ""
 
-    def restart(self, timeout=10.0):
-        """Restart the device like AT+Z (SIGHUP); return the new `ready` event.
+    def restart(self, timeout=10.0, via="sighup"):
+        """Restart the device like AT+Z and return the new `ready` event: by SIGHUP
+        (`via="sighup"`, cause `sighup`), or by the control channel's `restart`
+        (`via="control"`, cause `control`; refused with ControlError `state` while the
+        power is off).
 
         wait_event() then looks at the events of the new boot, from its `restart` on."""
+        if via not in ("sighup", "control"):
+            raise ValueError(f"via must be 'sighup' or 'control', not {via!r}")
         if not self.running:
             raise M0EmuError("restart(): not running")
         self.log.poll()
         mark = len(self.log.events)
-        self.proc.send_signal(signal.SIGHUP)
-        r = self.log.wait("restart", {"cause": "sighup"}, mark, timeout, self._alive,
-                          "after SIGHUP")
-        i = self.log.wait("ready", {}, r + 1, timeout, self._alive, "after SIGHUP")
+        if via == "control":
+            self.control("restart")
+        else:
+            self.proc.send_signal(signal.SIGHUP)
+        what = "after SIGHUP" if via == "sighup" else "after the channel's restart"
+        r = self.log.wait("restart", {"cause": via}, mark, timeout, self._alive, what)
+        i = self.log.wait("ready", {}, r + 1, timeout, self._alive, what)
         self._cursor = r
         return self.log.events[i]
 
@@ -294,6 +334,7 @@ class Emulator:
             self.close_serial(settle=False)
         except OSError:
             pass
+        self._close_channels()
         if self.proc is None:
             return self.returncode, False
         if self.proc.poll() is not None:
@@ -354,16 +395,26 @@ class Emulator:
         """A position in the stream, for wait_event(since=...)."""
         return len(self.events)
 
-    def wait_event(self, name, timeout=5.0, since=None, **fields):
+    def wait_event(self, name, timeout=5.0, since=None, since_ms=None, **fields):
         """The next event `name` whose fields equal `fields` (a value may also be a
         predicate, e.g. port=lambda p: p > 1024); return it as a dict.
 
         Looks at events after the last one wait_event returned, since the last start or
-        restart() or AT+Z/AT+RELD sent with at() (or from `since`, a mark()). Raises
-        TimeoutError listing the last events seen, or M0EmuError if the process exits."""
+        restart() or AT+Z/AT+RELD sent with at() (or from `since`, a mark()). With
+        `since_ms` (e.g. a control result's .t_ms) it looks at every event of the run
+        (or from `since`) whose t_ms is at or after it, as the channel's `subscribe`
+        does with since_ms. Raises TimeoutError listing the last events seen, or
+        M0EmuError if the process exits."""
         if self.log is None:
             raise M0EmuError("wait_event(): never started")
-        start = self._cursor if since is None else since
+        if since_ms is not None:
+            start = 0 if since is None else since
+            want = fields.get("t_ms")
+            fields = dict(fields, t_ms=lambda t, want=want: (
+                isinstance(t, (int, float)) and t >= since_ms and
+                (want is None or (want(t) if callable(want) else t == want))))
+        else:
+            start = self._cursor if since is None else since
         if self.running:
             i = self.log.wait(name, fields, start, timeout, self._alive)
         else:
@@ -374,6 +425,147 @@ class Emulator:
                                                             "m0emu is not running"))
         self._cursor = i + 1
         return self.log.events[i]
+
+    # ---- the control channel (docs/control.md, docs/faults.md) ----
+
+    @property
+    def channel(self):
+        """The helper's own connection to the control channel (an m0emu.Control),
+        opened on first use, closed when the process stops."""
+        if self.control_path is None:
+            raise M0EmuError("this emulator was started without a control channel "
+                             "(control=False)")
+        if not self.running:
+            raise M0EmuError("the control channel exists only while m0emu runs")
+        if self._ctl is None or self._ctl.closed:
+            self._ctl = Control(self.control_path)
+        return self._ctl
+
+    def _close_channels(self):
+        for c in [self._ctl] + self._subs:
+            if c is not None:
+                c.close()
+        self._ctl = None
+        self._subs = []
+
+    def control(self, cmd, timeout=None, **args):
+        """Send one control command (its wire name and parameters, as in
+        docs/control.md) and return its result: a dict, with `.t_ms` the time the
+        emulator took the request and `.mark` the stream's position before it (for
+        wait_event(since=...): the events it caused come after). A refusal raises m0emu.ControlError with the
+        channel's error name (`.code`) and message. A parameter given as None is left
+        out."""
+        args = {k: v for k, v in args.items() if v is not None}
+        channel = self.channel
+        mark = self.mark()
+        try:
+            r = channel.call(cmd, timeout=timeout, **args)
+            r.mark = mark
+            return r
+        except M0EmuError as e:
+            if isinstance(e, ControlError):
+                raise
+            self._alive(lambda: f"the answer to {cmd}")
+            raise
+
+    def subscribe(self, replay=None, since_ms=None):
+        """A new connection subscribed to the events (the channel's `subscribe`): an
+        m0emu.Control whose wait_event(name, timeout, **fields) and next_stream() read
+        them as they come. With since_ms and replay (up to 512), events already past
+        are replayed first. Closed when the process stops (or by its close())."""
+        if self.control_path is None:
+            raise M0EmuError("subscribe(): this emulator has no control channel "
+                             "(control=False)")
+        if not self.running:
+            raise M0EmuError("subscribe(): m0emu is not running")
+        c = Control(self.control_path)
+        self._subs = [s for s in self._subs if not s.closed] + [c]
+        args = {k: v for k, v in (("replay", replay), ("since_ms", since_ms))
+                if v is not None}
+        c.call("subscribe", **args)
+        return c
+
+    def uart(self, hold=True):
+        """The device's UART over the channel, as a host without the tty: an
+        m0emu.ChannelUart (read/write/in_waiting like a pyserial port). With hold (the
+        default) the device waits for this reader as for a host that reads slowly,
+        instead of losing bytes. Closed when the process stops (or by its close())."""
+        if self.control_path is None:
+            raise M0EmuError("uart(): this emulator has no control channel (control=False)")
+        if not self.running:
+            raise M0EmuError("uart(): m0emu is not running")
+        u = ChannelUart(self.control_path, hold=hold)
+        self._subs = [c for c in self._subs if not c.closed] + [u]
+        return u
+
+    def status(self):
+        """The device's state (the channel's `status`): mode, links, counters, faults."""
+        return self.control("status")
+
+    def power_off(self, for_s=None):
+        """Cut the power (`power` state=off), for for_s seconds or until power_on()."""
+        return self.control("power", state="off", for_s=for_s)
+
+    def power_on(self, timeout=10.0):
+        """Power on (`power` state=on) and return the boot's `ready` event; wait_event()
+        then looks at the events from that power on."""
+        mark = self.mark()
+        self.control("power", state="on")
+        p = self.log.wait("power", {"state": "on"}, mark, timeout, self._alive,
+                          "after power on")
+        i = self.log.wait("ready", {}, p + 1, timeout, self._alive, "after power on")
+        self._cursor = p
+        return self.log.events[i]
+
+    def unplug(self, for_s=None, reset_after_s=None):
+        """Pull the Ethernet cable (`cable` state=unplugged): links paused, not closed."""
+        return self.control("cable", state="unplugged", for_s=for_s,
+                            reset_after_s=reset_after_s)
+
+    def plug(self):
+        """Plug the cable back (`cable` state=plugged)."""
+        return self.control("cable", state="plugged")
+
+    def hang(self, for_s):
+        """Freeze the firmware for for_s seconds, then the watchdog restarts it
+        (`hang`)."""
+        return self.control("hang", for_s=for_s)
+
+    def uart_noise(self, dir="both", bit_error=None, loss=None, for_s=None, seed=None):
+        """Noise on the serial line (`uart.fault`): dir `to_host`, `from_host` or
+        `both`; bit_error and loss are probabilities; neither (or both 0) clears."""
+        if bit_error is None and loss is None:
+            bit_error = loss = 0
+        return self.control("uart.fault", dir=dir, bit_error=bit_error, loss=loss,
+                            for_s=for_s, seed=seed)
+
+    def net_impair(self, dir="both", delay_s=None, jitter_s=None, loss=None, rate=None,
+                   for_s=None, seed=None):
+        """An impaired network (`net.fault`): dir `to_net`, `from_net` or `both`; a
+        delay and jitter (seconds), a datagram loss probability, a rate (bytes per
+        second). None of them clears."""
+        if all(v is None for v in (delay_s, jitter_s, loss, rate)):
+            delay_s = jitter_s = loss = rate = 0
+        return self.control("net.fault", dir=dir, delay_s=delay_s, jitter_s=jitter_s,
+                            loss=loss, rate=rate, for_s=for_s, seed=seed)
+
+    def net_reset(self):
+        """Reset every TCP connection now (`net.reset`); the result's `reset` counts
+        them."""
+        return self.control("net.reset")
+
+    def flash_fail(self, n, for_s=None):
+        """The next n saves fail (`flash.fault` fail_next=n): +ERR=-5 and nothing
+        changes."""
+        return self.control("flash.fault", fail_next=n, for_s=for_s)
+
+    def flash_full(self, for_s=None):
+        """Every save fails (`flash.fault` full=true) until cleared or for for_s."""
+        return self.control("flash.fault", full=True, for_s=for_s)
+
+    def clear(self, fault="all"):
+        """End faults (`clear`): `all`, `uart`, `net`, `flash` or `cable`."""
+        return self.control("clear", fault=fault)
 
     # ---- the tty ----
 
@@ -522,26 +714,36 @@ class Emulator:
 
     # ---- command mode ----
 
-    def at(self, cmd, timeout=5.0, check=True):
+    def at(self, cmd, timeout=5.0, check=True, via="tty"):
         """Send one AT command, entering command mode first if needed; return the reply
         text without CR/LF and echo ("+ok=V4017"; "+OK=..." in the field dialect).
 
         +ERR=N raises ATError (.code == N) unless check=False. AT+Z and AT+RELD return
         after the new `ready`. Opens the tty for the command (and closes it after) unless
-        the helper's port is already open."""
+        the helper's port is already open. With via="control" the command goes over the
+        control channel's UART instead (uart(): the tty is not opened)."""
+        if via not in ("tty", "control"):
+            raise ValueError(f"via must be 'tty' or 'control', not {via!r}")
         if not self.running:
             raise M0EmuError("at(): m0emu is not running")
+        if via == "control":
+            with self.uart() as port:
+                link = ATLink(port, self.log, self._alive, self._on_data, self.baudrate)
+                return self._at_on(link, cmd, timeout, check)
         opened_here = self._serial is None
         link = ATLink(self.serial, self.log, self._alive, self._on_data, self.baudrate)
         try:
-            mark = len(self.log.events)
-            reply = link.command(cmd, timeout, check)
-            if cmd.strip().upper() in ("AT+Z", "AT+RELD") and not reply.startswith("+ERR"):
-                self._cursor = self.log.find("restart", {}, mark)
-            return reply
+            return self._at_on(link, cmd, timeout, check)
         finally:
             if opened_here:
                 self.close_serial()
+
+    def _at_on(self, link, cmd, timeout, check):
+        mark = len(self.log.events)
+        reply = link.command(cmd, timeout, check)
+        if cmd.strip().upper() in ("AT+Z", "AT+RELD") and not reply.startswith("+ERR"):
+            self._cursor = self.log.find("restart", {}, mark)
+        return reply
 
     def command_mode(self, timeout=5.0):
         """Enter command mode (the +++ / a handshake) unless the device is in it."""
