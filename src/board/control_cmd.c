@@ -351,7 +351,8 @@ static int cmd_power(struct m0__ctl_req *r, const struct arg *a) {
     return m0__ctl_error(r, "bad-param", "'for_s' is for power off (a power cycle)");
   int rc = m0_dev_power(&r->board->dev, now_ns(), on, a[1].u);
   if (rc != 0)
-    return m0__ctl_error(r, core_error_code(rc), "the power is already %s", on ? "on" : "off");
+    return m0__ctl_error(r, core_error_code(rc), "the power is already %s",
+                         on ? "on" : "off");
   m0__ctl_ok(r, NULL);
   return 0;
 }

@@ -361,8 +361,8 @@ static void run_now_values(struct m0_dev *dev, uint64_t ids) {
   }
 }
 
-/* The write is over: commit on success. -5: the values were fine but could not be
- * persisted; nothing changed, flash included. */
+/* The write is over: commit on success. M0_E_FLASH: the values were fine but could not
+ * be persisted; nothing changed, flash included. */
 static int save_outcome(struct m0_dev *dev, int rc) {
   dev->save.busy = false;
   dev->save.answered = false;
@@ -374,8 +374,8 @@ static int save_outcome(struct m0_dev *dev, int rc) {
 }
 
 /* Hand `next` to flash for `what`. The outcome is returned when the HAL gave it within
- * its call (0 committed, M0_E_BUSY or M0_E_FLASH nothing changed), and acted on by the caller; else
- * M0_PENDING, and m0_dev_on_flash_saved() acts on it later. */
+ * its call (0 committed, M0_E_BUSY or M0_E_FLASH nothing changed), and acted on by the
+ * caller; else M0_PENDING, and m0_dev_on_flash_saved() acts on it later. */
 static int save_start(struct m0_dev *dev, const struct m0_config *next,
                       enum m0__save_for what, uint64_t now_ids) {
   struct m0__save *s = &dev->save;
