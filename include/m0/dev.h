@@ -19,11 +19,8 @@
 #define M0_NS_PER_S 1000000000ull
 #define M0_TIME_NEVER UINT64_MAX
 
-/* Returned instead of an outcome when a save is in flight: it comes later. */
-#define M0_PENDING 1
-
 /* The outcome of a save asked for from outside the serial port: 0 (saved; what applies
- * at once already runs) or M0_ERR_STATE (flash refused it: nothing changed). */
+ * at once already runs) or M0_E_FLASH (flash refused it: nothing changed). */
 typedef void (*m0_dev_saved_fn)(void *arg, int rc);
 
 /* Outputs of the core. Every callback gets the ctx given to m0_dev_init(). */
@@ -209,17 +206,17 @@ void m0_dev_on_flash_saved(struct m0_dev *dev, uint64_t now, int rc);
  * (each validated on the copy as changed by the ones before; a refused one leaves the
  * copy as it was), then save. */
 void m0_dev_edit_begin(struct m0_dev *dev);
-/* Returns 0 (taken into the edit) or an M0_ERR_* code (left out). */
+/* Returns 0 (taken into the edit) or an M0_E_* code (left out). */
 int m0_dev_edit_set(struct m0_dev *dev, const char *name, const char *value);
-/* Save the edit: 0 when nothing was taken (nothing written) or it is saved, M0_ERR_STATE
- * when flash refused it or another save is in flight (nothing changed), or M0_PENDING:
- * the write is under way and done(arg, rc) gives the outcome later, from
+/* Save the edit: 0 when nothing was taken (nothing written) or it is saved, M0_E_FLASH
+ * when flash refused it or M0_E_BUSY when another save is in flight (nothing changed), or
+ * M0_PENDING: the write is under way and done(arg, rc) gives the outcome later, from
  * m0_dev_on_flash_saved() (done may be NULL: nobody is told). done is called only after
  * M0_PENDING. */
 int m0_dev_edit_save(struct m0_dev *dev, uint64_t now, m0_dev_saved_fn done, void *arg);
 
 /* One parameter as an edit of its own, outcome untold if it is M0_PENDING. Returns 0,
- * an M0_ERR_* code or M0_PENDING. */
+ * an M0_E_* code or M0_PENDING. */
 int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const char *value);
 
 /* True while a save is in flight (its outcome not reported yet). */

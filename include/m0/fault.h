@@ -31,7 +31,7 @@ struct m0_dev;
  * close), bytes in flight in the device are lost, the UART is silent and host bytes are
  * dropped, flash keeps what was saved. On: a boot, as at start. for_ns (power off only):
  * power comes back by itself after that long (a power cycle); 0 = until told.
- * Returns 0, or M0_ERR_STATE when the power already is as asked (nothing happens). */
+ * Returns 0, or M0_E_STATE when the power already is as asked (nothing happens). */
 int m0_dev_power(struct m0_dev *dev, uint64_t now, bool on, uint64_t for_ns);
 bool m0_dev_powered(const struct m0_dev *dev);
 
@@ -56,7 +56,7 @@ bool m0_dev_powered(const struct m0_dev *dev);
  * cable was out for at least reset_after_ns (0: M0_CABLE_RESET_AFTER_NS), every TCP
  * connection is reset as a stack that ran out of retries does. for_ns (unplug only):
  * plugged back by itself after that long (0: until told). The power does not matter (a
- * module switched off may have its cable pulled). Returns 0, or M0_ERR_STATE when the
+ * module switched off may have its cable pulled). Returns 0, or M0_E_STATE when the
  * cable already is as asked. */
 int m0_dev_fault_cable(struct m0_dev *dev, uint64_t now, bool plugged, uint64_t for_ns,
                        uint64_t reset_after_ns);
@@ -67,8 +67,8 @@ int m0_dev_fault_cable(struct m0_dev *dev, uint64_t now, bool plugged, uint64_t 
  * network (TCP reading stops, datagrams are lost, host bytes are dropped), no timer
  * runs; then its watchdog restarts it: the TCP connections are reset (the new boot's
  * stack does not know them) and the device restarts (cause "watchdog"). A restart from
- * outside (SIGHUP, the control channel) ends the hang at once. Returns 0, M0_ERR_PARAM
- * for 0, or M0_ERR_STATE when the power is off or it already hangs. */
+ * outside (SIGHUP, the control channel) ends the hang at once. Returns 0, M0_E_INVAL
+ * for 0, or M0_E_STATE when the power is off or it already hangs. */
 int m0_dev_fault_hang(struct m0_dev *dev, uint64_t now, uint64_t for_ns);
 
 /* ---- the serial line: noise and loss ---- */
@@ -82,7 +82,7 @@ struct m0_uart_noise {
 
 /* Noise on the line in one direction, for for_ns (0: until cleared); all zero clears it.
  * Bytes still take their time on the line (pacing counts them) whatever happens to
- * them. Returns 0, or M0_ERR_PARAM for a probability above M0_PPB. */
+ * them. Returns 0, or M0_E_INVAL for a probability above M0_PPB. */
 int m0_dev_fault_uart(struct m0_dev *dev, uint64_t now, enum m0_uart_dir dir,
                       const struct m0_uart_noise *noise, uint64_t for_ns);
 
@@ -104,14 +104,14 @@ struct m0_net_impair {
  * the device sends waits in the same held queue as during a cable pull (16 KiB, more is
  * lost and counted), then goes at the rate. from_net: what arrives reaches the host that
  * late and at that rate (TCP is slowed by its window as the queue toward the host fills:
- * nothing is lost). Returns 0, or M0_ERR_PARAM (a probability above M0_PPB, a rate above
+ * nothing is lost). Returns 0, or M0_E_INVAL (a probability above M0_PPB, a rate above
  * M0_NET_RATE_MAX). */
 int m0_dev_fault_net(struct m0_dev *dev, uint64_t now, enum m0_net_dir dir,
                      const struct m0_net_impair *impair, uint64_t for_ns);
 
 /* Reset every TCP connection now (RST to each peer), as a stack that gave up on them;
  * the work modes react as to a reset from the peer (TCPC dials again). Returns how many
- * were reset, or M0_ERR_STATE when the power is off. */
+ * were reset, or M0_E_STATE when the power is off. */
 int m0_dev_fault_net_reset(struct m0_dev *dev, uint64_t now);
 
 /* ---- flash ---- */

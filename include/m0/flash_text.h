@@ -56,7 +56,7 @@ unsigned m0_profile_parse(const char *text, size_t len, struct m0_config *cfg, c
                           size_t cap);
 
 /* One assignment NAME=VALUE (AT+ before NAME optional, NAME case-insensitive), as the
- * command line's --set gives it, over cfg. Returns 0, or an M0_ERR_* code with why in
+ * command line's --set gives it, over cfg. Returns 0, or an M0_E_* code with why in
  * reason (cfg unchanged). */
 int m0_profile_set(struct m0_config *cfg, const char *assignment, size_t len, char *reason,
                    size_t cap);

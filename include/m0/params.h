@@ -11,14 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Error codes of the AT protocol (spec §3.3); functions return them as they are. */
-enum m0_err {
-  M0_ERR_FORMAT = -1,   /* invalid command format */
-  M0_ERR_COMMAND = -2,  /* invalid (unknown) command */
-  M0_ERR_OPERATOR = -3, /* invalid operator (= or ? where not allowed) */
-  M0_ERR_PARAM = -4,    /* invalid parameter */
-  M0_ERR_STATE = -5,    /* operation not permitted in the current state */
-};
+#include "m0/err.h"
 
 enum m0_dialect { M0_DIALECT_DOC, M0_DIALECT_FIELD };
 
@@ -155,7 +148,7 @@ struct m0_param {
   unsigned nfields;
   unsigned min_fields;       /* fewer fields than nfields accepted (WANN's lone DHCP) */
   struct m0_field fields[M0_FIELDS_MAX];
-  /* Extra whole-value rule after the fields parsed, or NULL. Returns 0 or M0_ERR_PARAM. */
+  /* Extra whole-value rule after the fields parsed, or NULL. Returns 0 or M0_E_INVAL. */
   int (*check)(const struct m0_config *cfg, unsigned nfields_given);
   /* Not stored configuration: what the command does; NULL for stored configuration,
    * whose query answers its saved value. */
@@ -180,13 +173,13 @@ static inline bool m0_param_is_config(const struct m0_param *p) {
 void m0_config_defaults(struct m0_config *cfg);
 
 /* Validate `value` (len bytes, no terminator) and store it in cfg. On any error cfg is
- * left exactly as it was. Returns 0, M0_ERR_PARAM, or M0_ERR_OPERATOR if p is not
+ * left exactly as it was. Returns 0, M0_E_INVAL, or M0_E_NOTCONFIG if p is not
  * settable. */
 int m0_param_set(const struct m0_param *p, struct m0_config *cfg, const char *value,
                  size_t len);
 
 /* Write the canonical value text of a stored parameter into buf (NUL-terminated).
- * Returns its length, or a negative M0_ERR_OPERATOR if p is not stored configuration. */
+ * Returns its length, or a negative M0_E_NOTCONFIG if p is not stored configuration. */
 int m0_param_format(const struct m0_param *p, const struct m0_config *cfg,
                     enum m0_dialect dialect, char *buf, size_t cap);
 

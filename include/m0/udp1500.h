@@ -161,7 +161,7 @@ struct m0_udp1500_settings {
 };
 
 /* Decode a block against the configuration it changes. Returns 0 (out->n settings, 0
- * when nothing changed) or M0_ERR_PARAM with out->bad set: a field value that has no
+ * when nothing changed) or M0_E_INVAL with out->bad set: a field value that has no
  * meaning (a work mode 7, a parity code 9, both heartbeat directions at once). The
  * parameter table still validates every value. */
 int m0_udp1500_basic_settings(const uint8_t in[M0_UDP1500_BASIC_LEN],

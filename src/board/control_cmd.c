@@ -303,6 +303,19 @@ static int cmd_list(struct m0__ctl_req *r, const struct arg *a) {
   return answer_buf(r, &b);
 }
 
+/* The error code of the answer for an error of the core (enum m0_err): its one mapping. */
+static const char *core_error_code(int err) {
+  switch (err) {
+  case M0_E_INVAL:
+    return "bad-param";
+  case M0_E_STATE:
+  case M0_E_BUSY:
+  case M0_E_FLASH:
+    return "state";
+  }
+  return "internal";
+}
+
 static bool need_power(struct m0__ctl_req *r) {
   if (m0_dev_powered(&r->board->dev))
     return true;
@@ -336,8 +349,10 @@ static int cmd_power(struct m0__ctl_req *r, const struct arg *a) {
   bool on = a[0].u == 1;
   if (on && a[1].given)
     return m0__ctl_error(r, "bad-param", "'for_s' is for power off (a power cycle)");
-  if (m0_dev_power(&r->board->dev, now_ns(), on, a[1].u) != 0)
-    return m0__ctl_error(r, "state", "the power is already %s", on ? "on" : "off");
+  int rc = m0_dev_power(&r->board->dev, now_ns(), on, a[1].u);
+  if (rc != 0)
+    return m0__ctl_error(r, core_error_code(rc), "the power is already %s",
+                         on ? "on" : "off");
   m0__ctl_ok(r, NULL);
   return 0;
 }
@@ -350,8 +365,10 @@ static int cmd_cable(struct m0__ctl_req *r, const struct arg *a) {
     return m0__ctl_error(r, "bad-param", "'for_s' and 'reset_after_s' are for unplugging");
   if (a[2].given && a[2].u == 0)
     return m0__ctl_error(r, "bad-param", "'reset_after_s' must be more than 0");
-  if (m0_dev_fault_cable(&r->board->dev, now_ns(), plugged, a[1].u, a[2].u) != 0)
-    return m0__ctl_error(r, "state", "the cable is already %s", plugged ? "plugged" : "unplugged");
+  int rc = m0_dev_fault_cable(&r->board->dev, now_ns(), plugged, a[1].u, a[2].u);
+  if (rc != 0)
+    return m0__ctl_error(r, core_error_code(rc), "the cable is already %s",
+                         plugged ? "plugged" : "unplugged");
   m0__ctl_ok(r, NULL);
   return 0;
 }
@@ -361,8 +378,9 @@ static int cmd_hang(struct m0__ctl_req *r, const struct arg *a) {
     return m0__ctl_error(r, "bad-param", "'for_s' must be more than 0 (the watchdog's wait)");
   if (!need_power(r))
     return -1;
-  if (m0_dev_fault_hang(&r->board->dev, now_ns(), a[0].u) != 0)
-    return m0__ctl_error(r, "state", "the firmware already hangs");
+  int rc = m0_dev_fault_hang(&r->board->dev, now_ns(), a[0].u);
+  if (rc != 0)
+    return m0__ctl_error(r, core_error_code(rc), "the firmware already hangs");
   m0__ctl_ok(r, NULL);
   return 0;
 }
@@ -402,7 +420,7 @@ static int cmd_net_reset(struct m0__ctl_req *r, const struct arg *a) {
   (void)a;
   int n = m0_dev_fault_net_reset(&r->board->dev, now_ns());
   if (n < 0)
-    return m0__ctl_error(r, "state", "the power is off (power on first)");
+    return m0__ctl_error(r, core_error_code(n), "the power is off (power on first)");
   snprintf(result, sizeof result, "{\"reset\":%d}", n);
   m0__ctl_ok(r, result);
   return 0;

@@ -185,17 +185,21 @@ static void config_body(struct m0__web *w, struct m0__web_buf *b) {
   m0__web_buf_str(b, "]}");
 }
 
-static const char *error_text(int code) {
-  switch (code) {
-  case M0_ERR_FORMAT:
+/* A refused field's message, from the core's error (its "code" is the AT code the same
+ * mistake gets: m0_err_at()). */
+static const char *error_text(int err) {
+  switch (err) {
+  case M0_E_SYNTAX:
     return "invalid format";
-  case M0_ERR_COMMAND:
+  case M0_E_NOTFOUND:
     return "unknown parameter";
-  case M0_ERR_OPERATOR:
+  case M0_E_NOTCONFIG:
     return "not settable (read-only or an action)";
-  case M0_ERR_PARAM:
+  case M0_E_INVAL:
     return "invalid value";
-  case M0_ERR_STATE:
+  case M0_E_STATE:
+  case M0_E_BUSY:
+  case M0_E_FLASH:
     return "not permitted now";
   }
   return "refused";
@@ -222,7 +226,7 @@ struct set_job {
   struct m0__web_conn *c;
   unsigned n;
   struct m0__json_pair pairs[M0__JSON_PAIRS_MAX];
-  int codes[M0__JSON_PAIRS_MAX];
+  int codes[M0__JSON_PAIRS_MAX]; /* each field's enum m0_err; 0: taken */
   const struct m0_param *params[M0__JSON_PAIRS_MAX];
 };
 
@@ -252,9 +256,9 @@ static int set_answer(struct set_job *j, struct m0__web_buf *out) {
     first = false;
     /* Keyed by the name as sent, so the page finds the field it came from. */
     json_str(out, j->pairs[i].key);
-    m0__web_buf_printf(out, ":{\"code\":%d,\"message\":", j->codes[i]);
+    m0__web_buf_printf(out, ":{\"code\":%d,\"message\":", m0_err_at(j->codes[i]));
     char msg[512];
-    if (j->codes[i] == M0_ERR_PARAM && j->params[i] != NULL)
+    if (j->codes[i] == M0_E_INVAL && j->params[i] != NULL)
       snprintf(msg, sizeof msg, "%s: expected %s (%s)", error_text(j->codes[i]),
                j->params[i]->syntax, j->params[i]->range);
     else
@@ -315,11 +319,11 @@ bool m0__web_api_set_config(struct m0__web_conn *c, const struct m0__web_decisio
     const struct m0_param *p = pr->key_long ? NULL : m0_param_find(pr->key, strlen(pr->key));
     j->params[i] = p;
     if (p == NULL)
-      j->codes[i] = M0_ERR_COMMAND;
+      j->codes[i] = M0_E_NOTFOUND;
     else if (!m0_param_is_config(p))
-      j->codes[i] = M0_ERR_OPERATOR;
+      j->codes[i] = M0_E_NOTCONFIG;
     else if (pr->value_bad)
-      j->codes[i] = M0_ERR_PARAM;
+      j->codes[i] = M0_E_INVAL;
     else
       j->codes[i] = m0_dev_edit_set(w->dev, pr->key, pr->value);
   }

@@ -50,7 +50,9 @@ static void reply_value(struct m0_dev *dev, uint64_t now, const char *value, siz
   put_str(dev, now, "\r\n");
 }
 
-static void reply_err(struct m0_dev *dev, uint64_t now, int code) {
+/* code is the wire's (enum m0_at_err): the parser's own verdicts are those already, and
+ * an outcome of the core goes through m0_err_at() first. */
+static void reply_err(struct m0_dev *dev, uint64_t now, enum m0_at_err code) {
   char buf[24];
   int n = snprintf(buf, sizeof buf, "\r\n+ERR=%d\r\n", code);
   put(dev, now, buf, (size_t)n);
@@ -124,7 +126,7 @@ static void answer(struct m0_dev *dev, uint64_t now, const struct m0_param *p) {
   }
   n = m0_param_format(p, &dev->saved, dev->options.dialect, value, sizeof value);
   if (n < 0) {
-    reply_err(dev, now, M0_ERR_OPERATOR);
+    reply_err(dev, now, m0_err_at(n));
     return;
   }
   if ((size_t)n >= sizeof value)
@@ -134,15 +136,16 @@ static void answer(struct m0_dev *dev, uint64_t now, const struct m0_param *p) {
 
 void m0__at_set_saved(struct m0_dev *dev, uint64_t now, int rc) {
   if (rc != 0)
-    reply_err(dev, now, rc);
+    reply_err(dev, now, m0_err_at(rc));
   else
     reply_ok(dev, now);
 }
 
 void m0__at_reld_saved(struct m0_dev *dev, uint64_t now, int rc) {
-  /* -5: the factory settings could not be written to flash; nothing changed. */
+  /* -5 (M0_E_BUSY, M0_E_FLASH): the factory settings could not be written to flash;
+   * nothing changed. */
   if (rc != 0) {
-    reply_err(dev, now, M0_ERR_STATE);
+    reply_err(dev, now, m0_err_at(rc));
     return;
   }
   reply_value(dev, now, "rebooting...", 12);
@@ -162,7 +165,7 @@ static void execute(struct m0_dev *dev, uint64_t now, const char *line, size_t l
   int rc;
 
   if (len < 2 || upper(line[0]) != 'A' || upper(line[1]) != 'T') {
-    reply_err(dev, now, M0_ERR_FORMAT);
+    reply_err(dev, now, M0_AT_ERR_FORMAT);
     return;
   }
   if (len == 2) { /* plain AT: the modem convention, answered OK */
@@ -170,18 +173,18 @@ static void execute(struct m0_dev *dev, uint64_t now, const char *line, size_t l
     return;
   }
   if (line[2] != '+') {
-    reply_err(dev, now, M0_ERR_FORMAT);
+    reply_err(dev, now, M0_AT_ERR_FORMAT);
     return;
   }
   while (3 + name_len < len && is_alnum(line[3 + name_len]))
     name_len++;
   if (name_len == 0) {
-    reply_err(dev, now, M0_ERR_FORMAT);
+    reply_err(dev, now, M0_AT_ERR_FORMAT);
     return;
   }
   p = m0_param_find(line + 3, name_len);
   if (p == NULL) {
-    reply_err(dev, now, M0_ERR_COMMAND);
+    reply_err(dev, now, M0_AT_ERR_COMMAND);
     return;
   }
   rest = line + 3 + name_len;
@@ -191,21 +194,21 @@ static void execute(struct m0_dev *dev, uint64_t now, const char *line, size_t l
     if (p->forms & (M0_FORM_ACTION | M0_FORM_QUERY))
       answer(dev, now, p);
     else
-      reply_err(dev, now, M0_ERR_OPERATOR);
+      reply_err(dev, now, M0_AT_ERR_OPERATOR);
     return;
   }
   if (rest[0] == '?') {
     if (rest_len > 1)
-      reply_err(dev, now, M0_ERR_FORMAT);
+      reply_err(dev, now, M0_AT_ERR_FORMAT);
     else if (p->forms & M0_FORM_QUERY)
       answer(dev, now, p);
     else
-      reply_err(dev, now, M0_ERR_OPERATOR);
+      reply_err(dev, now, M0_AT_ERR_OPERATOR);
     return;
   }
   if (rest[0] == '=') {
     if (!(p->forms & M0_FORM_SET)) {
-      reply_err(dev, now, M0_ERR_OPERATOR);
+      reply_err(dev, now, M0_AT_ERR_OPERATOR);
       return;
     }
     rc = m0__dev_set(dev, p, rest + 1, rest_len - 1);
@@ -213,7 +216,7 @@ static void execute(struct m0_dev *dev, uint64_t now, const char *line, size_t l
       m0__at_set_saved(dev, now, rc);
     return;
   }
-  reply_err(dev, now, M0_ERR_FORMAT);
+  reply_err(dev, now, M0_AT_ERR_FORMAT);
 }
 
 void m0__at_input(struct m0_dev *dev, uint64_t now, uint8_t c) {
@@ -237,7 +240,7 @@ void m0__at_input(struct m0_dev *dev, uint64_t now, uint8_t c) {
       at->cr_ns = now;
     }
     if (at->overflow)
-      reply_err(dev, now, M0_ERR_FORMAT);
+      reply_err(dev, now, M0_AT_ERR_FORMAT);
     else if (at->len > 0) /* an empty line is ignored silently */
       execute(dev, now, at->line, at->len);
     at->len = 0;

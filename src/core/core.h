@@ -45,16 +45,16 @@ void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8
 /* ceil(n character times) of the running UART, in ns. */
 uint64_t m0__dev_char_ns(const struct m0_dev *dev, unsigned n);
 /* The AT set path: validate on a copy of saved, save flash, commit. Returns 0,
- * M0_ERR_PARAM, M0_ERR_OPERATOR, M0_ERR_STATE when flash refused it, or M0_PENDING: the
+ * M0_E_INVAL, M0_E_NOTCONFIG, M0_E_BUSY or M0_E_FLASH (nothing saved), or M0_PENDING: the
  * write is in flight and m0__at_set_saved() gets its outcome. */
 int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value, size_t len);
 /* Factory defaults into saved and flash, for `what` (AT+RELD or the web page's Factory
- * Reset). Returns 0, M0_ERR_STATE (saved unchanged) or M0_PENDING (the outcome goes to
- * m0__at_reld_saved() or the factory reset's restart later). */
+ * Reset). Returns 0, M0_E_BUSY or M0_E_FLASH (saved unchanged) or M0_PENDING (the
+ * outcome goes to m0__at_reld_saved() or the factory reset's restart later). */
 int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what);
 /* The edit being built (m0_dev_edit_begin/set) saved for an asker inside the core whose
- * outcome handler is `what`'s (UDP 1500). Returns 0 (nothing taken, or saved), M0_ERR_STATE
- * (nothing changed) or M0_PENDING. */
+ * outcome handler is `what`'s (UDP 1500). Returns 0 (nothing taken, or saved), M0_E_BUSY
+ * or M0_E_FLASH (nothing changed) or M0_PENDING. */
 int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what);
 /* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
 void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
@@ -198,14 +198,14 @@ void m0__at_mac(struct m0_dev *dev, uint64_t now);
 void m0__at_socklk(struct m0_dev *dev, uint64_t now);
 void m0__at_pdtime(struct m0_dev *dev, uint64_t now);
 void m0__at_help(struct m0_dev *dev, uint64_t now);
-/* The outcome (0 or M0_ERR_STATE) of a set's or AT+RELD's flash write that was in
+/* The outcome (0 or an enum m0_err) of a set's or AT+RELD's flash write that was in
  * flight: the reply the command was waiting for. */
 void m0__at_set_saved(struct m0_dev *dev, uint64_t now, int rc);
 void m0__at_reld_saved(struct m0_dev *dev, uint64_t now, int rc);
 
 /* ---- udp1500_dev.c: the setup protocols on UDP 1500 ---- */
 
-/* The outcome (0 or M0_ERR_STATE) of a UDP 1500 write's flash save: its reply. */
+/* The outcome (0, M0_E_BUSY or M0_E_FLASH) of a UDP 1500 write's flash save: its reply. */
 void m0__udp1500_saved(struct m0_dev *dev, uint64_t now, int rc);
 
 /* ---- net.c: the network seam: links, inputs, routing ---- */

@@ -361,32 +361,32 @@ static void run_now_values(struct m0_dev *dev, uint64_t ids) {
   }
 }
 
-/* The write is over: commit on success. -5: the values were fine but could not be
- * persisted; nothing changed, flash included. */
+/* The write is over: commit on success. M0_E_FLASH: the values were fine but could not
+ * be persisted; nothing changed, flash included. */
 static int save_outcome(struct m0_dev *dev, int rc) {
   dev->save.busy = false;
   dev->save.answered = false;
   if (rc != 0)
-    return M0_ERR_STATE;
+    return M0_E_FLASH;
   dev->saved = dev->save.next;
   run_now_values(dev, dev->save.now_ids);
   return 0;
 }
 
 /* Hand `next` to flash for `what`. The outcome is returned when the HAL gave it within
- * its call (0 committed, M0_ERR_STATE nothing changed), and acted on by the caller; else
- * M0_PENDING, and m0_dev_on_flash_saved() acts on it later. */
+ * its call (0 committed, M0_E_BUSY or M0_E_FLASH nothing changed), and acted on by the
+ * caller; else M0_PENDING, and m0_dev_on_flash_saved() acts on it later. */
 static int save_start(struct m0_dev *dev, const struct m0_config *next,
                       enum m0__save_for what, uint64_t now_ids) {
   struct m0__save *s = &dev->save;
   size_t len;
   if (s->busy)
-    return M0_ERR_STATE; /* one write at a time: callers check first */
+    return M0_E_BUSY; /* one write at a time: callers check first */
   if (m0__fault_flash_refuses(dev))
-    return M0_ERR_STATE; /* flash that fails (fault.c): as if written and refused */
+    return M0_E_FLASH; /* flash that fails (fault.c): as if written and refused */
   len = m0_flash_format(next, dev->flash_text, sizeof dev->flash_text);
   if (len == 0)
-    return M0_ERR_STATE;
+    return M0_E_FLASH;
   s->next = *next;
   s->what = (uint8_t)what;
   s->now_ids = now_ids;
@@ -404,7 +404,7 @@ int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value,
   struct m0_config next = dev->saved;
   int rc;
   if (!m0_param_is_config(p))
-    return M0_ERR_OPERATOR;
+    return M0_E_NOTCONFIG;
   rc = m0_param_set(p, &next, value, len);
   if (rc != 0)
     return rc;
@@ -836,12 +836,12 @@ int m0_dev_edit_set(struct m0_dev *dev, const char *name, const char *value) {
   const struct m0_param *p;
   int rc;
   if (name == NULL || value == NULL)
-    return M0_ERR_FORMAT;
+    return M0_E_SYNTAX;
   p = m0_param_find(name, strlen(name));
   if (p == NULL)
-    return M0_ERR_COMMAND;
+    return M0_E_NOTFOUND;
   if (!m0_param_is_config(p))
-    return M0_ERR_OPERATOR;
+    return M0_E_NOTCONFIG;
   rc = m0_param_set(p, &dev->save.edit, value, strlen(value));
   if (rc == 0)
     dev->save.edit_ids |= 1ull << p->id;

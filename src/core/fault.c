@@ -543,7 +543,7 @@ int m0_dev_power(struct m0_dev *dev, uint64_t now, bool on, uint64_t for_ns) {
   int rc = 0;
   m0__dev_catch_up(dev, now);
   if (on == !dev->fault.off)
-    rc = M0_ERR_STATE;
+    rc = M0_E_STATE;
   else if (on)
     power_on(dev, now);
   else
@@ -599,7 +599,7 @@ int m0_dev_fault_cable(struct m0_dev *dev, uint64_t now, bool plugged, uint64_t 
   int rc = 0;
   m0__dev_catch_up(dev, now);
   if (plugged == !dev->fault.unplugged) /* (the power does not matter: it is a cable) */
-    rc = M0_ERR_STATE;
+    rc = M0_E_STATE;
   else if (plugged)
     plug(dev, now);
   else
@@ -635,7 +635,7 @@ int m0_dev_fault_uart(struct m0_dev *dev, uint64_t now, enum m0_uart_dir dir,
   char window[48];
   if ((unsigned)dir > M0_UART_FROM_HOST || noise->bit_error_ppb > M0_PPB ||
       noise->loss_ppb > M0_PPB)
-    return M0_ERR_PARAM;
+    return M0_E_INVAL;
   m0__dev_catch_up(dev, now);
   l = &dev->fault.line[dir];
   if (noise->bit_error_ppb == 0 && noise->loss_ppb == 0) {
@@ -664,7 +664,7 @@ int m0_dev_fault_net(struct m0_dev *dev, uint64_t now, enum m0_net_dir dir,
   char window[48];
   if ((unsigned)dir > M0_NET_FROM_NET || impair->loss_ppb > M0_PPB ||
       impair->rate > M0_NET_RATE_MAX)
-    return M0_ERR_PARAM;
+    return M0_E_INVAL;
   m0__dev_catch_up(dev, now);
   n = &dev->fault.net[dir];
   bool was = impaired(n);
@@ -694,7 +694,7 @@ int m0_dev_fault_net(struct m0_dev *dev, uint64_t now, enum m0_net_dir dir,
 int m0_dev_fault_net_reset(struct m0_dev *dev, uint64_t now) {
   int n;
   m0__dev_catch_up(dev, now);
-  n = dev->fault.off ? M0_ERR_STATE : (int)reset_connections(dev, now, "fault");
+  n = dev->fault.off ? M0_E_STATE : (int)reset_connections(dev, now, "fault");
   m0__dev_settle(dev, now);
   return n;
 }
@@ -771,11 +771,11 @@ static void windows_expire(struct m0_dev *dev, uint64_t now) {
 int m0_dev_fault_hang(struct m0_dev *dev, uint64_t now, uint64_t for_ns) {
   struct m0__faults *f = &dev->fault;
   if (for_ns == 0)
-    return M0_ERR_PARAM;
+    return M0_E_INVAL;
   m0__dev_catch_up(dev, now);
   if (f->off || f->hung) {
     m0__dev_settle(dev, now);
-    return M0_ERR_STATE;
+    return M0_E_STATE;
   }
   f->hung = true;
   f->hung_since = now;

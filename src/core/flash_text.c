@@ -152,16 +152,16 @@ static int profile_assign(struct m0_config *cfg, const char *text, size_t n, cha
   if (eq == NULL || eq == text) {
     snprintf(reason, cap, "expected NAME=VALUE (e.g. E=off or AT+E=off), got '%.*s'",
              shown(n), text);
-    return M0_ERR_FORMAT;
+    return M0_E_SYNTAX;
   }
   p = m0_param_find(text, (size_t)(eq - text));
   if (p == NULL) {
     snprintf(reason, cap, "unknown parameter '%.*s'", shown((size_t)(eq - text)), text);
-    return M0_ERR_COMMAND;
+    return M0_E_NOTFOUND;
   }
   if (!m0_param_is_config(p)) {
     snprintf(reason, cap, "AT+%s is a command, not a setting", p->name);
-    return M0_ERR_OPERATOR;
+    return M0_E_NOTCONFIG;
   }
   value = eq + 1;
   vlen = n - (size_t)(value - text);
@@ -176,7 +176,7 @@ int m0_profile_set(struct m0_config *cfg, const char *assignment, size_t len, ch
                    size_t cap) {
   if (memchr(assignment, '\0', len) != NULL) {
     snprintf(reason, cap, "binary data (NUL byte)");
-    return M0_ERR_FORMAT;
+    return M0_E_SYNTAX;
   }
   return profile_assign(cfg, assignment, len, reason, cap);
 }

@@ -267,14 +267,14 @@ static int parse_uint(const char *s, size_t len, uint32_t min, uint32_t max, uin
   uint64_t v = 0;
   size_t i;
   if (len == 0 || len > 10)
-    return M0_ERR_PARAM;
+    return M0_E_INVAL;
   for (i = 0; i < len; i++) {
     if (s[i] < '0' || s[i] > '9')
-      return M0_ERR_PARAM;
+      return M0_E_INVAL;
     v = v * 10 + (uint64_t)(s[i] - '0');
   }
   if (v < min || v > max)
-    return M0_ERR_PARAM;
+    return M0_E_INVAL;
   *out = (uint32_t)v;
   return 0;
 }
@@ -289,15 +289,15 @@ static int parse_ipv4(const char *s, size_t len, uint8_t out[4]) {
     while (i < len && s[i] != '.')
       i++;
     if (i - start > 3 || parse_uint(s + start, i - start, 0, 255, &v) != 0)
-      return M0_ERR_PARAM;
+      return M0_E_INVAL;
     out[octet] = (uint8_t)v;
     if (octet < 3) {
       if (i >= len)
-        return M0_ERR_PARAM;
+        return M0_E_INVAL;
       i++; /* the dot */
     }
   }
-  return i == len ? 0 : M0_ERR_PARAM;
+  return i == len ? 0 : M0_E_INVAL;
 }
 
 /* A host name: letters, digits, '-' and '.', not starting or ending with '.' or '-'. */
@@ -368,7 +368,7 @@ static int parse_enum(const struct m0_field *f, const char *s, size_t len, uint8
     if (j == len)
       return parse_enum(f, eq + 1, strlen(eq + 1), out);
   }
-  return M0_ERR_PARAM;
+  return M0_E_INVAL;
 }
 
 /* Parse one field's text into cfg. split is true when fields are comma-separated, so a
@@ -384,12 +384,12 @@ static int parse_field(const struct m0_field *f, struct m0_config *cfg, const ch
     else if (word_eq(s, len, "off"))
       *(bool *)dst = false;
     else
-      return M0_ERR_PARAM;
+      return M0_E_INVAL;
     return 0;
   case M0_FIELD_UINT: {
     uint32_t v;
     if (parse_uint(s, len, f->min, f->max, &v) != 0)
-      return M0_ERR_PARAM;
+      return M0_E_INVAL;
     store_uint(dst, f->size, v);
     return 0;
   }
@@ -400,15 +400,15 @@ static int parse_field(const struct m0_field *f, struct m0_config *cfg, const ch
   case M0_FIELD_TEXT:
   case M0_FIELD_HOST:
     if (len < f->min || len > f->max || len + 1 > f->size)
-      return M0_ERR_PARAM;
+      return M0_E_INVAL;
     for (i = 0; i < len; i++) {
       if (!is_printable((unsigned char)s[i]) || (split && s[i] == ','))
-        return M0_ERR_PARAM;
+        return M0_E_INVAL;
     }
     if (f->type == M0_FIELD_HOST) {
       uint8_t quad[4];
       if (parse_ipv4(s, len, quad) != 0 && !is_host_name(s, len))
-        return M0_ERR_PARAM;
+        return M0_E_INVAL;
     }
     /* Clear the whole buffer, not just one terminator: equal values are then equal
      * bytes, so configurations compare with memcmp. */
@@ -418,10 +418,10 @@ static int parse_field(const struct m0_field *f, struct m0_config *cfg, const ch
   case M0_FIELD_HEX: {
     size_t n = len / 2;
     if (len % 2 != 0 || n < f->min || n > f->max || n > f->size)
-      return M0_ERR_PARAM;
+      return M0_E_INVAL;
     for (i = 0; i < len; i++) {
       if (m0_hex_digit((unsigned char)s[i]) < 0)
-        return M0_ERR_PARAM;
+        return M0_E_INVAL;
     }
     memset(dst, 0, f->size);
     for (i = 0; i < n; i++) {
@@ -433,7 +433,7 @@ static int parse_field(const struct m0_field *f, struct m0_config *cfg, const ch
     return 0;
   }
   }
-  return M0_ERR_PARAM;
+  return M0_E_INVAL;
 }
 
 int m0_param_set(const struct m0_param *p, struct m0_config *cfg, const char *value,
@@ -444,7 +444,7 @@ int m0_param_set(const struct m0_param *p, struct m0_config *cfg, const char *va
   int rc;
 
   if (!m0_param_is_config(p))
-    return M0_ERR_OPERATOR;
+    return M0_E_NOTCONFIG;
   if (p->rest_of_line) {
     rc = parse_field(&p->fields[0], &scratch, value, len, false);
     n = 1;
@@ -455,7 +455,7 @@ int m0_param_set(const struct m0_param *p, struct m0_config *cfg, const char *va
       while (end < len && value[end] != ',')
         end++;
       if (n == p->nfields)
-        return M0_ERR_PARAM; /* more fields than the command has */
+        return M0_E_INVAL; /* more fields than the command has */
       rc = parse_field(&p->fields[n], &scratch, value + pos, end - pos, true);
       if (rc != 0)
         return rc;
@@ -465,7 +465,7 @@ int m0_param_set(const struct m0_param *p, struct m0_config *cfg, const char *va
       pos = end + 1;
     }
     if (n < p->min_fields || (n != p->nfields && n != p->min_fields))
-      return M0_ERR_PARAM;
+      return M0_E_INVAL;
   }
   if (rc != 0)
     return rc;
@@ -552,7 +552,7 @@ int m0_param_format(const struct m0_param *p, const struct m0_config *cfg,
   struct out o = {buf, cap, 0};
   unsigned i;
   if (!m0_param_is_config(p))
-    return M0_ERR_OPERATOR;
+    return M0_E_NOTCONFIG;
   if (cap > 0)
     buf[0] = '\0';
   for (i = 0; i < p->nfields; i++) {
@@ -581,25 +581,25 @@ unsigned m0_uart_bits_per_char(uint8_t data_bits, uint8_t stop_bits, uint8_t par
 /* DHCP may be given alone (the addresses are kept); STATIC needs all three. */
 static int check_wann(const struct m0_config *cfg, unsigned nfields_given) {
   if (nfields_given == 1 && cfg->wann_mode != M0_WANN_DHCP)
-    return M0_ERR_PARAM;
+    return M0_E_INVAL;
   return 0;
 }
 
 static int check_htpurl(const struct m0_config *cfg, unsigned nfields_given) {
   (void)nfields_given;
-  return cfg->htpurl[0] == '/' ? 0 : M0_ERR_PARAM;
+  return cfg->htpurl[0] == '/' ? 0 : M0_E_INVAL;
 }
 
 /* 1-59 would restart a device faster than its peers can reconnect: the vendor allows
  * only 0 (off) or at least a minute. */
 static int check_rstim(const struct m0_config *cfg, unsigned nfields_given) {
   (void)nfields_given;
-  return (cfg->rstim == 0 || cfg->rstim >= 60) ? 0 : M0_ERR_PARAM;
+  return (cfg->rstim == 0 || cfg->rstim >= 60) ? 0 : M0_E_INVAL;
 }
 
 /* MID takes the whole line like the other free-text values, so that a comma is
  * reported as a bad value rather than as a wrong field count; but the vendor forbids it. */
 static int check_mid(const struct m0_config *cfg, unsigned nfields_given) {
   (void)nfields_given;
-  return strchr(cfg->mid, ',') == NULL ? 0 : M0_ERR_PARAM;
+  return strchr(cfg->mid, ',') == NULL ? 0 : M0_E_INVAL;
 }

@@ -13,18 +13,18 @@ int m0__reg_bytes(const struct m0_config *cfg, const char *mac_text,
   switch (cfg->regen) {
   case M0_REGEN_MAC:
     if (mac_text == NULL)
-      return M0_ERR_PARAM;
+      return M0_E_INVAL;
     for (int i = 0; i < 6; i++) {
       int hi = m0_hex_digit(mac_text[2 * i]);
       int lo = hi < 0 ? -1 : m0_hex_digit(mac_text[2 * i + 1]);
       if (lo < 0)
-        return M0_ERR_PARAM;
+        return M0_E_INVAL;
       out[i] = (uint8_t)(hi << 4 | lo);
     }
-    return mac_text[12] == '\0' ? 6 : M0_ERR_PARAM;
+    return mac_text[12] == '\0' ? 6 : M0_E_INVAL;
   case M0_REGEN_USR:
     if (cfg->regusr_len > M0_HEX_BYTES_MAX)
-      return M0_ERR_PARAM;
+      return M0_E_INVAL;
     memcpy(out, cfg->regusr, cfg->regusr_len);
     return cfg->regusr_len;
   default:

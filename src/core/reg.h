@@ -17,7 +17,7 @@
 
 /* The REGEN bytes alone, whatever the work mode: off gives 0, mac the 6 raw bytes of
  * mac_text (12 hex digits, either case, as in struct m0_factory), usr the REGUSR bytes.
- * out has room for M0_HEX_BYTES_MAX. Returns the length, or M0_ERR_PARAM when REGEN=mac
+ * out has room for M0_HEX_BYTES_MAX. Returns the length, or M0_E_INVAL when REGEN=mac
  * and mac_text is not 12 hex digits. */
 int m0__reg_bytes(const struct m0_config *cfg, const char *mac_text,
                   uint8_t out[M0_HEX_BYTES_MAX]);
@@ -25,7 +25,7 @@ int m0__reg_bytes(const struct m0_config *cfg, const char *mac_text,
 /* struct m0__reg (in m0/dev_internal.h: the device embeds it): data[0..len), len 0 when
  * there is nothing to send; every: REGTCP=every. */
 
-/* Registration as it applies to cfg's work mode. Returns 0, or M0_ERR_PARAM for a bad
+/* Registration as it applies to cfg's work mode. Returns 0, or M0_E_INVAL for a bad
  * mac_text (r->len is then 0, so nothing is sent). */
 int m0__reg_init(struct m0__reg *r, const struct m0_config *cfg, const char *mac_text);
 

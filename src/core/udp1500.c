@@ -119,7 +119,7 @@ static void set_id_flags(struct m0_config *c, uint8_t flags) {
 
 int m0__udp1500_fail(struct m0__udp1500_decode *d, const char *field) {
   d->bad = field;
-  return M0_ERR_PARAM;
+  return M0_E_INVAL;
 }
 
 /* The touched parameters as text through the table's own formatter, in table order. */

@@ -82,7 +82,7 @@ static inline bool m0__udp1500_differs(const uint8_t *in, const uint8_t *ref, si
   return memcmp(in, ref, n) != 0;
 }
 
-/* Record the field no parameter can hold; returns M0_ERR_PARAM. */
+/* Record the field no parameter can hold; returns M0_E_INVAL. */
 int m0__udp1500_fail(struct m0__udp1500_decode *d, const char *field);
 /* End a decode: rc 0 gives the touched parameters as settings in out, else out->bad. */
 int m0__udp1500_done(struct m0__udp1500_decode *d, int rc, struct m0_udp1500_settings *out);

@@ -110,6 +110,20 @@ static void rejected_event(struct m0_dev *dev, const struct m0_net_addr *from, c
                 where, bytes, reason, reply, extra);
 }
 
+/* Why a write was refused, from the core's error: the reason of the udp1500.rejected
+ * event (docs/events.md). The one mapping of this protocol, whose only wire answer to a
+ * refusal is the E status (FF) or silence (T24). */
+static const char *refusal(int err) {
+  switch (err) {
+  case M0_E_BUSY:
+    return "busy";
+  case M0_E_FLASH:
+    return "flash";
+  default: /* M0_E_INVAL: a value no parameter can hold, or the table refused */
+    return "invalid";
+  }
+}
+
 static void reject(struct rx *r, const char *reason) {
   rejected_event(r->dev, r->from, r->proto, r->cmd, r->len, reason, 0, NULL);
 }
@@ -188,27 +202,28 @@ static void write_settings(struct rx *r, int decoded, const struct m0_udp1500_se
   if (dev->save.busy) {
     /* Another write (AT, the web page, an earlier datagram) is in flight. */
     if (t24)
-      reject(r, "busy");
+      reject(r, refusal(M0_E_BUSY));
     else
-      refuse(r, M0_UDP1500_ERROR, "busy", NULL);
+      refuse(r, M0_UDP1500_ERROR, refusal(M0_E_BUSY), NULL);
     return;
   }
   if (decoded != 0) {
     if (t24)
-      rejected_event(dev, r->from, r->proto, r->cmd, r->len, "invalid", 0, s->bad);
+      rejected_event(dev, r->from, r->proto, r->cmd, r->len, refusal(decoded), 0, s->bad);
     else
-      refuse(r, M0_UDP1500_ERROR, "invalid", s->bad);
+      refuse(r, M0_UDP1500_ERROR, refusal(decoded), s->bad);
     return;
   }
   m0_dev_edit_begin(dev);
   for (i = 0; i < s->n; i++) {
     const char *name = m0_params[s->s[i].id].name;
-    if (m0_dev_edit_set(dev, name, s->s[i].value) != 0) {
+    int rc = m0_dev_edit_set(dev, name, s->s[i].value);
+    if (rc != 0) {
       m0_dev_edit_begin(dev); /* forget what was taken: nothing is written */
       if (t24)
-        rejected_event(dev, r->from, r->proto, r->cmd, r->len, "invalid", 0, name);
+        rejected_event(dev, r->from, r->proto, r->cmd, r->len, refusal(rc), 0, name);
       else
-        refuse(r, M0_UDP1500_ERROR, "invalid", name);
+        refuse(r, M0_UDP1500_ERROR, refusal(rc), name);
       return;
     }
   }
@@ -225,7 +240,7 @@ void m0__udp1500_saved(struct m0_dev *dev, uint64_t now, int rc) {
   if (u->t24) {
     uint8_t reply[M0_UDP1500_T24_REPLY_LEN], mac[6];
     if (rc != 0) {
-      rejected_event(dev, &u->to, proto, cmd, u->bytes, "flash", 0, NULL);
+      rejected_event(dev, &u->to, proto, cmd, u->bytes, refusal(rc), 0, NULL);
       return;
     }
     (void)m0_udp1500_mac_parse(dev->options.factory.mac, mac);
@@ -236,7 +251,7 @@ void m0__udp1500_saved(struct m0_dev *dev, uint64_t now, int rc) {
   }
   if (rc != 0) {
     size_t n = send_status(dev, &u->to, u->cmd, M0_UDP1500_ERROR);
-    rejected_event(dev, &u->to, proto, cmd, u->bytes, "flash", n, NULL);
+    rejected_event(dev, &u->to, proto, cmd, u->bytes, refusal(rc), n, NULL);
     return;
   }
   accepted_event(dev, &u->to, proto, cmd, u->bytes,
@@ -322,7 +337,7 @@ static void ff(struct rx *r) {
       accept(r, send_status(dev, r->from, cmd, M0_UDP1500_OK));
       m0__dev_restart_now(dev, r->now, "udp1500"); /* waits for a save in flight */
     } else if (dev->save.busy) {
-      refuse(r, M0_UDP1500_ERROR, "busy", NULL);
+      refuse(r, M0_UDP1500_ERROR, refusal(M0_E_BUSY), NULL);
     } else {
       save(r, false, true);
     }

@@ -72,6 +72,26 @@ static void want_err(const char *line, int code) {
 static const char *OK_DOC = "\r\n+ok\r\n";
 static const char *OK_FIELD = "\r\n+OK\r\n";
 
+/* ---- the core's errors on the wire ---- */
+
+/* The one mapping (m0_err_at): each core error gets the code its AT mistake gets, and no
+ * internal number is a wire code, so one passed on unmapped could not go unnoticed. */
+static void test_err_at_mapping(void **state) {
+  static const struct {
+    int err, at;
+  } map[] = {
+    {M0_E_SYNTAX, M0_AT_ERR_FORMAT},   {M0_E_NOTFOUND, M0_AT_ERR_COMMAND},
+    {M0_E_NOTCONFIG, M0_AT_ERR_OPERATOR}, {M0_E_INVAL, M0_AT_ERR_PARAM},
+    {M0_E_STATE, M0_AT_ERR_STATE},     {M0_E_BUSY, M0_AT_ERR_STATE},
+    {M0_E_FLASH, M0_AT_ERR_STATE},
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+    assert_int_equal(m0_err_at(map[i].err), map[i].at);
+    assert_true(map[i].err < M0_AT_ERR_STATE);
+  }
+}
+
 /* ---- syntax ---- */
 
 static void test_at_alone(void **state) {
@@ -83,27 +103,27 @@ static void test_at_alone(void **state) {
 
 static void test_format_errors(void **state) {
   (void)state;
-  want_err("A", M0_ERR_FORMAT);
-  want_err("XYZ", M0_ERR_FORMAT);
-  want_err(" AT", M0_ERR_FORMAT);
-  want_err("ATE", M0_ERR_FORMAT);
-  want_err("AT+", M0_ERR_FORMAT);
-  want_err("AT+?", M0_ERR_FORMAT);
-  want_err("AT+=1", M0_ERR_FORMAT);
-  want_err("AT+VER?x", M0_ERR_FORMAT);
-  want_err("AT+VER??", M0_ERR_FORMAT);
-  want_err("AT+VER x", M0_ERR_FORMAT);
-  want_err("AT+E!", M0_ERR_FORMAT);
+  want_err("A", M0_AT_ERR_FORMAT);
+  want_err("XYZ", M0_AT_ERR_FORMAT);
+  want_err(" AT", M0_AT_ERR_FORMAT);
+  want_err("ATE", M0_AT_ERR_FORMAT);
+  want_err("AT+", M0_AT_ERR_FORMAT);
+  want_err("AT+?", M0_AT_ERR_FORMAT);
+  want_err("AT+=1", M0_AT_ERR_FORMAT);
+  want_err("AT+VER?x", M0_AT_ERR_FORMAT);
+  want_err("AT+VER??", M0_AT_ERR_FORMAT);
+  want_err("AT+VER x", M0_AT_ERR_FORMAT);
+  want_err("AT+E!", M0_AT_ERR_FORMAT);
 }
 
 static void test_unknown_commands(void **state) {
   (void)state;
-  want_err("AT+FOO", M0_ERR_COMMAND);
-  want_err("AT+FOO?", M0_ERR_COMMAND);
-  want_err("AT+FOO=1", M0_ERR_COMMAND);
-  want_err("AT+UARTSET=ON", M0_ERR_COMMAND);
-  want_err("AT+VERS", M0_ERR_COMMAND);
-  want_err("AT+NET", M0_ERR_COMMAND);
+  want_err("AT+FOO", M0_AT_ERR_COMMAND);
+  want_err("AT+FOO?", M0_AT_ERR_COMMAND);
+  want_err("AT+FOO=1", M0_AT_ERR_COMMAND);
+  want_err("AT+UARTSET=ON", M0_AT_ERR_COMMAND);
+  want_err("AT+VERS", M0_AT_ERR_COMMAND);
+  want_err("AT+NET", M0_AT_ERR_COMMAND);
 }
 
 static void test_operator_errors(void **state) {
@@ -115,7 +135,7 @@ static void test_operator_errors(void **state) {
   unsigned i;
   (void)state;
   for (i = 0; lines[i] != NULL; i++)
-    want_err(lines[i], M0_ERR_OPERATOR);
+    want_err(lines[i], M0_AT_ERR_OPERATOR);
   assert_int_equal(m0_dev_mode(&D), M0_MODE_COMMAND);
   assert_int_equal(F.flash_attempts, 0);
   assert_int_equal(fake_count_events(&F, "restart "), 0);
@@ -222,7 +242,7 @@ static void test_line_limit(void **state) {
   strcpy(line, "AT+HTPHEAD=");
   memset(line + strlen(line), 'x', 256 - strlen(line));
   assert_int_equal(strlen(line), 256);
-  want_err(line, M0_ERR_PARAM);
+  want_err(line, M0_AT_ERR_PARAM);
   /* 257 bytes: too long, -1, every byte still echoed. */
   strcat(line, "x");
   snprintf(want, sizeof want, "%s\r\r\n+ERR=-1\r\n", line);
@@ -337,8 +357,8 @@ static void test_ok_and_error_spelling_field(void **state) {
   (void)state;
   expect_reply("AT", OK_FIELD);
   expect_reply("AT+SOCKPORT=1", OK_FIELD);
-  want_err("AT+FOO", M0_ERR_COMMAND);
-  want_err("AT+SOCKPORT=x", M0_ERR_PARAM);
+  want_err("AT+FOO", M0_AT_ERR_COMMAND);
+  want_err("AT+SOCKPORT=x", M0_AT_ERR_PARAM);
   expect_reply("AT+TCPSE=kick", OK_FIELD);
   want_value("AT+TCPSE", "KICK");
 }
@@ -357,50 +377,50 @@ struct set {
 static const struct set sets[] = {
   {"E", "off", 0, NULL},
   {"E", "ON", 0, "on"},
-  BAD("E", "of", M0_ERR_PARAM),
-  BAD("E", "", M0_ERR_PARAM),
-  BAD("E", "1", M0_ERR_PARAM),
-  BAD("E", "on,off", M0_ERR_PARAM),
+  BAD("E", "of", M0_AT_ERR_PARAM),
+  BAD("E", "", M0_AT_ERR_PARAM),
+  BAD("E", "1", M0_AT_ERR_PARAM),
+  BAD("E", "on,off", M0_AT_ERR_PARAM),
 
   {"WEBU", "bob,secret", 0, NULL},
   {"WEBU", "abcdefghijklmno,p", 0, NULL},
   {"WEBU", "u,abcdefghijklmno", 0, NULL},
-  BAD("WEBU", "abcdefghijklmnop,p", M0_ERR_PARAM),
-  BAD("WEBU", "u,abcdefghijklmnop", M0_ERR_PARAM),
-  BAD("WEBU", "bob", M0_ERR_PARAM),
-  BAD("WEBU", "a,b,c", M0_ERR_PARAM),
-  BAD("WEBU", ",x", M0_ERR_PARAM),
-  BAD("WEBU", "x,", M0_ERR_PARAM),
+  BAD("WEBU", "abcdefghijklmnop,p", M0_AT_ERR_PARAM),
+  BAD("WEBU", "u,abcdefghijklmnop", M0_AT_ERR_PARAM),
+  BAD("WEBU", "bob", M0_AT_ERR_PARAM),
+  BAD("WEBU", "a,b,c", M0_AT_ERR_PARAM),
+  BAD("WEBU", ",x", M0_AT_ERR_PARAM),
+  BAD("WEBU", "x,", M0_AT_ERR_PARAM),
 
   {"WANN", "DHCP", 0, "DHCP,0.0.0.0,0.0.0.0,0.0.0.0"},
   {"WANN", "STATIC,192.168.1.10,255.255.255.0,192.168.1.1", 0, NULL},
   {"WANN", "static,10.0.0.2,255.0.0.0,10.0.0.1", 0, "STATIC,10.0.0.2,255.0.0.0,10.0.0.1"},
   {"WANN", "dhcp", 0, "DHCP,10.0.0.2,255.0.0.0,10.0.0.1"},
   {"WANN", "DHCP,1.2.3.4,255.255.0.0,1.2.0.1", 0, NULL},
-  BAD("WANN", "STATIC", M0_ERR_PARAM),
-  BAD("WANN", "STATIC,1.2.3.4", M0_ERR_PARAM),
-  BAD("WANN", "STATIC,1.2.3.4,255.0.0.0", M0_ERR_PARAM),
-  BAD("WANN", "STATIC,256.1.1.1,255.0.0.0,1.1.1.1", M0_ERR_PARAM),
-  BAD("WANN", "AUTO", M0_ERR_PARAM),
-  BAD("WANN", "STATIC,1.2.3.4,255.0.0.0,1.2.3.1,9", M0_ERR_PARAM),
+  BAD("WANN", "STATIC", M0_AT_ERR_PARAM),
+  BAD("WANN", "STATIC,1.2.3.4", M0_AT_ERR_PARAM),
+  BAD("WANN", "STATIC,1.2.3.4,255.0.0.0", M0_AT_ERR_PARAM),
+  BAD("WANN", "STATIC,256.1.1.1,255.0.0.0,1.1.1.1", M0_AT_ERR_PARAM),
+  BAD("WANN", "AUTO", M0_AT_ERR_PARAM),
+  BAD("WANN", "STATIC,1.2.3.4,255.0.0.0,1.2.3.1,9", M0_AT_ERR_PARAM),
 
   {"DNS", "8.8.8.8", 0, NULL},
   {"DNS", "0.0.0.0", 0, NULL},
   {"DNS", "255.255.255.255", 0, NULL},
-  BAD("DNS", "8.8.8", M0_ERR_PARAM),
-  BAD("DNS", "8.8.8.8.8", M0_ERR_PARAM),
-  BAD("DNS", "1.2.3.256", M0_ERR_PARAM),
-  BAD("DNS", "a.b.c.d", M0_ERR_PARAM),
-  BAD("DNS", "", M0_ERR_PARAM),
+  BAD("DNS", "8.8.8", M0_AT_ERR_PARAM),
+  BAD("DNS", "8.8.8.8.8", M0_AT_ERR_PARAM),
+  BAD("DNS", "1.2.3.256", M0_AT_ERR_PARAM),
+  BAD("DNS", "a.b.c.d", M0_AT_ERR_PARAM),
+  BAD("DNS", "", M0_AT_ERR_PARAM),
 
   {"WEBPORT", "1", 0, NULL},
   {"WEBPORT", "65535", 0, NULL},
   {"WEBPORT", "8080", 0, NULL},
-  BAD("WEBPORT", "0", M0_ERR_PARAM),
-  BAD("WEBPORT", "65536", M0_ERR_PARAM),
-  BAD("WEBPORT", "-1", M0_ERR_PARAM),
-  BAD("WEBPORT", "8o", M0_ERR_PARAM),
-  BAD("WEBPORT", "", M0_ERR_PARAM),
+  BAD("WEBPORT", "0", M0_AT_ERR_PARAM),
+  BAD("WEBPORT", "65536", M0_AT_ERR_PARAM),
+  BAD("WEBPORT", "-1", M0_AT_ERR_PARAM),
+  BAD("WEBPORT", "8o", M0_AT_ERR_PARAM),
+  BAD("WEBPORT", "", M0_AT_ERR_PARAM),
 
   {"UART", "9600,8,1,NONE,NFC", 0, NULL},
   {"UART", "600,5,2,ODD,NFC", 0, NULL},
@@ -408,59 +428,59 @@ static const struct set sets[] = {
   {"UART", "115200,7,1,MARK,NFC", 0, "115200,7,1,MASK,NFC"},
   {"UART", "115200,8,1,SPACE,NFC", 0, NULL},
   {"UART", "57600,6,1,MASK,NFC", 0, NULL},
-  BAD("UART", "599,8,1,NONE,NFC", M0_ERR_PARAM),
-  BAD("UART", "460801,8,1,NONE,NFC", M0_ERR_PARAM),
-  BAD("UART", "9600,4,1,NONE,NFC", M0_ERR_PARAM),
-  BAD("UART", "9600,9,1,NONE,NFC", M0_ERR_PARAM),
-  BAD("UART", "9600,8,0,NONE,NFC", M0_ERR_PARAM),
-  BAD("UART", "9600,8,3,NONE,NFC", M0_ERR_PARAM),
-  BAD("UART", "9600,8,1,FOO,NFC", M0_ERR_PARAM),
-  BAD("UART", "9600,8,1,NONE,FC", M0_ERR_PARAM),
-  BAD("UART", "9600,8,1,NONE", M0_ERR_PARAM),
-  BAD("UART", "9600,8,1,NONE,NFC,1", M0_ERR_PARAM),
+  BAD("UART", "599,8,1,NONE,NFC", M0_AT_ERR_PARAM),
+  BAD("UART", "460801,8,1,NONE,NFC", M0_AT_ERR_PARAM),
+  BAD("UART", "9600,4,1,NONE,NFC", M0_AT_ERR_PARAM),
+  BAD("UART", "9600,9,1,NONE,NFC", M0_AT_ERR_PARAM),
+  BAD("UART", "9600,8,0,NONE,NFC", M0_AT_ERR_PARAM),
+  BAD("UART", "9600,8,3,NONE,NFC", M0_AT_ERR_PARAM),
+  BAD("UART", "9600,8,1,FOO,NFC", M0_AT_ERR_PARAM),
+  BAD("UART", "9600,8,1,NONE,FC", M0_AT_ERR_PARAM),
+  BAD("UART", "9600,8,1,NONE", M0_AT_ERR_PARAM),
+  BAD("UART", "9600,8,1,NONE,NFC,1", M0_AT_ERR_PARAM),
 
   {"SOCK", "UDPS,10.0.0.1,9000", 0, NULL},
   {"SOCK", "tcps,example.com,80", 0, "TCPS,example.com,80"},
   {"SOCK", "HTPC,a23456789012345678901234567890,65535", 0, NULL},
   {"SOCK", "UDPC,1.2.3.4,1", 0, NULL},
-  BAD("SOCK", "TCPC,a234567890123456789012345678901,1", M0_ERR_PARAM),
-  BAD("SOCK", "TCPC,1.2.3.4,0", M0_ERR_PARAM),
-  BAD("SOCK", "TCPC,1.2.3.4,65536", M0_ERR_PARAM),
-  BAD("SOCK", "FOO,1.2.3.4,1", M0_ERR_PARAM),
-  BAD("SOCK", "TCPC,1.2.3.4", M0_ERR_PARAM),
-  BAD("SOCK", "TCPC,,1", M0_ERR_PARAM),
+  BAD("SOCK", "TCPC,a234567890123456789012345678901,1", M0_AT_ERR_PARAM),
+  BAD("SOCK", "TCPC,1.2.3.4,0", M0_AT_ERR_PARAM),
+  BAD("SOCK", "TCPC,1.2.3.4,65536", M0_AT_ERR_PARAM),
+  BAD("SOCK", "FOO,1.2.3.4,1", M0_AT_ERR_PARAM),
+  BAD("SOCK", "TCPC,1.2.3.4", M0_AT_ERR_PARAM),
+  BAD("SOCK", "TCPC,,1", M0_AT_ERR_PARAM),
   {"NETP", "TCPC,192.168.0.7,502", 0, NULL},
-  BAD("NETP", "TCPC,192.168.0.7", M0_ERR_PARAM),
+  BAD("NETP", "TCPC,192.168.0.7", M0_AT_ERR_PARAM),
 
   {"TCPSE", "kick", 0, NULL},
   {"TCPSE", "KEEP", 0, "keep"},
-  BAD("TCPSE", "drop", M0_ERR_PARAM),
+  BAD("TCPSE", "drop", M0_AT_ERR_PARAM),
 
   {"SOCKPORT", "0", 0, NULL},
   {"SOCKPORT", "65535", 0, NULL},
-  BAD("SOCKPORT", "65536", M0_ERR_PARAM),
-  BAD("SOCKPORT", "-1", M0_ERR_PARAM),
+  BAD("SOCKPORT", "65536", M0_AT_ERR_PARAM),
+  BAD("SOCKPORT", "-1", M0_AT_ERR_PARAM),
 
   {"RFCEN", "off", 0, NULL},
   {"RFCEN", "on", 0, NULL},
-  BAD("RFCEN", "1", M0_ERR_PARAM),
+  BAD("RFCEN", "1", M0_AT_ERR_PARAM),
 
   {"REGEN", "mac", 0, NULL},
   {"REGEN", "USR", 0, "usr"},
   {"REGEN", "off", 0, NULL},
-  BAD("REGEN", "on", M0_ERR_PARAM),
+  BAD("REGEN", "on", M0_AT_ERR_PARAM),
 
   {"REGTCP", "every", 0, NULL},
   {"REGTCP", "FIRST", 0, "first"},
-  BAD("REGTCP", "all", M0_ERR_PARAM),
+  BAD("REGTCP", "all", M0_AT_ERR_PARAM),
 
   {"REGCLOUD", "abcdefghijklmnopqrst,1234567", 0, NULL},
   {"REGCLOUD", "ABCDEFGHIJKLMNOPQRST,1", 0, NULL},
-  BAD("REGCLOUD", "abcdefghijklmnopqrs,1234567", M0_ERR_PARAM),
-  BAD("REGCLOUD", "abcdefghijklmnopqrstu,1234567", M0_ERR_PARAM),
-  BAD("REGCLOUD", "abcdefghijklmnopqrst,12345678", M0_ERR_PARAM),
-  BAD("REGCLOUD", "abcdefghijklmnopqrst,", M0_ERR_PARAM),
-  BAD("REGCLOUD", "abcdefghijklmnopqrst", M0_ERR_PARAM),
+  BAD("REGCLOUD", "abcdefghijklmnopqrs,1234567", M0_AT_ERR_PARAM),
+  BAD("REGCLOUD", "abcdefghijklmnopqrstu,1234567", M0_AT_ERR_PARAM),
+  BAD("REGCLOUD", "abcdefghijklmnopqrst,12345678", M0_AT_ERR_PARAM),
+  BAD("REGCLOUD", "abcdefghijklmnopqrst,", M0_AT_ERR_PARAM),
+  BAD("REGCLOUD", "abcdefghijklmnopqrst", M0_AT_ERR_PARAM),
 
   {"REGUSR", "41", 0, NULL},
   {"REGUSR", "ab0c", 0, "AB0C"},
@@ -469,22 +489,22 @@ static const struct set sets[] = {
    NULL},
   BAD("REGUSR",
       "00112233445566778899AABBCCDDEEFF0011223344556677889900112233445566778899AABBCCDDEE",
-      M0_ERR_PARAM),
-  BAD("REGUSR", "414", M0_ERR_PARAM),
-  BAD("REGUSR", "ZZ", M0_ERR_PARAM),
-  BAD("REGUSR", "", M0_ERR_PARAM),
+      M0_AT_ERR_PARAM),
+  BAD("REGUSR", "414", M0_AT_ERR_PARAM),
+  BAD("REGUSR", "ZZ", M0_AT_ERR_PARAM),
+  BAD("REGUSR", "", M0_AT_ERR_PARAM),
 
   {"HTPTP", "POST", 0, NULL},
   {"HTPTP", "get", 0, "GET"},
-  BAD("HTPTP", "PUT", M0_ERR_PARAM),
+  BAD("HTPTP", "PUT", M0_AT_ERR_PARAM),
 
   {"HTPURL", "/a", 0, NULL},
   {"HTPURL", "/", 0, NULL},
   {"HTPURL", "/234567890123456789012345678x", 0, NULL},
   {"HTPURL", "/a,b?c=1", 0, NULL},
-  BAD("HTPURL", "/234567890123456789012345678xy", M0_ERR_PARAM),
-  BAD("HTPURL", "a", M0_ERR_PARAM),
-  BAD("HTPURL", "", M0_ERR_PARAM),
+  BAD("HTPURL", "/234567890123456789012345678xy", M0_AT_ERR_PARAM),
+  BAD("HTPURL", "a", M0_AT_ERR_PARAM),
+  BAD("HTPURL", "", M0_AT_ERR_PARAM),
 
   {"HTPHEAD", "", 0, NULL},
   {"HTPHEAD", "A: b, c<<CRLF>>D: e", 0, NULL},
@@ -492,67 +512,67 @@ static const struct set sets[] = {
 
   {"HTPCHD", "on", 0, NULL},
   {"HTPCHD", "OFF", 0, "off"},
-  BAD("HTPCHD", "yes", M0_ERR_PARAM),
+  BAD("HTPCHD", "yes", M0_AT_ERR_PARAM),
   {"HEARTEN", "on", 0, NULL},
   {"HEARTEN", "OFF", 0, "off"},
-  BAD("HEARTEN", "yes", M0_ERR_PARAM),
+  BAD("HEARTEN", "yes", M0_AT_ERR_PARAM),
 
   {"HEARTTP", "COM", 0, NULL},
   {"HEARTTP", "net", 0, "NET"},
-  BAD("HEARTTP", "TCP", M0_ERR_PARAM),
+  BAD("HEARTTP", "TCP", M0_AT_ERR_PARAM),
 
   {"HEARTTM", "1", 0, NULL},
   {"HEARTTM", "65535", 0, NULL},
-  BAD("HEARTTM", "0", M0_ERR_PARAM),
-  BAD("HEARTTM", "65536", M0_ERR_PARAM),
+  BAD("HEARTTM", "0", M0_AT_ERR_PARAM),
+  BAD("HEARTTM", "65536", M0_AT_ERR_PARAM),
 
   {"HEARTDT", "00FF", 0, NULL},
   {"HEARTDT", "7777772E7573722E636E7777772E7573722E636E7777772E7573722E636E7777772E7573722E636E",
    0, NULL},
   BAD("HEARTDT",
       "7777772E7573722E636E7777772E7573722E636E7777772E7573722E636E7777772E7573722E636E77",
-      M0_ERR_PARAM),
-  BAD("HEARTDT", "0", M0_ERR_PARAM),
-  BAD("HEARTDT", "GG", M0_ERR_PARAM),
+      M0_AT_ERR_PARAM),
+  BAD("HEARTDT", "0", M0_AT_ERR_PARAM),
+  BAD("HEARTDT", "GG", M0_AT_ERR_PARAM),
 
   {"SCSLINK", "on", 0, NULL},
   {"SCSLINK", "OFF", 0, "off"},
-  BAD("SCSLINK", "yes", M0_ERR_PARAM),
+  BAD("SCSLINK", "yes", M0_AT_ERR_PARAM),
   {"CLIENTRST", "on", 0, NULL},
   {"CLIENTRST", "OFF", 0, "off"},
-  BAD("CLIENTRST", "yes", M0_ERR_PARAM),
+  BAD("CLIENTRST", "yes", M0_AT_ERR_PARAM),
   {"INDEXEN", "on", 0, NULL},
   {"INDEXEN", "OFF", 0, "off"},
-  BAD("INDEXEN", "yes", M0_ERR_PARAM),
+  BAD("INDEXEN", "yes", M0_AT_ERR_PARAM),
   {"SOCKSL", "on", 0, NULL},
   {"SOCKSL", "OFF", 0, "off"},
-  BAD("SOCKSL", "yes", M0_ERR_PARAM),
+  BAD("SOCKSL", "yes", M0_AT_ERR_PARAM),
   {"UARTCLBUF", "on", 0, NULL},
   {"UARTCLBUF", "OFF", 0, "off"},
-  BAD("UARTCLBUF", "yes", M0_ERR_PARAM),
+  BAD("UARTCLBUF", "yes", M0_AT_ERR_PARAM),
 
   {"SHORTO", "2", 0, NULL},
   {"SHORTO", "255", 0, NULL},
-  BAD("SHORTO", "1", M0_ERR_PARAM),
-  BAD("SHORTO", "256", M0_ERR_PARAM),
+  BAD("SHORTO", "1", M0_AT_ERR_PARAM),
+  BAD("SHORTO", "256", M0_AT_ERR_PARAM),
 
   {"RSTIM", "0", 0, NULL},
   {"RSTIM", "60", 0, NULL},
   {"RSTIM", "65535", 0, NULL},
-  BAD("RSTIM", "59", M0_ERR_PARAM),
-  BAD("RSTIM", "1", M0_ERR_PARAM),
-  BAD("RSTIM", "65536", M0_ERR_PARAM),
+  BAD("RSTIM", "59", M0_AT_ERR_PARAM),
+  BAD("RSTIM", "1", M0_AT_ERR_PARAM),
+  BAD("RSTIM", "65536", M0_AT_ERR_PARAM),
 
   {"MAXSK", "1", 0, NULL},
   {"MAXSK", "8", 0, NULL},
-  BAD("MAXSK", "0", M0_ERR_PARAM),
-  BAD("MAXSK", "9", M0_ERR_PARAM),
+  BAD("MAXSK", "0", M0_AT_ERR_PARAM),
+  BAD("MAXSK", "9", M0_AT_ERR_PARAM),
 
   {"MID", "A", 0, NULL},
   {"MID", "abcdefghijklmn", 0, NULL},
-  BAD("MID", "abcdefghijklmno", M0_ERR_PARAM),
-  BAD("MID", "", M0_ERR_PARAM),
-  BAD("MID", "a,b", M0_ERR_PARAM),
+  BAD("MID", "abcdefghijklmno", M0_AT_ERR_PARAM),
+  BAD("MID", "", M0_AT_ERR_PARAM),
+  BAD("MID", "a,b", M0_AT_ERR_PARAM),
 
   {NULL, NULL, 0, NULL},
 };
@@ -628,9 +648,9 @@ static void test_failed_flash_changes_nothing(void **state) {
   struct m0_config before = *m0_dev_saved(&D);
   (void)state;
   F.flash_result = -1;
-  want_err("AT+SOCKPORT=1234", M0_ERR_STATE);
+  want_err("AT+SOCKPORT=1234", M0_AT_ERR_STATE);
   want_value("AT+SOCKPORT", "20108");
-  want_err("AT+E=off", M0_ERR_STATE);
+  want_err("AT+E=off", M0_AT_ERR_STATE);
   assert_true(m0_dev_running(&D)->echo);
   want_value("AT+E", "on");
   assert_memory_equal(m0_dev_saved(&D), &before, sizeof before);
@@ -812,7 +832,7 @@ static void test_reld_flash_failure(void **state) {
   (void)state;
   expect_reply("AT+MID=bench", OK_DOC);
   F.flash_result = -1;
-  want_err("AT+RELD", M0_ERR_STATE);
+  want_err("AT+RELD", M0_AT_ERR_STATE);
   assert_int_equal(m0_dev_mode(&D), M0_MODE_COMMAND);
   assert_int_equal(fake_count_events(&F, "restart "), 0);
   want_value("AT+MID", "bench");
@@ -853,6 +873,7 @@ static void test_help_field(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_err_at_mapping),
     cmocka_unit_test_setup(test_at_alone, setup),
     cmocka_unit_test_setup(test_format_errors, setup),
     cmocka_unit_test_setup(test_unknown_commands, setup),

@@ -505,10 +505,10 @@ static void test_set_param(void **state) {
   assert_int_equal(m0_dev_set_param(&D, F.now, "sockport", "1234"), 0);
   assert_int_equal(F.flash_saves, 1);
   assert_non_null(strstr(F.flash, "\nAT+SOCKPORT=1234\n"));
-  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "65536"), M0_ERR_PARAM);
-  assert_int_equal(m0_dev_set_param(&D, F.now, "NOSUCH", "1"), M0_ERR_COMMAND);
-  assert_int_equal(m0_dev_set_param(&D, F.now, "VER", "1"), M0_ERR_OPERATOR);
-  assert_int_equal(m0_dev_set_param(&D, F.now, "Z", ""), M0_ERR_OPERATOR);
+  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "65536"), M0_E_INVAL);
+  assert_int_equal(m0_dev_set_param(&D, F.now, "NOSUCH", "1"), M0_E_NOTFOUND);
+  assert_int_equal(m0_dev_set_param(&D, F.now, "VER", "1"), M0_E_NOTCONFIG);
+  assert_int_equal(m0_dev_set_param(&D, F.now, "Z", ""), M0_E_NOTCONFIG);
   assert_int_equal(F.flash_attempts, 1);
   assert_int_equal(m0_dev_saved(&D)->sockport, 1234);
   assert_int_equal(m0_dev_set_param(&D, F.now, "NETP", "UDPC,10.0.0.2,7"), 0);
@@ -521,8 +521,8 @@ static void test_set_param_flash_failure(void **state) {
   (void)state;
   before = *m0_dev_saved(&D);
   F.flash_result = -5;
-  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "1234"), M0_ERR_STATE);
-  assert_int_equal(m0_dev_set_param(&D, F.now, "E", "off"), M0_ERR_STATE);
+  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "1234"), M0_E_FLASH);
+  assert_int_equal(m0_dev_set_param(&D, F.now, "E", "off"), M0_E_FLASH);
   assert_memory_equal(m0_dev_saved(&D), &before, sizeof before);
   assert_true(m0_dev_running(&D)->echo);
 }
@@ -557,7 +557,7 @@ static void test_restart_needed(void **state) {
   assert_int_equal(m0_dev_set_param(&D, F.now, "UART", "115200,8,1,NONE,NFC"), 0);
   assert_false(m0_dev_restart_needed(&D));
   /* Any setting that applies at restart; a refused one changes nothing. */
-  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "65536"), M0_ERR_PARAM);
+  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "65536"), M0_E_INVAL);
   assert_false(m0_dev_restart_needed(&D));
   assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "1234"), 0);
   assert_true(m0_dev_restart_needed(&D));

@@ -140,9 +140,9 @@ static void test_power_cycle_comes_back_by_itself(void **state) {
 static void test_power_twice_is_refused(void **state) {
   (void)state;
   fake_boot(&F, &D, &O, &C);
-  assert_int_equal(m0_dev_power(&D, F.now, true, 0), M0_ERR_STATE);
+  assert_int_equal(m0_dev_power(&D, F.now, true, 0), M0_E_STATE);
   assert_int_equal(m0_dev_power(&D, F.now, false, 0), 0);
-  assert_int_equal(m0_dev_power(&D, F.now, false, 0), M0_ERR_STATE);
+  assert_int_equal(m0_dev_power(&D, F.now, false, 0), M0_E_STATE);
   assert_int_equal(fake_count_events(&F, "power "), 1);
 }
 
@@ -226,7 +226,7 @@ static void test_unplug_holds_tcp_and_replug_sends_in_order(void **state) {
   assert_string_equal(fake_link_sent(&F, 0), "onetwothree");
   m0_dev_status(&D, &st);
   assert_true(st.link_pin);
-  assert_int_equal(m0_dev_fault_cable(&D, F.now, true, 0, 0), M0_ERR_STATE);
+  assert_int_equal(m0_dev_fault_cable(&D, F.now, true, 0, 0), M0_E_STATE);
 }
 
 static void test_long_unplug_resets_and_the_client_dials_again(void **state) {
@@ -333,7 +333,7 @@ static void test_hang_freezes_then_the_watchdog_restarts(void **state) {
   assert_int_not_equal(fake_find_event(&F, "hang {\"for_ms\":5000}"), -1);
   assert_int_not_equal(fake_find_op(&F, "pause 0 on"), -1);
   assert_int_equal(fake_next_fire(&F), start + 5 * S); /* nothing else is armed */
-  assert_int_equal(m0_dev_fault_hang(&D, F.now, 5 * S), M0_ERR_STATE);
+  assert_int_equal(m0_dev_fault_hang(&D, F.now, 5 * S), M0_E_STATE);
   fake_advance(&F, 1 * S);
   fake_type(&F, "+++", 10 * MS); /* no 'a' */
   fake_advance(&F, 1 * S);
@@ -360,7 +360,7 @@ static void test_hang_freezes_then_the_watchdog_restarts(void **state) {
 static void test_a_restart_from_outside_ends_a_hang(void **state) {
   (void)state;
   fake_boot(&F, &D, &O, &C);
-  assert_int_equal(m0_dev_fault_hang(&D, F.now, 0), M0_ERR_PARAM);
+  assert_int_equal(m0_dev_fault_hang(&D, F.now, 0), M0_E_INVAL);
   m0_dev_fault_hang(&D, F.now, 60 * S);
   m0_dev_restart(&D, F.now + 1 * S, "sighup");
   fake_advance(&F, 2 * S);
@@ -415,7 +415,7 @@ static void test_certain_bit_errors_invert_every_byte(void **state) {
   assert_int_equal(fs.uart[M0_UART_FROM_HOST].corrupted, 2);
   assert_int_equal(fs.uart[M0_UART_TO_HOST].corrupted, 2);
   assert_int_equal(m0_dev_fault_uart(&D, F.now, M0_UART_TO_HOST, &(struct m0_uart_noise){M0_PPB + 1, 0}, 0),
-                   M0_ERR_PARAM);
+                   M0_E_INVAL);
 }
 
 static void test_certain_loss_loses_every_byte_but_not_its_time(void **state) {
@@ -675,7 +675,7 @@ static void test_full_flash_refuses_every_save(void **state) {
   assert_int_equal(fake_count_events(&F, "flash.error {\"error\":\"ENOSPC\",\"fault\":\"full\"}"), 3);
   m0_dev_edit_begin(&D);
   assert_int_equal(m0_dev_edit_set(&D, "MID", "web"), 0);
-  assert_int_equal(m0_dev_edit_save(&D, F.now, NULL, NULL), M0_ERR_STATE); /* the page */
+  assert_int_equal(m0_dev_edit_save(&D, F.now, NULL, NULL), M0_E_FLASH); /* the page */
   m0_dev_fault_flash(&D, F.now, 0, false, 0);
   assert_int_not_equal(fake_find_event(&F, "fault.cleared {\"fault\":\"flash\",\"cause\":\"cleared\"}"), -1);
   assert_string_equal(fake_at(&F, "AT+E=off"), "AT+E=off\r\r\n+ok\r\n");

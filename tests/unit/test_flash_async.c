@@ -278,10 +278,10 @@ static void test_edit_is_one_write_answered_by_callback(void **state) {
   web_rc = 99;
   m0_dev_edit_begin(&D);
   assert_int_equal(m0_dev_edit_set(&D, "MID", "web"), 0);
-  assert_int_equal(m0_dev_edit_set(&D, "SOCKPORT", "70000"), M0_ERR_PARAM);
+  assert_int_equal(m0_dev_edit_set(&D, "SOCKPORT", "70000"), M0_E_INVAL);
   assert_int_equal(m0_dev_edit_set(&D, "sockport", "4000"), 0);
-  assert_int_equal(m0_dev_edit_set(&D, "VER", "1"), M0_ERR_OPERATOR);
-  assert_int_equal(m0_dev_edit_set(&D, "NOSUCH", "1"), M0_ERR_COMMAND);
+  assert_int_equal(m0_dev_edit_set(&D, "VER", "1"), M0_E_NOTCONFIG);
+  assert_int_equal(m0_dev_edit_set(&D, "NOSUCH", "1"), M0_E_NOTFOUND);
   assert_int_equal(m0_dev_edit_save(&D, F.now, web_done, &web_calls), M0_PENDING);
   assert_int_equal(F.flash_attempts, 1);
   assert_true(strstr(F.flash_pending_text, "AT+MID=web\n") != NULL);
@@ -306,7 +306,7 @@ static void test_edit_failure_changes_nothing(void **state) {
   assert_int_equal(m0_dev_edit_save(&D, F.now, web_done, &web_calls), M0_PENDING);
   complete(-EROFS);
   assert_int_equal(web_calls, 1);
-  assert_int_equal(web_rc, M0_ERR_STATE);
+  assert_int_equal(web_rc, M0_E_FLASH);
   assert_memory_equal(m0_dev_saved(&D), &before, sizeof before);
   assert_true(m0_dev_running(&D)->echo);
 }
@@ -314,7 +314,7 @@ static void test_edit_failure_changes_nothing(void **state) {
 static void test_edit_with_nothing_taken_writes_nothing(void **state) {
   (void)state;
   m0_dev_edit_begin(&D);
-  assert_int_equal(m0_dev_edit_set(&D, "MID", "much-too-long-for-mid"), M0_ERR_PARAM);
+  assert_int_equal(m0_dev_edit_set(&D, "MID", "much-too-long-for-mid"), M0_E_INVAL);
   assert_int_equal(m0_dev_edit_save(&D, F.now, web_done, &web_calls), 0);
   assert_int_equal(F.flash_attempts, 0);
 }
@@ -325,8 +325,8 @@ static void test_one_write_at_a_time(void **state) {
   /* The web page meanwhile: refused, nothing written (the fake fails on a second call). */
   m0_dev_edit_begin(&D);
   assert_int_equal(m0_dev_edit_set(&D, "SOCKPORT", "5000"), 0);
-  assert_int_equal(m0_dev_edit_save(&D, F.now, web_done, &web_calls), M0_ERR_STATE);
-  assert_int_equal(m0_dev_set_param(&D, F.now, "MID", "web"), M0_ERR_STATE);
+  assert_int_equal(m0_dev_edit_save(&D, F.now, web_done, &web_calls), M0_E_BUSY);
+  assert_int_equal(m0_dev_set_param(&D, F.now, "MID", "web"), M0_E_BUSY);
   m0_dev_factory_reset(&D, F.now);
   assert_int_equal(F.flash_attempts, 1);
   assert_true(F.nlogs >= 1);
@@ -430,7 +430,7 @@ static void test_outcome_within_the_call_replies_at_once(void **state) {
   assert_false(m0_dev_saving(&D));
   assert_int_equal(m0_dev_set_param(&D, F.now, "MID", "sync2"), 0);
   F.flash_result = -EIO;
-  assert_int_equal(m0_dev_set_param(&D, F.now, "MID", "sync3"), M0_ERR_STATE);
+  assert_int_equal(m0_dev_set_param(&D, F.now, "MID", "sync3"), M0_E_FLASH);
   assert_string_equal(m0_dev_saved(&D)->mid, "sync2");
 }
 

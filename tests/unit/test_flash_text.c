@@ -297,12 +297,12 @@ static void test_profile_set_one_assignment(void **state) {
   assert_string_equal(cfg.mid, "a=b");
   before = cfg;
   assert_int_equal(m0_profile_set(&cfg, "UART=1,8,1,NONE,NFC", 19, reason, sizeof reason),
-                   M0_ERR_PARAM);
+                   M0_E_INVAL);
   assert_non_null(strstr(reason, "invalid value '1,8,1,NONE,NFC' for AT+UART"));
   assert_non_null(strstr(reason, "baud 600-460800"));
-  assert_int_equal(m0_profile_set(&cfg, "VER=1", 5, reason, sizeof reason), M0_ERR_OPERATOR);
-  assert_int_equal(m0_profile_set(&cfg, "=on", 3, reason, sizeof reason), M0_ERR_FORMAT);
-  assert_int_equal(m0_profile_set(&cfg, "ECHO=on", 7, reason, sizeof reason), M0_ERR_COMMAND);
+  assert_int_equal(m0_profile_set(&cfg, "VER=1", 5, reason, sizeof reason), M0_E_NOTCONFIG);
+  assert_int_equal(m0_profile_set(&cfg, "=on", 3, reason, sizeof reason), M0_E_SYNTAX);
+  assert_int_equal(m0_profile_set(&cfg, "ECHO=on", 7, reason, sizeof reason), M0_E_NOTFOUND);
   assert_string_equal(reason, "unknown parameter 'ECHO'");
   assert_memory_equal(&cfg, &before, sizeof cfg);
 }

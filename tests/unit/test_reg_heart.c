@@ -39,8 +39,8 @@ static void test_reg_bytes(void **state) {
   static const char *const bad[] = {"", "D8B04C00000", "D8B04C0000012", "D8B04C00000G",
                                     "D8:B0:4C:00", "D8B04C 00001"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    assert_int_equal(m0__reg_bytes(&cfg, bad[i], out), M0_ERR_PARAM);
-  assert_int_equal(m0__reg_bytes(&cfg, NULL, out), M0_ERR_PARAM);
+    assert_int_equal(m0__reg_bytes(&cfg, bad[i], out), M0_E_INVAL);
+  assert_int_equal(m0__reg_bytes(&cfg, NULL, out), M0_E_INVAL);
   /* usr: REGUSR's decoded bytes, the factory default first. */
   cfg.regen = M0_REGEN_USR;
   assert_int_equal(m0__reg_bytes(&cfg, NULL, out), 10);
@@ -76,7 +76,7 @@ static void test_reg_modes(void **state) {
   assert_int_equal(m0__reg_init(&r, &cfg, "D8B04C000001"), 0); /* REGEN=off by default */
   assert_int_equal(r.len, 0);
   cfg.regen = M0_REGEN_MAC;
-  assert_int_equal(m0__reg_init(&r, &cfg, "nonsense"), M0_ERR_PARAM);
+  assert_int_equal(m0__reg_init(&r, &cfg, "nonsense"), M0_E_INVAL);
   assert_int_equal(r.len, 0);
   cfg.regen = M0_REGEN_USR;
   cfg.regtcp = M0_REGTCP_EVERY;

@@ -364,7 +364,7 @@ static void test_302_read_example_decodes(void **state) {
   assert_null(value_of(&s, M0_ID_SOCKPORT)); /* 20108 */
   /* tc_number is 0 in this example (the table beside it says 04): MAXSK refuses it. */
   assert_string_equal(value_of(&s, M0_ID_MAXSK), "0");
-  assert_int_equal(m0_udp1500_settings_apply(&s, &cfg, &failed), M0_ERR_PARAM);
+  assert_int_equal(m0_udp1500_settings_apply(&s, &cfg, &failed), M0_E_INVAL);
   assert_int_equal(s.s[failed].id, M0_ID_MAXSK);
 }
 
@@ -452,35 +452,35 @@ static void test_block_fields_that_mean_nothing(void **state) {
   m0_config_defaults(&cfg);
   m0_udp1500_port_block(&cfg, p);
   p[51] = 7;
-  assert_int_equal(m0_udp1500_port_settings(p, &cfg, &s), M0_ERR_PARAM);
+  assert_int_equal(m0_udp1500_port_settings(p, &cfg, &s), M0_E_INVAL);
   assert_string_equal(s.bad, "ucWorkMode");
   assert_int_equal(s.n, 0);
   m0_udp1500_port_block(&cfg, p);
   p[5] = 9;
-  assert_int_equal(m0_udp1500_port_settings(p, &cfg, &s), M0_ERR_PARAM);
+  assert_int_equal(m0_udp1500_port_settings(p, &cfg, &s), M0_E_INVAL);
   assert_string_equal(s.bad, "ucParity");
   m0_udp1500_port_block(&cfg, p);
   p[7] = 3; /* hardware flow control: the M0 has none */
-  assert_int_equal(m0_udp1500_port_settings(p, &cfg, &s), M0_ERR_PARAM);
+  assert_int_equal(m0_udp1500_port_settings(p, &cfg, &s), M0_E_INVAL);
   assert_string_equal(s.bad, "ucFlowControl");
   m0_udp1500_port_block(&cfg, p);
   p[52] = 2;
-  assert_int_equal(m0_udp1500_port_settings(p, &cfg, &s), M0_ERR_PARAM);
+  assert_int_equal(m0_udp1500_port_settings(p, &cfg, &s), M0_E_INVAL);
   assert_string_equal(s.bad, "HTPucFlags");
   m0_udp1500_heart_block(&cfg, h);
   h[0] |= 0x03;
-  assert_int_equal(m0_udp1500_heart_settings(h, &cfg, &s), M0_ERR_PARAM);
+  assert_int_equal(m0_udp1500_heart_settings(h, &cfg, &s), M0_E_INVAL);
   assert_string_equal(s.bad, "heartbeat direction");
   m0_udp1500_heart_block(&cfg, h);
   h[2] = 41;
-  assert_int_equal(m0_udp1500_heart_settings(h, &cfg, &s), M0_ERR_PARAM);
+  assert_int_equal(m0_udp1500_heart_settings(h, &cfg, &s), M0_E_INVAL);
   m0_udp1500_t24_block(&cfg, t);
   t[16] = 4; /* HTPC has no T24 code */
-  assert_int_equal(m0_udp1500_t24_settings(t, &cfg, &s), M0_ERR_PARAM);
+  assert_int_equal(m0_udp1500_t24_settings(t, &cfg, &s), M0_E_INVAL);
   assert_string_equal(s.bad, "work mode");
   m0_udp1500_t24_block(&cfg, t);
   t[20] |= 0x40;
-  assert_int_equal(m0_udp1500_t24_settings(t, &cfg, &s), M0_ERR_PARAM);
+  assert_int_equal(m0_udp1500_t24_settings(t, &cfg, &s), M0_E_INVAL);
   assert_string_equal(s.bad, "serial parameter");
 }
 
