@@ -83,6 +83,42 @@ int m0ctl_fail(const struct m0ctl_cmd *cmd, const char *fmt, ...) {
   return M0CTL_FAIL;
 }
 
+/* getopt_long's refusal as a usage error: a missing value names its option. */
+static int bad_option(const struct m0ctl_cmd *cmd, const struct option *longs, int opt,
+                      char **argv) {
+  if (opt == ':') {
+    for (const struct option *o = longs; o->name != NULL; o++)
+      if (o->val == optopt)
+        return m0ctl_usage(cmd, "--%s: missing value", o->name);
+  }
+  return m0ctl_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int m0ctl_options(const struct m0ctl_cmd *cmd, int argc, char **argv,
+                  const struct option *longs, const struct m0ctl_opt_handler *handlers,
+                  bool *done) {
+  int opt;
+  *done = false;
+  optind = 0; /* glibc: start again from argv[1], whatever parsed before */
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
+    if (opt == M0CTL_OPT_HELP) {
+      m0ctl_cmd_help(cmd, stdout);
+      *done = true;
+      return M0CTL_OK;
+    }
+    int rc = 0;
+    for (const struct m0ctl_opt_handler *h = handlers; rc == 0 && opt != ':' && opt != '?' &&
+                                                       h != NULL && h->fn != NULL; h++)
+      rc = h->fn(cmd, opt, optarg, h->ctx);
+    if (rc < 0)
+      return M0CTL_USAGE;
+    if (rc == 0)
+      return bad_option(cmd, longs, opt, argv);
+  }
+  return M0CTL_OK;
+}
+
 /* ---- helpers ---- */
 
 uint64_t m0ctl_now_ms(void) {
