@@ -212,21 +212,34 @@ static void help(FILE *out) {
         out);
 }
 
-/* The command named `name` or by a unique prefix of it; NULL, with *ambiguous, if none. */
-static const struct m0ctl_cmd *find(const char *name, int *ambiguous) {
+/* The command named `name` or by a unique prefix of it; NULL after a message naming the
+ * candidates when the prefix fits several (`se`: set or search), or none. */
+static const struct m0ctl_cmd *find(const char *name) {
   const struct m0ctl_cmd *found = NULL;
-  size_t i, len = strlen(name);
-  *ambiguous = 0;
+  size_t i, len = strlen(name), matches = 0;
   for (i = 0; table[i] != NULL; i++) {
     if (strcmp(table[i]->name, name) == 0)
       return table[i];
     if (len > 0 && strncmp(table[i]->name, name, len) == 0) {
-      if (found != NULL)
-        *ambiguous = 1;
       found = table[i];
+      matches++;
     }
   }
-  return *ambiguous ? NULL : found;
+  if (matches == 1)
+    return found;
+  if (matches == 0) {
+    fprintf(stderr, "m0ctl: unknown command '%s' (see m0ctl --help)\n", name);
+    return NULL;
+  }
+  fprintf(stderr, "m0ctl: ambiguous command '%s': ", name);
+  for (i = 0; table[i] != NULL; i++) {
+    if (strncmp(table[i]->name, name, len) != 0)
+      continue;
+    matches--;
+    fprintf(stderr, "%s%s", table[i]->name, matches > 1 ? ", " : matches == 1 ? " or " : "");
+  }
+  fprintf(stderr, "? (see m0ctl --help)\n");
+  return NULL;
 }
 
 /* --control SOCK / --control=SOCK and the same for --dev, before the command. Returns how
@@ -263,7 +276,7 @@ static int global_option(int argc, char **argv, int i) {
 
 int main(int argc, char **argv) {
   const struct m0ctl_cmd *cmd;
-  int ambiguous, i = 1;
+  int i = 1;
   /* An emulator that closes the channel (or exits) is an error to report, not a signal
    * that kills the tool silently. */
   signal(SIGPIPE, SIG_IGN);
@@ -294,12 +307,9 @@ int main(int argc, char **argv) {
       help(stdout);
       return M0CTL_OK;
     }
-    cmd = find(argv[2], &ambiguous);
-    if (cmd == NULL) {
-      fprintf(stderr, "m0ctl: %s command '%s' (see m0ctl --help)\n",
-              ambiguous ? "ambiguous" : "unknown", argv[2]);
+    cmd = find(argv[2]);
+    if (cmd == NULL)
       return M0CTL_USAGE;
-    }
     m0ctl_cmd_help(cmd, stdout);
     return M0CTL_OK;
   }
@@ -307,11 +317,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "m0ctl: unknown option '%s' (see m0ctl --help)\n", argv[1]);
     return M0CTL_USAGE;
   }
-  cmd = find(argv[1], &ambiguous);
-  if (cmd == NULL) {
-    fprintf(stderr, "m0ctl: %s command '%s' (see m0ctl --help)\n",
-            ambiguous ? "ambiguous" : "unknown", argv[1]);
+  cmd = find(argv[1]);
+  if (cmd == NULL)
     return M0CTL_USAGE;
-  }
   return cmd->exec(cmd, argc - 1, argv + 1);
 }
