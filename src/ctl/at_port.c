@@ -68,6 +68,7 @@ int m0ctl_port_open(struct m0ctl_port *p) {
   if (tcgetattr(p->fd, &t) != 0) {
     int e = errno;
     close(p->fd);
+    p->fd = -1;
     return m0ctl_fail(p->cmd, "%s is not a serial port: %s", p->path, strerror(e));
   }
   cfmakeraw(&t);
@@ -81,6 +82,7 @@ int m0ctl_port_open(struct m0ctl_port *p) {
   if (tcsetattr(p->fd, TCSANOW, &t) != 0) {
     int e = errno;
     close(p->fd);
+    p->fd = -1;
     return m0ctl_fail(p->cmd, "cannot set %s to %llu 8N1: %s", p->path, p->baud, strerror(e));
   }
   return M0CTL_OK;
@@ -336,7 +338,7 @@ int m0ctl_port_command(struct m0ctl_port *p, const char *line, char *out, size_t
   return M0CTL_OK;
 }
 
-int m0ctl_port_leave(struct m0ctl_port *p) {
+static int leave(struct m0ctl_port *p) {
   char reply[M0CTL_AT_LINE_MAX * 4];
   if (!p->in_command || p->stay)
     return M0CTL_OK;
@@ -362,8 +364,7 @@ static const struct option longs[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Options of every command of the group; argv[optind..] are its arguments. Returns
- * M0CTL_OK, or an exit status (with *done for --help). */
+/* One option of the group (an m0ctl_option_fn). */
 static int port_option(const struct m0ctl_cmd *cmd, int opt, const char *arg, void *ctx) {
   struct m0ctl_port *p = ctx;
   switch (opt) {
@@ -406,43 +407,49 @@ static int port_option(const struct m0ctl_cmd *cmd, int opt, const char *arg, vo
   }
 }
 
-int m0ctl_port_options(const struct m0ctl_cmd *cmd, int argc, char **argv, struct m0ctl_port *p,
-                       bool *done) {
+struct m0ctl_port *m0ctl_port_new(const struct m0ctl_cmd *cmd, int argc, char **argv, int *rc) {
+  struct m0ctl_port *p = malloc(sizeof *p);
   const struct m0ctl_opt_handler handlers[] = {{port_option, p}, {NULL, NULL}};
+  bool done;
+  if (p == NULL) {
+    *rc = m0ctl_fail(cmd, "out of memory");
+    return NULL;
+  }
   memset(p, 0, sizeof *p);
   p->cmd = cmd;
   p->fd = -1;
   p->baud = 115200;
   p->timeout_ms = DEFAULT_TIMEOUT_MS;
-  int rc = m0ctl_options(cmd, argc, argv, longs, handlers, done);
-  if (rc != M0CTL_OK || *done)
-    return rc;
-  if (p->path == NULL)
-    return m0ctl_usage(cmd, "which serial port? (--tty PATH)");
-  return M0CTL_OK;
+  *rc = m0ctl_options(cmd, argc, argv, longs, handlers, &done);
+  if (*rc == M0CTL_OK && !done && p->path == NULL)
+    *rc = m0ctl_usage(cmd, "which serial port? (--tty PATH)");
+  if (*rc != M0CTL_OK || done) {
+    free(p);
+    return NULL;
+  }
+  return p;
 }
 
-/* Run lines in order, printing each reply; stop at the first +ERR or failure. Leaves
- * command mode at the end (unless --stay) whatever happened. */
-int m0ctl_port_run(struct m0ctl_port *p, char lines[][M0CTL_AT_LINE_MAX + 8], size_t n,
-                   bool print) {
+int m0ctl_port_end(struct m0ctl_port *p, int rc) {
+  if (leave(p) != M0CTL_OK)
+    rc = M0CTL_FAIL;
+  if (p->fd >= 0)
+    close(p->fd);
+  free(p);
+  return rc;
+}
+
+int m0ctl_port_run(struct m0ctl_port *p, char lines[][M0CTL_AT_LINE_MAX + 8], size_t n) {
   char reply[8192];
-  int rc = M0CTL_OK;
+  int rc = m0ctl_port_open(p);
   for (size_t i = 0; i < n && rc == M0CTL_OK; i++) {
     rc = m0ctl_port_command(p, lines[i], reply, sizeof reply);
     if (rc != M0CTL_OK)
       break;
-    if (print) {
-      printf("%s\n", reply);
-      fflush(stdout);
-    }
-    if (m0ctl_at_is_err(reply)) {
-      if (!print)
-        fprintf(stderr, "m0ctl %s: %s answered %s\n", p->cmd->name, lines[i], reply);
+    printf("%s\n", reply);
+    fflush(stdout);
+    if (m0ctl_at_is_err(reply))
       rc = M0CTL_FAIL;
-    }
   }
-  if (m0ctl_port_leave(p) != M0CTL_OK)
-    rc = M0CTL_FAIL;
   return rc;
 }

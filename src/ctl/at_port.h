@@ -41,23 +41,22 @@ struct m0ctl_port {
   "  --stay          stay in command mode at the end (default: AT+ENTM)\n"                 \
   "  --verbose       say what was dropped on the way and how command mode was found\n"
 
-/* The options of every command of the group into p (which they reset); argv[optind..]
- * are the command's arguments. Returns M0CTL_OK (with *done after --help), or
- * M0CTL_USAGE. */
-int m0ctl_port_options(const struct m0ctl_cmd *cmd, int argc, char **argv, struct m0ctl_port *p,
-                       bool *done);
+/* A port for cmd from its options (argv[optind..] are then the command's arguments), not
+ * open yet; NULL with *rc the exit status after --help (M0CTL_OK) or a usage error. */
+struct m0ctl_port *m0ctl_port_new(const struct m0ctl_cmd *cmd, int argc, char **argv, int *rc);
 /* Open p->path raw at p->baud, 8N1, no flow control: an exit status. */
 int m0ctl_port_open(struct m0ctl_port *p);
 /* One command line; its reply body (several lines for AT+H, joined with \n) in out.
  * Enters command mode first when needed. Returns M0CTL_OK (reply in out, maybe +ERR) or
  * M0CTL_FAIL (timeout, I/O; the message printed). */
 int m0ctl_port_command(struct m0ctl_port *p, const char *line, char *out, size_t cap);
-/* Back to transparent mode with AT+ENTM, unless --stay or not in command mode. */
-int m0ctl_port_leave(struct m0ctl_port *p);
-/* Run lines in order, printing each reply (print); stop at the first +ERR or failure.
- * Leaves command mode at the end (unless --stay) whatever happened. */
-int m0ctl_port_run(struct m0ctl_port *p, char lines[][M0CTL_AT_LINE_MAX + 8], size_t n,
-                   bool print);
+/* Open the port and send lines in order, printing each reply on its own line; stop at
+ * the first +ERR (M0CTL_FAIL) or failure. */
+int m0ctl_port_run(struct m0ctl_port *p, char lines[][M0CTL_AT_LINE_MAX + 8], size_t n);
+/* The end of every command: back to transparent mode with AT+ENTM (unless --stay or not
+ * in command mode; whatever happened before, so the module moves data again), the port
+ * closed, p freed. Returns rc, or M0CTL_FAIL when leaving failed. */
+int m0ctl_port_end(struct m0ctl_port *p, int rc);
 
 /* Is this reply body an error (+ERR=-N)? */
 static inline bool m0ctl_at_is_err(const char *body) { return strncmp(body, "+ERR", 4) == 0; }

@@ -40,36 +40,22 @@ typedef int (*prepare_fn)(const struct m0ctl_cmd *cmd, const char *arg, char *li
 
 static int send_args(const struct m0ctl_cmd *cmd, int argc, char **argv, const char *none,
                      prepare_fn prepare) {
-  struct m0ctl_port *p = malloc(sizeof *p);
-  bool done;
   int rc;
+  struct m0ctl_port *p = m0ctl_port_new(cmd, argc, argv, &rc);
   if (p == NULL)
-    return m0ctl_fail(cmd, "out of memory");
-  rc = m0ctl_port_options(cmd, argc, argv, p, &done);
-  if (rc != M0CTL_OK || done)
-    goto out;
+    return rc;
   size_t n = (size_t)(argc - optind);
-  if (n == 0) {
-    rc = m0ctl_usage(cmd, "%s", none);
-    goto out;
-  }
+  if (n == 0)
+    return m0ctl_port_end(p, m0ctl_usage(cmd, "%s", none));
   char(*lines)[M0CTL_AT_LINE_MAX + 8] = calloc(n, sizeof *lines);
-  if (lines == NULL) {
-    rc = m0ctl_fail(cmd, "out of memory");
-    goto out;
-  }
+  if (lines == NULL)
+    return m0ctl_port_end(p, m0ctl_fail(cmd, "out of memory"));
   for (size_t i = 0; i < n && rc == M0CTL_OK; i++)
     rc = prepare(cmd, argv[optind + (int)i], lines[i], sizeof lines[i]);
   if (rc == M0CTL_OK)
-    rc = m0ctl_port_open(p);
-  if (rc == M0CTL_OK) {
-    rc = m0ctl_port_run(p, lines, n, true);
-    close(p->fd);
-  }
+    rc = m0ctl_port_run(p, lines, n);
   free(lines);
-out:
-  free(p);
-  return rc;
+  return m0ctl_port_end(p, rc);
 }
 
 static int at(const struct m0ctl_cmd *cmd, int argc, char **argv) {
@@ -100,29 +86,21 @@ static const struct m0_param *param_named(const char *name, size_t len) {
 }
 
 static int get(const struct m0ctl_cmd *cmd, int argc, char **argv) {
-  struct m0ctl_port *p = malloc(sizeof *p);
   char line[M0CTL_AT_LINE_MAX + 8], reply[8192];
-  bool done;
   int rc;
+  struct m0ctl_port *p = m0ctl_port_new(cmd, argc, argv, &rc);
   if (p == NULL)
-    return m0ctl_fail(cmd, "out of memory");
-  rc = m0ctl_port_options(cmd, argc, argv, p, &done);
-  if (rc != M0CTL_OK || done)
-    goto out;
-  if (argc - optind != 1) {
-    rc = m0ctl_usage(cmd, "expected one parameter name (e.g. UART)");
-    goto out;
-  }
+    return rc;
+  if (argc - optind != 1)
+    return m0ctl_port_end(p, m0ctl_usage(cmd, "expected one parameter name (e.g. UART)"));
   const struct m0_param *prm = param_named(argv[optind], strlen(argv[optind]));
-  if (prm == NULL || !(prm->forms & M0_FORM_QUERY)) {
-    rc = m0ctl_usage(cmd, "'%s' is not a parameter that can be read (see AT+H)", argv[optind]);
-    goto out;
-  }
+  if (prm == NULL || !(prm->forms & M0_FORM_QUERY))
+    return m0ctl_port_end(p, m0ctl_usage(cmd, "'%s' is not a parameter that can be read "
+                                              "(see AT+H)", argv[optind]));
   snprintf(line, sizeof line, "AT+%s?", prm->name);
   rc = m0ctl_port_open(p);
-  if (rc != M0CTL_OK)
-    goto out;
-  rc = m0ctl_port_command(p, line, reply, sizeof reply);
+  if (rc == M0CTL_OK)
+    rc = m0ctl_port_command(p, line, reply, sizeof reply);
   if (rc == M0CTL_OK) {
     const char *eq = strchr(reply, '=');
     if (m0ctl_at_is_err(reply) || eq == NULL) {
@@ -132,12 +110,7 @@ static int get(const struct m0ctl_cmd *cmd, int argc, char **argv) {
       fflush(stdout);
     }
   }
-  if (m0ctl_port_leave(p) != M0CTL_OK)
-    rc = M0CTL_FAIL;
-  close(p->fd);
-out:
-  free(p);
-  return rc;
+  return m0ctl_port_end(p, rc);
 }
 
 const struct m0ctl_cmd m0ctl_cmd_get = {
@@ -192,22 +165,16 @@ const struct m0ctl_cmd m0ctl_cmd_set = {
 /* ---- dump, load ---- */
 
 static int dump(const struct m0ctl_cmd *cmd, int argc, char **argv) {
-  struct m0ctl_port *p = malloc(sizeof *p);
   char line[M0CTL_AT_LINE_MAX + 8], reply[8192];
-  bool done;
   int rc, failures = 0;
+  struct m0ctl_port *p = m0ctl_port_new(cmd, argc, argv, &rc);
   if (p == NULL)
-    return m0ctl_fail(cmd, "out of memory");
-  rc = m0ctl_port_options(cmd, argc, argv, p, &done);
-  if (rc != M0CTL_OK || done)
-    goto out;
-  if (argc != optind) {
-    rc = m0ctl_usage(cmd, "unexpected argument '%s'", argv[optind]);
-    goto out;
-  }
+    return rc;
+  if (argc != optind)
+    return m0ctl_port_end(p, m0ctl_usage(cmd, "unexpected argument '%s'", argv[optind]));
   rc = m0ctl_port_open(p);
   if (rc != M0CTL_OK)
-    goto out;
+    return m0ctl_port_end(p, rc);
   printf("%s\n", M0_FLASH_HEADER);
   for (unsigned i = 0; i < M0_ID_COUNT && rc == M0CTL_OK; i++) {
     const struct m0_param *prm = &m0_params[i];
@@ -237,14 +204,7 @@ static int dump(const struct m0ctl_cmd *cmd, int argc, char **argv) {
     printf("AT+%s=%s\n", prm->name, value);
   }
   fflush(stdout);
-  if (m0ctl_port_leave(p) != M0CTL_OK)
-    rc = M0CTL_FAIL;
-  if (rc == M0CTL_OK && failures > 0)
-    rc = M0CTL_FAIL;
-  close(p->fd);
-out:
-  free(p);
-  return rc;
+  return m0ctl_port_end(p, rc == M0CTL_OK && failures > 0 ? M0CTL_FAIL : rc);
 }
 
 const struct m0ctl_cmd m0ctl_cmd_dump = {
@@ -258,26 +218,18 @@ const struct m0ctl_cmd m0ctl_cmd_dump = {
 };
 
 static int load(const struct m0ctl_cmd *cmd, int argc, char **argv) {
-  struct m0ctl_port *p = malloc(sizeof *p);
   char(*lines)[M0CTL_AT_LINE_MAX + 8] = NULL;
   size_t n = 0, cap = 0;
-  bool done;
   int rc;
+  struct m0ctl_port *p = m0ctl_port_new(cmd, argc, argv, &rc);
   if (p == NULL)
-    return m0ctl_fail(cmd, "out of memory");
-  rc = m0ctl_port_options(cmd, argc, argv, p, &done);
-  if (rc != M0CTL_OK || done)
-    goto out;
-  if (argc - optind != 1) {
-    rc = m0ctl_usage(cmd, "expected one file (what dump wrote)");
-    goto out;
-  }
+    return rc;
+  if (argc - optind != 1)
+    return m0ctl_port_end(p, m0ctl_usage(cmd, "expected one file (what dump wrote)"));
   const char *path = argv[optind];
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-  if (f == NULL) {
-    rc = m0ctl_fail(cmd, "cannot open %s: %s", path, strerror(errno));
-    goto out;
-  }
+  if (f == NULL)
+    return m0ctl_port_end(p, m0ctl_fail(cmd, "cannot open %s: %s", path, strerror(errno)));
   char text[1024];
   unsigned number = 0;
   while (rc == M0CTL_OK && fgets(text, sizeof text, f) != NULL) {
@@ -311,15 +263,9 @@ static int load(const struct m0ctl_cmd *cmd, int argc, char **argv) {
   if (rc == M0CTL_OK && n == 0)
     rc = m0ctl_usage(cmd, "%s holds no settings", path);
   if (rc == M0CTL_OK)
-    rc = m0ctl_port_open(p);
-  if (rc == M0CTL_OK) {
-    rc = m0ctl_port_run(p, lines, n, true);
-    close(p->fd);
-  }
-out:
+    rc = m0ctl_port_run(p, lines, n);
   free(lines);
-  free(p);
-  return rc;
+  return m0ctl_port_end(p, rc);
 }
 
 const struct m0ctl_cmd m0ctl_cmd_load = {

@@ -101,8 +101,7 @@ static int common_option(const struct m0ctl_cmd *cmd, int opt, const char *arg, 
   case M0CTL_OPT_TO:
     c->to = arg;
     return 1;
-  case M0CTL_OPT_PORT:
-  {
+  case M0CTL_OPT_PORT: {
     unsigned long long port;
     if (m0ctl_uint(arg, 1, 65535, &port) != 0) {
       m0ctl_usage(cmd, "--port: expected a port 1-65535, got '%s'", arg);
