@@ -92,15 +92,11 @@ int m0ctl_port_open(struct m0ctl_port *p) {
  * 1 something came, 0 nothing by the deadline, -1 error. */
 static int port_read(struct m0ctl_port *p, uint64_t deadline) {
   for (;;) {
-    uint64_t now = m0ctl_now_ms();
     if (p->len == M0CTL_PORT_BUF_MAX) { /* nobody consumes this much noise: keep the newest half */
       memmove(p->buf, p->buf + M0CTL_PORT_BUF_MAX / 2, M0CTL_PORT_BUF_MAX / 2);
       p->len = M0CTL_PORT_BUF_MAX / 2;
     }
-    struct pollfd pf = {.fd = p->fd, .events = POLLIN};
-    int rc = poll(&pf, 1, now >= deadline ? 0 : (int)(deadline - now));
-    if (rc < 0 && errno == EINTR)
-      continue;
+    int rc = m0ctl_wait_in(p->fd, deadline); /* past the deadline: one look still */
     if (rc < 0)
       return -1;
     if (rc == 0)

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +58,7 @@ int m0ctl_conn_read_line(struct m0ctl_conn *c, uint64_t deadline, char **out, si
     uint64_t now = m0ctl_now_ms();
     if (deadline != UINT64_MAX && now >= deadline)
       return 0;
-    struct pollfd p = {.fd = c->fd, .events = POLLIN};
-    int rc = poll(&p, 1, deadline == UINT64_MAX ? -1 : (int)(deadline - now));
-    if (rc < 0 && errno == EINTR)
-      continue;
+    int rc = m0ctl_wait_in(c->fd, deadline);
     if (rc < 0) {
       m0ctl_fail(c->cmd, "poll: %s", strerror(errno));
       return -1;

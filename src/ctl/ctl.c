@@ -8,6 +8,7 @@
  * 0, 1 failure, 2 usage.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,24 +63,27 @@ void m0ctl_cmd_help(const struct m0ctl_cmd *cmd, FILE *out) {
     fprintf(out, "\n%s", cmd->help);
 }
 
+/* "m0ctl NAME: <message>" on stderr. */
+static void say(const struct m0ctl_cmd *cmd, const char *fmt, va_list ap) {
+  fprintf(stderr, "m0ctl %s: ", cmd->name);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
 int m0ctl_usage(const struct m0ctl_cmd *cmd, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "m0ctl %s: ", cmd->name);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  say(cmd, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   usage_line(cmd, stderr);
   return M0CTL_USAGE;
 }
 
 int m0ctl_fail(const struct m0ctl_cmd *cmd, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "m0ctl %s: ", cmd->name);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  say(cmd, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   return M0CTL_FAIL;
 }
 
@@ -125,6 +129,16 @@ uint64_t m0ctl_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int m0ctl_wait_in(int fd, uint64_t deadline) {
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    uint64_t now = m0ctl_now_ms();
+    int rc = poll(&p, 1, deadline == UINT64_MAX ? -1 : now >= deadline ? 0 : (int)(deadline - now));
+    if (rc >= 0 || errno != EINTR)
+      return rc > 0 ? 1 : rc;
+  }
 }
 
 /* A number from the command line through the JSON reader's exact fixed point. */

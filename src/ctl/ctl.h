@@ -96,6 +96,9 @@ int m0ctl_options(const struct m0ctl_cmd *cmd, int argc, char **argv,
 
 /* Monotonic milliseconds. */
 uint64_t m0ctl_now_ms(void);
+/* Wait until fd can be read or the monotonic deadline (UINT64_MAX: none; one that passed
+ * still looks once), whatever signals come: 1 readable, 0 the deadline, -1 an error. */
+int m0ctl_wait_in(int fd, uint64_t deadline);
 /* Seconds as given on a command line ("5", "0.25", "1e-3") into milliseconds: 0, or -1
  * when it is not a non-negative number of at most max_s seconds. */
 int m0ctl_seconds(const char *s, uint64_t max_s, uint64_t *ms);

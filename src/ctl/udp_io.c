@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,16 +65,12 @@ int m0ctl_send_to(const struct m0ctl_cmd *cmd, int fd, const struct m0ctl_target
 ssize_t m0ctl_receive(int fd, uint64_t deadline, uint8_t *buf, size_t cap,
                       struct sockaddr_in *from) {
   for (;;) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    uint64_t now = m0ctl_now_ms();
     socklen_t fl = sizeof *from;
     ssize_t n;
     int rc;
-    if (now >= deadline)
+    if (m0ctl_now_ms() >= deadline)
       return 0;
-    rc = poll(&p, 1, (int)(deadline - now));
-    if (rc < 0 && errno == EINTR)
-      continue;
+    rc = m0ctl_wait_in(fd, deadline);
     if (rc < 0)
       return -1;
     if (rc == 0)
