@@ -87,8 +87,8 @@ static int uart_option(const struct m0ctl_cmd *cmd, int opt, const char *arg, vo
 }
 
 /* Read uart.data lines, writing their bytes to stdout, until --bytes or --until (exit 0)
- * or the deadline (exit 0 when neither was asked for, else 1). `skip_answer` is the id
- * of a request whose answer may come meanwhile (uart chat's write). */
+ * or the deadline (exit 0 when neither was asked for, else 1). An answer met on the way
+ * (uart chat's write) is passed over unless it is a refusal. */
 static int uart_stream(const struct m0ctl_cmd *cmd, struct m0ctl_conn *c, const struct uart_opts *o,
                        uint64_t deadline) {
   struct m0ctl_line l = {0};
