@@ -60,6 +60,11 @@ expect_rc 2 ctl wait ready
 expect_rc 2 ctl wait ready link --timeout 1
 expect_rc 2 ctl status --bogus
 expect_rc 2 "$M0CTL" nosuchcommand
+# A prefix several names begin with is refused, naming them; a unique one runs.
+expect_rc 2 "$M0CTL" se
+grep -qx "m0ctl: ambiguous command 'se': set or search? (see m0ctl --help)" "$T/err" ||
+  fail "ambiguous prefix: $(cat "$T/err")"
+expect_rc 0 ctl stat
 expect_rc 2 "$M0CTL" status
 expect_rc 1 "$M0CTL" --control "$T/nothing-here" status
 expect_rc 0 ctl call '{"id":7,"cmd":"status"}'

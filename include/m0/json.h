@@ -1,5 +1,6 @@
 /* json.h: the program's JSON (core, board and m0ctl alike): the one string escaper
- * (json.c), and a reader of one object (json_read.c) for the control channel's lines.
+ * (json.c), and the one reader of an object (json_read.c), for the control channel's
+ * lines, m0ctl's reading of its answers and the web page's form.
  *
  * Two readings of the input, because the program writes two kinds of strings: text
  * (names, paths, causes, error messages), where UTF-8 passes through untouched, and
@@ -26,7 +27,7 @@ size_t m0_json_escape_byte(unsigned char c, bool bytes, char out[M0_JSON_ESCAPE_
  * Returns the length written (without the NUL). */
 size_t m0_json_string(char *buf, size_t cap, const char *s);
 
-/* ---- reading: one JSON object per line (the control channel and m0ctl) ----
+/* ---- reading: one JSON object (a control channel line, a web form) ----
  *
  * A strict reader of one object (RFC 8259): its members with their type, their text as
  * written, and strings decoded (\u escapes become UTF-8, surrogate pairs joined). Nested
@@ -61,6 +62,13 @@ struct m0_json_member {
  * -1 with err holding "at byte N: <what>" (a duplicate key is an error too). */
 int m0_json_object(const char *s, size_t len, struct m0_json_member *members, unsigned max,
                    char *scratch, size_t scratch_cap, char *err, size_t err_cap);
+
+/* For a form ({"NAME":"value",...}: the web page's), members[0..n) read from s by
+ * m0_json_object: 0 when every value is a string, else -1 with err holding "at byte N:
+ * the value of "NAME" must be a string, not a number" for the first that is not (N: where
+ * its value starts). */
+int m0_json_all_strings(const char *s, const struct m0_json_member *members, unsigned n,
+                        char *err, size_t err_cap);
 
 /* The member named key, or NULL. */
 const struct m0_json_member *m0_json_find(const struct m0_json_member *members, unsigned n,

@@ -10,8 +10,8 @@
  * accepting), web_conn.c (a connection: reading, deadlines, slots, dispatch),
  * web_answer.c (writing answers), web_routes.c (the route table), web_auth.c (the gate),
  * web_req.c (llhttp), web_api.c (the JSON API), web_stream.c (the event stream and its
- * history), web_static.c (the page's files), web_buf.c and json_reader.c (bodies out and
- * in). Nothing the server does blocks the loop (files under --web-root are read in the
+ * history), web_static.c (the page's files), web_buf.c (bodies out; a form's body is read
+ * by the core's JSON reader, m0/json.h). Nothing the server does blocks the loop (files under --web-root are read in the
  * thread pool, flash writes are the core's).
  */
 #ifndef M0_BOARD_WEB_H

@@ -5,16 +5,16 @@
  * a command to the table adds it to the page. Writes go through the core's edit
  * (m0_dev_edit_*), one parameter at a time: the AT table is the only validator (spec §7,
  * "one validation path"). The request body is a flat JSON object of string values, read
- * strictly and completely (json_reader.c) before anything is applied, so a syntax error
- * never leaves half a form saved; after that, every valid field is saved, in one flash write,
- * even when others are refused. The write runs off the loop: the answer waits for it,
+ * strictly and completely (the core's reader, m0/json.h) before anything is applied, so a
+ * syntax error never leaves half a form saved; after that, every valid field is saved, in
+ * one flash write, even when others are refused. The write runs off the loop: the answer waits for it,
  * and the connection's later requests wait behind it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_reader.h"
+#include "m0/json.h"
 #include "web_conn.h"
 #include "web_routes.h"
 
@@ -221,13 +221,17 @@ bool m0__web_api_config(struct m0__web_conn *c, const struct m0__web_decision *d
 
 /* ---- writes ---- */
 
-/* A POST /api/config from its parse to its answer, which may wait for the flash write. */
+#define FORM_FIELDS_MAX 64 /* more than the table has: a form never needs more */
+
+/* A POST /api/config from its parse to its answer, which may wait for the flash write.
+ * The members' decoded keys and values live in scratch, allocated with the job. */
 struct set_job {
   struct m0__web_conn *c;
   unsigned n;
-  struct m0__json_pair pairs[M0__JSON_PAIRS_MAX];
-  int codes[M0__JSON_PAIRS_MAX]; /* each field's enum m0_err; 0: taken */
-  const struct m0_param *params[M0__JSON_PAIRS_MAX];
+  struct m0_json_member fields[FORM_FIELDS_MAX];
+  int codes[FORM_FIELDS_MAX]; /* each field's enum m0_err; 0: taken */
+  const struct m0_param *params[FORM_FIELDS_MAX];
+  char scratch[];
 };
 
 /* The answer, once every field has its outcome. Returns the HTTP status: 200 (every
@@ -255,7 +259,7 @@ static int set_answer(struct set_job *j, struct m0__web_buf *out) {
       m0__web_buf_add(out, ",", 1);
     first = false;
     /* Keyed by the name as sent, so the page finds the field it came from. */
-    json_str(out, j->pairs[i].key);
+    json_str(out, j->fields[i].key);
     m0__web_buf_printf(out, ":{\"code\":%d,\"message\":", m0_err_at(j->codes[i]));
     char msg[512];
     if (j->codes[i] == M0_E_INVAL && j->params[i] != NULL)
@@ -296,15 +300,18 @@ bool m0__web_api_set_config(struct m0__web_conn *c, const struct m0__web_decisio
   struct m0__web *w = c->w;
   struct m0__web_buf out = {0};
   (void)d;
-  struct set_job *j = calloc(1, sizeof *j);
+  const char *body = c->req.body ? c->req.body : "";
+  size_t scratch_cap = c->req.body_len + 2 * FORM_FIELDS_MAX + 1; /* m0_json_object's need */
+  struct set_job *j = calloc(1, sizeof *j + scratch_cap);
   if (j == NULL) {
     m0__web_answer_error(c, 500, "out of memory", NULL);
     return false;
   }
   j->c = c;
   char error[256];
-  if (!m0__json_read_object(c->req.body ? c->req.body : "", c->req.body_len, j->pairs, &j->n,
-                            error, sizeof error)) {
+  int n = m0_json_object(body, c->req.body_len, j->fields, FORM_FIELDS_MAX, j->scratch,
+                         scratch_cap, error, sizeof error);
+  if (n < 0 || m0_json_all_strings(body, j->fields, (unsigned)n, error, sizeof error) != 0) {
     m0__web_buf_str(&out, "{\"ok\":false,\"error\":");
     json_str(&out, error);
     m0__web_buf_str(&out, "}");
@@ -312,20 +319,21 @@ bool m0__web_api_set_config(struct m0__web_conn *c, const struct m0__web_decisio
     m0__web_answer_json(c, 400, &out, false);
     return false;
   }
+  j->n = (unsigned)n;
 
   m0_dev_edit_begin(w->dev);
   for (unsigned i = 0; i < j->n; i++) {
-    struct m0__json_pair *pr = &j->pairs[i];
-    const struct m0_param *p = pr->key_long ? NULL : m0_param_find(pr->key, strlen(pr->key));
+    const struct m0_json_member *f = &j->fields[i];
+    const struct m0_param *p = m0_param_find(f->key, f->key_len);
     j->params[i] = p;
     if (p == NULL)
       j->codes[i] = M0_E_NOTFOUND;
     else if (!m0_param_is_config(p))
       j->codes[i] = M0_E_NOTCONFIG;
-    else if (pr->value_bad)
+    else if (f->str_len >= M0_VALUE_MAX || strlen(f->str) != f->str_len) /* too long, a NUL */
       j->codes[i] = M0_E_INVAL;
     else
-      j->codes[i] = m0_dev_edit_set(w->dev, pr->key, pr->value);
+      j->codes[i] = m0_dev_edit_set(w->dev, f->key, f->str);
   }
   int rc = m0_dev_edit_save(w->dev, uv_hrtime(), set_saved, j);
   if (rc == M0_PENDING) {

@@ -1,5 +1,6 @@
 /* json_read.c: a strict reader of one JSON object (include/m0/json.h), for the control
- * channel's request lines and m0ctl's reading of its answers.
+ * channel's request lines, m0ctl's reading of its answers and the web page's form (whose
+ * values must all be strings: m0_json_all_strings).
  *
  * Recursive descent over the whole input, RFC 8259's grammar and nothing more: no
  * comments, no trailing commas, no NaN, no leading zeros, control characters escaped.
@@ -97,21 +98,21 @@ static bool string(struct reader *r, bool decode, const char **out, size_t *out_
       continue;
     }
     if (r->pos + 1 >= r->len)
-      return fail(r, "unterminated escape");
+      return fail(r, "unterminated string");
     c = (unsigned char)r->s[r->pos + 1];
     if (c == 'u') {
       int v, lo;
       unsigned long cp;
       if (r->pos + 6 > r->len || (v = hex4(r->s + r->pos + 2)) < 0)
-        return fail(r, "\\u needs four hex digits");
+        return fail(r, "bad \\u escape (four hex digits)");
       r->pos += 6;
       cp = (unsigned long)v;
       if (v >= 0xdc00 && v <= 0xdfff)
-        return fail(r, "a low surrogate without its high one");
+        return fail(r, "unpaired surrogate: a low one without its high one");
       if (v >= 0xd800 && v <= 0xdbff) {
         if (r->pos + 6 > r->len || r->s[r->pos] != '\\' || r->s[r->pos + 1] != 'u' ||
             (lo = hex4(r->s + r->pos + 2)) < 0 || lo < 0xdc00 || lo > 0xdfff)
-          return fail(r, "a high surrogate without its low one");
+          return fail(r, "unpaired surrogate: a high one without its low one");
         r->pos += 6;
         cp = 0x10000 + (((unsigned long)v - 0xd800) << 10) + ((unsigned long)lo - 0xdc00);
       }
@@ -132,7 +133,7 @@ static bool string(struct reader *r, bool decode, const char **out, size_t *out_
       case 't': d = '\t'; break;
       default:
         r->pos++;
-        return fail(r, "unknown escape");
+        return fail(r, "bad escape in a string");
       }
       if (decode && !put(r, d))
         return false;
@@ -278,7 +279,9 @@ int m0_json_object(const char *s, size_t len, struct m0_json_member *members, un
       size_t at;
       skip_ws(r);
       if (n == max) {
-        fail(r, "too many members");
+        char what[48];
+        snprintf(what, sizeof what, "too many members (at most %u)", max);
+        fail(r, what);
         return -1;
       }
       m = &members[n];
@@ -291,8 +294,10 @@ int m0_json_object(const char *s, size_t len, struct m0_json_member *members, un
         return -1;
       for (i = 0; i < n; i++) {
         if (members[i].key_len == m->key_len && memcmp(members[i].key, m->key, m->key_len) == 0) {
+          char what[64];
           r->pos = at;
-          fail(r, "duplicate member");
+          snprintf(what, sizeof what, "duplicate member \"%.32s\"", m->key);
+          fail(r, what);
           return -1;
         }
       }
@@ -334,6 +339,33 @@ int m0_json_object(const char *s, size_t len, struct m0_json_member *members, un
     return -1;
   }
   return (int)n;
+}
+
+/* What a value that is not a string is, for the message. */
+static const char *kind(enum m0_json_type t) {
+  switch (t) {
+  case M0_JSON_NULL: return "null";
+  case M0_JSON_FALSE:
+  case M0_JSON_TRUE: return "a boolean";
+  case M0_JSON_NUMBER: return "a number";
+  case M0_JSON_OBJECT: return "an object";
+  case M0_JSON_ARRAY: return "an array";
+  default: return "a string";
+  }
+}
+
+int m0_json_all_strings(const char *s, const struct m0_json_member *members, unsigned n,
+                        char *err, size_t err_cap) {
+  unsigned i;
+  for (i = 0; i < n; i++) {
+    if (members[i].type != M0_JSON_STRING) {
+      if (err_cap > 0)
+        snprintf(err, err_cap, "at byte %zu: the value of \"%.32s\" must be a string, not %s",
+                 (size_t)(members[i].raw - s), members[i].key, kind(members[i].type));
+      return -1;
+    }
+  }
+  return 0;
 }
 
 const struct m0_json_member *m0_json_find(const struct m0_json_member *members, unsigned n,

@@ -174,83 +174,82 @@ static bool carries(enum m0_param_id id, enum block *b) {
   return false;
 }
 
+/* What the options ask for, beside the shared ones. */
+struct netset_opts {
+  struct session *s;
+  bool restart, read_only, defaults, have_mac;
+};
+
+static int netset_option(const struct m0ctl_cmd *cmd, int opt, const char *arg, void *ctx) {
+  struct netset_opts *o = ctx;
+  switch (opt) {
+  case OPT_MAC: {
+    char hex[13];
+    size_t k, j = 0;
+    for (k = 0; arg[k] != '\0' && j < 13; k++) {
+      if (arg[k] != ':' && arg[k] != '-')
+        hex[j++] = arg[k];
+    }
+    hex[j < 13 ? j : 12] = '\0';
+    if (j != 12 || arg[k] != '\0' || m0_udp1500_mac_parse(hex, o->s->mac) != 0) {
+      m0ctl_usage(cmd, "--mac: expected 12 hex digits (e.g. D8B04C000001), got '%s'", arg);
+      return -1;
+    }
+    o->have_mac = true;
+    return 1;
+  }
+  case OPT_USER:
+  case OPT_PASSWORD:
+    if (strlen(arg) > M0_UDP1500_CRED_LEN) {
+      m0ctl_usage(cmd, "--%s: at most %d bytes go on the wire, got '%s'",
+                  opt == OPT_USER ? "user" : "password", M0_UDP1500_CRED_LEN, arg);
+      return -1;
+    }
+    *(opt == OPT_USER ? &o->s->user : &o->s->pass) = arg;
+    return 1;
+  case OPT_NO_RESTART:
+    o->restart = false;
+    return 1;
+  case OPT_READ:
+    o->read_only = true;
+    return 1;
+  case OPT_DEFAULT:
+    o->defaults = true;
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 static int netset(const struct m0ctl_cmd *cmd, int argc, char **argv) {
   static const struct option longs[] = {
-      {"to", required_argument, NULL, M0CTL_OPT_TO},
-      {"port", required_argument, NULL, M0CTL_OPT_PORT},
-      {"timeout", required_argument, NULL, M0CTL_OPT_TIMEOUT},
+      M0CTL_UDP_LONGS,
       {"mac", required_argument, NULL, OPT_MAC},
       {"user", required_argument, NULL, OPT_USER},
       {"password", required_argument, NULL, OPT_PASSWORD},
       {"no-restart", no_argument, NULL, OPT_NO_RESTART},
       {"read", no_argument, NULL, OPT_READ},
       {"default", no_argument, NULL, OPT_DEFAULT},
-      {"help", no_argument, NULL, M0CTL_OPT_HELP},
       {NULL, 0, NULL, 0},
   };
-  struct m0ctl_common c = {"255.255.255.255", M0_UDP1500_PORT, M0CTL_TIMEOUT_MS};
+  struct m0ctl_common c;
   struct session s = {.cmd = cmd, .fd = -1, .user = "admin", .pass = "admin"};
+  struct netset_opts o = {.s = &s, .restart = true};
   uint8_t raw[B_COUNT][M0_UDP1500_HEART_LEN];
   bool have[B_COUNT] = {true, true, false}, changed[B_COUNT] = {false, false, false};
-  bool restart = true, read_only = false, defaults = false, any = false, have_mac = false;
+  bool any = false, done;
   struct m0_config was, want;
   unsigned i;
-  int opt, rc;
-  optind = 0;
-  opterr = 0;
-  while ((opt = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
-    if ((rc = m0ctl_common_option(cmd, opt, optarg, &c)) > 1)
-      return rc - 100;
-    if (rc == 1)
-      continue;
-    switch (opt) {
-    case OPT_MAC: {
-      char hex[13];
-      size_t k, j = 0;
-      for (k = 0; optarg[k] != '\0' && j < 13; k++) {
-        if (optarg[k] != ':' && optarg[k] != '-')
-          hex[j++] = optarg[k];
-      }
-      hex[j < 13 ? j : 12] = '\0';
-      if (j != 12 || optarg[k] != '\0' || m0_udp1500_mac_parse(hex, s.mac) != 0)
-        return m0ctl_usage(cmd, "--mac: expected 12 hex digits (e.g. D8B04C000001), got '%s'",
-                           optarg);
-      have_mac = true;
-      break;
-    }
-    case OPT_USER:
-    case OPT_PASSWORD:
-      if (strlen(optarg) > M0_UDP1500_CRED_LEN)
-        return m0ctl_usage(cmd, "--%s: at most %d bytes go on the wire, got '%s'",
-                           opt == OPT_USER ? "user" : "password", M0_UDP1500_CRED_LEN, optarg);
-      if (opt == OPT_USER)
-        s.user = optarg;
-      else
-        s.pass = optarg;
-      break;
-    case OPT_NO_RESTART:
-      restart = false;
-      break;
-    case OPT_READ:
-      read_only = true;
-      break;
-    case OPT_DEFAULT:
-      defaults = true;
-      break;
-    case M0CTL_OPT_HELP:
-      m0ctl_cmd_help(cmd, stdout);
-      return M0CTL_OK;
-    default:
-      return m0ctl_bad_option(cmd, longs, opt, argv);
-    }
-  }
-  if (!have_mac)
+  int rc = m0ctl_udp_options(cmd, argc, argv, longs, &c, netset_option, &o, &done);
+  if (rc != M0CTL_OK || done)
+    return rc;
+  if (!o.have_mac)
     return m0ctl_usage(cmd, "--mac is required (the module's MAC: m0ctl search shows it)");
-  if ((read_only || defaults) && optind < argc)
-    return m0ctl_usage(cmd, "--%s takes no NAME=VALUE", read_only ? "read" : "default");
-  if (read_only && defaults)
+  if ((o.read_only || o.defaults) && optind < argc)
+    return m0ctl_usage(cmd, "--%s takes no NAME=VALUE", o.read_only ? "read" : "default");
+  if (o.read_only && o.defaults)
     return m0ctl_usage(cmd, "--read and --default exclude each other");
-  if (!read_only && !defaults && optind == argc)
+  if (!o.read_only && !o.defaults && optind == argc)
     return m0ctl_usage(cmd, "nothing to set: give NAME=VALUE (or --read, --default)");
   if ((rc = m0ctl_make_target(cmd, &c, &s.t)) != 0)
     return rc;
@@ -276,9 +275,9 @@ static int netset(const struct m0ctl_cmd *cmd, int argc, char **argv) {
   s.fd = m0ctl_open_socket(cmd);
   if (s.fd < 0)
     return M0CTL_FAIL;
-  if (defaults) {
+  if (o.defaults) {
     rc = command(&s, M0_UDP1500_DEFAULT, "factory default", NULL, 0);
-    if (rc == M0CTL_OK && restart)
+    if (rc == M0CTL_OK && o.restart)
       rc = command(&s, M0_UDP1500_RESTART, "restart", NULL, 0);
     close(s.fd);
     return rc;
@@ -307,7 +306,7 @@ static int netset(const struct m0ctl_cmd *cmd, int argc, char **argv) {
                         "range: kept as read unless set\n", p->name, st.s[k].value);
     }
   }
-  if (read_only) {
+  if (o.read_only) {
     char mac[13], value[M0_VALUE_MAX];
     m0ctl_mac_text(raw[B_BASIC] + 53, mac);
     printf("MAC=%s\n", mac);
@@ -378,7 +377,7 @@ static int netset(const struct m0ctl_cmd *cmd, int argc, char **argv) {
   }
   if (rc == M0CTL_OK && !any)
     printf("nothing to change: the module already holds these values\n");
-  if (rc == M0CTL_OK && any && restart)
+  if (rc == M0CTL_OK && any && o.restart)
     rc = command(&s, M0_UDP1500_RESTART, "restart", NULL, 0);
   close(s.fd);
   return rc;

@@ -108,44 +108,44 @@ static void print_module(const struct module *m, bool json) {
   printf("}\n");
 }
 
+struct search_opts {
+  bool json, ff, t24;
+};
+
+static int search_option(const struct m0ctl_cmd *cmd, int opt, const char *arg, void *ctx) {
+  struct search_opts *o = ctx;
+  if (opt == OPT_JSON) {
+    o->json = true;
+  } else if (opt == OPT_PROTOCOL) {
+    o->ff = strcmp(arg, "ff") == 0 || strcmp(arg, "both") == 0;
+    o->t24 = strcmp(arg, "t24") == 0 || strcmp(arg, "both") == 0;
+    if (!o->ff && !o->t24) {
+      m0ctl_usage(cmd, "--protocol: expected ff, t24 or both, got '%s'", arg);
+      return -1;
+    }
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
 static int search(const struct m0ctl_cmd *cmd, int argc, char **argv) {
   static const struct option longs[] = {
-      {"to", required_argument, NULL, M0CTL_OPT_TO},
-      {"port", required_argument, NULL, M0CTL_OPT_PORT},
-      {"timeout", required_argument, NULL, M0CTL_OPT_TIMEOUT},
+      M0CTL_UDP_LONGS,
       {"json", no_argument, NULL, OPT_JSON},
       {"protocol", required_argument, NULL, OPT_PROTOCOL},
-      {"help", no_argument, NULL, M0CTL_OPT_HELP},
       {NULL, 0, NULL, 0},
   };
   static struct module mods[MODULES_MAX];
-  struct m0ctl_common c = {"255.255.255.255", M0_UDP1500_PORT, M0CTL_TIMEOUT_MS};
+  struct m0ctl_common c;
   struct m0ctl_target t;
-  bool json = false, ff = true, t24 = true;
+  struct search_opts o = {.ff = true, .t24 = true};
+  bool done;
   unsigned n = 0, i;
   uint64_t deadline;
-  int fd, opt, rc;
-  optind = 0;
-  opterr = 0;
-  while ((opt = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
-    if ((rc = m0ctl_common_option(cmd, opt, optarg, &c)) > 1)
-      return rc - 100;
-    if (rc == 1)
-      continue;
-    if (opt == OPT_JSON) {
-      json = true;
-    } else if (opt == OPT_PROTOCOL) {
-      ff = strcmp(optarg, "ff") == 0 || strcmp(optarg, "both") == 0;
-      t24 = strcmp(optarg, "t24") == 0 || strcmp(optarg, "both") == 0;
-      if (!ff && !t24)
-        return m0ctl_usage(cmd, "--protocol: expected ff, t24 or both, got '%s'", optarg);
-    } else if (opt == M0CTL_OPT_HELP) {
-      m0ctl_cmd_help(cmd, stdout);
-      return M0CTL_OK;
-    } else {
-      return m0ctl_bad_option(cmd, longs, opt, argv);
-    }
-  }
+  int fd, rc = m0ctl_udp_options(cmd, argc, argv, longs, &c, search_option, &o, &done);
+  if (rc != M0CTL_OK || done)
+    return rc;
   if (optind < argc)
     return m0ctl_usage(cmd, "unexpected argument '%s'", argv[optind]);
   if ((rc = m0ctl_make_target(cmd, &c, &t)) != 0)
@@ -153,9 +153,9 @@ static int search(const struct m0ctl_cmd *cmd, int argc, char **argv) {
   fd = m0ctl_open_socket(cmd);
   if (fd < 0)
     return M0CTL_FAIL;
-  if ((ff && m0ctl_send_to(cmd, fd, &t, m0_udp1500_ff_search,
+  if ((o.ff && m0ctl_send_to(cmd, fd, &t, m0_udp1500_ff_search,
                            sizeof m0_udp1500_ff_search) != 0) ||
-      (t24 && m0ctl_send_to(cmd, fd, &t, m0_udp1500_t24_search,
+      (o.t24 && m0ctl_send_to(cmd, fd, &t, m0_udp1500_t24_search,
                             sizeof m0_udp1500_t24_search) != 0)) {
     close(fd);
     return M0CTL_FAIL;
@@ -175,13 +175,13 @@ static int search(const struct m0ctl_cmd *cmd, int argc, char **argv) {
     }
     if (len == 0)
       break;
-    if (ff && m0_udp1500_search_reply_parse(buf, (size_t)len, &id) == 0) {
+    if (o.ff && m0_udp1500_search_reply_parse(buf, (size_t)len, &id) == 0) {
       if ((m = module_for(mods, &n, id.mac)) == NULL)
         continue;
       m->ff = true;
       m->id = id;
       m->from = from;
-    } else if (t24 && m0_udp1500_t24_parse(buf, (size_t)len, &info) == 0) {
+    } else if (o.t24 && m0_udp1500_t24_parse(buf, (size_t)len, &info) == 0) {
       if ((m = module_for(mods, &n, info.mac)) == NULL)
         continue;
       m->t24 = true;
@@ -192,7 +192,7 @@ static int search(const struct m0ctl_cmd *cmd, int argc, char **argv) {
   }
   close(fd);
   for (i = 0; i < n; i++)
-    print_module(&mods[i], json);
+    print_module(&mods[i], o.json);
   if (n == 0) {
     fprintf(stderr, "m0ctl search: no module answered at %s:%u within %u ms\n", t.to,
             ntohs(t.addr.sin_port), t.timeout_ms);

@@ -8,6 +8,7 @@
  * 0, 1 failure, 2 usage.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,25 +63,64 @@ void m0ctl_cmd_help(const struct m0ctl_cmd *cmd, FILE *out) {
     fprintf(out, "\n%s", cmd->help);
 }
 
+/* "m0ctl NAME: <message>" on stderr. */
+static void say(const struct m0ctl_cmd *cmd, const char *fmt, va_list ap) {
+  fprintf(stderr, "m0ctl %s: ", cmd->name);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
 int m0ctl_usage(const struct m0ctl_cmd *cmd, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "m0ctl %s: ", cmd->name);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  say(cmd, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   usage_line(cmd, stderr);
   return M0CTL_USAGE;
 }
 
 int m0ctl_fail(const struct m0ctl_cmd *cmd, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "m0ctl %s: ", cmd->name);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  say(cmd, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   return M0CTL_FAIL;
+}
+
+/* getopt_long's refusal as a usage error: a missing value names its option. */
+static int bad_option(const struct m0ctl_cmd *cmd, const struct option *longs, int opt,
+                      char **argv) {
+  if (opt == ':') {
+    for (const struct option *o = longs; o->name != NULL; o++)
+      if (o->val == optopt)
+        return m0ctl_usage(cmd, "--%s: missing value", o->name);
+  }
+  return m0ctl_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int m0ctl_options(const struct m0ctl_cmd *cmd, int argc, char **argv,
+                  const struct option *longs, const struct m0ctl_opt_handler *handlers,
+                  bool *done) {
+  int opt;
+  *done = false;
+  optind = 0; /* glibc: start again from argv[1], whatever parsed before */
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, ":", longs, NULL)) != -1) {
+    if (opt == M0CTL_OPT_HELP) {
+      m0ctl_cmd_help(cmd, stdout);
+      *done = true;
+      return M0CTL_OK;
+    }
+    int rc = 0;
+    for (const struct m0ctl_opt_handler *h = handlers; rc == 0 && opt != ':' && opt != '?' &&
+                                                       h != NULL && h->fn != NULL; h++)
+      rc = h->fn(cmd, opt, optarg, h->ctx);
+    if (rc < 0)
+      return M0CTL_USAGE;
+    if (rc == 0)
+      return bad_option(cmd, longs, opt, argv);
+  }
+  return M0CTL_OK;
 }
 
 /* ---- helpers ---- */
@@ -89,6 +129,16 @@ uint64_t m0ctl_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int m0ctl_wait_in(int fd, uint64_t deadline) {
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    uint64_t now = m0ctl_now_ms();
+    int rc = poll(&p, 1, deadline == UINT64_MAX ? -1 : now >= deadline ? 0 : (int)(deadline - now));
+    if (rc >= 0 || errno != EINTR)
+      return rc > 0 ? 1 : rc;
+  }
 }
 
 /* A number from the command line through the JSON reader's exact fixed point. */
@@ -176,21 +226,34 @@ static void help(FILE *out) {
         out);
 }
 
-/* The command named `name` or by a unique prefix of it; NULL, with *ambiguous, if none. */
-static const struct m0ctl_cmd *find(const char *name, int *ambiguous) {
+/* The command named `name` or by a unique prefix of it; NULL after a message naming the
+ * candidates when the prefix fits several (`se`: set or search), or none. */
+static const struct m0ctl_cmd *find(const char *name) {
   const struct m0ctl_cmd *found = NULL;
-  size_t i, len = strlen(name);
-  *ambiguous = 0;
+  size_t i, len = strlen(name), matches = 0;
   for (i = 0; table[i] != NULL; i++) {
     if (strcmp(table[i]->name, name) == 0)
       return table[i];
     if (len > 0 && strncmp(table[i]->name, name, len) == 0) {
-      if (found != NULL)
-        *ambiguous = 1;
       found = table[i];
+      matches++;
     }
   }
-  return *ambiguous ? NULL : found;
+  if (matches == 1)
+    return found;
+  if (matches == 0) {
+    fprintf(stderr, "m0ctl: unknown command '%s' (see m0ctl --help)\n", name);
+    return NULL;
+  }
+  fprintf(stderr, "m0ctl: ambiguous command '%s': ", name);
+  for (i = 0; table[i] != NULL; i++) {
+    if (strncmp(table[i]->name, name, len) != 0)
+      continue;
+    matches--;
+    fprintf(stderr, "%s%s", table[i]->name, matches > 1 ? ", " : matches == 1 ? " or " : "");
+  }
+  fprintf(stderr, "? (see m0ctl --help)\n");
+  return NULL;
 }
 
 /* --control SOCK / --control=SOCK and the same for --dev, before the command. Returns how
@@ -227,7 +290,7 @@ static int global_option(int argc, char **argv, int i) {
 
 int main(int argc, char **argv) {
   const struct m0ctl_cmd *cmd;
-  int ambiguous, i = 1;
+  int i = 1;
   /* An emulator that closes the channel (or exits) is an error to report, not a signal
    * that kills the tool silently. */
   signal(SIGPIPE, SIG_IGN);
@@ -258,12 +321,9 @@ int main(int argc, char **argv) {
       help(stdout);
       return M0CTL_OK;
     }
-    cmd = find(argv[2], &ambiguous);
-    if (cmd == NULL) {
-      fprintf(stderr, "m0ctl: %s command '%s' (see m0ctl --help)\n",
-              ambiguous ? "ambiguous" : "unknown", argv[2]);
+    cmd = find(argv[2]);
+    if (cmd == NULL)
       return M0CTL_USAGE;
-    }
     m0ctl_cmd_help(cmd, stdout);
     return M0CTL_OK;
   }
@@ -271,11 +331,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "m0ctl: unknown option '%s' (see m0ctl --help)\n", argv[1]);
     return M0CTL_USAGE;
   }
-  cmd = find(argv[1], &ambiguous);
-  if (cmd == NULL) {
-    fprintf(stderr, "m0ctl: %s command '%s' (see m0ctl --help)\n",
-            ambiguous ? "ambiguous" : "unknown", argv[1]);
+  cmd = find(argv[1]);
+  if (cmd == NULL)
     return M0CTL_USAGE;
-  }
   return cmd->exec(cmd, argc - 1, argv + 1);
 }

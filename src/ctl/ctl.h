@@ -1,16 +1,18 @@
 /* ctl.h: m0ctl, the host-side tool of m0emu: its command table and shared helpers.
  *
  * tmux-style: every subcommand is one struct m0ctl_cmd (name, usage, one-line summary,
- * handler), defined in the file of its group (cmd_at.c: at, get, set, dump, load over a
- * serial port; cmd_control.c: the emulator's control channel; cmd_search.c, cmd_netset.c: the UDP 1500
- * setup protocols, what they share in udp_io.c) and listed once in ctl.c's
- * table, so a new group is a new file and one line there. A handler gets argv from the
- * subcommand's own name on (argv[0]) and returns the exit status: 0 done, 1 failed (no
- * answer, refused, +ERR, a timeout, a network error), 2 usage error.
+ * handler), defined in the file of its group and listed once in ctl.c's table, so a new
+ * group is a new file and one line there. The groups: AT over a serial port (cmd_at.c);
+ * the emulator's control channel (cmd_device.c, cmd_fault.c, cmd_uart.c, cmd_events.c,
+ * sharing control_conn.c); the UDP 1500 setup protocols (cmd_search.c, cmd_netset.c,
+ * sharing udp_io.c). One option parser serves them all (m0ctl_options). A handler gets
+ * argv from the subcommand's own name on (argv[0]) and returns the exit status: 0 done,
+ * 1 failed (no answer, refused, +ERR, a timeout, a network error), 2 usage error.
  */
 #ifndef M0CTL_CTL_H
 #define M0CTL_CTL_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,7 +34,7 @@ extern const struct m0ctl_cmd m0ctl_cmd_set;
 extern const struct m0ctl_cmd m0ctl_cmd_dump;
 extern const struct m0ctl_cmd m0ctl_cmd_load;
 
-/* The control channel (cmd_control.c). */
+/* The control channel (control.h). */
 extern const struct m0ctl_cmd m0ctl_cmd_status;
 extern const struct m0ctl_cmd m0ctl_cmd_list;
 extern const struct m0ctl_cmd m0ctl_cmd_restart;
@@ -67,10 +69,36 @@ int m0ctl_fail(const struct m0ctl_cmd *cmd, const char *fmt, ...)
 /* The full help of one command on out. */
 void m0ctl_cmd_help(const struct m0ctl_cmd *cmd, FILE *out);
 
+/* ---- options: one getopt_long loop for every command (ctl.c) ---- */
+
+/* getopt_long values: --help is every command's; a group numbers its own from
+ * M0CTL_OPT_GROUP. */
+enum { M0CTL_OPT_HELP = 256, M0CTL_OPT_GROUP = 300 };
+
+/* A command's handling of one option: 1 taken, 0 not one of its own, -1 after a usage
+ * message. A command has a list of them (its group's shared options, then its own). */
+typedef int (*m0ctl_option_fn)(const struct m0ctl_cmd *cmd, int opt, const char *arg,
+                               void *ctx);
+struct m0ctl_opt_handler {
+  m0ctl_option_fn fn; /* NULL ends the list */
+  void *ctx;
+};
+/* Parse argv's options (long ones only, as longs lists them; argv[optind..] are then the
+ * arguments): --help prints the command's help and sets *done; every other option goes to
+ * the handlers in turn until one takes it. An unknown option, a missing value, or one no
+ * handler took is a usage error. Returns M0CTL_OK (see *done) or M0CTL_USAGE, at the
+ * first error or --help. */
+int m0ctl_options(const struct m0ctl_cmd *cmd, int argc, char **argv,
+                  const struct option *longs, const struct m0ctl_opt_handler *handlers,
+                  bool *done);
+
 /* ---- shared helpers (ctl.c) ---- */
 
 /* Monotonic milliseconds. */
 uint64_t m0ctl_now_ms(void);
+/* Wait until fd can be read or the monotonic deadline (UINT64_MAX: none; one that passed
+ * still looks once), whatever signals come: 1 readable, 0 the deadline, -1 an error. */
+int m0ctl_wait_in(int fd, uint64_t deadline);
 /* Seconds as given on a command line ("5", "0.25", "1e-3") into milliseconds: 0, or -1
  * when it is not a non-negative number of at most max_s seconds. */
 int m0ctl_seconds(const char *s, uint64_t max_s, uint64_t *ms);

@@ -12,25 +12,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static int parse_num(const char *s, unsigned long min, unsigned long max, unsigned long *out) {
-  char *end;
-  unsigned long v;
-  if (*s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  v = strtoul(s, &end, 10);
-  if (errno != 0 || *end != '\0' || v < min || v > max)
-    return -1;
-  *out = v;
-  return 0;
-}
+#include "m0/udp1500.h"
 
 /* An IPv4 address or a name with an IPv4 address. */
 static int resolve(const char *host, uint16_t port, struct sockaddr_in *out) {
@@ -77,16 +65,12 @@ int m0ctl_send_to(const struct m0ctl_cmd *cmd, int fd, const struct m0ctl_target
 ssize_t m0ctl_receive(int fd, uint64_t deadline, uint8_t *buf, size_t cap,
                       struct sockaddr_in *from) {
   for (;;) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    uint64_t now = m0ctl_now_ms();
     socklen_t fl = sizeof *from;
     ssize_t n;
     int rc;
-    if (now >= deadline)
+    if (m0ctl_now_ms() >= deadline)
       return 0;
-    rc = poll(&p, 1, (int)(deadline - now));
-    if (rc < 0 && errno == EINTR)
-      continue;
+    rc = m0ctl_wait_in(fd, deadline);
     if (rc < 0)
       return -1;
     if (rc == 0)
@@ -105,22 +89,30 @@ void m0ctl_mac_text(const uint8_t mac[6], char out[13]) {
   snprintf(out, 13, "%02X%02X%02X%02X%02X%02X", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
-int m0ctl_common_option(const struct m0ctl_cmd *cmd, int opt, const char *arg,
-                        struct m0ctl_common *c) {
+/* --to, --port, --timeout (an m0ctl_option_fn). */
+static int common_option(const struct m0ctl_cmd *cmd, int opt, const char *arg, void *ctx) {
+  struct m0ctl_common *c = ctx;
   switch (opt) {
   case M0CTL_OPT_TO:
     c->to = arg;
     return 1;
-  case M0CTL_OPT_PORT:
-    if (parse_num(arg, 1, 65535, &c->port) != 0)
-      return m0ctl_usage(cmd, "--port: expected a port 1-65535, got '%s'", arg) + 100;
+  case M0CTL_OPT_PORT: {
+    unsigned long long port;
+    if (m0ctl_uint(arg, 1, 65535, &port) != 0) {
+      m0ctl_usage(cmd, "--port: expected a port 1-65535, got '%s'", arg);
+      return -1;
+    }
+    c->port = (unsigned long)port;
     return 1;
+  }
   case M0CTL_OPT_TIMEOUT: {
     /* Seconds, like every m0ctl command's --timeout. */
     uint64_t ms;
-    if (m0ctl_seconds(arg, M0CTL_TIMEOUT_MAX_MS / 1000, &ms) != 0 || ms == 0)
-      return m0ctl_usage(cmd, "--timeout: expected seconds (more than 0, at most %u, e.g. 0.5), "
-                              "got '%s'", M0CTL_TIMEOUT_MAX_MS / 1000, arg) + 100;
+    if (m0ctl_seconds(arg, M0CTL_TIMEOUT_MAX_MS / 1000, &ms) != 0 || ms == 0) {
+      m0ctl_usage(cmd, "--timeout: expected seconds (more than 0, at most %u, e.g. 0.5), "
+                       "got '%s'", M0CTL_TIMEOUT_MAX_MS / 1000, arg);
+      return -1;
+    }
     c->timeout = (unsigned long)ms;
     return 1;
   }
@@ -129,16 +121,14 @@ int m0ctl_common_option(const struct m0ctl_cmd *cmd, int opt, const char *arg,
   }
 }
 
-int m0ctl_bad_option(const struct m0ctl_cmd *cmd, const struct option *longs, int opt,
-                     char **argv) {
-  if (opt == ':') {
-    const struct option *o;
-    for (o = longs; o->name != NULL; o++) {
-      if (o->val == optopt)
-        return m0ctl_usage(cmd, "--%s: missing value", o->name);
-    }
-  }
-  return m0ctl_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+int m0ctl_udp_options(const struct m0ctl_cmd *cmd, int argc, char **argv,
+                      const struct option *longs, struct m0ctl_common *c, m0ctl_option_fn own,
+                      void *ctx, bool *done) {
+  const struct m0ctl_opt_handler handlers[] = {{common_option, c}, {own, ctx}, {NULL, NULL}};
+  c->to = "255.255.255.255";
+  c->port = M0_UDP1500_PORT;
+  c->timeout = M0CTL_TIMEOUT_MS;
+  return m0ctl_options(cmd, argc, argv, longs, handlers, done);
 }
 
 int m0ctl_make_target(const struct m0ctl_cmd *cmd, const struct m0ctl_common *c,

@@ -34,7 +34,13 @@ struct m0ctl_common {
 };
 
 /* getopt_long values: the shared options, then each command's own from M0CTL_OPT_OWN. */
-enum { M0CTL_OPT_TO = 300, M0CTL_OPT_PORT, M0CTL_OPT_TIMEOUT, M0CTL_OPT_HELP, M0CTL_OPT_OWN };
+enum { M0CTL_OPT_TO = M0CTL_OPT_GROUP, M0CTL_OPT_PORT, M0CTL_OPT_TIMEOUT, M0CTL_OPT_OWN };
+
+#define M0CTL_UDP_LONGS                                                                      \
+  {"to", required_argument, NULL, M0CTL_OPT_TO},                                             \
+      {"port", required_argument, NULL, M0CTL_OPT_PORT},                                     \
+      {"timeout", required_argument, NULL, M0CTL_OPT_TIMEOUT},                               \
+      {"help", no_argument, NULL, M0CTL_OPT_HELP}
 
 /* (The monotonic clock in ms, m0ctl_now_ms, is ctl.h's.) */
 /* An IPv4 UDP socket with SO_BROADCAST; -1 after the message on failure. */
@@ -48,13 +54,12 @@ ssize_t m0ctl_receive(int fd, uint64_t deadline, uint8_t *buf, size_t cap,
 /* A MAC as 12 upper-case hex digits. */
 void m0ctl_mac_text(const uint8_t mac[6], char out[13]);
 
-/* --to, --port, --timeout: shared option parsing. Returns 1 if opt was one of them, 0 if
- * not, or M0CTL_USAGE + 100 on a bad value (after the message). */
-int m0ctl_common_option(const struct m0ctl_cmd *cmd, int opt, const char *arg,
-                        struct m0ctl_common *c);
-/* The usage error for an option getopt_long refused (unknown, or missing its value). */
-int m0ctl_bad_option(const struct m0ctl_cmd *cmd, const struct option *longs, int opt,
-                     char **argv);
+/* A command's options (m0ctl_options): --to, --port and --timeout into c (from their
+ * defaults: the broadcast address, 1500, 2 s), the rest through own. Returns M0CTL_OK
+ * (with *done after --help) or M0CTL_USAGE. */
+int m0ctl_udp_options(const struct m0ctl_cmd *cmd, int argc, char **argv,
+                      const struct option *longs, struct m0ctl_common *c, m0ctl_option_fn own,
+                      void *ctx, bool *done);
 /* Resolve the options into t. Returns 0, or M0CTL_USAGE after the message. */
 int m0ctl_make_target(const struct m0ctl_cmd *cmd, const struct m0ctl_common *c,
                       struct m0ctl_target *t);

@@ -3,7 +3,8 @@
  * The bytes go through the server's own request reader (web_req.c: llhttp with the
  * callbacks and limits web_conn.c uses) and every complete request through the gate
  * (web_auth.c: Host rule, credentials, the route table of web_routes.c, Origin, media
- * type); POST /api/config bodies through the JSON reader (json_reader.c). No sockets: the
+ * type); POST /api/config bodies through the core's JSON reader as the form reads them
+ * (m0_json_object, then m0_json_all_strings, as web_api.c does). No sockets: the
  * hooks stand where web_conn.c answers. After every input it checks, not only that
  * nothing crashed:
  *  - the stream gives the same decisions (status, route, head and body sizes, JSON
@@ -29,8 +30,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "m0/json.h"
 #include "web_auth.h"
-#include "json_reader.h"
 #include "web_req.h"
 #include "web_routes.h"
 
@@ -158,12 +159,15 @@ static bool ref_name_allowed(const char *name) {
          strcmp(name, names[1]) == 0;
 }
 
-/* ---- the JSON reader ---- */
+/* ---- the JSON reader, as the form reads a body (web_api.c) ---- */
 
-static void json_put(char *buf, size_t *n, const char *s) {
+#define FORM_FIELDS_MAX 64
+
+/* Bytes as a JSON string: every byte below 0x20 (NUL too) escaped, the rest as they are. */
+static void json_put(char *buf, size_t *n, const char *s, size_t len) {
   buf[(*n)++] = '"';
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
     if (c == '"' || c == '\\') {
       buf[(*n)++] = '\\';
       buf[(*n)++] = (char)c;
@@ -176,60 +180,71 @@ static void json_put(char *buf, size_t *n, const char *s) {
   buf[(*n)++] = '"';
 }
 
-static struct m0__json_pair pairs[M0__JSON_PAIRS_MAX], again[M0__JSON_PAIRS_MAX];
+static struct m0_json_member fields[FORM_FIELDS_MAX], again[FORM_FIELDS_MAX];
+
+/* The form's reading: the object, then every value a string. */
+static int read_form(const char *body, size_t len, struct m0_json_member *m, char *scratch,
+                     char *err, size_t err_cap) {
+  int n = m0_json_object(body, len, m, FORM_FIELDS_MAX, scratch, len + 2 * FORM_FIELDS_MAX + 1,
+                         err, err_cap);
+  if (n >= 0 && m0_json_all_strings(body, m, (unsigned)n, err, err_cap) != 0)
+    return -1;
+  return n;
+}
 
 /* Read body; check what the reader promises; 1 accepted, 0 refused. */
 static int check_json(const char *body, size_t len, unsigned *np, uint64_t *hash) {
   char err[256];
-  unsigned n = 0;
+  char *scratch = malloc(len + 2 * FORM_FIELDS_MAX + 1);
+  /* Re-encoded, a decoded byte takes at most 6; each member adds quotes, ':' and ','. */
+  size_t cap = 6 * len + 6 * FORM_FIELDS_MAX + 16, bn = 0;
+  char *buf = malloc(cap), *scratch2 = malloc(cap + 2 * FORM_FIELDS_MAX + 1);
+  if (scratch == NULL || buf == NULL || scratch2 == NULL)
+    abort();
   *hash = 1469598103934665603ull;
-  if (!m0__json_read_object(body, len, pairs, &n, err, sizeof err)) {
+  int n = read_form(body, len, fields, scratch, err, sizeof err);
+  if (n < 0) {
     size_t at;
     if (sscanf(err, "at byte %zu: ", &at) != 1 || at > len)
       abort();
     *hash = fnv(*hash, err, strlen(err));
     *np = 0;
+    free(scratch), free(buf), free(scratch2);
     return 0;
   }
-  if (n > M0__JSON_PAIRS_MAX)
+  if (n > FORM_FIELDS_MAX)
     abort();
-  /* Re-encode what was read whole (neither cut nor holding a NUL) and read it again. */
-  static char buf[M0__JSON_PAIRS_MAX * (M0__JSON_KEY_MAX + M0_VALUE_MAX) * 6 + 16];
-  size_t bn = 0;
-  unsigned kept = 0;
+  /* Re-encode what was read and read it again: the same keys and values, byte for byte. */
   buf[bn++] = '{';
-  for (unsigned i = 0; i < n; i++) {
-    if (strnlen(pairs[i].key, sizeof pairs[i].key) == sizeof pairs[i].key ||
-        strnlen(pairs[i].value, sizeof pairs[i].value) == sizeof pairs[i].value)
+  for (int i = 0; i < n; i++) {
+    const struct m0_json_member *f = &fields[i];
+    if (f->type != M0_JSON_STRING || f->key[f->key_len] != '\0' || f->str[f->str_len] != '\0')
       abort();
-    for (unsigned j = 0; j < i; j++)
-      if (!pairs[i].key_long && !pairs[j].key_long && strcmp(pairs[i].key, pairs[j].key) == 0)
+    for (int j = 0; j < i; j++)
+      if (fields[j].key_len == f->key_len && memcmp(fields[j].key, f->key, f->key_len) == 0)
         abort(); /* duplicates are refused */
-    *hash = fnv(*hash, pairs[i].key, strlen(pairs[i].key) + 1);
-    *hash = fnv(*hash, pairs[i].value, strlen(pairs[i].value) + 1);
-    *hash = fnv(*hash, &pairs[i].key_long, 1);
-    *hash = fnv(*hash, &pairs[i].value_bad, 1);
-    if (pairs[i].key_long || pairs[i].value_bad)
-      continue;
-    if (kept++)
+    *hash = fnv(*hash, f->key, f->key_len + 1);
+    *hash = fnv(*hash, f->str, f->str_len + 1);
+    if (i)
       buf[bn++] = ',';
-    json_put(buf, &bn, pairs[i].key);
+    json_put(buf, &bn, f->key, f->key_len);
     buf[bn++] = ':';
-    json_put(buf, &bn, pairs[i].value);
+    json_put(buf, &bn, f->str, f->str_len);
   }
   buf[bn++] = '}';
-  unsigned m = 0;
-  if (!m0__json_read_object(buf, bn, again, &m, err, sizeof err) || m != kept)
+  if (bn > cap)
     abort();
-  for (unsigned i = 0, k = 0; i < n; i++) {
-    if (pairs[i].key_long || pairs[i].value_bad)
-      continue;
-    if (strcmp(pairs[i].key, again[k].key) != 0 || strcmp(pairs[i].value, again[k].value) ||
-        again[k].key_long || again[k].value_bad)
+  if (m0_json_object(buf, bn, again, FORM_FIELDS_MAX, scratch2, cap + 2 * FORM_FIELDS_MAX + 1,
+                     err, sizeof err) != n)
+    abort();
+  for (int i = 0; i < n; i++) {
+    if (again[i].key_len != fields[i].key_len || again[i].str_len != fields[i].str_len ||
+        memcmp(again[i].key, fields[i].key, fields[i].key_len) != 0 ||
+        memcmp(again[i].str, fields[i].str, fields[i].str_len) != 0)
       abort();
-    k++;
   }
-  *np = n;
+  *np = (unsigned)n;
+  free(scratch), free(buf), free(scratch2);
   return 1;
 }
 

@@ -1,6 +1,8 @@
-/* test_json.c: the one JSON string escaper (include/m0/json.h), from RFC 8259 §7: a
- * string is quoted; quotation mark, reverse solidus and the control characters U+0000
- * to U+001F must be escaped; anything else may stand for itself. */
+/* test_json.c: the program's JSON (include/m0/json.h). The one string escaper, from RFC
+ * 8259 §7: a string is quoted; quotation mark, reverse solidus and the control characters
+ * U+0000 to U+001F must be escaped; anything else may stand for itself. The one reader
+ * (json_read.c): what it accepts and decodes, every refusal and where it says it is (the
+ * web page shows these messages), a form's strings-only check, the limits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,7 +130,86 @@ static void test_read_refuses_what_json_does_not_allow(void **state) {
     assert_true(strncmp(ERR, "at byte ", 8) == 0);
   }
   assert_int_equal(rd("{\"a\":1,\"a\":2}"), -1);
-  assert_string_equal(ERR, "at byte 7: duplicate member");
+  assert_string_equal(ERR, "at byte 7: duplicate member \"a\"");
+}
+
+/* Each refusal names what is wrong and where (the web page shows these messages). */
+static void test_read_refusals_say_where(void **state) {
+  (void)state;
+  static const struct {
+    const char *body, *error;
+  } bad[] = {
+      {"", "at byte 0: expected a JSON object"},
+      {"  [", "at byte 2: expected a JSON object"},
+      {"{a:\"b\"}", "at byte 1: expected a member name in double quotes"},
+      {"{\"a\" \"b\"}", "at byte 5: expected ':' after a member name"},
+      {"{\"a\":\"b\" \"c\"}", "at byte 9: expected ',' or '}'"},
+      {"{\"a\":\"b\",}", "at byte 9: expected a member name in double quotes"},
+      {"{\"a\":\"b\"} x", "at byte 10: unexpected data after the object"},
+      {"{\"a\":\"b\"}{}", "at byte 9: unexpected data after the object"},
+      {"{\"a\":\"b", "at byte 7: unterminated string"},
+      {"{\"a\":\"b\\", "at byte 7: unterminated string"},
+      {"{\"a\":\"\x01\"}", "at byte 6: control character in a string"},
+      {"{\"a\":\"\\x\"}", "at byte 7: bad escape in a string"},
+      {"{\"a\":\"\\u12\"}", "at byte 6: bad \\u escape"},
+      {"{\"a\":\"\\u12", "at byte 6: bad \\u escape"},
+      {"{\"a\":\"\\ud800\"}", "at byte 12: unpaired surrogate"},
+      {"{\"a\":\"\\udc00\"}", "at byte 12: unpaired surrogate"},
+      {"{\"a\":\"\\ud800\\u0041\"}", "at byte 12: unpaired surrogate"},
+      {"{", "at byte 1: expected a member name in double quotes"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    if (rd(bad[i].body) != -1)
+      fail_msg("accepted: %s", bad[i].body);
+    if (strncmp(ERR, bad[i].error, strlen(bad[i].error)) != 0)
+      fail_msg("%s: %s (want %s)", bad[i].body, ERR, bad[i].error);
+  }
+  /* Bytes, not a C string: a NUL after the object is refused where it is. */
+  assert_int_equal(m0_json_object("{\"a\":\"b\"}\0", 10, M, 16, SCRATCH, sizeof SCRATCH, ERR,
+                                  sizeof ERR),
+                   -1);
+  assert_string_equal(ERR, "at byte 9: unexpected data after the object");
+  /* The message is cut to the room given, never overrun. */
+  char small[12];
+  assert_int_equal(m0_json_object("x", 1, M, 16, SCRATCH, sizeof SCRATCH, small, sizeof small),
+                   -1);
+  assert_int_equal(strlen(small), sizeof small - 1);
+}
+
+/* A form: every value a string, else the first that is not is named, where it starts. */
+static void test_all_strings(void **state) {
+  (void)state;
+  static const struct {
+    const char *body, *error;
+  } bad[] = {
+      {"{\"a\":1}", "at byte 5: the value of \"a\" must be a string, not a number"},
+      {"{\"a\":true}", "at byte 5: the value of \"a\" must be a string, not a boolean"},
+      {"{\"a\":false}", "at byte 5: the value of \"a\" must be a string, not a boolean"},
+      {"{\"a\":null}", "at byte 5: the value of \"a\" must be a string, not null"},
+      {"{\"a\":{}}", "at byte 5: the value of \"a\" must be a string, not an object"},
+      {"{\"k\":\"v\", \"a\" : [\"x\"]}",
+       "at byte 16: the value of \"a\" must be a string, not an array"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int n = rd(bad[i].body);
+    assert_true(n > 0);
+    assert_int_equal(m0_json_all_strings(bad[i].body, M, (unsigned)n, ERR, sizeof ERR), -1);
+    assert_string_equal(ERR, bad[i].error);
+  }
+  const char *form = " {\"UART\" : \"9600,8,1,NONE,NFC\",\r\n\t\"MID\":\"\"} ";
+  int n = rd(form);
+  assert_int_equal(n, 2);
+  assert_int_equal(m0_json_all_strings(form, M, (unsigned)n, ERR, sizeof ERR), 0);
+  assert_string_equal(M[0].str, "9600,8,1,NONE,NFC");
+  assert_int_equal(M[1].str_len, 0);
+  assert_int_equal(m0_json_all_strings("{}", M, 0, ERR, sizeof ERR), 0);
+  /* A key as long as the input may be decodes whole, so it is named as sent. */
+  char body[240], key[101];
+  memset(key, 'K', 100);
+  key[100] = '\0';
+  snprintf(body, sizeof body, "{\"%s\":\"v\",\"%s\":\"w\"}", key, key);
+  assert_int_equal(rd(body), -1); /* and two of them are duplicates */
+  assert_non_null(strstr(ERR, "duplicate member"));
 }
 
 static void test_read_depth_is_bounded(void **state) {
@@ -151,7 +232,7 @@ static void test_read_member_limit(void **state) {
   assert_int_equal(m0_json_object("{\"a\":1,\"b\":2}", 13, M, 1, SCRATCH, sizeof SCRATCH, ERR,
                                   sizeof ERR),
                    -1);
-  assert_non_null(strstr(ERR, "too many members"));
+  assert_string_equal(ERR, "at byte 7: too many members (at most 1)");
 }
 
 static uint64_t fixed(const char *num, unsigned digits, int *rc) {
@@ -203,6 +284,8 @@ int main(void) {
       cmocka_unit_test(test_read_members_and_types),
       cmocka_unit_test(test_read_decodes_escapes),
       cmocka_unit_test(test_read_refuses_what_json_does_not_allow),
+      cmocka_unit_test(test_read_refusals_say_where),
+      cmocka_unit_test(test_all_strings),
       cmocka_unit_test(test_read_depth_is_bounded),
       cmocka_unit_test(test_read_member_limit),
       cmocka_unit_test(test_fixed_point_is_exact),
