@@ -5,8 +5,9 @@ Every phase runs its own emulator (--timing fast) on a private temporary state d
 tty symlink and events file, with free ports on 127.0.0.1 only, for SOAK_S seconds (30)
 plus a bounded drain, and counts what went wrong instead of stopping at the first fault:
 
-  tty        reopen cycles in command mode: open, one distinct invalid AT line, its reply,
-             close; some cycles abandon their reply. Stale bytes, empty reads after a
+  tty        reopen cycles in command mode: open, wait for the tty.attach (the host's
+             contract), one distinct invalid AT line, its reply, close; some cycles
+             abandon their reply. Stale bytes, empty reads after a
              readable select, lost replies.
   tcpc-flap  TCPC against a server the soak keeps stopping (FIN, RST, RST while the link
              is paused by a host that stopped reading) and restarting; every connected
@@ -397,6 +398,23 @@ class Phase:
 
 # ---- phase 1: tty reopen cycles ----
 
+def wait_own_attach(emu, attaches):
+    """What a host may rely on (docs/user-guide.md): once its tty.attach is out, it gets
+    only its own bytes and every reply. A host that writes earlier, while the device has
+    not yet seen the previous host's close, may have its line taken as that host's tail
+    (read by the device, answered to nobody). So a cycle writes only once the device
+    reports a host attached (more attaches than detaches) since this cycle opened."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        n = emu.ev.count("tty.attach")
+        if n > attaches and n > emu.ev.count("tty.detach"):
+            return
+        emu.check_alive()
+        if time.monotonic() > deadline:
+            raise Violation(f"no tty.attach within {WAIT:g} s of an open")
+        time.sleep(0.001)
+
+
 def phase_tty(run, ph):
     """Command mode once, then cycles of open / distinct invalid AT line / reply / close.
     Most cycles read their whole reply; some read a little and close, some close right
@@ -424,9 +442,11 @@ def phase_tty(run, ph):
         want = line + b"\r\n+ERR=-2\r\n"
         x = run.rng.random()
         mode = "full" if x < 0.8 else "partial" if x < 0.9 else "abandoned"
+        attaches = emu.ev.count("tty.attach")
         fd = open_tty(emu.tty)
         host = Host(fd)
         try:
+            wait_own_attach(emu, attaches)
             host.write_all(line)
             if mode == "full":
                 buf = b""
