@@ -62,14 +62,15 @@ size_t m0__flow_backlog(const struct m0_dev *dev) {
   return dev->net.inbox.len + dev->txq.len;
 }
 
-static void inbox_push(struct m0__inbox *q, const uint8_t *data, size_t n) {
+static void inbox_push(struct m0_dev *dev, const uint8_t *data, size_t n) {
+  struct m0__inbox *q = &dev->net.inbox;
   size_t tail, first;
   if (n == 0)
     return; /* data may be NULL (no prefix) */
   tail = (q->head + q->len) % M0_NET_INBOX_SIZE;
   first = n < M0_NET_INBOX_SIZE - tail ? n : M0_NET_INBOX_SIZE - tail;
-  memcpy(q->buf + tail, data, first);
-  memcpy(q->buf, data + first, n - first);
+  memcpy(dev->bufs.inbox + tail, data, first);
+  memcpy(dev->bufs.inbox, data + first, n - first);
   q->len += n;
 }
 
@@ -205,13 +206,13 @@ void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, s
   room = M0_NET_INBOX_SIZE - q->len;
   if (plen > room)
     plen = room;
-  inbox_push(q, prefix, plen);
+  inbox_push(dev, prefix, plen);
   room -= plen;
   if (len > room) {
     lost = total - plen - room;
     len = room;
   }
-  inbox_push(q, data, len);
+  inbox_push(dev, data, len);
   if (lost > 0) {
     dev->counters.uart_tx_dropped += lost;
     m0__dev_drop(dev, now, M0__DROP_HOST_FULL, lost);
@@ -231,7 +232,7 @@ void m0__flow_settle(struct m0_dev *dev, uint64_t now) {
         n = M0_NET_INBOX_SIZE - q->head;
       if (n > UART_FILL - dev->txq.len)
         n = UART_FILL - dev->txq.len;
-      m0__host_send(dev, now, q->buf + q->head, n);
+      m0__host_send(dev, now, dev->bufs.inbox + q->head, n);
       q->head = (q->head + n) % M0_NET_INBOX_SIZE;
       q->len -= n;
       if (q->len == 0)
