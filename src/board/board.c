@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include "board.h"
 
 static struct m0__board *board_of(void *ctx) {
@@ -87,7 +89,16 @@ static void hal_booted(void *ctx, const struct m0_config *running) {
 }
 
 static void hal_event(void *ctx, const char *name, const char *fields) {
-  m0__events_emit(&board_of(ctx)->events, name, fields);
+  struct m0__board *b = board_of(ctx);
+  if (strcmp(name, "ready") == 0) {
+    /* The device's address: a fleet's scripts learn each module's from its ready. */
+    char with_addr[512];
+    snprintf(with_addr, sizeof with_addr, "%s%s\"addr\":\"%s\"", fields,
+             fields[0] ? "," : "", b->cfg.bind);
+    m0__events_emit(&b->events, name, with_addr);
+    return;
+  }
+  m0__events_emit(&b->events, name, fields);
 }
 
 static void hal_log(void *ctx, const char *message) {
@@ -137,13 +148,55 @@ static int fail(char *err, size_t cap, int rc, const char *fmt, const char *arg)
   return rc;
 }
 
+/* A lock file beside what it protects; a holder that died left it free (taken over, and
+ * said so). Refused with the holder's pid when a live m0emu has it. A lock file that
+ * cannot be made at all (a read-only folder) is a warning: the module runs unguarded,
+ * as it did before locks existed, rather than not at all. */
+static int take_lock(struct m0__board *b, struct m0__lock *lk, const char *path,
+                     const char *what, char *err, size_t cap) {
+  long stale = 0;
+  int rc = m0__lock_take(lk, path, what, &stale, err, cap);
+  if (rc == -EACCES || rc == -EROFS || rc == -EPERM) {
+    m0__log_at(&b->events, M0__LOG_WARNING, "warning: %s (running without it)", err);
+    err[0] = '\0';
+    return 0;
+  }
+  if (rc == 0 && stale > 0)
+    m0__log_at(&b->events, M0__LOG_INFO, "%s: taking over the lock of pid %ld, which is gone",
+               what, stale);
+  return rc;
+}
+
+static int take_locks(struct m0__board *b, char *err, size_t cap) {
+  char path[PATH_MAX + 16], what[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/lock", b->state_real);
+  snprintf(what, sizeof what, "the state folder %s", b->state_real);
+  int rc = take_lock(b, &b->state_lock, path, what, err, cap);
+  if (rc != 0 || b->cfg.no_tty)
+    return rc;
+  if (strlen(b->cfg.tty) >= PATH_MAX)
+    return fail(err, cap, -ENAMETOOLONG, "--tty %s", b->cfg.tty);
+  snprintf(path, sizeof path, "%s.lock", b->cfg.tty);
+  snprintf(what, sizeof what, "the tty link %s", b->cfg.tty);
+  return take_lock(b, &b->tty_lock, path, what, err, cap);
+}
+
+/* Loopback connections leave from the device's own address when it has one of its own
+ * (a fleet's module, --bind 127.x.y.z), so a server sees each module as its own peer;
+ * 127.0.0.1, a wildcard or a real address keep the kernel's choice, as before. */
+static bool own_loopback_address(const char *bind) {
+  struct in_addr a;
+  return inet_pton(AF_INET, bind, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127 &&
+         ntohl(a.s_addr) != 0x7F000001u;
+}
+
 int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__dev_cfg *cfg,
                    char *err, size_t cap) {
-  memset(b, 0, sizeof *b);
+  /* No memset: b comes zero-filled (m0__proc_add callocs it) and stays untouched where
+   * an idle device does not need it. */
   b->proc = proc;
   b->loop = &proc->loop;
   b->cfg = *cfg;
-  b->uart.master = b->uart.slave = b->uart.inotify = -1;
   uv_loop_t *loop = b->loop;
   int rc = m0__events_attach(&b->events, &proc->sink, cfg->name);
   if (rc != 0)
@@ -152,8 +205,12 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   rc = m0__mkdir_p(cfg->state, 0755);
   if (rc != 0)
     return fail(err, cap, rc, "cannot create the state directory %s", cfg->state);
-  if (realpath(cfg->state, b->state_real) == NULL)
+  b->state_real = realpath(cfg->state, NULL);
+  if (b->state_real == NULL)
     return fail(err, cap, -errno, "cannot resolve the state directory %s", cfg->state);
+  rc = take_locks(b, err, cap);
+  if (rc != 0)
+    return rc;
 
   rc = m0__flash_init(&b->flash, b->state_real, &b->events);
   if (rc == 0)
@@ -161,9 +218,12 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   if (rc != 0)
     return fail(err, cap, rc, "cannot load the flash file in %s", b->state_real);
 
-  rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, err, cap);
-  if (rc != 0)
-    return rc;
+  if (!cfg->no_tty) {
+    b->uart_open = true;
+    rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, err, cap);
+    if (rc != 0)
+      return rc;
+  }
 
   uv_timer_init(loop, &b->dev_timer);
   b->dev_timer.data = b;
@@ -199,6 +259,8 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   if (rc != 0)
     return fail(err, cap, rc, "--bind %s", cfg->bind);
   b->net_open = true;
+  b->net.bind_source = !cfg->net_host && own_loopback_address(cfg->bind);
+  b->net.peers = proc->opts.peers.n > 0 ? &proc->opts.peers : NULL;
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
   rc = m0__web_init(&b->web, loop, &b->dev, &b->events, cfg->bind, cfg->web_root, &o->factory);
@@ -210,17 +272,21 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
     return fail(err, cap, rc, "%s", "--web-host");
   b->events.tap = web_event_tap;
   b->events.tap_ctx = b;
-  b->uart.tap = web_uart_tap;
-  b->uart.tap_ctx = b;
+  if (b->uart_open) {
+    b->uart.tap = web_uart_tap;
+    b->uart.tap_ctx = b;
+  }
   b->net.tap = web_net_tap;
   b->net.tap_ctx = b;
   /* Listen now, not only at the first boot, so the banner can give the real URL; the
    * call at boot is then a no-op unless WEBPORT changed. A port that cannot be bound is
    * reported (web.error) and the device runs on without its page. */
   m0__web_listen(&b->web, cfg->web_port ? cfg->web_port : b->saved.webport);
-  rc = m0__uart_start(&b->uart, &b->dev);
-  if (rc != 0)
-    return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
+  if (b->uart_open) {
+    rc = m0__uart_start(&b->uart, &b->dev);
+    if (rc != 0)
+      return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
+  }
   return 0;
 }
 
@@ -285,7 +351,10 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   uint16_t bound = b->web_open ? m0__web_port(&b->web) : 0;
   host_port(web, sizeof web, b->cfg.bind, bound ? bound : wanted);
   fprintf(out, "m0emu %s: USR-M0 emulator\n", M0EMU_VERSION);
-  fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
+  if (b->uart_open)
+    fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
+  else
+    fprintf(out, "  tty:     none (--no-tty): the device runs without a UART host\n");
   if (bound == 0)
     fprintf(out, "  web:     http://%s/ could not be bound: running without the web page\n",
             web);
@@ -320,7 +389,8 @@ void m0__board_close(struct m0__board *b) {
     b->net_open = false;
     m0__net_close_all(&b->net);
   }
-  m0__uart_close(&b->uart);
+  if (b->uart_open)
+    m0__uart_close(&b->uart);
   if (b->dev_timer_open) {
     b->dev_timer_open = false;
     uv_close((uv_handle_t *)&b->dev_timer, NULL);
@@ -328,5 +398,11 @@ void m0__board_close(struct m0__board *b) {
 }
 
 void m0__board_free(struct m0__board *b) {
-  m0__uart_free(&b->uart);
+  if (b->uart_open)
+    m0__uart_free(&b->uart);
+  m0__flash_free(&b->flash);
+  m0__lock_release(&b->tty_lock);
+  m0__lock_release(&b->state_lock);
+  free(b->state_real);
+  b->state_real = NULL;
 }

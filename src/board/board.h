@@ -23,6 +23,7 @@
 #include "m0/dev.h"
 #include "m0/flash_text.h"
 #include "m0/json.h"
+#include "fleet.h"
 #include "net.h"
 #include "web.h"
 
@@ -46,10 +47,16 @@ enum m0__cli_result {
 };
 
 /* What belongs to the process, whatever the number of devices: the log, the event
- * stream (and, later, the control channel and the fleet). */
+ * stream, the fleet, the peer map (and, later, the control channel). */
 struct m0__proc_opts {
   const char *events;  /* NULL = no event stream; "-" = stdout */
   int verbosity;       /* -1 quiet, 0 normal, 1 verbose */
+  const char *fleet;   /* --fleet DIR; NULL = one device (the device's cfg as given) */
+  unsigned count;      /* --count N; 0 = the modules DIR already holds */
+  const char *prefix;  /* --name in a fleet: the modules' names are <prefix><k> */
+  char fleet_web_addr[INET_ADDRSTRLEN]; /* --fleet-web [ADDR:]PORT ("" = 127.0.0.1) */
+  uint16_t fleet_web_port;              /* 0 = no overview page */
+  struct m0__peer_map peers;            /* --peer, every device's */
 };
 
 /* One device's configuration. Strings point into argv (or literals): they outlive the
@@ -57,8 +64,10 @@ struct m0__proc_opts {
 struct m0__dev_cfg {
   const char *name;    /* "" = the single unnamed device: its lines carry no name */
   const char *tty;     /* symlink to publish the pty slave at */
+  bool no_tty;         /* --no-tty: no pty at all (tty unused); nobody is ever attached */
   const char *state;   /* state directory (flash.conf) */
-  const char *bind;    /* IPv4 or IPv6 literal for listening sockets */
+  const char *bind;    /* the device's address (IPv4 or IPv6 literal): its listening
+                        * sockets, and the source of its loopback connections */
   bool net_host;       /* --net host: dial real addresses; false = loopback */
   uint16_t web_port;   /* 0 = from the saved WEBPORT */
   const char *web_root; /* NULL = the embedded page */
@@ -155,11 +164,13 @@ enum m0__flash_origin {
   M0__FLASH_FROM_BAD,      /* flash.conf unparseable: moved to .bad, defaults written */
 };
 
+/* The four paths are one allocation (m0__flash_free), not four PATH_MAX arrays: a
+ * fleet's idle module should cost the bytes of its paths, not four pages. */
 struct m0__flash {
-  char dir[PATH_MAX];
-  char path[PATH_MAX];
-  char tmp[PATH_MAX];
-  char bad[PATH_MAX];
+  char *dir;
+  char *path;
+  char *tmp;
+  char *bad;
   struct m0__events *events;
   unsigned test_delay_ms; /* M0EMU_TEST_FLASH_DELAY_MS: test only */
 };
@@ -170,6 +181,7 @@ typedef void (*m0__flash_done_fn)(void *arg, int rc);
 /* mkdir -p with mode for the missing parts. */
 int m0__mkdir_p(const char *dir, unsigned mode);
 int m0__flash_init(struct m0__flash *fl, const char *dir, struct m0__events *events);
+void m0__flash_free(struct m0__flash *fl);
 /* Read flash.conf into cfg (spec §5). Only fails (negative errno) when the file exists
  * but cannot be read or, being unparseable, cannot be set aside. */
 int m0__flash_load(struct m0__flash *fl, struct m0_config *cfg,
@@ -198,7 +210,6 @@ struct m0__uart {
   int slave;                /* our own, held for the process's life */
   int inotify;              /* watches slave_path for host open/close */
   char slave_path[64];
-  char link_path[PATH_MAX]; /* --tty as given */
   bool link_made;
   uv_poll_t master_poll;
   uv_poll_t inotify_poll;
@@ -215,6 +226,7 @@ struct m0__uart {
   uint8_t host_stop_bits;
   m0__uart_tap_fn tap; /* NULL = none */
   void *tap_ctx;
+  char link_path[PATH_MAX]; /* --tty as given; last, so only its bytes are touched */
 };
 
 /* Create the pty, hold the slave, publish the symlink. Does not touch the device. */
@@ -233,33 +245,40 @@ void m0__uart_free(struct m0__uart *u);
 
 struct m0__proc;
 
+/* Laid out for a fleet's memory: the small state first, then the parts with large
+ * buffers that stay untouched while idle (the web server's, the pty's path, the network
+ * read buffer, the device's queues), so an idle board touches a handful of pages. */
 struct m0__board {
   struct m0__proc *proc; /* the loop and the shared services */
   uv_loop_t *loop;
   struct m0__dev_cfg cfg;
-  char state_real[PATH_MAX];
+  char *state_real;    /* the state folder's real path (malloc'd) */
+  struct m0__lock state_lock; /* <state>/lock */
+  struct m0__lock tty_lock;   /* <tty>.lock */
   struct m0__events events; /* this device's handle on the process's sink */
   struct m0__flash flash;
   enum m0__flash_origin flash_origin;
   bool flash_busy;     /* a save is on the thread pool */
   bool close_deferred; /* m0__board_close came meanwhile: it runs after the outcome */
-  struct m0__uart uart;
-  struct m0__net net;
-  struct m0__web web;
   bool web_open;
   bool net_open;
+  bool uart_open;      /* a pty (not --no-tty) */
   uv_timer_t dev_timer;
   bool dev_timer_open;
   uint64_t dev_timer_when;
   struct m0_hal hal;
   struct m0_dev_options options;
   struct m0_config saved;
-  struct m0_dev dev;
+  struct m0__web web;   /* 3 KiB used, then 8 KiB untouched unless given */
+  struct m0__uart uart; /* untouched with --no-tty */
+  struct m0__net net;   /* its 64 KiB read buffer last */
+  struct m0_dev dev;    /* its 210 KiB of buffers last */
 };
 
-/* Everything up to a running device on proc's loop: state dir, flash, pty, web,
- * m0_dev_init. On failure err holds a one-line message (exit 1); m0__board_close and
- * m0__board_free are still due. */
+/* Everything up to a running device on proc's loop: locks, state dir, flash, pty, web,
+ * m0_dev_init. b must be zero-filled (calloc): only what it uses is written, so an idle
+ * board's untouched pages cost nothing. On failure err holds a one-line message (exit
+ * 1); m0__board_close and m0__board_free are still due. */
 int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__dev_cfg *cfg,
                    char *err, size_t cap);
 void m0__board_banner(struct m0__board *b, FILE *out);
@@ -275,6 +294,7 @@ struct m0__proc {
   uv_loop_t loop;
   bool loop_open;
   struct m0__proc_opts opts;
+  struct m0__fleet fleet; /* count 0: one device, not a fleet */
   struct m0__sink sink;
   struct m0__events log; /* the process's own lines: never named */
   uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */
@@ -283,6 +303,7 @@ struct m0__proc {
   /* Each board is allocated alone, so growing the array never moves a libuv handle. */
   struct m0__board **boards;
   size_t board_count;
+  size_t board_cap;
 };
 
 /* The loop and the sink. A failure is logged (the log works even then); m0__proc_finish
@@ -291,6 +312,9 @@ int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts);
 /* One more device (m0__board_init on the process's loop). A failure is logged, tagged
  * with the device's name. */
 int m0__proc_add(struct m0__proc *p, const struct m0__dev_cfg *cfg);
+/* --fleet: plan the modules (fleet.c) and add one board per module, each from cfg with
+ * its own name, folder, tty, address and MAC. A failure is logged. */
+int m0__proc_add_fleet(struct m0__proc *p, const struct m0__dev_cfg *cfg);
 /* Signals, banners, start every device, run until SIGINT/SIGTERM. Returns the exit code
  * (0 clean, 1 failure), its line already logged. */
 int m0__proc_run(struct m0__proc *p);

@@ -23,6 +23,7 @@
 enum {
   OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
   OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
+  OPT_FLEET, OPT_COUNT, OPT_NAME, OPT_NO_TTY,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +40,10 @@ static const struct option long_options[] = {
   {"mac", required_argument, NULL, OPT_MAC},
   {"line-faults", no_argument, NULL, OPT_LINE_FAULTS},
   {"boot-ms", required_argument, NULL, OPT_BOOT_MS},
+  {"fleet", required_argument, NULL, OPT_FLEET},
+  {"count", required_argument, NULL, OPT_COUNT},
+  {"name", required_argument, NULL, OPT_NAME},
+  {"no-tty", no_argument, NULL, OPT_NO_TTY},
   {"verbose", no_argument, NULL, 'v'},
   {"quiet", no_argument, NULL, 'q'},
   {"help", no_argument, NULL, 'h'},
@@ -67,14 +72,22 @@ void m0__cli_help(FILE *out) {
         "  --mac HEX12         factory MAC                            (default: derived)\n"
         "  --line-faults       corrupt bytes on a baud mismatch\n"
         "  --boot-ms N         restart duration in ms, 0-60000        (default: 200)\n"
+        "  --name NAME         the device's name in events and log    (default: none)\n"
+        "  --no-tty            no pty: the device runs without a UART host\n"
+        "  --fleet DIR         run a fleet: one module per DIR/<name>/ (default: one device)\n"
+        "  --count N           with --fleet: modules 1-N               (default: those in DIR)\n"
         "  -v, --verbose       log to stderr\n"
         "  -q, --quiet         no banner\n"
         "  -h, --help          this text, then exit\n"
         "  --version           the version, then exit\n"
         "\n"
+        "A fleet's module k is named <NAME><k> (m0001 by default), at the k-th address from\n"
+        "--bind (default 127.0.1.1), with MAC --mac + k - 1; every other option applies to\n"
+        "each module.\n"
+        "\n"
         "Exit status: 0 clean exit (SIGINT/SIGTERM), 1 runtime failure (including a\n"
-        "--web-port that cannot be bound), 2 usage error. SIGHUP restarts the device like\n"
-        "AT+Z. More in man m0emu.\n",
+        "--web-port that cannot be bound, or a state folder or tty another m0emu holds),\n"
+        "2 usage error. SIGHUP restarts every device like AT+Z. More in man m0emu.\n",
         out);
 }
 
@@ -103,6 +116,17 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max,
     return -ERANGE;
   *out = v;
   return 0;
+}
+
+/* A device name or a fleet's prefix: safe in a path, a log line and JSON unescaped. */
+static bool name_valid(const char *s, size_t max) {
+  size_t len = strlen(s);
+  if (len == 0 || len > max || s[0] == '.')
+    return false;
+  for (const char *p = s; *p; p++)
+    if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+      return false;
+  return true;
 }
 
 static bool is_long_val(int opt) {
@@ -137,7 +161,9 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
   };
   err[0] = '\0';
   bool help = false, version = false;
-  char name[32];
+  const char *tty_given = NULL, *state_given = NULL, *bind_given = NULL, *name = NULL;
+  bool count_given = false;
+  char opt_name[32];
 
   optind = 0; /* glibc: full re-initialisation, so the parser can run more than once */
   opterr = 0; /* our own one-line messages */
@@ -153,11 +179,11 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case OPT_STATE:
     case OPT_EVENTS:
       if (*arg == '\0')
-        return fail(err, cap, "%s: expected a path, got ''", option_name(opt, name, sizeof name));
+        return fail(err, cap, "%s: expected a path, got ''", option_name(opt, opt_name, sizeof opt_name));
       if (opt == OPT_TTY)
-        dev->tty = arg;
+        dev->tty = tty_given = arg;
       else if (opt == OPT_STATE)
-        dev->state = arg;
+        dev->state = state_given = arg;
       else
         opts->events = arg;
       break;
@@ -165,7 +191,7 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
       unsigned char addr[16];
       if (inet_pton(AF_INET, arg, addr) != 1 && inet_pton(AF_INET6, arg, addr) != 1)
         return fail(err, cap, "--bind: expected an IPv4 or IPv6 address, got '%s'", arg);
-      dev->bind = arg;
+      dev->bind = bind_given = arg;
       break;
     }
     case OPT_NET:
@@ -231,6 +257,28 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case OPT_LINE_FAULTS:
       dev->line_faults = true;
       break;
+    case OPT_NO_TTY:
+      dev->no_tty = true;
+      break;
+    case OPT_FLEET:
+      if (*arg == '\0')
+        return fail(err, cap, "--fleet: expected a folder, got ''");
+      opts->fleet = arg;
+      break;
+    case OPT_COUNT:
+      if (parse_uint(arg, 1, M0__FLEET_MAX, &n) != 0)
+        return fail(err, cap, "--count: expected a number of modules 1-%d, got '%s'",
+                    M0__FLEET_MAX, arg);
+      opts->count = (unsigned)n;
+      count_given = true;
+      break;
+    case OPT_NAME:
+      if (!name_valid(arg, M0__DEV_NAME_MAX))
+        return fail(err, cap,
+                    "--name: expected 1-%d letters, digits, '-', '_' or '.', got '%s'",
+                    M0__DEV_NAME_MAX, arg);
+      name = arg;
+      break;
     case OPT_BOOT_MS:
       if (parse_uint(arg, 0, BOOT_MS_MAX, &n) != 0)
         return fail(err, cap, "--boot-ms: expected milliseconds 0-%u, got '%s'", BOOT_MS_MAX,
@@ -252,12 +300,12 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case ':':
       /* optopt is the option's val; for a long option spelled out, argv names it. */
       if (optopt >= OPT_TTY)
-        return fail(err, cap, "%s: missing value", option_name(optopt, name, sizeof name));
+        return fail(err, cap, "%s: missing value", option_name(optopt, opt_name, sizeof opt_name));
       return fail(err, cap, "-%c: missing value", optopt);
     default: /* '?' */
       /* A flag given a value (--line-faults=1, --help=1): optopt is its val. */
       if (optopt != 0 && is_long_val(optopt) && strncmp(argv[optind - 1], "--", 2) == 0)
-        return fail(err, cap, "%s: takes no value", option_name(optopt, name, sizeof name));
+        return fail(err, cap, "%s: takes no value", option_name(optopt, opt_name, sizeof opt_name));
       if (optopt != 0 && optopt < OPT_TTY)
         return fail(err, cap, "unknown option '-%c' (see --help)", optopt);
       return fail(err, cap, "unknown or ambiguous option '%s' (see --help)", argv[optind - 1]);
@@ -265,6 +313,27 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
   }
   if (optind < argc)
     return fail(err, cap, "unexpected argument '%s' (see --help)", argv[optind]);
+  if (opts->fleet == NULL) {
+    if (count_given)
+      return fail(err, cap, "--count: only with --fleet DIR");
+    if (name != NULL)
+      dev->name = name;
+  } else {
+    if (tty_given != NULL)
+      return fail(err, cap, "--tty: not with --fleet (module <name>'s is DIR/<name>/tty)");
+    if (state_given != NULL)
+      return fail(err, cap, "--state: not with --fleet (module <name>'s is DIR/<name>/)");
+    if (name != NULL && strlen(name) > M0__FLEET_PREFIX_MAX)
+      return fail(err, cap, "--name: a fleet's prefix has at most %d characters, got '%s'",
+                  M0__FLEET_PREFIX_MAX, name);
+    opts->prefix = name != NULL ? name : "m";
+    struct in_addr a;
+    if (bind_given == NULL)
+      dev->bind = "127.0.1.1";
+    else if (inet_pton(AF_INET, bind_given, &a) != 1)
+      return fail(err, cap, "--bind: a fleet needs an IPv4 address (its first module's), "
+                  "got '%s'", bind_given);
+  }
   if (help)
     return M0__CLI_HELP;
   if (version)

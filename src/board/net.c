@@ -211,6 +211,11 @@ static void set_port(struct sockaddr_storage *ss, uint16_t port) {
 static int dial_addr(const struct m0__net *n, const struct m0_net_addr *a, int sock_family,
                      struct sockaddr_storage *out) {
   memset(out, 0, sizeof *out);
+  if (!n->net_host && m0__peer_find(n->peers, a, (struct sockaddr_in *)out)) {
+    if (sock_family == AF_INET6)
+      to_v4_mapped(out);
+    return 0;
+  }
   if (!n->net_host) {
     if (sock_family == AF_INET6)
       return uv_ip6_addr("::1", a->port, (struct sockaddr_in6 *)out);
@@ -472,6 +477,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
 }
 
+/* sa is where the link's peer really is (its --peer target). */
+static bool from_dial(const struct m0__net_link *l, const struct sockaddr *sa) {
+  const struct sockaddr_storage *d = &l->dial;
+  struct m0_net_addr x, y;
+  sockaddr_to_net(sa, &x);
+  sockaddr_to_net((const struct sockaddr *)d, &y);
+  return x.port == y.port && strcmp(x.host, y.host) == 0;
+}
+
 /* Datagrams from the host machine are reported as coming from the configured peer when
  * their port is the peer's: in loopback mode every peer is 127.0.0.1, and this is what
  * lets UDPC's "accept only its peer" (the core compares against SOCK's address, possibly
@@ -480,8 +494,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 static void source_as_device(const struct m0__net_link *l, const struct sockaddr *sa,
                              struct m0_net_addr *from) {
   sockaddr_to_net(sa, from);
-  if (!l->net->net_host && l->req.peer.port != 0 && from->port == l->req.peer.port &&
-      is_loopback(sa))
+  if (!l->net->net_host && l->req.peer.port != 0 && is_loopback(sa) &&
+      (from->port == l->req.peer.port || (l->have_dial && from_dial(l, sa))))
     copy_host(from->host, sizeof from->host, l->req.peer.host);
 }
 
@@ -817,7 +831,8 @@ static void start_connect(struct m0__net_link *l) {
   json_hostport(peer, sizeof peer, l->req.peer.host, l->req.peer.port);
   json_sockaddr(dial, sizeof dial, (struct sockaddr *)&l->dial);
   emit(n, "net.connecting", "\"link\":%u,\"peer\":%s,\"dial\":%s", l->id, peer, dial);
-  if (l->req.local_port != 0) {
+  bool own_source = n->bind_source && is_loopback((struct sockaddr *)&l->dial);
+  if (l->req.local_port != 0 || own_source) {
     int rc = bind_port(l, l->req.local_port);
     if (rc != 0) {
       defer_down(l, M0_DOWN_BIND, rc);

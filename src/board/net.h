@@ -19,6 +19,7 @@
 #include "m0/dev.h"
 
 struct m0__events;
+struct m0__peer_map;
 struct m0__net_link; /* one socket; private to net.c, allocated per open */
 
 /* One read buffer shared by the device's links: libuv pairs each alloc with its read
@@ -37,6 +38,8 @@ struct m0__net {
   struct m0_dev *dev;
   struct m0__events *events;
   bool net_host;                     /* --net host: dial real addresses */
+  bool bind_source;                  /* bind dialled loopback connections to bind_sa */
+  const struct m0__peer_map *peers;  /* --peer (loopback mode); NULL = none */
   bool closed;                       /* m0__net_close_all() ran: no more core calls */
   struct sockaddr_storage bind_sa;   /* --bind, port 0 */
   struct m0__net_link *links[M0_LINKS_MAX]; /* by the core's id; NULL = free */

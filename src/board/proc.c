@@ -37,10 +37,19 @@ int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
 }
 
 int m0__proc_add(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
-  struct m0__board **boards = realloc(p->boards, (p->board_count + 1) * sizeof *boards);
-  struct m0__board *b = boards != NULL ? calloc(1, sizeof *b) : NULL;
-  if (boards != NULL)
+  if (p->board_count == p->board_cap) {
+    size_t cap = p->board_cap ? p->board_cap * 2 : 4;
+    struct m0__board **boards = realloc(p->boards, cap * sizeof *boards);
+    if (boards == NULL) {
+      m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
+      return -ENOMEM;
+    }
     p->boards = boards;
+    p->board_cap = cap;
+  }
+  /* calloc: a board this large comes as fresh zero pages, and stays untouched where the
+   * device does not use it (m0__board_init writes only what it needs). */
+  struct m0__board *b = calloc(1, sizeof *b);
   if (b == NULL) {
     m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
     return -ENOMEM;
@@ -52,6 +61,42 @@ int m0__proc_add(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
   if (rc != 0) /* through the board's handle: the line names the device that failed */
     m0__log_at(&b->events, M0__LOG_ERROR, "%s", err);
   return rc;
+}
+
+int m0__proc_add_fleet(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
+  char err[PATH_MAX + 256];
+  const char *prefix = p->opts.prefix ? p->opts.prefix : "m";
+  int rc = m0__fleet_plan(&p->fleet, p->opts.fleet, p->opts.count, prefix, cfg->bind,
+                          cfg->mac, err, sizeof err);
+  if (rc != 0) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "%s", err);
+    return rc;
+  }
+  unsigned long nofile = m0__fleet_raise_nofile();
+  /* About: a pty pair, a lock or two, a web listener and a connection per module. */
+  unsigned long want = (unsigned long)p->fleet.count * (cfg->no_tty ? 3 : 6) + 64;
+  if (nofile != 0 && nofile < want)
+    m0__log_at(&p->log, M0__LOG_WARNING,
+               "warning: %zu modules may need about %lu open files, the limit is %lu "
+               "(ulimit -n)",
+               p->fleet.count, want, nofile);
+  for (size_t i = 0; i < p->fleet.count; i++) {
+    const struct m0__fleet_member *m = &p->fleet.members[i];
+    struct m0__dev_cfg one = *cfg;
+    one.name = m->name;
+    one.state = m->state;
+    one.tty = m->tty;
+    one.bind = m->addr;
+    memcpy(one.mac, m->mac, sizeof one.mac);
+    rc = m0__proc_add(p, &one);
+    if (rc != 0)
+      return rc;
+  }
+  rc = m0__fleet_write_map(p);
+  if (rc != 0)
+    m0__log_at(&p->log, M0__LOG_WARNING, "warning: cannot write %s/fleet.tsv: %s",
+               p->fleet.dir, strerror(-rc));
+  return 0;
 }
 
 static void stop(struct m0__proc *p) {
@@ -91,7 +136,9 @@ int m0__proc_run(struct m0__proc *p) {
       return 1;
     }
   }
-  if (p->opts.verbosity >= 0)
+  if (p->opts.verbosity >= 0 && p->fleet.count > 0)
+    m0__fleet_banner(p, stdout);
+  else if (p->opts.verbosity >= 0)
     for (size_t i = 0; i < p->board_count; i++)
       m0__board_banner(p->boards[i], stdout);
   for (size_t i = 0; i < p->board_count; i++)
@@ -116,7 +163,8 @@ int m0__proc_finish(struct m0__proc *p, int code) {
   }
   free(p->boards);
   p->boards = NULL;
-  p->board_count = 0;
+  p->board_count = p->board_cap = 0;
+  m0__fleet_free(&p->fleet);
   m0__sink_close(&p->sink);
   if (p->loop_open && uv_loop_close(&p->loop) != 0 && code == 0) {
     m0__log_at(&p->log, M0__LOG_ERROR, "internal error: handles left open at exit");

@@ -78,7 +78,7 @@ static int publish_link(struct m0__uart *u, char *err, size_t cap) {
 
 int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
                   struct m0__events *events, char *err, size_t cap) {
-  memset(u, 0, sizeof *u);
+  memset(u, 0, offsetof(struct m0__uart, link_path));
   u->loop = loop;
   u->events = events;
   u->master = u->slave = u->inotify = -1;
