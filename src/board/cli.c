@@ -6,7 +6,7 @@
  * directory.
  * Every value is validated here, once: a bad one names the option and echoes the value.
  * Repeated options: the last one wins (getopt convention), except --web-host, which
- * adds a name each time (up to 16).
+ * adds a name each time (up to 16), and --peer, which adds an entry (up to 64).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -23,7 +23,7 @@
 enum {
   OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
   OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
-  OPT_FLEET, OPT_COUNT, OPT_NAME, OPT_NO_TTY,
+  OPT_FLEET, OPT_COUNT, OPT_NAME, OPT_NO_TTY, OPT_PEER,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +44,7 @@ static const struct option long_options[] = {
   {"count", required_argument, NULL, OPT_COUNT},
   {"name", required_argument, NULL, OPT_NAME},
   {"no-tty", no_argument, NULL, OPT_NO_TTY},
+  {"peer", required_argument, NULL, OPT_PEER},
   {"verbose", no_argument, NULL, 'v'},
   {"quiet", no_argument, NULL, 'q'},
   {"help", no_argument, NULL, 'h'},
@@ -63,6 +64,7 @@ void m0__cli_help(FILE *out) {
         "  --state DIR         flash file and runtime files           (default: ./m0emu-state)\n"
         "  --bind ADDR         host address for listening sockets     (default: 127.0.0.1)\n"
         "  --net loopback|host where dialled peers are               (default: loopback)\n"
+        "  --peer MAP          ADDR[:PORT]=HOST[:PORT]: dial HOST for ADDR (repeatable)\n"
         "  --web-port PORT     host port of the web server            (default: from WEBPORT)\n"
         "  --web-root DIR      serve the page from DIR, for development (default: embedded)\n"
         "  --web-host NAME     extra Host name to answer (repeatable) (default: IPs, localhost)\n"
@@ -260,6 +262,12 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case OPT_NO_TTY:
       dev->no_tty = true;
       break;
+    case OPT_PEER: {
+      char why[256];
+      if (m0__peer_parse(&opts->peers, arg, why, sizeof why) != 0)
+        return fail(err, cap, "--peer: %s", why);
+      break;
+    }
     case OPT_FLEET:
       if (*arg == '\0')
         return fail(err, cap, "--fleet: expected a folder, got ''");
@@ -313,6 +321,9 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
   }
   if (optind < argc)
     return fail(err, cap, "unexpected argument '%s' (see --help)", argv[optind]);
+  if (opts->peers.n > 0 && dev->net_host)
+    return fail(err, cap, "--peer: only with --net loopback (--net host dials the real "
+                "addresses)");
   if (opts->fleet == NULL) {
     if (count_given)
       return fail(err, cap, "--count: only with --fleet DIR");

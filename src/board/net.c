@@ -495,8 +495,10 @@ static void source_as_device(const struct m0__net_link *l, const struct sockaddr
                              struct m0_net_addr *from) {
   sockaddr_to_net(sa, from);
   if (!l->net->net_host && l->req.peer.port != 0 && is_loopback(sa) &&
-      (from->port == l->req.peer.port || (l->have_dial && from_dial(l, sa))))
+      (from->port == l->req.peer.port || (l->have_dial && from_dial(l, sa)))) {
     copy_host(from->host, sizeof from->host, l->req.peer.host);
+    from->port = l->req.peer.port;
+  }
 }
 
 static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
