@@ -220,7 +220,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
 
   if (!cfg->no_tty) {
     b->uart_open = true;
-    rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, err, cap);
+    rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, &proc->uart_watch, err, cap);
     if (rc != 0)
       return rc;
   }

@@ -202,17 +202,21 @@ int m0__flash_save_async(struct m0__flash *fl, uv_loop_t *loop, const char *text
 typedef void (*m0__uart_tap_fn)(void *tap_ctx, bool to_host, const uint8_t *data,
                                 size_t len);
 
+struct m0__uart_watch;
+
 struct m0__uart {
   uv_loop_t *loop;
   struct m0_dev *dev;
   struct m0__events *events;
   int master;               /* non-blocking, read through master_poll */
   int slave;                /* our own, held for the process's life */
-  int inotify;              /* watches slave_path for host open/close */
+  struct m0__uart_watch *watch; /* the process's inotify: slave_path's opens and closes */
+  int wd;                   /* our watch in it; -1 none */
+  bool settle_due;          /* on watch->settle: a close to check against /proc */
+  struct m0__uart *settle_next;
   char slave_path[64];
   bool link_made;
   uv_poll_t master_poll;
-  uv_poll_t inotify_poll;
   uv_timer_t termios_timer; /* 100 ms poll of the host's termios while attached */
   uv_timer_t retry_timer;   /* resumes reading after an unexpected read error */
   bool handles_open;
@@ -229,9 +233,41 @@ struct m0__uart {
   char link_path[PATH_MAX]; /* --tty as given; last, so only its bytes are touched */
 };
 
-/* Create the pty, hold the slave, publish the symlink. Does not touch the device. */
+/* Create the pty, hold the slave, watch it (in the process's watch), publish the
+ * symlink. Does not touch the device. */
 int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
-                  struct m0__events *events, char *err, size_t cap);
+                  struct m0__events *events, struct m0__uart_watch *watch, char *err,
+                  size_t cap);
+/* For uart_watch.c: one inotify event of this pty's slave; a close seen earlier, to be
+ * checked against /proc now that the queue is empty. */
+void m0__uart_on_watch(struct m0__uart *u, uint32_t mask);
+void m0__uart_settle(struct m0__uart *u);
+
+/* ---- uart_watch.c: one inotify instance for every pty of the process ---- */
+
+struct m0__uart_watch {
+  uv_loop_t *loop;
+  struct m0__events *events; /* the process's log */
+  int fd;                    /* -1 until the first pty */
+  uv_poll_t poll;
+  bool poll_open;
+  struct m0__uart **by_wd;   /* watch descriptor -> pty */
+  size_t cap, count;
+  struct m0__uart *settle;   /* ptys that saw a close since the queue was last empty */
+};
+
+void m0__uart_watch_init(struct m0__uart_watch *w, uv_loop_t *loop, struct m0__events *ev);
+/* Watch path's opens and closes for u: the watch descriptor, or a negative errno. */
+int m0__uart_watch_add(struct m0__uart_watch *w, struct m0__uart *u, const char *path);
+void m0__uart_watch_remove(struct m0__uart_watch *w, struct m0__uart *u, int wd);
+/* One read of the queue, each event handed to its pty; returns how many (0: empty). */
+unsigned m0__uart_watch_read(struct m0__uart_watch *w);
+/* Read until the queue is empty, then settle the ptys that saw a close. */
+void m0__uart_watch_drain(struct m0__uart_watch *w);
+void m0__uart_watch_settle_later(struct m0__uart_watch *w, struct m0__uart *u);
+/* Close the poll handle (uv_run afterwards), then free after every pty was freed. */
+void m0__uart_watch_close(struct m0__uart_watch *w);
+void m0__uart_watch_free(struct m0__uart_watch *w);
 /* Start polling (after m0_dev_init: callbacks reach dev). */
 int m0__uart_start(struct m0__uart *u, struct m0_dev *dev);
 void m0__uart_rx_enable(struct m0__uart *u, bool enable);
@@ -295,6 +331,7 @@ struct m0__proc {
   bool loop_open;
   struct m0__proc_opts opts;
   struct m0__fleet fleet; /* count 0: one device, not a fleet */
+  struct m0__uart_watch uart_watch; /* every pty's host open/close */
   struct m0__sink sink;
   struct m0__events log; /* the process's own lines: never named */
   uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */

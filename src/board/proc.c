@@ -21,6 +21,7 @@ static const int signal_numbers[3] = {SIGINT, SIGTERM, SIGHUP};
 int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
   memset(p, 0, sizeof *p);
   p->opts = *opts;
+  m0__uart_watch_init(&p->uart_watch, &p->loop, &p->log); /* opens nothing yet */
   int ev_rc = m0__sink_open(&p->sink, opts->events, uv_hrtime(), opts->verbosity);
   m0__events_attach(&p->log, &p->sink, ""); /* the log works from here on */
   int rc = uv_loop_init(&p->loop);
@@ -109,6 +110,7 @@ static void stop(struct m0__proc *p) {
   p->signals_open = false;
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_close(p->boards[i]);
+  m0__uart_watch_close(&p->uart_watch);
 }
 
 static void on_signal(uv_signal_t *handle, int signum) {
@@ -164,6 +166,7 @@ int m0__proc_finish(struct m0__proc *p, int code) {
   free(p->boards);
   p->boards = NULL;
   p->board_count = p->board_cap = 0;
+  m0__uart_watch_free(&p->uart_watch); /* after the ptys, which leave it */
   m0__fleet_free(&p->fleet);
   m0__sink_close(&p->sink);
   if (p->loop_open && uv_loop_close(&p->loop) != 0 && code == 0) {

@@ -5,7 +5,9 @@
  * the port open; because of that, attach/detach cannot come from the master and is
  * observed with inotify on /dev/pts/N instead: opens minus closes, 0->1 attach, 1->0
  * detach (our own open happened before the watch, so it is not counted); after a close,
- * /proc corrects the count for events inotify merged (see drain_inotify). When the last
+ * /proc corrects the count for events inotify merged (see m0__uart_settle). The inotify
+ * instance is the process's, shared by every pty (uart_watch.c): one per pty would stop
+ * a fleet at 128. When the last
  * host closes we flush the slave's input through our fd, so nothing stale reaches the
  * next program that opens the port. The host's termios is read through the master on
  * attach and every 100 ms while attached (a pty gives no change notification).
@@ -77,11 +79,13 @@ static int publish_link(struct m0__uart *u, char *err, size_t cap) {
 }
 
 int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
-                  struct m0__events *events, char *err, size_t cap) {
+                  struct m0__events *events, struct m0__uart_watch *watch, char *err,
+                  size_t cap) {
   memset(u, 0, offsetof(struct m0__uart, link_path));
   u->loop = loop;
   u->events = events;
-  u->master = u->slave = u->inotify = -1;
+  u->watch = watch;
+  u->master = u->slave = u->wd = -1;
   u->rx_enabled = true;
   if (strlen(link_path) >= sizeof u->link_path)
     return fail(err, cap, -ENAMETOOLONG, "--tty %s", link_path);
@@ -116,23 +120,16 @@ int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
     return fail(err, cap, -errno, "tcsetattr %s", u->slave_path);
 
   /* The watch is added after our own open, so only hosts are counted. */
-  u->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (u->inotify < 0)
-    return fail(err, cap, -errno, "inotify_init1");
-  if (inotify_add_watch(u->inotify, u->slave_path,
-                        IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0)
-    return fail(err, cap, -errno, "cannot watch %s with inotify", u->slave_path);
+  rc = m0__uart_watch_add(watch, u, u->slave_path);
+  if (rc < 0)
+    return fail(err, cap, rc, "cannot watch %s with inotify", u->slave_path);
+  u->wd = rc;
 
   if ((rc = uv_poll_init(loop, &u->master_poll, u->master)) != 0)
     return fail(err, cap, rc, "uv_poll_init (pty)");
-  if ((rc = uv_poll_init(loop, &u->inotify_poll, u->inotify)) != 0) {
-    uv_close((uv_handle_t *)&u->master_poll, NULL);
-    return fail(err, cap, rc, "uv_poll_init (inotify)");
-  }
   uv_timer_init(loop, &u->termios_timer);
   uv_timer_init(loop, &u->retry_timer);
-  u->master_poll.data = u->inotify_poll.data = u->termios_timer.data = u->retry_timer.data =
-      u;
+  u->master_poll.data = u->termios_timer.data = u->retry_timer.data = u;
   u->handles_open = true;
 
   return publish_link(u, err, cap);
@@ -265,70 +262,46 @@ static int others_hold_slave(const struct m0__uart *u) {
 static void set_opens(struct m0__uart *u, unsigned opens) {
   unsigned before = u->opens;
   u->opens = opens;
+  if (u->dev == NULL)
+    return; /* not started: m0__uart_start tells the device what the count is then */
   if (before == 0 && opens > 0)
     host_attached(u);
   else if (before > 0 && opens == 0)
     host_detached(u);
 }
 
-/* One read() of the inotify fd: apply its events. Returns how many (0: queue empty). */
-static unsigned read_events(struct m0__uart *u, bool *closed) {
-  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-  ssize_t n = read(u->inotify, buf, sizeof buf);
-  unsigned count = 0;
-  for (char *p = buf; n > 0 && p < buf + n; count++) {
-    const struct inotify_event *ev = (const struct inotify_event *)p;
-    p += sizeof *ev + ev->len;
-    if (ev->mask & IN_Q_OVERFLOW) {
-      fprintf(stderr, "m0emu: inotify queue overflow on %s: recounting hosts\n",
-              u->slave_path);
-      *closed = true; /* forces the /proc check below */
-    }
-    if (ev->mask & IN_OPEN)
-      set_opens(u, u->opens + 1);
-    if (ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) {
-      set_opens(u, u->opens > 0 ? u->opens - 1 : 0);
-      *closed = true;
-    }
+/* One event of our slave, from the process's watch (uart_watch.c). A host that opens
+ * and writes at once must be attached before its first byte is delivered: on_master
+ * drains the watch first while no host is counted. inotify merges identical consecutive
+ * unread events, so two hosts opening (or closing) at the same instant may count as
+ * one; after a close, once the queue is empty, m0__uart_settle() asks /proc. */
+void m0__uart_on_watch(struct m0__uart *u, uint32_t mask) {
+  if (mask & IN_OPEN)
+    set_opens(u, u->opens + 1);
+  if (mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) {
+    set_opens(u, u->opens > 0 ? u->opens - 1 : 0);
+    m0__uart_watch_settle_later(u->watch, u);
   }
-  return count;
 }
 
-/* Read every pending inotify event. Called before each master read too, so that a host
- * that opens and writes at once is attached before its first byte is delivered.
- * inotify merges identical consecutive unread events, so two hosts opening (or closing)
- * at the same instant may count as one. After a close, once the queue is empty, /proc
- * settles it: nobody else holds the slave means detached; someone does while we count
- * none means merged opens, unless the IN_OPEN of a host that just arrived is waiting
- * (the kernel queues it before the new fd appears in /proc, so one more read finds it). */
-static void drain_inotify(struct m0__uart *u) {
-  bool closed = false;
-  for (;;) {
-    if (read_events(u, &closed) > 0)
-      continue;
-    if (!closed)
-      return;
-    closed = false;
-    int others = others_hold_slave(u);
-    if (others == 0 && u->opens > 0) {
-      set_opens(u, 0);
-    } else if (others == 1 && u->opens == 0) {
-      if (read_events(u, &closed) > 0)
-        continue;
+/* Nobody else holds the slave means detached; someone does while we count none means
+ * merged opens, unless the IN_OPEN of a host that just arrived is waiting (the kernel
+ * queues it before the new fd appears in /proc, so one more read finds it). */
+void m0__uart_settle(struct m0__uart *u) {
+  if (u->dev == NULL)
+    return;
+  int others = others_hold_slave(u);
+  if (others == 0 && u->opens > 0) {
+    set_opens(u, 0);
+  } else if (others == 1 && u->opens == 0) {
+    m0__uart_watch_read(u->watch);
+    if (u->opens == 0 && !u->settle_due)
       set_opens(u, 1);
-    }
-    return;
   }
 }
 
-static void on_inotify(uv_poll_t *handle, int status, int events) {
-  (void)events;
-  struct m0__uart *u = handle->data;
-  if (status < 0) {
-    fprintf(stderr, "m0emu: inotify poll: %s\n", uv_strerror(status));
-    return;
-  }
-  drain_inotify(u);
+static void drain_inotify(struct m0__uart *u) {
+  m0__uart_watch_drain(u->watch);
 }
 
 static void on_retry(uv_timer_t *timer) {
@@ -393,11 +366,11 @@ static void on_master(uv_poll_t *handle, int status, int events) {
 
 int m0__uart_start(struct m0__uart *u, struct m0_dev *dev) {
   u->dev = dev;
-  int rc = uv_poll_start(&u->inotify_poll, UV_READABLE, on_inotify);
-  if (rc != 0)
-    return rc;
   update_poll(u);
-  /* A host may have opened the link between its creation and now. */
+  /* A host may have opened the link between its creation and now: counted meanwhile
+   * (set_opens), told now, then whatever is still queued. */
+  if (u->opens > 0)
+    host_attached(u);
   drain_inotify(u);
   return 0;
 }
@@ -426,11 +399,12 @@ size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len) {
 }
 
 void m0__uart_close(struct m0__uart *u) {
+  if (u->watch != NULL) /* no more events for a closing pty */
+    m0__uart_watch_remove(u->watch, u, u->wd);
   if (!u->handles_open)
     return;
   u->handles_open = false;
   uv_close((uv_handle_t *)&u->master_poll, NULL);
-  uv_close((uv_handle_t *)&u->inotify_poll, NULL);
   uv_close((uv_handle_t *)&u->termios_timer, NULL);
   uv_close((uv_handle_t *)&u->retry_timer, NULL);
 }
@@ -447,11 +421,11 @@ void m0__uart_free(struct m0__uart *u) {
     }
     u->link_made = false;
   }
-  if (u->inotify >= 0)
-    close(u->inotify);
+  if (u->watch != NULL)
+    m0__uart_watch_remove(u->watch, u, u->wd);
   if (u->slave >= 0)
     close(u->slave);
   if (u->master >= 0)
     close(u->master);
-  u->inotify = u->slave = u->master = -1;
+  u->slave = u->master = -1;
 }
