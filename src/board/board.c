@@ -6,10 +6,9 @@
  * Each HAL output becomes one system action (pty write, timer, flash file, event line);
  * the flash file is written on the thread pool and its outcome is one more input.
  * each libuv callback becomes one m0_dev_on_*() input with uv_hrtime() as the clock.
- * The device has a single timer: libuv timers have 1 ms resolution and a loop time
- * cached per iteration, so the board arms ceil(ms) from the live clock and, if libuv
- * fires early (up to 1 ms), re-arms instead of handing the core a time before its
- * deadline. No policy here: what to do and when is the core's.
+ * The device has a single timer, one entry of the process's heap of deadlines
+ * (timers.c: one uv_timer for all, never firing before a deadline). No policy here: what
+ * to do and when is the core's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,29 +32,16 @@ static void hal_uart_rx_enable(void *ctx, bool enable) {
   m0__uart_rx_enable(&board_of(ctx)->uart, enable);
 }
 
-static void on_dev_timer(uv_timer_t *timer);
-
+/* The device's one deadline, on the process's heap of deadlines (timers.c): fired at
+ * or after it, never before. */
 static void hal_timer_arm(void *ctx, uint64_t when_ns) {
   struct m0__board *b = board_of(ctx);
-  b->dev_timer_when = when_ns;
-  if (when_ns == M0_TIME_NEVER) {
-    uv_timer_stop(&b->dev_timer);
-    return;
-  }
-  uint64_t now = uv_hrtime();
-  uint64_t ms = when_ns <= now ? 0 : (when_ns - now + M0_NS_PER_MS - 1) / M0_NS_PER_MS;
-  uv_update_time(b->loop); /* the timeout counts from now, not from the iteration start */
-  uv_timer_start(&b->dev_timer, on_dev_timer, ms, 0);
+  if (m0__timers_arm(&b->proc->timers, &b->dev_timer, when_ns) != 0)
+    m0__log_at(&b->events, M0__LOG_ERROR, "out of memory for the device's timer");
 }
 
-static void on_dev_timer(uv_timer_t *timer) {
-  struct m0__board *b = timer->data;
-  uint64_t now = uv_hrtime();
-  if (now < b->dev_timer_when) {
-    hal_timer_arm(b, b->dev_timer_when);
-    return;
-  }
-  b->dev_timer_when = M0_TIME_NEVER;
+static void on_dev_timer(struct m0__timer *t, uint64_t now) {
+  struct m0__board *b = t->data;
   m0_dev_on_timer(&b->dev, now);
 }
 
@@ -225,10 +211,8 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
       return rc;
   }
 
-  uv_timer_init(loop, &b->dev_timer);
+  b->dev_timer.fire = on_dev_timer;
   b->dev_timer.data = b;
-  b->dev_timer_open = true;
-  b->dev_timer_when = M0_TIME_NEVER;
 
   b->hal = (struct m0_hal){
       .uart_write = hal_uart_write,
@@ -391,10 +375,7 @@ void m0__board_close(struct m0__board *b) {
   }
   if (b->uart_open)
     m0__uart_close(&b->uart);
-  if (b->dev_timer_open) {
-    b->dev_timer_open = false;
-    uv_close((uv_handle_t *)&b->dev_timer, NULL);
-  }
+  m0__timers_arm(&b->proc->timers, &b->dev_timer, M0_TIME_NEVER);
 }
 
 void m0__board_free(struct m0__board *b) {

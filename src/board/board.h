@@ -25,6 +25,7 @@
 #include "m0/json.h"
 #include "fleet.h"
 #include "net.h"
+#include "timers.h"
 #include "web.h"
 
 #ifndef M0EMU_VERSION
@@ -299,9 +300,7 @@ struct m0__board {
   bool web_open;
   bool net_open;
   bool uart_open;      /* a pty (not --no-tty) */
-  uv_timer_t dev_timer;
-  bool dev_timer_open;
-  uint64_t dev_timer_when;
+  struct m0__timer dev_timer; /* on proc->timers */
   struct m0_hal hal;
   struct m0_dev_options options;
   struct m0_config saved;
@@ -332,6 +331,7 @@ struct m0__proc {
   struct m0__proc_opts opts;
   struct m0__fleet fleet; /* count 0: one device, not a fleet */
   struct m0__uart_watch uart_watch; /* every pty's host open/close */
+  struct m0__timers timers; /* every device's deadline: one heap, one uv_timer */
   struct m0__sink sink;
   struct m0__events log; /* the process's own lines: never named */
   uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */

@@ -30,6 +30,7 @@ int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
     return rc;
   }
   p->loop_open = true;
+  m0__timers_init(&p->timers, &p->loop);
   if (ev_rc != 0) {
     m0__log_at(&p->log, M0__LOG_ERROR, "--events %s: %s", opts->events, strerror(-ev_rc));
     return ev_rc;
@@ -51,7 +52,8 @@ int m0__proc_add(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
   /* calloc: a board this large comes as fresh zero pages, and stays untouched where the
    * device does not use it (m0__board_init writes only what it needs). */
   struct m0__board *b = calloc(1, sizeof *b);
-  if (b == NULL) {
+  if (b == NULL || m0__timers_reserve(&p->timers, p->board_count + 1) != 0) {
+    free(b);
     m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
     return -ENOMEM;
   }
@@ -111,6 +113,7 @@ static void stop(struct m0__proc *p) {
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_close(p->boards[i]);
   m0__uart_watch_close(&p->uart_watch);
+  m0__timers_close(&p->timers);
 }
 
 static void on_signal(uv_signal_t *handle, int signum) {
@@ -167,6 +170,7 @@ int m0__proc_finish(struct m0__proc *p, int code) {
   p->boards = NULL;
   p->board_count = p->board_cap = 0;
   m0__uart_watch_free(&p->uart_watch); /* after the ptys, which leave it */
+  m0__timers_free(&p->timers);
   m0__fleet_free(&p->fleet);
   m0__sink_close(&p->sink);
   if (p->loop_open && uv_loop_close(&p->loop) != 0 && code == 0) {
