@@ -55,7 +55,7 @@ struct m0__proc_opts {
   const char *fleet;   /* --fleet DIR; NULL = one device (the device's cfg as given) */
   unsigned count;      /* --count N; 0 = the modules DIR already holds */
   const char *prefix;  /* --name in a fleet: the modules' names are <prefix><k> */
-  char fleet_web_addr[INET_ADDRSTRLEN]; /* --fleet-web [ADDR:]PORT ("" = 127.0.0.1) */
+  char fleet_web_addr[INET6_ADDRSTRLEN]; /* --fleet-web [ADDR:]PORT (127.0.0.1) */
   uint16_t fleet_web_port;              /* 0 = no overview page */
   struct m0__peer_map peers;            /* --peer, every device's */
 };
@@ -332,6 +332,7 @@ struct m0__proc {
   struct m0__fleet fleet; /* count 0: one device, not a fleet */
   struct m0__uart_watch uart_watch; /* every pty's host open/close */
   struct m0__timers timers; /* every device's deadline: one heap, one uv_timer */
+  struct m0__fleet_web *overview; /* --fleet-web; NULL = none */
   struct m0__sink sink;
   struct m0__events log; /* the process's own lines: never named */
   uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */

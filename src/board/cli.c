@@ -23,7 +23,7 @@
 enum {
   OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
   OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
-  OPT_FLEET, OPT_COUNT, OPT_NAME, OPT_NO_TTY, OPT_PEER,
+  OPT_FLEET, OPT_COUNT, OPT_NAME, OPT_NO_TTY, OPT_PEER, OPT_FLEET_WEB,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +45,7 @@ static const struct option long_options[] = {
   {"name", required_argument, NULL, OPT_NAME},
   {"no-tty", no_argument, NULL, OPT_NO_TTY},
   {"peer", required_argument, NULL, OPT_PEER},
+  {"fleet-web", required_argument, NULL, OPT_FLEET_WEB},
   {"verbose", no_argument, NULL, 'v'},
   {"quiet", no_argument, NULL, 'q'},
   {"help", no_argument, NULL, 'h'},
@@ -78,6 +79,7 @@ void m0__cli_help(FILE *out) {
         "  --no-tty            no pty: the device runs without a UART host\n"
         "  --fleet DIR         run a fleet: one module per DIR/<name>/ (default: one device)\n"
         "  --count N           with --fleet: modules 1-N               (default: those in DIR)\n"
+        "  --fleet-web PORT    overview page of every module, [ADDR:]PORT (default: none)\n"
         "  -v, --verbose       log to stderr\n"
         "  -q, --quiet         no banner\n"
         "  -h, --help          this text, then exit\n"
@@ -262,6 +264,34 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case OPT_NO_TTY:
       dev->no_tty = true;
       break;
+    case OPT_FLEET_WEB: {
+      /* PORT, ADDR:PORT (IPv4) or [ADDR]:PORT (IPv6); the address defaults to 127.0.0.1. */
+      const char *colon = strrchr(arg, ':');
+      const char *port_s = colon ? colon + 1 : arg;
+      char addr[INET6_ADDRSTRLEN] = "127.0.0.1";
+      unsigned char bin[16];
+      bool ok = true;
+      if (colon != NULL) {
+        const char *a = arg;
+        size_t len = (size_t)(colon - arg);
+        if (len >= 2 && a[0] == '[' && a[len - 1] == ']') {
+          a++;
+          len -= 2;
+        }
+        ok = len > 0 && len < sizeof addr;
+        if (ok) {
+          memcpy(addr, a, len);
+          addr[len] = '\0';
+          ok = inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1;
+        }
+      }
+      if (!ok || parse_uint(port_s, 1, 65535, &n) != 0)
+        return fail(err, cap, "--fleet-web: expected PORT or ADDR:PORT (an IP address, a port "
+                    "1-65535), got '%s'", arg);
+      snprintf(opts->fleet_web_addr, sizeof opts->fleet_web_addr, "%s", addr);
+      opts->fleet_web_port = (uint16_t)n;
+      break;
+    }
     case OPT_PEER: {
       char why[256];
       if (m0__peer_parse(&opts->peers, arg, why, sizeof why) != 0)

@@ -113,4 +113,18 @@ int m0__lock_take(struct m0__lock *lk, const char *path, const char *what, long 
 /* Remove the file (still holding it, so nobody takes a stale inode) and close it. */
 void m0__lock_release(struct m0__lock *lk);
 
+/* ---- fleet_web.c: the overview page ---- */
+
+struct m0__fleet_web;
+/* Listen on addr:port (an IP literal) for the overview page and its API; hosts are the
+ * --web-host names the Host rule allows besides IP literals and localhost. Returns 0, or
+ * a negative errno with err set (one line). m0__fleet_web_close and _free are due
+ * either way. */
+int m0__fleet_web_open(struct m0__proc *p, const char *addr, uint16_t port,
+                       const char *const *hosts, size_t nhosts, char *err, size_t cap);
+uint16_t m0__fleet_web_port(const struct m0__proc *p);
+/* Close the listener and every connection (uv_run afterwards), then free. */
+void m0__fleet_web_close(struct m0__proc *p);
+void m0__fleet_web_free(struct m0__proc *p);
+
 #endif

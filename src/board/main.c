@@ -76,5 +76,11 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < proc.board_count; i++)
     if (web_port_refused(proc.boards[i]))
       return m0__proc_finish(&proc, 1);
+  if (opts.fleet_web_port != 0 &&
+      m0__fleet_web_open(&proc, opts.fleet_web_addr, opts.fleet_web_port, dev.web_hosts,
+                         dev.nweb_hosts, err, sizeof err) != 0) {
+    m0__log_at(&proc.log, M0__LOG_ERROR, "%s", err);
+    return m0__proc_finish(&proc, 1);
+  }
   return m0__proc_finish(&proc, m0__proc_run(&proc));
 }

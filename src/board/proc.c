@@ -114,6 +114,7 @@ static void stop(struct m0__proc *p) {
     m0__board_close(p->boards[i]);
   m0__uart_watch_close(&p->uart_watch);
   m0__timers_close(&p->timers);
+  m0__fleet_web_close(p);
 }
 
 static void on_signal(uv_signal_t *handle, int signum) {
@@ -146,6 +147,13 @@ int m0__proc_run(struct m0__proc *p) {
   else if (p->opts.verbosity >= 0)
     for (size_t i = 0; i < p->board_count; i++)
       m0__board_banner(p->boards[i], stdout);
+  if (p->opts.verbosity >= 0 && p->overview != NULL) {
+    const char *a = p->opts.fleet_web_addr;
+    printf(strchr(a, ':') ? "  overview: http://[%s]:%u/ (every module)\n"
+                          : "  overview: http://%s:%u/ (every module)\n",
+           a, (unsigned)m0__fleet_web_port(p));
+    fflush(stdout);
+  }
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_start(p->boards[i]);
   uv_run(&p->loop, UV_RUN_DEFAULT);
@@ -171,6 +179,7 @@ int m0__proc_finish(struct m0__proc *p, int code) {
   p->board_count = p->board_cap = 0;
   m0__uart_watch_free(&p->uart_watch); /* after the ptys, which leave it */
   m0__timers_free(&p->timers);
+  m0__fleet_web_free(p);
   m0__fleet_free(&p->fleet);
   m0__sink_close(&p->sink);
   if (p->loop_open && uv_loop_close(&p->loop) != 0 && code == 0) {
