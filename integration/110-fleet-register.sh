@@ -64,3 +64,4 @@ for k in 1 25 50; do
   d=$FLEET/$(printf 'm%04d' "$k")
   [[ ! -e $d/tty && ! -e $d/lock && ! -e $d/tty.lock ]] || fail "$d: tty or locks left behind"
 done
+[[ ! -e $FLEET/fleet.lock ]] || fail "the fleet's lock left behind"

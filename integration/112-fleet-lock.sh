@@ -46,12 +46,27 @@ tty_close
 m0_stop
 [[ ! -e $STATE/lock && ! -e $TTY.lock ]] || fail "lock files left behind after a clean exit"
 
-# Fleets: a second fleet on the same folder, and a single m0emu on one of its modules.
-fleet_start 3 --bind 127.112.1.1 --no-tty
+# Fleets hold one lock for every module: a second fleet on the same folder, and a single
+# m0emu on one of its module folders or tty links, are refused.
+fleet_start 3 --bind 127.112.1.1
 F=$M0_PID
+[[ $(head -1 "$FLEET/fleet.lock") == "$F" ]] || fail "the fleet's lock: $(cat "$FLEET/fleet.lock")"
 refused "a second fleet on the folder" "$F" --fleet "$FLEET" --count 3 --bind 127.112.2.1 \
   --no-tty
-refused "a module of the fleet" "$F" --state "$FLEET/m0002" --tty "$T/m2.tty" \
-  --bind 127.112.3.1
+refused "a module's folder" "$F" --state "$FLEET/m0002" --tty "$T/m2.tty" --bind 127.112.3.1
+refused "a module's tty" "$F" --state "$T/m2" --tty "$FLEET/m0003/tty" --bind 127.112.3.1
+[[ -L $FLEET/m0003/tty ]] || fail "the refused process took the module's tty"
 [[ $(grep -c '"ev":"ready"' "$EVENTS") -eq 3 ]] || fail "the fleet was disturbed"
+# A fleet that dies leaves its lock: the next one takes it over, and says so.
+kill -KILL "$F"
+wait "$F" 2>/dev/null || true
+M0_PID=""
+fleet_start 3 --bind 127.112.1.1
+grep -q "taking over the lock of pid $F, which is gone" "$T/stderr.$M0_RUN" ||
+  fail "no word of the fleet's stale lock: $(cat "$T/stderr.$M0_RUN")"
+m0_stop
+[[ ! -e $FLEET/fleet.lock ]] || fail "the fleet's lock left behind"
+# And the other way round: a single m0emu holds a module's folder, the fleet is refused.
+m0_start --state "$FLEET/m0002" --bind 127.112.4.1
+refused "a fleet over a held module" "$M0_PID" --fleet "$FLEET" --count 3 --bind 127.112.2.1
 m0_stop

@@ -47,7 +47,8 @@ fleet_start $N --no-tty --bind 127.114.1.1 --mac D8B04C000100 --peer "192.168.0.
 net_py_wait
 for k in $(seq 1 $N); do
   d=$FLEET/$(printf 'm%04d' "$k")
-  [[ ! -e $d/tty && ! -L $d/tty && ! -e $d/tty.lock && -e $d/lock ]] || fail "$d: $(ls -a "$d")"
+  [[ ! -e $d/tty && ! -L $d/tty && ! -e $d/tty.lock && ! -e $d/lock ]] || fail "$d: $(ls -a "$d")"
 done
+[[ $(head -1 "$FLEET/fleet.lock") == "$M0_PID" ]] || fail "the fleet's lock: $(cat "$FLEET/fleet.lock")"
 grep -q $'\t-\t' "$FLEET/fleet.tsv" || fail "fleet.tsv does not say there is no tty"
 m0_stop

@@ -134,37 +134,37 @@ static int fail(char *err, size_t cap, int rc, const char *fmt, const char *arg)
   return rc;
 }
 
-/* A lock file beside what it protects; a holder that died left it free (taken over, and
- * said so). Refused with the holder's pid when a live m0emu has it. A lock file that
- * cannot be made at all (a read-only folder) is a warning: the module runs unguarded,
- * as it did before locks existed, rather than not at all. */
-static int take_lock(struct m0__board *b, struct m0__lock *lk, const char *path,
-                     const char *what, char *err, size_t cap) {
-  long stale = 0;
-  int rc = m0__lock_take(lk, path, what, &stale, err, cap);
-  if (rc == -EACCES || rc == -EROFS || rc == -EPERM) {
-    m0__log_at(&b->events, M0__LOG_WARNING, "warning: %s (running without it)", err);
-    err[0] = '\0';
-    return 0;
-  }
-  if (rc == 0 && stale > 0)
-    m0__log_at(&b->events, M0__LOG_INFO, "%s: taking over the lock of pid %ld, which is gone",
-               what, stale);
-  return rc;
-}
-
+/* A lock file beside what it protects (m0__lock_use: refused naming a live holder, a
+ * dead one's taken over). A module of a fleet has none of its own: the fleet holds one
+ * for all (proc.c). A single device also makes sure that neither its folder nor its tty
+ * is a module of a live fleet. */
 static int take_locks(struct m0__board *b, char *err, size_t cap) {
   char path[PATH_MAX + 16], what[PATH_MAX + 32];
+  if (b->proc->fleet.count > 0)
+    return 0;
   snprintf(path, sizeof path, "%s/lock", b->state_real);
   snprintf(what, sizeof what, "the state folder %s", b->state_real);
-  int rc = take_lock(b, &b->state_lock, path, what, err, cap);
+  int rc = m0__lock_use(&b->events, &b->state_lock, path, what, NULL, err, cap);
+  if (rc == 0)
+    rc = m0__fleet_probe(b->state_real, what, err, cap);
   if (rc != 0 || b->cfg.no_tty)
     return rc;
   if (strlen(b->cfg.tty) >= PATH_MAX)
     return fail(err, cap, -ENAMETOOLONG, "--tty %s", b->cfg.tty);
   snprintf(path, sizeof path, "%s.lock", b->cfg.tty);
   snprintf(what, sizeof what, "the tty link %s", b->cfg.tty);
-  return take_lock(b, &b->tty_lock, path, what, err, cap);
+  rc = m0__lock_use(&b->events, &b->tty_lock, path, what, NULL, err, cap);
+  /* A fleet module's link is <module folder>/tty. */
+  const char *slash = strrchr(b->cfg.tty, '/');
+  if (rc == 0 && strcmp(slash ? slash + 1 : b->cfg.tty, "tty") == 0) {
+    snprintf(path, sizeof path, "%.*s", slash ? (int)(slash - b->cfg.tty) : 1,
+             slash ? b->cfg.tty : ".");
+    char *folder = realpath(path[0] ? path : "/", NULL);
+    if (folder != NULL)
+      rc = m0__fleet_probe(folder, what, err, cap);
+    free(folder);
+  }
+  return rc;
 }
 
 /* Loopback connections leave from the device's own address when it has one of its own

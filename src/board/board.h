@@ -290,8 +290,8 @@ struct m0__board {
   uv_loop_t *loop;
   struct m0__dev_cfg cfg;
   char *state_real;    /* the state folder's real path (malloc'd) */
-  struct m0__lock state_lock; /* <state>/lock */
-  struct m0__lock tty_lock;   /* <tty>.lock */
+  struct m0__lock state_lock; /* <state>/lock (a single device; a fleet has one lock) */
+  struct m0__lock tty_lock;   /* <tty>.lock (the same) */
   struct m0__events events; /* this device's handle on the process's sink */
   struct m0__flash flash;
   enum m0__flash_origin flash_origin;
@@ -330,6 +330,7 @@ struct m0__proc {
   bool loop_open;
   struct m0__proc_opts opts;
   struct m0__fleet fleet; /* count 0: one device, not a fleet */
+  struct m0__lock fleet_lock; /* DIR/fleet.lock: every module's folder and tty */
   struct m0__uart_watch uart_watch; /* every pty's host open/close */
   struct m0__timers timers; /* every device's deadline: one heap, one uv_timer */
   struct m0__fleet_web *overview; /* --fleet-web; NULL = none */

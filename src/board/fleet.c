@@ -346,8 +346,8 @@ static long read_pid(int fd) {
   return pid > 0 ? pid : 0;
 }
 
-int m0__lock_take(struct m0__lock *lk, const char *path, const char *what, long *stale_pid,
-                  char *err, size_t cap) {
+int m0__lock_take(struct m0__lock *lk, const char *path, const char *what, const char *note,
+                  long *stale_pid, char *err, size_t cap) {
   lk->path = NULL;
   *stale_pid = 0;
   for (int attempt = 0; attempt < 8; attempt++) {
@@ -381,8 +381,9 @@ int m0__lock_take(struct m0__lock *lk, const char *path, const char *what, long 
     long old = read_pid(fd);
     if (old > 0 && old != (long)getpid())
       *stale_pid = old;
-    char line[32];
-    int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    char line[M0__FLEET_PREFIX_MAX + 40];
+    int len = snprintf(line, sizeof line, "%ld\n%s%s", (long)getpid(), note ? note : "",
+                       note ? "\n" : "");
     if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) {
       int rc = -errno;
       close(fd);
@@ -400,6 +401,86 @@ int m0__lock_take(struct m0__lock *lk, const char *path, const char *what, long 
   }
   snprintf(err, cap, "%s: the lock file %s keeps being replaced", what, path);
   return -EAGAIN;
+}
+
+int m0__lock_use(const struct m0__events *ev, struct m0__lock *lk, const char *path,
+                 const char *what, const char *note, char *err, size_t cap) {
+  long stale = 0;
+  int rc = m0__lock_take(lk, path, what, note, &stale, err, cap);
+  if (rc == -EACCES || rc == -EROFS || rc == -EPERM) {
+    m0__log_at(ev, M0__LOG_WARNING, "warning: %s (running without it)", err);
+    err[0] = '\0';
+    return 0;
+  }
+  if (rc == 0 && stale > 0)
+    m0__log_at(ev, M0__LOG_INFO, "%s: taking over the lock of pid %ld, which is gone", what,
+               stale);
+  return rc;
+}
+
+int m0__lock_probe(const char *path, const char *what, char *note, size_t note_cap, char *err,
+                   size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return 0; /* no lock file: nobody */
+  if (flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) {
+    close(fd); /* free (a dead holder's file), or not a lock we can read */
+    return 0;
+  }
+  char buf[M0__FLEET_PREFIX_MAX + 40];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  long pid = strtol(buf, NULL, 10);
+  if (note != NULL && note_cap > 0) {
+    const char *nl = strchr(buf, '\n');
+    snprintf(note, note_cap, "%s", nl ? nl + 1 : "");
+    note[strcspn(note, "\n")] = '\0';
+  }
+  if (pid > 0)
+    snprintf(err, cap, "%s is in use by m0emu pid %ld (lock %s)", what, pid, path);
+  else
+    snprintf(err, cap, "%s is in use by another m0emu (lock %s)", what, path);
+  return -EBUSY;
+}
+
+int m0__fleet_probe(const char *folder, const char *what, char *err, size_t cap) {
+  const char *slash = strrchr(folder, '/');
+  if (slash == NULL || slash[1] == '\0')
+    return 0;
+  char *lock = malloc((size_t)(slash - folder) + sizeof "/fleet.lock");
+  if (lock == NULL)
+    return 0;
+  sprintf(lock, "%.*s/fleet.lock", (int)(slash - folder), folder);
+  char prefix[M0__FLEET_PREFIX_MAX + 8] = "";
+  int rc = m0__lock_probe(lock, what, prefix, sizeof prefix, err, cap);
+  free(lock);
+  /* Held: ours only if the folder is named as that fleet names its modules. */
+  if (rc == -EBUSY && folder_number(slash + 1, prefix) == 0)
+    rc = 0;
+  return rc;
+}
+
+int m0__fleet_probe_members(const struct m0__fleet *f, bool no_tty, char *err, size_t cap) {
+  for (size_t i = 0; i < f->count; i++) {
+    const struct m0__fleet_member *m = &f->members[i];
+    char *state_lock = join(m->state, "lock");
+    char *tty_lock = join(m->state, "tty.lock");
+    char what[PATH_MAX + 32];
+    int rc = 0;
+    if (state_lock != NULL && tty_lock != NULL) {
+      snprintf(what, sizeof what, "the state folder %s", m->state);
+      rc = m0__lock_probe(state_lock, what, NULL, 0, err, cap);
+      snprintf(what, sizeof what, "the tty link %s", m->tty);
+      if (rc == 0 && !no_tty)
+        rc = m0__lock_probe(tty_lock, what, NULL, 0, err, cap);
+    }
+    free(state_lock);
+    free(tty_lock);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
 }
 
 void m0__lock_release(struct m0__lock *lk) {

@@ -102,14 +102,35 @@ struct m0__lock {
   int fd;
 };
 
-/* Take the lock file path (flock, exclusive, non-blocking) and write our pid into it.
- * what names the thing locked for the message ("state folder /x", "--tty /y").
+/* Take the lock file path (flock, exclusive, non-blocking) and write our pid into it
+ * (and a second line, note, unless NULL: a fleet's prefix). what names the thing locked
+ * for the message ("state folder /x", "--tty /y").
  * Returns 0; -EBUSY when a live process holds it, err then reads "<what> is in use by
  * m0emu pid N"; another negative errno when the file cannot be made, err says so. A lock
  * whose holder died is free (the kernel dropped it) and is taken over; *stale_pid is then
  * the pid the file named (0 if none). */
-int m0__lock_take(struct m0__lock *lk, const char *path, const char *what, long *stale_pid,
-                  char *err, size_t cap);
+int m0__lock_take(struct m0__lock *lk, const char *path, const char *what, const char *note,
+                  long *stale_pid, char *err, size_t cap);
+/* Whether a live process holds the lock file path, without taking it: 0 (no file, or
+ * nobody holds it), or -EBUSY with err "<what> is in use by m0emu pid N" and its note
+ * line in note (cap bytes; may be NULL). */
+int m0__lock_probe(const char *path, const char *what, char *note, size_t note_cap, char *err,
+                   size_t cap);
+/* A fleet holds one lock, DIR/fleet.lock (its note: the prefix), not one per module (a
+ * file descriptor each). Whether folder (a real path: a state folder, or the folder of a
+ * tty link named "tty") is a module folder of a live fleet: its parent's fleet.lock is
+ * held and its name is <prefix><number> of that fleet. 0 or -EBUSY with err. */
+int m0__fleet_probe(const char *folder, const char *what, char *err, size_t cap);
+/* The fleet's side: with DIR/fleet.lock held, whether a single m0emu holds one of its
+ * module folders or tty links (their lock files). 0 or -EBUSY with err. */
+int m0__fleet_probe_members(const struct m0__fleet *f, bool no_tty, char *err, size_t cap);
+/* m0__lock_take as a device or fleet uses it, logging through ev: a dead holder's lock
+ * taken over is said (info); a lock file that cannot be made at all (a read-only folder:
+ * EACCES, EROFS, EPERM) is a warning and 0: the module runs unguarded, as it did before
+ * locks existed, rather than not at all. */
+struct m0__events;
+int m0__lock_use(const struct m0__events *ev, struct m0__lock *lk, const char *path,
+                 const char *what, const char *note, char *err, size_t cap);
 /* Remove the file (still holding it, so nobody takes a stale inode) and close it. */
 void m0__lock_release(struct m0__lock *lk);
 

@@ -75,9 +75,27 @@ int m0__proc_add_fleet(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
     m0__log_at(&p->log, M0__LOG_ERROR, "%s", err);
     return rc;
   }
+  /* One lock for the whole fleet (not a file descriptor per module), then a look at
+   * each module's own lock files: a single m0emu may hold one of them. */
+  char *lock = malloc(strlen(p->fleet.dir) + sizeof "/fleet.lock");
+  char what[PATH_MAX + 32];
+  if (lock == NULL) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
+    return -ENOMEM;
+  }
+  sprintf(lock, "%s/fleet.lock", p->fleet.dir);
+  snprintf(what, sizeof what, "the fleet folder %s", p->fleet.dir);
+  rc = m0__lock_use(&p->log, &p->fleet_lock, lock, what, prefix, err, sizeof err);
+  free(lock);
+  if (rc == 0)
+    rc = m0__fleet_probe_members(&p->fleet, cfg->no_tty, err, sizeof err);
+  if (rc != 0) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "%s", err);
+    return rc;
+  }
   unsigned long nofile = m0__fleet_raise_nofile();
-  /* About: a pty pair, a lock or two, a web listener and a connection per module. */
-  unsigned long want = (unsigned long)p->fleet.count * (cfg->no_tty ? 3 : 6) + 64;
+  /* A pty pair (unless --no-tty), a web listener and a connection per module. */
+  unsigned long want = (unsigned long)p->fleet.count * (cfg->no_tty ? 2 : 4) + 64;
   if (nofile != 0 && nofile < want)
     m0__log_at(&p->log, M0__LOG_WARNING,
                "warning: %zu modules may need about %lu open files, the limit is %lu "
@@ -180,6 +198,7 @@ int m0__proc_finish(struct m0__proc *p, int code) {
   m0__uart_watch_free(&p->uart_watch); /* after the ptys, which leave it */
   m0__timers_free(&p->timers);
   m0__fleet_web_free(p);
+  m0__lock_release(&p->fleet_lock); /* after the boards: their ttys are gone */
   m0__fleet_free(&p->fleet);
   m0__sink_close(&p->sink);
   if (p->loop_open && uv_loop_close(&p->loop) != 0 && code == 0) {

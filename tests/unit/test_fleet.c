@@ -160,7 +160,7 @@ static void test_locks(void **state) {
   snprintf(path, sizeof path, "%s/lock", tmp);
   struct m0__lock a = {0}, b = {0};
   long stale = -1;
-  assert_int_equal(m0__lock_take(&a, path, "the state folder x", &stale, err, sizeof err), 0);
+  assert_int_equal(m0__lock_take(&a, path, "the state folder x", NULL, &stale, err, sizeof err), 0);
   assert_int_equal(stale, 0);
   char text[32] = "";
   FILE *fp = fopen(path, "r");
@@ -170,7 +170,7 @@ static void test_locks(void **state) {
   assert_int_equal(strtol(text, NULL, 10), (long)getpid());
   /* A second taker (another open file description, as another process has) is refused,
    * told who holds it. */
-  assert_int_equal(m0__lock_take(&b, path, "the state folder x", &stale, err, sizeof err),
+  assert_int_equal(m0__lock_take(&b, path, "the state folder x", NULL, &stale, err, sizeof err),
                    -EBUSY);
   char want[64];
   snprintf(want, sizeof want, "the state folder x is in use by m0emu pid %ld", (long)getpid());
@@ -184,13 +184,45 @@ static void test_locks(void **state) {
   assert_true(fd >= 0);
   assert_int_equal(write(fd, "999999\n", 7), 7);
   close(fd);
-  assert_int_equal(m0__lock_take(&b, path, "the tty link y", &stale, err, sizeof err), 0);
+  assert_int_equal(m0__lock_take(&b, path, "the tty link y", NULL, &stale, err, sizeof err), 0);
   assert_int_equal(stale, 999999);
   m0__lock_release(&b);
   /* A folder that is not there: an error that says so. */
   snprintf(path, sizeof path, "%s/no/such/lock", tmp);
-  assert_int_equal(m0__lock_take(&a, path, "the tty link z", &stale, err, sizeof err), -ENOENT);
+  assert_int_equal(m0__lock_take(&a, path, "the tty link z", NULL, &stale, err, sizeof err), -ENOENT);
   assert_non_null(strstr(err, "cannot create the lock file"));
+}
+
+/* A fleet holds one lock, DIR/fleet.lock, noting its prefix: a single m0emu's probe of
+ * a module folder of a live fleet is refused, a folder the fleet does not name is not,
+ * and a lock nobody holds is nobody's. */
+static void test_fleet_lock_probe(void **state) {
+  (void)state;
+  char dir[PATH_MAX], path[PATH_MAX + 32], err[PATH_MAX + 128], note[40];
+  snprintf(dir, sizeof dir, "%s/probe", tmp);
+  assert_int_equal(mkdir(dir, 0755), 0);
+  snprintf(path, sizeof path, "%s/fleet.lock", dir);
+  assert_int_equal(m0__lock_probe(path, "x", note, sizeof note, err, sizeof err), 0);
+  struct m0__lock f = {0};
+  long stale;
+  assert_int_equal(m0__lock_take(&f, path, "the fleet folder", "dev-", &stale, err, sizeof err),
+                   0);
+  assert_int_equal(m0__lock_probe(path, "the fleet folder", note, sizeof note, err, sizeof err),
+                   -EBUSY);
+  assert_string_equal(note, "dev-");
+  char want[64];
+  snprintf(want, sizeof want, "in use by m0emu pid %ld", (long)getpid());
+  assert_non_null(strstr(err, want));
+  snprintf(path, sizeof path, "%s/dev-0002", dir);
+  assert_int_equal(m0__fleet_probe(path, "the state folder", err, sizeof err), -EBUSY);
+  assert_non_null(strstr(err, want));
+  snprintf(path, sizeof path, "%s/m0002", dir); /* another prefix: not this fleet's */
+  assert_int_equal(m0__fleet_probe(path, "the state folder", err, sizeof err), 0);
+  snprintf(path, sizeof path, "%s/dev-2", dir); /* not a module's name */
+  assert_int_equal(m0__fleet_probe(path, "the state folder", err, sizeof err), 0);
+  m0__lock_release(&f);
+  snprintf(path, sizeof path, "%s/dev-0002", dir);
+  assert_int_equal(m0__fleet_probe(path, "the state folder", err, sizeof err), 0);
 }
 
 static enum m0__cli_result parse(struct m0__proc_opts *o, struct m0__dev_cfg *d, char *err,
@@ -274,6 +306,7 @@ int main(void) {
       cmocka_unit_test(test_peer_map),
       cmocka_unit_test(test_plan),
       cmocka_unit_test(test_locks),
+      cmocka_unit_test(test_fleet_lock_probe),
       cmocka_unit_test(test_cli),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
