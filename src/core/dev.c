@@ -167,6 +167,7 @@ static void heart_com(struct m0_dev *dev, uint64_t now, bool transparent) {
 
 static void heart_beat(struct m0_dev *dev, uint64_t now) {
   struct m0__heart *h = &dev->heart;
+  uint64_t due = m0__heart_next(h); /* the beat's own send moves it: keep it first */
   if (h->target == M0__HEART_UART) {
     /* Lost like any UART output when no host listens (pace.c counts it). */
     m0__host_send(dev, now, h->data, h->len);
@@ -174,7 +175,7 @@ static void heart_beat(struct m0_dev *dev, uint64_t now) {
   } else {
     m0__link_beat(dev, now);
   }
-  m0__heart_beaten(h, now);
+  m0__heart_beaten(h, due, now);
 }
 
 /* ---- boot and restart ---- */
