@@ -38,6 +38,14 @@ bad "--web-host" --web-host .example
 bad "--web-host" --web-host 'm0..example'
 bad "--web-host" --web-host 127.0.0.1:80
 bad "at most 16" $(for i in $(seq 17); do printf -- '--web-host h%d ' "$i"; done)
+bad "--uart" --uart serial:7001
+bad "--uart" --uart tcp:
+bad "--uart" --uart tcp:65536
+bad "--uart" --uart rfc2217:localhost:7001
+bad "--uart" --uart tcp:::1:7001
+bad "--uart" --uart 'tcp:[127.0.0.1]:7001'
+bad "given twice" --uart tcp:7001 --uart rfc2217:127.0.0.1:7001
+bad "at most 4" --uart tcp:0 --uart tcp:0 --uart tcp:0 --uart tcp:0 --uart tcp:0
 bad "--frobnicate" --frobnicate
 bad "-x" -x
 bad "--tty" --tty

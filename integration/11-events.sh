@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 11-events: the --events stream is one JSON object per line, t_ms first and never
 # decreasing, then ev, then the core's fields; names are the documented ones. Also
-# --events - puts the same stream on stdout.
+# --events - puts the same stream on stdout, and nothing else (the banner goes to stderr,
+# so a reader can parse every line).
 . "${M0_INTEGRATION_DIR:-$(dirname "$0")}/lib.sh"
 
 check_stream() { # FILE [REQUIRED_EVENT...]
@@ -19,9 +20,7 @@ with open(path, "rb") as f:
     data = f.read()
 assert data.endswith(b"\n"), "the stream does not end with a newline"
 for n, raw in enumerate(data.decode().split("\n")[:-1], 1):
-    if not raw.startswith("{"):
-        continue  # --events - shares stdout with the banner
-    obj = json.loads(raw)
+    obj = json.loads(raw)  # every line, --events - included: nothing else is on it
     keys = list(obj)
     assert keys[:2] == ["t_ms", "ev"], f"line {n}: keys {keys}"
     assert isinstance(obj["t_ms"], int) and obj["t_ms"] >= last, f"line {n}: t_ms"
@@ -55,7 +54,7 @@ m0_start
 m0_stop
 [[ $(grep -c '"ev":"ready"' "$T/events.$M0_RUN") -eq 1 ]] || fail "events file not truncated"
 
-# --events - : the stream on stdout, after the banner.
+# --events - : the stream on stdout, alone; the banner on stderr.
 out=$T/stdout.events
 "$M0EMU" --tty "$TTY" --state "$STATE" --timing fast --events - >"$out" 2>"$T/stderr.events" &
 M0_PID=$!
@@ -64,6 +63,8 @@ until grep -q '"ev":"ready"' "$out"; do
   ((SECONDS < deadline)) || fail "no ready on stdout"
   sleep 0.05
 done
-grep -q '^m0emu ' "$out" || fail "no banner before the stream"
+grep -q '^m0emu ' "$T/stderr.events" || fail "no banner on stderr"
+grep -q '^  tty: ' "$T/stderr.events" || fail "the banner on stderr lacks the tty"
+grep -v '^{' "$out" && fail "stdout holds lines other than events"
 m0_stop
 check_stream "$out" ready

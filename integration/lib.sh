@@ -54,17 +54,34 @@ trap 'exit 143' TERM INT
 # m0_start [options...]: start m0emu on this scenario's state, tty and events file and
 # wait for its first `ready`. Later options override the defaults (last one wins). The
 # web page gets a free port of its own (WEB_PORT), never the factory WEBPORT 80, unless
-# M0_WEB_FROM_WEBPORT=1 (the scenario then set WEBPORT to a free port itself).
+# M0_WEB_FROM_WEBPORT=1 (the scenario then set WEBPORT to a free port itself); so do the
+# UDP 1500 setup protocols (UDP1500_PORT), so scenarios running at once never share 1500.
+# The factory peer is a free port of the scenario's own too (PEER_PORT, the same for all
+# its runs: --set SOCK=TCPC,192.168.0.201,PEER_PORT): the built-in 192.168.0.201:8234 is
+# dialled as 127.0.0.1:8234, which any program on the machine may hold and talk on (every
+# doc example uses it). Not when the scenario gives factory settings of its own
+# (--profile, --set) or asks for the built-in ones (M0_FACTORY_PEER=1); a saved SOCK
+# (flash_write, AT+SOCK) wins over either, as flash always does.
+# M0_WRAP (an array, empty by default) prefixes the command, e.g. (ip netns exec NS).
+M0_WRAP=()
 m0_start() {
-  local web=()
+  local web=() peer=() arg
   M0_RUN=$((M0_RUN + 1))
   rm -f "$EVENTS"
   if [[ ${M0_WEB_FROM_WEBPORT:-0} != 1 ]]; then
     WEB_PORT=$(free_ports tcp 1)
     web=(--web-port "$WEB_PORT")
   fi
-  "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --timing fast \
-    "${web[@]}" "$@" \
+  if [[ ${M0_FACTORY_PEER:-0} != 1 ]]; then
+    PEER_PORT=${PEER_PORT:-$(free_ports tcp 1)}
+    peer=(--set "SOCK=TCPC,192.168.0.201,$PEER_PORT")
+    for arg in "$@"; do
+      [[ $arg == --profile* || $arg == --set* ]] && peer=()
+    done
+  fi
+  UDP1500_PORT=$(free_ports udp 1)
+  "${M0_WRAP[@]}" "$M0EMU" --tty "$TTY" --state "$STATE" --events "$EVENTS" --timing fast \
+    --udp1500-port "$UDP1500_PORT" "${web[@]}" "${peer[@]}" "$@" \
     >"$T/stdout.$M0_RUN" 2>"$T/stderr.$M0_RUN" &
   M0_PID=$!
   wait_event ready 1
@@ -288,4 +305,16 @@ fleet_flash() {
   shift
   mkdir -p "$FLEET/$name"
   { printf '# m0emu flash v1\n'; printf '%s\n' "$@"; } >"$FLEET/$name/flash.conf"
+}
+
+# ---- the UART's network servers (scenarios 85-89) ----
+
+# uart_py [ARGS...] <<'PY' ... PY: net_py with Debian's python3, which has pyserial
+# (python3-serial): the host is pyserial's own rfc2217:// or socket:// client, unmodified
+# (integration/m0uart.py wraps it with m0net's bounded waits).
+uart_py() {
+  local rc=0
+  PYTHONPATH=$M0_PY_DIR PYTHONDONTWRITEBYTECODE=1 M0_EVENTS=$EVENTS M0_TTY=$TTY \
+    M0_PID=${M0_PID:-} M0_TIMEOUT=$M0_TIMEOUT /usr/bin/python3 - "$@" || rc=$?
+  ((rc == 0)) || fail "the scenario's pyserial program failed (status $rc)"
 }

@@ -73,13 +73,33 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+/* Opened as http://admin:admin@host/, the page's own URL carries the credentials, and
+ * every relative URL inherits them: Chromium then refuses to build a fetch() of it
+ * ("Request cannot be constructed from a URL that includes credentials"). So API URLs
+ * are built on location.origin, which never holds them, and the credentials the page was
+ * opened with (document.URL keeps them; location.href does not) go in an Authorization
+ * header of our own. Opened without them, the browser's sign-in applies as usual. */
+const AUTH = (() => {
+  let u;
+  try { u = new URL(document.URL); } catch (e) { return null; }
+  if (!u.username && !u.password) return null;
+  const pair = decodeURIComponent(u.username) + ':' + decodeURIComponent(u.password);
+  const bytes = new TextEncoder().encode(pair); // the server's realm says charset="UTF-8"
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return 'Basic ' + btoa(bin);
+})();
+
+function apiUrl(path) { return location.origin + path; }
+
 async function api(method, path, body) {
   const init = { method, headers: { Accept: 'application/json' }, cache: 'no-store' };
+  if (AUTH) init.headers.Authorization = AUTH;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(path, init);
+  const res = await fetch(apiUrl(path), init);
   let data = null;
   try { data = await res.json(); } catch (e) { data = null; }
   return { status: res.status, ok: res.ok, data };
@@ -122,6 +142,7 @@ function renderStatus(s) {
   setText('st-dns', s.dns);
   setText('st-web', s.web.port ? `${s.web.port} (WEBPORT ${s.web.webport})` : `not listening (WEBPORT ${s.web.webport})`);
   setText('st-uart', s.uart);
+  renderHostLine(s);
   setText('st-workmode', s.work_mode);
   setText('st-sock', s.sock.split(',').slice(1).join(':'));
   setText('st-sockport', s.sockport === 0 ? '0 (random)' : s.sockport);
@@ -152,6 +173,27 @@ function renderStatus(s) {
   setText('st-restarts', s.counters.restarts);
   setText('st-updated', 'Updated ' + new Date().toLocaleTimeString());
   setRestartNeeded(s.restart_needed);
+}
+
+// The host program's line speed and stop bits, as read from the pty: a difference from
+// AT+UART is what the host would only see as garbage on a real module, so it is said
+// plainly, on top of the status page.
+function renderHostLine(s) {
+  const dd = $('st-hostline');
+  const h = s.host_line;
+  const [baud, , stop] = String(s.uart).split(',');
+  dd.textContent = h ? `${h.baud ? h.baud + ' baud' : 'no speed set'}, ${h.stop} stop bit${h.stop > 1 ? 's' : ''}` : 'not read yet (no program has the port open)';
+  dd.classList.toggle('bad', !!s.uart_mismatch);
+  const banner = $('st-mismatch');
+  if (s.uart_mismatch && h) {
+    banner.textContent = `The host program's line (${h.baud} baud, ${h.stop} stop bit${h.stop > 1 ? 's' : ''}) ` +
+      `differs from AT+UART (${baud} baud, ${stop} stop bit${stop > 1 ? 's' : ''}): on a real module it would read garbage. ` +
+      'Open the port at the module\'s speed, or change AT+UART.';
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+    banner.textContent = '';
+  }
 }
 
 function wannText(v) {
@@ -453,7 +495,9 @@ function onEvent(ev) {
 
 function connectEvents() {
   const live = $('hdr-live');
-  const es = new EventSource('/api/events');
+  // EventSource cannot send a header: it relies on the browser's sign-in for the origin,
+  // which a page opened with credentials in its URL has too.
+  const es = new EventSource(apiUrl('/api/events'));
   es.addEventListener('open', () => { live.dataset.live = 'on'; live.title = 'Live event stream connected'; });
   es.addEventListener('error', () => { live.dataset.live = 'off'; live.title = 'Live event stream: reconnecting'; });
   es.addEventListener('traffic', (m) => { try { onTraffic(JSON.parse(m.data)); } catch (e) { /* a bad record is skipped */ } });

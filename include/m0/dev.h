@@ -35,6 +35,10 @@ struct m0_hal {
   /* Stop (false) or resume (true) reading host bytes: the core's receive pacing.
    * While stopped, the pty's own buffer back-pressures the host like a real line. */
   void (*uart_rx_enable)(void *ctx, bool enable);
+  /* How many bytes the host has written that the board has not read yet (0 when none or
+   * unknown). Bytes waiting mean the line is not idle, however late the board gets to
+   * them on a busy machine: a frame does not end then. May be NULL (never waiting). */
+  size_t (*uart_rx_pending)(void *ctx);
   /* Arm the device's single timer for absolute time when_ns, replacing any earlier
    * arming; M0_TIME_NEVER disarms. The board calls m0_dev_on_timer() at or after it. */
   void (*timer_arm)(void *ctx, uint64_t when_ns);
@@ -54,6 +58,10 @@ struct m0_hal {
   void (*event)(void *ctx, const char *name, const char *fields);
   /* A human-readable log line (no newline), for the board's stderr at -v. May be NULL. */
   void (*log)(void *ctx, const char *message);
+  /* A line the user must see without -v (no newline): what the host program does wrong
+   * and would otherwise only see as garbage, such as a line speed that differs from
+   * AT+UART. Said once per change. May be NULL: then it goes to log. */
+  void (*warn)(void *ctx, const char *message);
 
   /* Network (net.h). Open link id as described; the outcome comes back later through
    * m0_dev_on_link_up() or m0_dev_on_link_down(). Returns 0, or a negative value when
@@ -70,6 +78,11 @@ struct m0_hal {
   /* Stop (true) or resume (false) reading a link: back-pressure when the UART queue is
    * full, so TCP peers are slowed down instead of data being dropped. */
   void (*link_pause)(void *ctx, unsigned id, bool paused);
+
+  /* UDP 1500 (udp1500.h): send one reply datagram to `to` from the device's UDP 1500
+   * socket. May be NULL: the device then answers nothing. */
+  void (*udp1500_send)(void *ctx, const uint8_t *data, size_t len,
+                       const struct m0_net_addr *to);
 };
 
 enum m0_timing { M0_TIMING_REAL, M0_TIMING_FAST };
@@ -87,6 +100,10 @@ struct m0_dev_options {
   enum m0_timing timing;
   uint64_t boot_ns;  /* restart duration, default 200 ms */
   bool line_faults;  /* corrupt bytes while the host's termios mismatches AT+UART */
+  /* The module's factory settings, what AT+RELD and the web page's factory reset restore
+   * (a profile: flash_text.h). NULL: the built-in defaults, m0_config_defaults(). Copied
+   * by m0_dev_init. */
+  const struct m0_config *factory_settings;
 };
 
 enum m0_mode { M0_MODE_BOOTING, M0_MODE_TRANSPARENT, M0_MODE_COMMAND };
@@ -125,7 +142,8 @@ void m0_dev_start(struct m0_dev *dev, uint64_t now);
  * a save is in flight the restart waits for its outcome, then happens at once. */
 void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause);
 
-/* Restore factory settings, save them and restart, like AT+RELD without the reply (the
+/* Restore factory settings (options.factory_settings), save them and restart, like AT+RELD
+ * without the reply (the
  * web page's Factory Reset); the restart follows a successful write. Refused (logged,
  * nothing changed) while another save is in flight. */
 void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now);
@@ -140,13 +158,21 @@ void m0_dev_on_uart_rx(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
 /* The pty can take more bytes after a short uart_write. */
 void m0_dev_on_uart_writable(struct m0_dev *dev, uint64_t now);
 
-/* A host opened (true) or last host closed (false) the tty. */
+/* A host opened (true) or last host closed (false) the UART (the tty, or a network
+ * client of the board's UART server). An attach forgets the line settings of any host
+ * before: until its front end reports the new host's, there is no mismatch. */
 void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached);
 
 /* The host's line settings read from the pty (speed and stop bits only: Linux forces
  * 8 data bits and no parity on a pty). */
 void m0_dev_on_host_termios(struct m0_dev *dev, uint64_t now, uint32_t baud,
                             uint8_t stop_bits);
+
+/* The host's whole line, from a front end that knows it (an RFC 2217 client's requests):
+ * like m0_dev_on_host_termios(), and data bits (5-8) and parity (enum m0_parity) must
+ * match AT+UART too. */
+void m0_dev_on_host_line(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
+                         uint8_t stop_bits, uint8_t parity);
 
 /* Network inputs (net.h). A dialled TCP link connected. */
 void m0_dev_on_link_up(struct m0_dev *dev, uint64_t now, unsigned id,
@@ -197,6 +223,12 @@ bool m0_dev_saving(const struct m0_dev *dev);
 
 const struct m0_config *m0_dev_saved(const struct m0_dev *dev);
 const struct m0_config *m0_dev_running(const struct m0_dev *dev);
+
+/* True when some setting that applies at restart was saved with a value other than the
+ * one the device booted with: a restart would apply it. What changed only the running
+ * configuration (a similar-RFC2217 packet's UART) is not one: a restart would undo it,
+ * not apply anything saved. */
+bool m0_dev_restart_needed(const struct m0_dev *dev);
 enum m0_mode m0_dev_mode(const struct m0_dev *dev);
 const struct m0_counters *m0_dev_counters(const struct m0_dev *dev);
 
@@ -208,6 +240,12 @@ struct m0_status {
   unsigned nlinks;
   struct m0_link_status links[M0_LINKS_MAX];
   struct m0_counters counters;
+  /* The host's line as read from the pty (speed 0: it set none), and whether it differs
+   * from the running AT+UART's speed or stop bits (what uart.mismatch reports). */
+  bool host_line_known;
+  uint32_t host_baud;
+  uint8_t host_stop;
+  bool uart_mismatch;
 };
 void m0_dev_status(const struct m0_dev *dev, struct m0_status *out);
 

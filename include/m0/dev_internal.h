@@ -107,6 +107,7 @@ enum m0__save_for {
   M0__SAVE_AT_RELD,       /* AT+RELD: rebooting... and the restart, or +ERR=-5 */
   M0__SAVE_EDIT,          /* the web page's form (m0_dev_edit_save): its callback */
   M0__SAVE_FACTORY_RESET, /* the web page's Factory Reset: the restart, or a log line */
+  M0__SAVE_UDP1500,       /* a UDP 1500 write: its reply (udp1500_dev.c) */
 };
 
 /* Host bytes kept while a save is in flight in command mode: what was left of the read
@@ -133,6 +134,17 @@ struct m0__save {
   /* The edit being built from outside (m0_dev_edit_*): saved plus the parameters taken. */
   struct m0_config edit;
   uint64_t edit_ids;
+};
+
+/* A UDP 1500 write whose flash outcome is awaited (udp1500_dev.c): whom to answer, and
+ * the device's datagram counts. */
+struct m0__udp1500 {
+  bool waiting;
+  bool t24;            /* the T24 set (else an FF command) */
+  uint8_t cmd;         /* FF command */
+  size_t bytes;        /* the request's size, for its event */
+  struct m0_net_addr to;
+  uint64_t accepted, rejected; /* datagrams since m0_dev_init() */
 };
 
 /* ---- registration, heartbeat, similar-RFC2217: plain data of the pure modules ----
@@ -205,6 +217,9 @@ struct m0__link {
    * bytes go to the host as data if nothing more arrives (meaningful while it holds). */
   struct m0__rfc2217 rfc;
   uint64_t rfc_flush_at;
+  /* A dial (TCPC, HTTP) still not up at this instant is given up: the connect timeout
+   * (net.c). Meaningful while the link dials. */
+  uint64_t dial_at;
   /* TCP: its turn toward the host (flow.c). All zero for a new link: a whole turn ahead,
    * counted as sending. */
   uint64_t used; /* bytes delivered against this round's quantum; beyond it: debt */
@@ -281,9 +296,12 @@ typedef void (*m0__frame_tap_fn)(void *arg, uint64_t now, const uint8_t *data, s
 struct m0_dev {
   const struct m0_hal *hal;
   void *ctx;
-  struct m0_dev_options options;
+  struct m0_dev_options options; /* factory_settings NULL: copied just below */
+  struct m0_config factory_settings; /* what AT+RELD restores */
   struct m0_config saved;   /* what flash holds */
   struct m0_config running; /* what the device runs on since its last boot */
+  struct m0_config booted;  /* what the last boot ran on: running without what changed it
+                             * since (E, a similar-RFC2217 packet's UART) */
 
   enum m0_mode mode;
   bool started;
@@ -312,14 +330,19 @@ struct m0_dev {
   bool have_last_rx;
   uint64_t last_rx;   /* when the last host byte arrived (the +++ idle guard) */
 
-  /* The host's line settings, as read from the pty, and the mismatch we reported. */
+  /* The host's line settings, as its front end reports them (forgotten at every
+   * attach), and the mismatch we reported. Data bits and parity only when known. */
   bool have_host_termios;
   uint32_t host_baud;
   uint8_t host_stop;
+  bool host_format_known;
+  uint8_t host_data, host_parity;
   bool mismatch;          /* host and running UART differ (line faults apply) */
   bool mismatch_reported; /* reported_* were logged and sent as an event */
   uint32_t reported_host_baud, reported_baud;
   uint8_t reported_host_stop, reported_stop;
+  bool reported_format;
+  uint8_t reported_host_data, reported_data, reported_host_parity, reported_parity;
 
   struct m0__escape escape;
   struct m0__framer framer;
@@ -329,6 +352,7 @@ struct m0_dev {
 
   struct m0__network net;
   struct m0__heart heart; /* HEARTEN: NET follows the link, COM transparent mode */
+  struct m0__udp1500 udp1500;
 
   m0__frame_tap_fn frame_tap;
   void *frame_tap_arg;

@@ -33,4 +33,32 @@ size_t m0_flash_format(const struct m0_config *cfg, char *buf, size_t cap);
 int m0_flash_parse(const char *text, size_t len, struct m0_config *cfg,
                    m0_flash_report_fn report, void *ctx);
 
+/* The same over a module's own factory settings (a profile, below): cfg starts as a copy
+ * of factory instead of the built-in defaults, so a line that is missing or refused
+ * keeps the factory value. m0_flash_parse is this over m0_config_defaults(). */
+int m0_flash_parse_over(const char *text, size_t len, const struct m0_config *factory,
+                        struct m0_config *cfg, m0_flash_report_fn report, void *ctx);
+
+/* A profile: the starting values a module leaves the factory with (echo off, its SOCK),
+ * which AT+RELD returns to. Unlike flash, which is lenient because it is the module's own
+ * memory, a profile is the user's input, so it is strict: the first line that is not
+ * valid stops it, and the caller refuses to start (nothing half-applied).
+ *
+ * Room for a reason: the value (up to 40 bytes shown) and the parameter's syntax. */
+#define M0_PROFILE_REASON_MAX 256
+
+/* Apply a profile file over cfg: the flash format (a flash.conf is a profile), but the
+ * header line is optional and every line starting with '#' is a comment. Every other
+ * non-blank line must be AT+NAME=value naming a stored parameter with a value the table
+ * accepts; lines apply in order, a later one overriding an earlier one. Returns 0, or the
+ * 1-based number of the first bad line with why in reason; cfg is then unchanged. */
+unsigned m0_profile_parse(const char *text, size_t len, struct m0_config *cfg, char *reason,
+                          size_t cap);
+
+/* One assignment NAME=VALUE (AT+ before NAME optional, NAME case-insensitive), as the
+ * command line's --set gives it, over cfg. Returns 0, or an M0_ERR_* code with why in
+ * reason (cfg unchanged). */
+int m0_profile_set(struct m0_config *cfg, const char *assignment, size_t len, char *reason,
+                   size_t cap);
+
 #endif

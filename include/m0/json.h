@@ -24,4 +24,8 @@ size_t m0_json_escape_byte(unsigned char c, bool bytes, char out[M0_JSON_ESCAPE_
  * Returns the length written (without the NUL). */
 size_t m0_json_string(char *buf, size_t cap, const char *s);
 
+/* "host:port" as a JSON string (m0_json_string), "[host]:port" when host holds a ':' (an
+ * IPv6 literal): how events name a peer or a bound address. Returns buf. */
+const char *m0_json_hostport(char *buf, size_t cap, const char *host, unsigned port);
+
 #endif

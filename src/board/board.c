@@ -24,12 +24,17 @@ static struct m0__board *board_of(void *ctx) {
   return ctx;
 }
 
+/* The UART's outputs go to the line, which knows whose host (pty or network) has it. */
 static size_t hal_uart_write(void *ctx, const uint8_t *data, size_t len) {
-  return m0__uart_write(&board_of(ctx)->uart, data, len);
+  return m0__uart_line_write(&board_of(ctx)->line, data, len);
 }
 
 static void hal_uart_rx_enable(void *ctx, bool enable) {
-  m0__uart_rx_enable(&board_of(ctx)->uart, enable);
+  m0__uart_line_rx_enable(&board_of(ctx)->line, enable);
+}
+
+static size_t hal_uart_rx_pending(void *ctx) {
+  return m0__uart_rx_pending(&board_of(ctx)->uart);
 }
 
 /* The device's one deadline, on the process's heap of deadlines (timers.c): fired at
@@ -91,6 +96,10 @@ static void hal_log(void *ctx, const char *message) {
   m0__log(&board_of(ctx)->events, "%s", message);
 }
 
+static void hal_warn(void *ctx, const char *message) {
+  m0__log_at(&board_of(ctx)->events, M0__LOG_WARNING, "%s", message);
+}
+
 static int hal_link_open(void *ctx, unsigned id, const struct m0_link_open *request) {
   return m0__net_link_open(&board_of(ctx)->net, id, request);
 }
@@ -108,12 +117,19 @@ static void hal_link_pause(void *ctx, unsigned id, bool paused) {
   m0__net_link_pause(&board_of(ctx)->net, id, paused);
 }
 
+static void hal_udp1500_send(void *ctx, const uint8_t *data, size_t len,
+                             const struct m0_net_addr *to) {
+  m0__udp1500_send(&board_of(ctx)->udp1500, data, len, to);
+}
+
 static uint64_t board_ms(const struct m0__board *b) {
   return m0__sink_ms(b->events.sink);
 }
 
+/* Every event line of the device: its web page's live view, and status.json. */
 static void web_event_tap(void *ctx, const char *line) {
   m0__web_event(&board_of(ctx)->web, line);
+  m0__status_changed(board_of(ctx));
 }
 
 static void web_uart_tap(void *ctx, bool to_host, const uint8_t *data, size_t len) {
@@ -198,12 +214,15 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   if (rc != 0)
     return rc;
 
+  if (!b->cfg.has_factory) /* no profile: the module as the vendor ships it */
+    m0_config_defaults(&b->cfg.factory);
   rc = m0__flash_init(&b->flash, b->state_real, &b->events);
   if (rc == 0)
-    rc = m0__flash_load(&b->flash, &b->saved, &b->flash_origin);
+    rc = m0__flash_load(&b->flash, &b->cfg.factory, &b->saved, &b->flash_origin);
   if (rc != 0)
     return fail(err, cap, rc, "cannot load the flash file in %s", b->state_real);
 
+  m0__uart_line_init(&b->line, &b->events);
   if (!cfg->no_tty) {
     b->uart_open = true;
     rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, &proc->uart_watch, err, cap);
@@ -217,15 +236,18 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   b->hal = (struct m0_hal){
       .uart_write = hal_uart_write,
       .uart_rx_enable = hal_uart_rx_enable,
+      .uart_rx_pending = hal_uart_rx_pending,
       .timer_arm = hal_timer_arm,
       .flash_save = hal_flash_save,
       .booted = hal_booted,
       .event = hal_event,
       .log = hal_log,
+      .warn = hal_warn,
       .link_open = hal_link_open,
       .link_send = hal_link_send,
       .link_close = hal_link_close,
       .link_pause = hal_link_pause,
+      .udp1500_send = hal_udp1500_send,
   };
   struct m0_dev_options *o = &b->options;
   if (cfg->mac[0] != '\0')
@@ -238,8 +260,10 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   o->timing = cfg->timing;
   o->boot_ns = (uint64_t)cfg->boot_ms * M0_NS_PER_MS;
   o->line_faults = cfg->line_faults;
+  o->factory_settings = &b->cfg.factory;
 
-  rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cfg->net_host, cfg->bind);
+  rc = m0__net_init(&b->net, loop, &b->dev, &b->events, cfg->net_host, cfg->bind,
+                    proc->net_rbuf, &proc->turn);
   if (rc != 0)
     return fail(err, cap, rc, "--bind %s", cfg->bind);
   b->net_open = true;
@@ -247,7 +271,11 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   b->net.peers = proc->opts.peers.n > 0 ? &proc->opts.peers : NULL;
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
-  rc = m0__web_init(&b->web, loop, &b->dev, &b->events, cfg->bind, cfg->web_root, &o->factory);
+  m0__uart_line_start(&b->line, &b->dev);
+  m0__udp1500_open(&b->udp1500, loop, &b->dev, &b->events, cfg->bind, cfg->net_host,
+                   cfg->udp1500_port, cfg->udp1500_broadcast);
+  rc = m0__web_init(&b->web, loop, &b->proc->turn, &b->dev, &b->events, cfg->bind,
+                    cfg->web_root, &o->factory);
   if (rc != 0)
     return fail(err, cap, rc, "--web-root %s", cfg->web_root ? cfg->web_root : "");
   b->web_open = true;
@@ -256,10 +284,8 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
     return fail(err, cap, rc, "%s", "--web-host");
   b->events.tap = web_event_tap;
   b->events.tap_ctx = b;
-  if (b->uart_open) {
-    b->uart.tap = web_uart_tap;
-    b->uart.tap_ctx = b;
-  }
+  b->line.tap = web_uart_tap;
+  b->line.tap_ctx = b;
   b->net.tap = web_net_tap;
   b->net.tap_ctx = b;
   /* Listen now, not only at the first boot, so the banner can give the real URL; the
@@ -267,15 +293,28 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
    * reported (web.error) and the device runs on without its page. */
   m0__web_listen(&b->web, cfg->web_port ? cfg->web_port : b->saved.webport);
   if (b->uart_open) {
-    rc = m0__uart_start(&b->uart, &b->dev);
+    rc = m0__uart_start(&b->uart, &b->line);
     if (rc != 0)
       return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
   }
+  /* Network front ends of the UART (--uart): bound now, so the banner gives the port; one
+   * that cannot be bound was asked for explicitly, so it is an error (exit 1). */
+  for (size_t i = 0; i < cfg->nuart_net; i++) {
+    b->nuart_tcp++;
+    rc = m0__uart_tcp_open(&b->uart_tcp[i], loop, &b->line, &cfg->uart_net[i], &b->events,
+                           err, cap);
+    if (rc != 0)
+      return rc;
+  }
+  rc = m0__status_init(b);
+  if (rc != 0)
+    return fail(err, cap, rc, "status.json in %s", b->state_real);
   return 0;
 }
 
 void m0__board_start(struct m0__board *b) {
   m0_dev_start(&b->dev, uv_hrtime());
+  m0__status_write_now(b); /* booting: a script sees the module from its first moment */
 }
 
 void m0__board_restart(struct m0__board *b, const char *cause) {
@@ -330,6 +369,14 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
       [M0__FLASH_FROM_BAD] = ("flash.conf was unparseable: moved to flash.conf.bad, "
                               "factory defaults saved"),
   };
+  /* With a profile, the factory settings are the user's: say which ones run, since a
+   * flash.conf left by an earlier run wins over the profile until AT+RELD. */
+  static const char *const origin_profile[] = {
+      [M0__FLASH_FROM_FILE] = "flash.conf loaded; the profile is what AT+RELD restores",
+      [M0__FLASH_FROM_MISSING] = "no flash.conf yet: the profile's factory settings",
+      [M0__FLASH_FROM_BAD] = ("flash.conf was unparseable: moved to flash.conf.bad, "
+                              "the profile's factory settings saved"),
+  };
   char web[96];
   uint16_t wanted = b->cfg.web_port ? b->cfg.web_port : b->saved.webport;
   uint16_t bound = b->web_open ? m0__web_port(&b->web) : 0;
@@ -339,6 +386,12 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
     fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
   else
     fprintf(out, "  tty:     none (--no-tty): the device runs without a UART host\n");
+  for (size_t i = 0; i < b->nuart_tcp; i++) {
+    char url[128];
+    m0__uart_tcp_url(&b->uart_tcp[i], url, sizeof url);
+    fprintf(out, "  uart:    %s (%s, one host at a time)\n", url,
+            b->uart_tcp[i].cfg.rfc2217 ? "RFC 2217" : "raw TCP");
+  }
   if (bound == 0)
     fprintf(out, "  web:     http://%s/ could not be bound: running without the web page\n",
             web);
@@ -348,7 +401,14 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   else
     fprintf(out, "  web:     http://%s/ (user and password: AT+WEBU)\n", web);
   banner_mode(b, out);
-  fprintf(out, "  state:   %s (%s)\n", b->state_real, origin[b->flash_origin]);
+  if (m0__udp1500_port(&b->udp1500) != 0)
+    fprintf(out, "  setup:   UDP %s:%u (the vendor's search and setting protocols)\n",
+            b->cfg.net_host ? "0.0.0.0" : b->cfg.bind, (unsigned)m0__udp1500_port(&b->udp1500));
+  fprintf(out, "  state:   %s (%s)\n", b->state_real,
+          (b->cfg.has_factory ? origin_profile : origin)[b->flash_origin]);
+  if (b->cfg.has_factory)
+    fprintf(out, "  profile: %s%s%zu --set\n", b->cfg.profile ? b->cfg.profile : "",
+            b->cfg.profile ? " + " : "", b->cfg.nsets);
   fprintf(out, "  factory: MAC %s, %s, %s\n", b->options.factory.mac, b->options.factory.ver,
           b->options.factory.pdtime);
   fprintf(out, "  timing:  %s, dialect %s, boot %u ms%s\n",
@@ -373,8 +433,12 @@ void m0__board_close(struct m0__board *b) {
     b->net_open = false;
     m0__net_close_all(&b->net);
   }
+  m0__udp1500_close(&b->udp1500);
   if (b->uart_open)
     m0__uart_close(&b->uart);
+  for (size_t i = 0; i < b->nuart_tcp; i++)
+    m0__uart_tcp_close(&b->uart_tcp[i]);
+  m0__status_close(b);
   m0__timers_arm(&b->proc->timers, &b->dev_timer, M0_TIME_NEVER);
 }
 

@@ -24,8 +24,11 @@
 #include "m0/flash_text.h"
 #include "m0/json.h"
 #include "fleet.h"
-#include "net.h"
+#include "links.h"
 #include "timers.h"
+#include "turn.h"
+#include "uart.h"
+#include "udp1500.h"
 #include "web.h"
 
 #ifndef M0EMU_VERSION
@@ -60,6 +63,9 @@ struct m0__proc_opts {
   struct m0__peer_map peers;            /* --peer, every device's */
 };
 
+/* Most --set options one device takes (its stored parameters, each given a few times). */
+#define M0__SETS_MAX 64
+
 /* One device's configuration. Strings point into argv (or literals): they outlive the
  * process's boards. */
 struct m0__dev_cfg {
@@ -79,6 +85,15 @@ struct m0__dev_cfg {
   char mac[13];        /* "" = derive from the state dir */
   bool line_faults;
   uint32_t boot_ms;
+  struct m0__uart_net_cfg uart_net[M0__UART_NET_MAX]; /* --uart tcp:/rfc2217: servers */
+  size_t nuart_net;
+  uint16_t udp1500_port; /* the setup protocols' port: 1500; 0 = none */
+  bool udp1500_broadcast; /* --udp1500-reply broadcast (--net host) */
+  const char *profile; /* --profile FILE, NULL = none */
+  const char *sets[M0__SETS_MAX]; /* --set NAME=VALUE, in order */
+  size_t nsets;
+  bool has_factory;    /* a profile or a --set was given: factory holds the result */
+  struct m0_config factory; /* the factory settings (AT+RELD) when has_factory */
 };
 
 /* Parse argv into the process options and the one device's configuration (defaults
@@ -99,6 +114,22 @@ typedef void (*m0__events_tap_fn)(void *tap_ctx, const char *json_line);
 /* The sink's clock, in nanoseconds (uv_hrtime; a test gives a virtual one). */
 typedef uint64_t (*m0__clock_fn)(void);
 
+/* The -v trace's memory of recent lines (events.c): a line that comes again and again (a
+ * reconnect refused every second) is written M0__LOG_BURST times per M0__LOG_WINDOW_NS,
+ * then counted, and said once more with its count when the window is over. */
+#define M0__LOG_REPEATS 16
+#define M0__LOG_BURST 3
+#define M0__LOG_WINDOW_NS (60 * M0_NS_PER_S)
+
+struct m0__log_repeat {
+  uint64_t hash;      /* of the whole line; 0 = unused slot */
+  uint64_t window_ns; /* when its window began (its first line in it) */
+  uint64_t used_ns;   /* last seen: the slot of the line seen longest ago is reused */
+  unsigned written;   /* lines written in this window */
+  unsigned long skipped; /* lines not written in this window */
+  char text[160];     /* its beginning, for the summary at exit */
+};
+
 /* The process's one sink: the --events stream, the log stream and the log level. Every
  * device writes through it, so lines of a fleet interleave whole, on one clock. */
 struct m0__sink {
@@ -110,6 +141,7 @@ struct m0__sink {
   int verbosity;  /* -1 quiet, 0 normal, 1 verbose */
   m0__events_tap_fn tap; /* every device's lines (the control channel, later); NULL = none */
   void *tap_ctx;
+  struct m0__log_repeat repeats[M0__LOG_REPEATS]; /* -v only */
 };
 
 /* Longest device name a line can carry (bytes, before JSON escaping). */
@@ -122,7 +154,6 @@ struct m0__sink {
 struct m0__events {
   struct m0__sink *sink;
   char name[M0__DEV_NAME_MAX + 1]; /* "" = unnamed */
-  int verbosity;                   /* the sink's, copied for readers of this struct */
   m0__events_tap_fn tap;           /* this device's observer (its web page); NULL = none */
   void *tap_ctx;
 };
@@ -181,12 +212,20 @@ typedef void (*m0__flash_done_fn)(void *arg, int rc);
 
 /* mkdir -p with mode for the missing parts. */
 int m0__mkdir_p(const char *dir, unsigned mode);
+/* A module's factory settings: the built-in defaults, then the profile file at path (NULL:
+ * none), then each NAME=VALUE of sets in order, all through the parameter table
+ * (m0_profile_parse, m0_profile_set). On failure returns a negative errno and err holds
+ * one line naming the option, the line and the reason (no "m0emu: ", no newline). */
+int m0__profile_build(struct m0_config *out, const char *path, const char *const *sets,
+                      size_t nsets, char *err, size_t cap);
 int m0__flash_init(struct m0__flash *fl, const char *dir, struct m0__events *events);
 void m0__flash_free(struct m0__flash *fl);
-/* Read flash.conf into cfg (spec §5). Only fails (negative errno) when the file exists
- * but cannot be read or, being unparseable, cannot be set aside. */
-int m0__flash_load(struct m0__flash *fl, struct m0_config *cfg,
-                   enum m0__flash_origin *origin);
+/* Read flash.conf into cfg (spec §5), over factory (the module's factory settings; a
+ * missing line keeps its value): no file, or an unparseable one, gives factory itself.
+ * Only fails (negative errno) when the file exists but cannot be read or, being
+ * unparseable, cannot be set aside. */
+int m0__flash_load(struct m0__flash *fl, const struct m0_config *factory,
+                   struct m0_config *cfg, enum m0__flash_origin *origin);
 /* Atomic write: tmp, fsync, rename, fsync dir. Emits flash.saved / flash.error. */
 int m0__flash_save(struct m0__flash *fl, const char *text, size_t len);
 /* The same on loop's thread pool, text copied: returns 0 and done(arg, rc) follows on
@@ -198,16 +237,10 @@ int m0__flash_save_async(struct m0__flash *fl, uv_loop_t *loop, const char *text
 
 /* ---- uart_pty.c: the UART as a pty (spec §2) ---- */
 
-/* Observer of the bytes the UART moves: to_host = written toward the host (only what the
- * pty accepted), else read from the host. Called before the core sees host bytes. */
-typedef void (*m0__uart_tap_fn)(void *tap_ctx, bool to_host, const uint8_t *data,
-                                size_t len);
-
 struct m0__uart_watch;
-
 struct m0__uart {
   uv_loop_t *loop;
-  struct m0_dev *dev;
+  struct m0__uart_port port; /* its seat on the board's UART line (uart.h) */
   struct m0__events *events;
   int master;               /* non-blocking, read through master_poll */
   int slave;                /* our own, held for the process's life */
@@ -225,12 +258,23 @@ struct m0__uart {
   bool rx_enabled;          /* the core's receive pacing */
   bool want_writable;       /* a uart_write was short */
   bool rx_paused;           /* read error backoff */
+  uv_timer_t tail_timer;    /* feeds the tail once the core reads again */
+  uv_work_t scan_req;       /* the /proc check after a close, on the thread pool */
+  bool scan_busy, scan_again;
+  int scan_result;          /* others_hold_slave(), written by the worker */
+  unsigned event_gen, scan_gen; /* inotify events seen; seen when the scan started */
   unsigned opens;           /* host opens minus closes seen by inotify */
+  bool attached;            /* what the core was last told (m0_dev_on_host_attach) */
+  /* What the departed hosts wrote and the device had not read when the last one closed:
+   * taken from the master at that close and fed to the core, detached, before the next
+   * host is attached (uart_pty.c). A Linux pty holds about 20 KiB. */
+  size_t tail_len, tail_off;
   bool termios_known;
   uint32_t host_baud;
   uint8_t host_stop_bits;
-  m0__uart_tap_fn tap; /* NULL = none */
-  void *tap_ctx;
+  /* Last, with the path: m0__uart_open does not clear them (an idle fleet module's pty
+   * leaves these 72 KiB untouched). */
+  uint8_t tail[68 * 1024];
   char link_path[PATH_MAX]; /* --tty as given; last, so only its bytes are touched */
 };
 
@@ -269,14 +313,32 @@ void m0__uart_watch_settle_later(struct m0__uart_watch *w, struct m0__uart *u);
 /* Close the poll handle (uv_run afterwards), then free after every pty was freed. */
 void m0__uart_watch_close(struct m0__uart_watch *w);
 void m0__uart_watch_free(struct m0__uart_watch *w);
-/* Start polling (after m0_dev_init: callbacks reach dev). */
-int m0__uart_start(struct m0__uart *u, struct m0_dev *dev);
+/* Take a seat on line and start polling (once the line reaches the device). */
+int m0__uart_start(struct m0__uart *u, struct m0__uart_line *line);
 void m0__uart_rx_enable(struct m0__uart *u, bool enable);
+/* Bytes the host wrote that are not read yet (FIONREAD on the master; 0 if unknown). */
+size_t m0__uart_rx_pending(const struct m0__uart *u);
 size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len);
 /* Close the libuv handles (uv_run afterwards to finish), then m0__uart_free(). */
 void m0__uart_close(struct m0__uart *u);
 /* Remove our symlink (only if it still points at our pty) and close the fds. */
 void m0__uart_free(struct m0__uart *u);
+
+/* ---- status.c: <state>/status.json, the module's state for scripts ---- */
+
+/* The file's text: a few numbers and two paths, JSON-escaped. */
+#define M0__STATUS_TEXT_MAX (3 * PATH_MAX + 512)
+
+struct m0__status_file {
+  char path[PATH_MAX];
+  char tmp[PATH_MAX];
+  uv_timer_t timer; /* 0 ms: the write happens on the next loop turn */
+  bool open;
+  bool pending;
+  bool warned;      /* a write failed and was reported (once) */
+  char last[M0__STATUS_TEXT_MAX]; /* what the file holds */
+  size_t last_len;  /* 0: nothing written yet */
+};
 
 /* ---- board.c: one device on the process's loop, the HAL ---- */
 
@@ -297,6 +359,8 @@ struct m0__board {
   enum m0__flash_origin flash_origin;
   bool flash_busy;     /* a save is on the thread pool */
   bool close_deferred; /* m0__board_close came meanwhile: it runs after the outcome */
+  struct m0__uart_line line; /* the UART: the pty and the network servers on it */
+  size_t nuart_tcp;          /* opened (each needs m0__uart_tcp_close) */
   bool web_open;
   bool net_open;
   bool uart_open;      /* a pty (not --no-tty) */
@@ -304,9 +368,12 @@ struct m0__board {
   struct m0_hal hal;
   struct m0_dev_options options;
   struct m0_config saved;
+  struct m0__udp1500_sock udp1500;
+  struct m0__uart_tcp uart_tcp[M0__UART_NET_MAX];
+  struct m0__status_file status;
   struct m0__web web;   /* 3 KiB used, then 8 KiB untouched unless given */
   struct m0__uart uart; /* untouched with --no-tty */
-  struct m0__net net;   /* its 64 KiB read buffer last */
+  struct m0__net net;
   struct m0_dev dev;    /* its 210 KiB of buffers last */
 };
 
@@ -323,11 +390,21 @@ void m0__board_restart(struct m0__board *b, const char *cause);
 void m0__board_close(struct m0__board *b);
 void m0__board_free(struct m0__board *b);
 
+/* status.json in the board's state directory (status.c). Init after the state directory
+ * is known; changed() after anything it shows may have changed (every event of the
+ * device): it is rewritten on the next loop turn if its text changed; write_now() at
+ * once; close() removes the file (a clean exit) and closes the timer. */
+int m0__status_init(struct m0__board *b);
+void m0__status_changed(struct m0__board *b);
+void m0__status_write_now(struct m0__board *b);
+void m0__status_close(struct m0__board *b);
+
 /* ---- proc.c: the process: one loop, its signals, the sink, the boards ---- */
 
 struct m0__proc {
   uv_loop_t loop;
   bool loop_open;
+  struct m0__turn turn;  /* end-of-turn work: gathered TCP writes, web traffic records */
   struct m0__proc_opts opts;
   struct m0__fleet fleet; /* count 0: one device, not a fleet */
   struct m0__lock fleet_lock; /* DIR/fleet.lock: every module's folder and tty */
@@ -339,6 +416,9 @@ struct m0__proc {
   uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */
   bool signals_open;
   bool stopping;
+  /* The network's read buffer, shared by every board's links (links.h): one read at a
+   * time per loop. */
+  uint8_t net_rbuf[M0__NET_READ_MAX];
   /* Each board is allocated alone, so growing the array never moves a libuv handle. */
   struct m0__board **boards;
   size_t board_count;

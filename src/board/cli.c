@@ -3,10 +3,14 @@
  * m0__cli_parse() fills the process's options and the one device's configuration and
  * returns an error line instead of printing or exiting, so main.c owns the output and the
  * exit codes (2 for usage). It touches the system only to check that --web-root is a
- * directory.
+ * directory and to read --profile.
  * Every value is validated here, once: a bad one names the option and echoes the value.
+ * The factory settings (--profile, then every --set in order, whatever their places on
+ * the line) go through the parameter table like AT commands (m0__profile_build); a bad
+ * line or value is a usage error naming the option, the line and the reason.
  * Repeated options: the last one wins (getopt convention), except --web-host, which
- * adds a name each time (up to 16), and --peer, which adds an entry (up to 64).
+ * adds a name each time (up to 16), --uart, which adds a server each time (up to 4),
+ * --set (up to 64), and --peer, which adds an entry (up to 64).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -24,10 +28,14 @@ enum {
   OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
   OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
   OPT_FLEET, OPT_COUNT, OPT_NAME, OPT_NO_TTY, OPT_PEER, OPT_FLEET_WEB,
+  OPT_UART,
+  OPT_UDP1500_PORT, OPT_UDP1500_REPLY,
+  OPT_PROFILE, OPT_SET,
 };
 
 static const struct option long_options[] = {
   {"tty", required_argument, NULL, OPT_TTY},
+  {"uart", required_argument, NULL, OPT_UART},
   {"state", required_argument, NULL, OPT_STATE},
   {"bind", required_argument, NULL, OPT_BIND},
   {"net", required_argument, NULL, OPT_NET},
@@ -46,6 +54,10 @@ static const struct option long_options[] = {
   {"no-tty", no_argument, NULL, OPT_NO_TTY},
   {"peer", required_argument, NULL, OPT_PEER},
   {"fleet-web", required_argument, NULL, OPT_FLEET_WEB},
+  {"udp1500-port", required_argument, NULL, OPT_UDP1500_PORT},
+  {"udp1500-reply", required_argument, NULL, OPT_UDP1500_REPLY},
+  {"profile", required_argument, NULL, OPT_PROFILE},
+  {"set", required_argument, NULL, OPT_SET},
   {"verbose", no_argument, NULL, 'v'},
   {"quiet", no_argument, NULL, 'q'},
   {"help", no_argument, NULL, 'h'},
@@ -62,6 +74,9 @@ void m0__cli_help(FILE *out) {
         "its flash.\n"
         "\n"
         "  --tty PATH          symlink to the emulated UART          (default: ./m0emu.tty)\n"
+        "  --uart KIND:[ADDR:]PORT  the UART on a TCP port too, KIND tcp (raw bytes) or\n"
+        "                      rfc2217 (pyserial's rfc2217://); ADDR 127.0.0.1 unless\n"
+        "                      given, PORT 0 any free one (repeatable, up to 4)\n"
         "  --state DIR         flash file and runtime files           (default: ./m0emu-state)\n"
         "  --bind ADDR         host address for listening sockets     (default: 127.0.0.1)\n"
         "  --net loopback|host where dialled peers are               (default: loopback)\n"
@@ -80,6 +95,11 @@ void m0__cli_help(FILE *out) {
         "  --fleet DIR         run a fleet: one module per DIR/<name>/ (default: one device)\n"
         "  --count N           with --fleet: modules 1-N               (default: those in DIR)\n"
         "  --fleet-web PORT    overview page of every module, [ADDR:]PORT (default: none)\n"
+        "  --udp1500-port PORT UDP port of the setup protocols, 0 = off (default: 1500)\n"
+        "  --udp1500-reply unicast|broadcast\n"
+        "                      their replies; broadcast needs --net host (default: unicast)\n"
+        "  --profile FILE      factory settings from a flash-format file (default: built-in)\n"
+        "  --set NAME=VALUE    one factory setting, e.g. E=off (repeatable, after --profile)\n"
         "  -v, --verbose       log to stderr\n"
         "  -q, --quiet         no banner\n"
         "  -h, --help          this text, then exit\n"
@@ -133,6 +153,58 @@ static bool name_valid(const char *s, size_t max) {
   return true;
 }
 
+/* --uart KIND:[ADDR:]PORT, KIND tcp or rfc2217, ADDR an IPv4 literal or [IPv6]. */
+static enum m0__cli_result parse_uart(struct m0__dev_cfg *dev, const char *arg, char *err,
+                                      size_t cap) {
+  struct m0__uart_net_cfg u = {.addr = "127.0.0.1"};
+  const char *rest;
+  if (strncmp(arg, "tcp:", 4) == 0) {
+    rest = arg + 4;
+  } else if (strncmp(arg, "rfc2217:", 8) == 0) {
+    u.rfc2217 = true;
+    rest = arg + 8;
+  } else {
+    return fail(err, cap, "--uart: expected tcp:[ADDR:]PORT or rfc2217:[ADDR:]PORT, got '%s'",
+                arg);
+  }
+  const char *port = rest, *colon = strrchr(rest, ':');
+  if (colon != NULL) {
+    const char *a = rest;
+    size_t n = (size_t)(colon - rest);
+    if (n >= 2 && a[0] == '[' && a[n - 1] == ']') { /* [IPv6] */
+      a++;
+      n -= 2;
+    }
+    unsigned char bin[16];
+    char addr[sizeof u.addr];
+    if (n == 0 || n >= sizeof addr)
+      return fail(err, cap, "--uart: expected an IPv4 address or [IPv6] before the port, got '%s'",
+                  arg);
+    memcpy(addr, a, n);
+    addr[n] = '\0';
+    bool v6 = a != rest;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
+      return fail(err, cap, "--uart: expected an IPv4 address or [IPv6] before the port, got '%s'",
+                  arg);
+    memcpy(u.addr, addr, n + 1);
+    port = colon + 1;
+  }
+  unsigned long n;
+  if (parse_uint(port, 0, 65535, &n) != 0)
+    return fail(err, cap, "--uart: expected a port 0-65535, got '%s'", arg);
+  u.port = (uint16_t)n;
+  if (dev->nuart_net == M0__UART_NET_MAX)
+    return fail(err, cap, "--uart: at most %d servers, got '%s' as one more", M0__UART_NET_MAX,
+                arg);
+  for (size_t i = 0; i < dev->nuart_net; i++)
+    if (u.port != 0 && dev->uart_net[i].port == u.port &&
+        strcmp(dev->uart_net[i].addr, u.addr) == 0)
+      return fail(err, cap, "--uart: port %u on %s is given twice ('%s')", (unsigned)u.port,
+                  u.addr, arg);
+  dev->uart_net[dev->nuart_net++] = u;
+  return M0__CLI_RUN;
+}
+
 static bool is_long_val(int opt) {
   for (const struct option *o = long_options; o->name; o++)
     if (o->val == opt)
@@ -162,6 +234,7 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
       .timing = M0_TIMING_REAL,
       .dialect = M0_DIALECT_DOC,
       .boot_ms = 200,
+      .udp1500_port = 1500,
   };
   err[0] = '\0';
   bool help = false, version = false;
@@ -223,6 +296,10 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
         return fail(err, cap, "--web-host: at most %d names, got '%s' as one more",
                     M0__WEB_HOSTS_MAX, arg);
       dev->web_hosts[dev->nweb_hosts++] = arg;
+      break;
+    case OPT_UART:
+      if (parse_uart(dev, arg, err, cap) != M0__CLI_RUN)
+        return M0__CLI_USAGE;
       break;
     case OPT_WEB_PORT:
       if (parse_uint(arg, 1, 65535, &n) != 0)
@@ -317,11 +394,35 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
                     M0__DEV_NAME_MAX, arg);
       name = arg;
       break;
+    case OPT_PROFILE:
+      if (*arg == '\0')
+        return fail(err, cap, "--profile: expected a path, got ''");
+      dev->profile = arg;
+      break;
+    case OPT_SET:
+      if (dev->nsets == M0__SETS_MAX)
+        return fail(err, cap, "--set: at most %d, got '%s' as one more", M0__SETS_MAX, arg);
+      dev->sets[dev->nsets++] = arg;
+      break;
     case OPT_BOOT_MS:
       if (parse_uint(arg, 0, BOOT_MS_MAX, &n) != 0)
         return fail(err, cap, "--boot-ms: expected milliseconds 0-%u, got '%s'", BOOT_MS_MAX,
                     arg);
       dev->boot_ms = (uint32_t)n;
+      break;
+    case OPT_UDP1500_PORT:
+      if (parse_uint(arg, 0, 65535, &n) != 0)
+        return fail(err, cap, "--udp1500-port: expected a port 0-65535 (0 = off), got '%s'",
+                    arg);
+      dev->udp1500_port = (uint16_t)n;
+      break;
+    case OPT_UDP1500_REPLY:
+      if (strcmp(arg, "unicast") == 0)
+        dev->udp1500_broadcast = false;
+      else if (strcmp(arg, "broadcast") == 0)
+        dev->udp1500_broadcast = true;
+      else
+        return fail(err, cap, "--udp1500-reply: expected unicast or broadcast, got '%s'", arg);
       break;
     case 'v':
       opts->verbosity = 1;
@@ -379,6 +480,11 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     return M0__CLI_HELP;
   if (version)
     return M0__CLI_VERSION;
+  if (dev->profile != NULL || dev->nsets > 0) {
+    if (m0__profile_build(&dev->factory, dev->profile, dev->sets, dev->nsets, err, cap) != 0)
+      return M0__CLI_USAGE;
+    dev->has_factory = true;
+  }
   return M0__CLI_RUN;
 }
 

@@ -9,6 +9,8 @@
  * start so a stream is one process's run. Fields come from the core already as a JSON
  * object body; the board only frames them. Log lines are formatted whole and written
  * with one fputs too, so lines of the process and of its devices never mix.
+ * The -v trace does not repeat itself forever: the same line (a reconnect refused every
+ * second) is written 3 times per minute at most, then counted and summarised.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,6 +27,8 @@
 #define LOG_LINE_MAX (2 * PATH_MAX + 512)
 /* A device name as a JSON string: every byte escaped as \u00XX at worst, quotes, NUL. */
 #define NAME_JSON_MAX (6 * M0__DEV_NAME_MAX + 3)
+
+static void summarise(struct m0__sink *s, struct m0__log_repeat *r);
 
 int m0__sink_open(struct m0__sink *s, const char *path, uint64_t start_ns, int verbosity) {
   *s = (struct m0__sink){
@@ -43,6 +47,10 @@ int m0__sink_open(struct m0__sink *s, const char *path, uint64_t start_ns, int v
 }
 
 void m0__sink_close(struct m0__sink *s) {
+  if (s->err != NULL)
+    for (size_t i = 0; i < M0__LOG_REPEATS; i++)
+      if (s->repeats[i].hash != 0)
+        summarise(s, &s->repeats[i]);
   if (s->out != NULL) {
     if (s->own)
       fclose(s->out);
@@ -57,7 +65,7 @@ uint64_t m0__sink_ms(const struct m0__sink *s) {
 }
 
 int m0__events_attach(struct m0__events *ev, struct m0__sink *sink, const char *name) {
-  *ev = (struct m0__events){.sink = sink, .verbosity = sink->verbosity};
+  *ev = (struct m0__events){.sink = sink};
   if (strlen(name) > M0__DEV_NAME_MAX)
     return -ENAMETOOLONG;
   strcpy(ev->name, name);
@@ -98,6 +106,71 @@ void m0__events_emit(struct m0__events *ev, const char *name, const char *fields
 }
 
 
+/* ---- the -v trace: lines that repeat forever ---- */
+
+static uint64_t line_hash(const char *line) {
+  uint64_t h = 14695981039346656037ull; /* FNV-1a, 64 bits */
+  for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+    h ^= *p;
+    h *= 1099511628211ull;
+  }
+  return h | 1; /* never 0: 0 marks a free slot */
+}
+
+static void write_line(FILE *err, const char *line) {
+  fputs(line, err);
+  fflush(err);
+}
+
+/* A slot whose window held lines back says how many, so nothing vanishes silently. */
+static void summarise(struct m0__sink *s, struct m0__log_repeat *r) {
+  char line[sizeof r->text + 96];
+  if (r->skipped == 0)
+    return;
+  snprintf(line, sizeof line, "%s ... (%lu more like it, not shown)\n", r->text, r->skipped);
+  write_line(s->err, line);
+  r->skipped = 0;
+}
+
+/* Whether the trace line (without its newline) is written now. At most M0__LOG_BURST of
+ * the same line per window; the first one after the window carries, in suffix, how many
+ * were held back. The 16 slots hold the lines seen most recently: a reconnect's cycle of
+ * three or four lines fits, and a line evicted is summarised first. */
+static bool repeat_allows(struct m0__sink *s, const char *line, char *suffix, size_t cap) {
+  uint64_t now = s->clock(), hash = line_hash(line);
+  struct m0__log_repeat *r = NULL, *oldest = &s->repeats[0];
+  suffix[0] = '\0';
+  for (size_t i = 0; i < M0__LOG_REPEATS && r == NULL; i++) {
+    struct m0__log_repeat *c = &s->repeats[i];
+    if (c->hash == hash)
+      r = c;
+    else if (c->hash == 0 || (oldest->hash != 0 && c->used_ns < oldest->used_ns))
+      oldest = c;
+  }
+  if (r == NULL) {
+    r = oldest;
+    if (r->hash != 0)
+      summarise(s, r);
+    *r = (struct m0__log_repeat){.hash = hash, .window_ns = now};
+    snprintf(r->text, sizeof r->text, "%s", line);
+  }
+  r->used_ns = now;
+  if (now - r->window_ns >= M0__LOG_WINDOW_NS) {
+    if (r->skipped > 0)
+      snprintf(suffix, cap, " (%lu more like it in the last %llu s, not shown)", r->skipped,
+               (unsigned long long)((now - r->window_ns) / M0_NS_PER_S));
+    r->window_ns = now;
+    r->written = 0;
+    r->skipped = 0;
+  }
+  if (r->written < M0__LOG_BURST) {
+    r->written++;
+    return true;
+  }
+  r->skipped++;
+  return false;
+}
+
 static void log_v(const struct m0__events *ev, enum m0__log_level level, const char *fmt,
                   va_list ap) {
   const struct m0__sink *s = ev != NULL ? ev->sink : NULL;
@@ -116,13 +189,18 @@ static void log_v(const struct m0__events *ev, enum m0__log_level level, const c
   vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
   /* A message too long for the line is cut, but the line still ends. */
   size_t len = strlen(line);
-  if (len == sizeof line - 1)
-    len--;
+  char suffix[96] = "";
+  if (level == M0__LOG_DEBUG && s != NULL &&
+      !repeat_allows(ev->sink, line, suffix, sizeof suffix))
+    return;
+  size_t extra = strlen(suffix);
+  if (len + extra > sizeof line - 2)
+    len = sizeof line - 2 - extra;
+  memcpy(line + len, suffix, extra);
+  len += extra;
   line[len] = '\n';
   line[len + 1] = '\0';
-  FILE *err = s != NULL ? s->err : stderr;
-  fputs(line, err);
-  fflush(err);
+  write_line(s != NULL ? s->err : stderr, line);
 }
 
 void m0__log_at(const struct m0__events *ev, enum m0__log_level level, const char *fmt, ...) {

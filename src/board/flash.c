@@ -7,10 +7,13 @@
  * page and devices; the outcome is reported back on the loop. Only the load (at start)
  * writes synchronously. M0EMU_TEST_FLASH_DELAY_MS (test only: integration scenarios)
  * makes each asynchronous save wait that long first, to show the loop going on.
- * Loading: a missing file means factory defaults and nothing is written until the first
+ * Loading: a missing file means factory settings and nothing is written until the first
  * set (an untouched device leaves no file behind); an unparseable one is renamed to
- * flash.conf.bad (replacing an older .bad) and replaced by factory defaults. The text
- * format and every value's validation belong to the core (flash_text.h).
+ * flash.conf.bad (replacing an older .bad) and replaced by factory settings. The factory
+ * settings are the built-in defaults or the user's profile (--profile, --set), read here
+ * too; a profile never writes flash.conf: flash is what the module saved, the profile
+ * what it left the factory with. The text format and every value's validation belong to
+ * the core (flash_text.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,19 +116,19 @@ static ssize_t read_file(const char *path, char *buf, size_t cap) {
   return (ssize_t)got;
 }
 
-int m0__flash_load(struct m0__flash *fl, struct m0_config *cfg,
-                   enum m0__flash_origin *origin) {
+int m0__flash_load(struct m0__flash *fl, const struct m0_config *factory,
+                   struct m0_config *cfg, enum m0__flash_origin *origin) {
   static const size_t cap = M0_FLASH_MAX + 1;
   char buf[M0_FLASH_MAX + 1];
   ssize_t len = read_file(fl->path, buf, cap);
   if (len == -ENOENT) {
-    m0_config_defaults(cfg);
+    *cfg = *factory;
     *origin = M0__FLASH_FROM_MISSING;
     return 0;
   }
   if (len < 0)
     return (int)len;
-  if (m0_flash_parse(buf, (size_t)len, cfg, report_line, fl) == M0_FLASH_OK) {
+  if (m0_flash_parse_over(buf, (size_t)len, factory, cfg, report_line, fl) == M0_FLASH_OK) {
     *origin = M0__FLASH_FROM_FILE;
     return 0;
   }
@@ -136,13 +139,54 @@ int m0__flash_load(struct m0__flash *fl, struct m0_config *cfg,
              "%s is not a flash file (no '%s' header, a NUL byte, or over %d bytes): "
              "moved to %s, using factory defaults",
              fl->path, M0_FLASH_HEADER, M0_FLASH_MAX, fl->bad);
-  m0_config_defaults(cfg);
+  *cfg = *factory;
   *origin = M0__FLASH_FROM_BAD;
   char text[M0_FLASH_MAX];
   size_t n = m0_flash_format(cfg, text, sizeof text);
   if (n == 0)
     return -ENOBUFS;
   return m0__flash_save(fl, text, n);
+}
+
+/* A profile is a person's file, comments included: larger than a flash file may be. */
+#define PROFILE_MAX 65536
+
+int m0__profile_build(struct m0_config *out, const char *path, const char *const *sets,
+                      size_t nsets, char *err, size_t cap) {
+  char reason[M0_PROFILE_REASON_MAX];
+  m0_config_defaults(out);
+  if (path != NULL) {
+    char *buf = malloc(PROFILE_MAX + 1);
+    if (buf == NULL) {
+      snprintf(err, cap, "--profile %s: out of memory", path);
+      return -ENOMEM;
+    }
+    ssize_t len = read_file(path, buf, PROFILE_MAX + 1);
+    if (len < 0) {
+      snprintf(err, cap, "--profile %s: cannot read it: %s", path, strerror((int)-len));
+      free(buf);
+      return (int)len;
+    }
+    if (len > PROFILE_MAX) {
+      snprintf(err, cap, "--profile %s: larger than %d bytes: not a profile", path,
+               PROFILE_MAX);
+      free(buf);
+      return -EFBIG;
+    }
+    unsigned line = m0_profile_parse(buf, (size_t)len, out, reason, sizeof reason);
+    free(buf);
+    if (line != 0) {
+      snprintf(err, cap, "--profile %s line %u: %s", path, line, reason);
+      return -EINVAL;
+    }
+  }
+  for (size_t i = 0; i < nsets; i++) {
+    if (m0_profile_set(out, sets[i], strlen(sets[i]), reason, sizeof reason) != 0) {
+      snprintf(err, cap, "--set '%s': %s", sets[i], reason);
+      return -EINVAL;
+    }
+  }
+  return 0;
 }
 
 static int write_all(int fd, const char *text, size_t len) {

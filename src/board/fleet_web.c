@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "web_buf.h"
 #include "web_req.h"
 
 #define FW_CONNS_MAX 64

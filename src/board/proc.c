@@ -1,7 +1,8 @@
 /* proc.c: the process: one libuv loop, its signals, the event sink and the boards.
  *
  * What is per loop lives here and is shared by every board (the loop, the signals, the
- * sink and the log); what is per device lives in its board. The boards are an array of
+ * sink and the log, the end-of-turn service of turn.c); what is per device lives in its
+ * board. The boards are an array of
  * pointers (one board today), each board allocated alone so its libuv handles never move
  * when the array grows. Signals arrive through uv_signal, so the handlers run on the loop
  * like every other input and need no async-signal care: SIGHUP restarts every device,
@@ -31,6 +32,11 @@ int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
   }
   p->loop_open = true;
   m0__timers_init(&p->timers, &p->loop);
+  rc = m0__turn_init(&p->turn, &p->loop);
+  if (rc != 0) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "uv_prepare_init: %s", uv_strerror(rc));
+    return rc;
+  }
   if (ev_rc != 0) {
     m0__log_at(&p->log, M0__LOG_ERROR, "--events %s: %s", opts->events, strerror(-ev_rc));
     return ev_rc;
@@ -133,6 +139,7 @@ static void stop(struct m0__proc *p) {
   m0__uart_watch_close(&p->uart_watch);
   m0__timers_close(&p->timers);
   m0__fleet_web_close(p);
+  m0__turn_close(&p->turn); /* a board still closing does its work at once from here */
 }
 
 static void on_signal(uv_signal_t *handle, int signum) {
@@ -160,17 +167,20 @@ int m0__proc_run(struct m0__proc *p) {
       return 1;
     }
   }
+  /* With --events -, standard output is the JSON-lines stream and nothing else: a reader
+   * parses every line, so the banner goes to standard error instead. */
+  FILE *banner = p->sink.out == stdout ? stderr : stdout;
   if (p->opts.verbosity >= 0 && p->fleet.count > 0)
-    m0__fleet_banner(p, stdout);
+    m0__fleet_banner(p, banner);
   else if (p->opts.verbosity >= 0)
     for (size_t i = 0; i < p->board_count; i++)
-      m0__board_banner(p->boards[i], stdout);
+      m0__board_banner(p->boards[i], banner);
   if (p->opts.verbosity >= 0 && p->overview != NULL) {
     const char *a = p->opts.fleet_web_addr;
-    printf(strchr(a, ':') ? "  overview: http://[%s]:%u/ (every module)\n"
-                          : "  overview: http://%s:%u/ (every module)\n",
-           a, (unsigned)m0__fleet_web_port(p));
-    fflush(stdout);
+    fprintf(banner, strchr(a, ':') ? "  overview: http://[%s]:%u/ (every module)\n"
+                                   : "  overview: http://%s:%u/ (every module)\n",
+            a, (unsigned)m0__fleet_web_port(p));
+    fflush(banner);
   }
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_start(p->boards[i]);

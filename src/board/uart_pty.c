@@ -5,13 +5,27 @@
  * the port open; because of that, attach/detach cannot come from the master and is
  * observed with inotify on /dev/pts/N instead: opens minus closes, 0->1 attach, 1->0
  * detach (our own open happened before the watch, so it is not counted); after a close,
- * /proc corrects the count for events inotify merged (see m0__uart_settle). The inotify
- * instance is the process's, shared by every pty (uart_watch.c): one per pty would stop
- * a fleet at 128. When the last
- * host closes we flush the slave's input through our fd, so nothing stale reaches the
- * next program that opens the port. The host's termios is read through the master on
- * attach and every 100 ms while attached (a pty gives no change notification).
- * Reads take at most m0_dev_uart_rx_budget() bytes: the core owns receive pacing.
+ * a /proc scan on the thread pool corrects the count for events inotify merged.
+ * The inotify instance is the process's, shared by every pty (uart_watch.c): one per
+ * pty would stop a fleet at 128 (the default per-user limit).
+ *
+ * Programs that use the port one after another must each get only their own bytes, and
+ * Linux discards nothing when a program closes a pty (not even without our slave fd):
+ * we learn of the close after the fact. At the last close, in this order: what the host
+ * wrote and the device has not read is taken from the master (all of it, since its
+ * writes returned before its close), the device's unread output is flushed through our
+ * slave fd, tty.detach is reported, and the taken bytes go to the core with no host
+ * attached (their answers are lost, as on a real UART whose host has gone). Only then
+ * can the next host be attached. inotify is read before the master on every wakeup, so
+ * no bytes are read before the open or close that precedes them. What remains is the
+ * time between a close and our reading it (median 0.1 ms, ms under load): a program that
+ * opens within it can meet the end of the previous one's exchange (docs/user-guide.md).
+ *
+ * The host's termios is read through the master on attach and every 100 ms while
+ * attached (a pty gives no change notification). Reads take at most
+ * m0_dev_uart_rx_budget() bytes: the core owns receive pacing. The pty is one front end
+ * of the board's UART line (uart.h): it reports its host and bytes to the line, which
+ * decides whether they reach the core.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -81,7 +96,8 @@ static int publish_link(struct m0__uart *u, char *err, size_t cap) {
 int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
                   struct m0__events *events, struct m0__uart_watch *watch, char *err,
                   size_t cap) {
-  memset(u, 0, offsetof(struct m0__uart, link_path));
+  /* Not the tail buffer nor the path after it: an idle fleet module leaves them untouched. */
+  memset(u, 0, offsetof(struct m0__uart, tail));
   u->loop = loop;
   u->events = events;
   u->watch = watch;
@@ -129,7 +145,8 @@ int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
     return fail(err, cap, rc, "uv_poll_init (pty)");
   uv_timer_init(loop, &u->termios_timer);
   uv_timer_init(loop, &u->retry_timer);
-  u->master_poll.data = u->termios_timer.data = u->retry_timer.data = u;
+  uv_timer_init(loop, &u->tail_timer);
+  u->master_poll.data = u->termios_timer.data = u->retry_timer.data = u->tail_timer.data = u;
   u->handles_open = true;
 
   return publish_link(u, err, cap);
@@ -140,7 +157,7 @@ static void on_master(uv_poll_t *handle, int status, int events);
 /* One uv_poll per fd (epoll allows no second one): the mask is the union of what the
  * core wants read (pacing) and whether a short write waits for room. */
 static void update_poll(struct m0__uart *u) {
-  if (u->dev == NULL || !u->handles_open)
+  if (u->port.line == NULL || !u->handles_open)
     return;
   int ev = (u->rx_enabled && !u->rx_paused ? UV_READABLE : 0) |
            (u->want_writable ? UV_WRITABLE : 0);
@@ -187,7 +204,7 @@ static void read_termios(struct m0__uart *u) {
   u->host_stop_bits = stop_bits;
   m0__log(u->events, "host termios: %u baud, %u stop bits", (unsigned)baud,
           (unsigned)stop_bits);
-  m0_dev_on_host_termios(u->dev, uv_hrtime(), baud, stop_bits);
+  m0__uart_line_settings(&u->port, baud, 0, stop_bits, 0);
 }
 
 static void on_termios_timer(uv_timer_t *timer) {
@@ -202,25 +219,91 @@ static void tty_event(struct m0__uart *u, const char *name) {
 }
 
 static void host_attached(struct m0__uart *u) {
-  tty_event(u, "tty.attach");
-  m0_dev_on_host_attach(u->dev, uv_hrtime(), true);
+  u->attached = true;
+  m0__uart_line_host(&u->port, true); /* tty.attach once it is the device's host */
   u->termios_known = false;
   read_termios(u);
   uv_timer_start(&u->termios_timer, on_termios_timer, TERMIOS_POLL_MS, TERMIOS_POLL_MS);
 }
 
+/* The flush comes after the core's detach: catching up first, the core still writes
+ * what its pacing made due (real timing) before it stops writing. */
 static void host_detached(struct m0__uart *u) {
-  tty_event(u, "tty.detach");
+  u->attached = false;
   uv_timer_stop(&u->termios_timer);
-  m0_dev_on_host_attach(u->dev, uv_hrtime(), false);
+  m0__uart_line_host(&u->port, false);
   /* What the device wrote that no host read would reach the next opener, stale. */
   if (tcflush(u->slave, TCIFLUSH) != 0)
     m0__log(u->events, "tcflush %s: %s", u->slave_path, strerror(errno));
 }
 
+/* Take from the master all the departed hosts wrote that the device has not read yet.
+ * Their writes returned before their closes, so the bytes are in the master's buffer or
+ * still on their way to it (the kernel moves them in a work item, ~1.6 ms late under
+ * load); a read that finds the buffer empty first waits for that work, so reading until
+ * EAGAIN gets every one of them, and only bytes written after the close can be left. */
+static void take_tail(struct m0__uart *u) {
+  if (u->tail_off > 0) {
+    memmove(u->tail, u->tail + u->tail_off, u->tail_len - u->tail_off);
+    u->tail_len -= u->tail_off;
+    u->tail_off = 0;
+  }
+  size_t before = u->tail_len;
+  while (u->tail_len < sizeof u->tail) {
+    ssize_t n = read(u->master, u->tail + u->tail_len, sizeof u->tail - u->tail_len);
+    if (n > 0)
+      u->tail_len += (size_t)n;
+    else if (n < 0 && errno == EINTR)
+      continue;
+    else
+      break; /* EAGAIN: all taken; an error is read_host's to report */
+  }
+  if (u->tail_len > before)
+    m0__log(u->events, "pty: %zu bytes the last host wrote before closing, taken "
+                       "detached",
+            u->tail_len - before);
+  if (u->tail_len == sizeof u->tail)
+    m0__log(u->events, "pty %s: more than %zu unread bytes at a close: the rest is read "
+                       "as the next host's", u->slave_path, sizeof u->tail);
+}
+
+/* Hand the tail to the core, within its receive budget, while no host is attached: the
+ * device reads what the departed host sent and its answers are lost, as on a real UART
+ * whose host has gone. Stops when the core stops reading (it re-enables: tail_timer). */
+static void feed_tail(struct m0__uart *u) {
+  while (u->tail_off < u->tail_len && u->rx_enabled) {
+    size_t budget = m0__uart_line_budget(&u->port);
+    if (budget == 0)
+      break;
+    size_t n = u->tail_len - u->tail_off;
+    if (n > budget)
+      n = budget;
+    if (n > READ_CHUNK)
+      n = READ_CHUNK; /* one pty read's worth: a frame ends there in fast timing */
+    const uint8_t *p = u->tail + u->tail_off;
+    u->tail_off += n;
+    m0__uart_line_rx(&u->port, p, n);
+  }
+  if (u->tail_off == u->tail_len)
+    u->tail_off = u->tail_len = 0;
+}
+
+/* A host is attached once one holds the tty and the tail of the last one is consumed:
+ * until then the device's output is dropped and the new host's bytes wait in the pty. */
+static void settle_attach(struct m0__uart *u) {
+  if (u->opens > 0 && u->tail_len == 0 && !u->attached)
+    host_attached(u);
+}
+
+static void on_tail_timer(uv_timer_t *timer) {
+  struct m0__uart *u = timer->data;
+  feed_tail(u);
+  settle_attach(u);
+}
+
 /* Whether another process holds the slave open, from /proc: 1 yes, 0 no, -1 cannot tell
  * (a process whose fds we may not read, and no holder found). Only used to correct the
- * inotify count, see drain_inotify(). */
+ * inotify count, see scan_done(). */
 static int others_hold_slave(const struct m0__uart *u) {
   DIR *proc = opendir("/proc");
   if (proc == NULL)
@@ -259,23 +342,32 @@ static int others_hold_slave(const struct m0__uart *u) {
   return result;
 }
 
+/* The last close. The bytes it left are taken first, before a later host's can follow
+ * them; then the device's unread output is flushed and the detach reported; then the
+ * bytes go to the core with no host attached, and the next host is attached after them.
+ * A host that opened before we saw this close may have written already, and its bytes
+ * cannot be told from the last one's: they are taken too (read by the device, answers
+ * lost). Leaving them all for the new host instead answers the last one's leftovers to
+ * it, after its tty.attach: with the tail taken, a host that waits for its tty.attach
+ * gets only its own bytes whatever the timing (docs/user-guide.md). */
 static void set_opens(struct m0__uart *u, unsigned opens) {
   unsigned before = u->opens;
   u->opens = opens;
-  if (u->dev == NULL)
-    return; /* not started: m0__uart_start tells the device what the count is then */
-  if (before == 0 && opens > 0)
-    host_attached(u);
-  else if (before > 0 && opens == 0)
-    host_detached(u);
+  if (u->port.line == NULL)
+    return; /* not started (the watch is shared): m0__uart_start settles the count */
+  if (before > 0 && opens == 0) {
+    take_tail(u);
+    if (u->attached)
+      host_detached(u);
+    feed_tail(u);
+  }
+  settle_attach(u);
 }
 
-/* One event of our slave, from the process's watch (uart_watch.c). A host that opens
- * and writes at once must be attached before its first byte is delivered: on_master
- * drains the watch first while no host is counted. inotify merges identical consecutive
- * unread events, so two hosts opening (or closing) at the same instant may count as
- * one; after a close, once the queue is empty, m0__uart_settle() asks /proc. */
+/* One event of our slave, from the process's watch (uart_watch.c); a close asks for a
+ * /proc recount once the shared queue is empty (m0__uart_settle). */
 void m0__uart_on_watch(struct m0__uart *u, uint32_t mask) {
+  u->event_gen++;
   if (mask & IN_OPEN)
     set_opens(u, u->opens + 1);
   if (mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) {
@@ -284,24 +376,70 @@ void m0__uart_on_watch(struct m0__uart *u, uint32_t mask) {
   }
 }
 
-/* Nobody else holds the slave means detached; someone does while we count none means
- * merged opens, unless the IN_OPEN of a host that just arrived is waiting (the kernel
- * queues it before the new fd appears in /proc, so one more read finds it). */
-void m0__uart_settle(struct m0__uart *u) {
-  if (u->dev == NULL)
-    return;
-  int others = others_hold_slave(u);
-  if (others == 0 && u->opens > 0) {
-    set_opens(u, 0);
-  } else if (others == 1 && u->opens == 0) {
-    m0__uart_watch_read(u->watch);
-    if (u->opens == 0 && !u->settle_due)
-      set_opens(u, 1);
-  }
+/* After a close, /proc settles what inotify cannot: it merges identical consecutive
+ * unread events, so two hosts opening (or closing) at the same instant may count as one.
+ * Nobody else holding the slave means detached; someone holding it while we count none
+ * means merged opens. The scan reads every process's fds (2-6 ms with ~100 processes,
+ * more on a desktop), so it runs on libuv's thread pool: on the loop it would leave
+ * the next host's open and the last one's bytes unwatched for that long. Its answer is
+ * used only if no event arrived while it ran (the kernel queues a host's IN_OPEN before
+ * its fd appears in /proc, so the drain in scan_done finds such a host's open first). */
+static void request_scan(struct m0__uart *u);
+
+static void scan_work(uv_work_t *req) {
+  struct m0__uart *u = req->data;
+  u->scan_result = others_hold_slave(u); /* reads only slave_path, fixed since open */
 }
 
+static void drain_inotify(struct m0__uart *u);
+
+static void scan_done(uv_work_t *req, int status) {
+  struct m0__uart *u = req->data;
+  unsigned gen = u->scan_gen;
+  bool again = u->scan_again;
+  u->scan_busy = false;
+  u->scan_again = false;
+  if (status != 0 || !u->handles_open)
+    return;
+  drain_inotify(u); /* may start the next scan itself */
+  if (again || u->event_gen != gen) {
+    if (!u->scan_busy)
+      request_scan(u); /* the count moved while we looked: look again */
+    return;
+  }
+  if (u->scan_result == 0 && u->opens > 0)
+    set_opens(u, 0);
+  else if (u->scan_result == 1 && u->opens == 0)
+    set_opens(u, 1);
+}
+
+static void request_scan(struct m0__uart *u) {
+  if (u->scan_busy) {
+    u->scan_again = true;
+    return;
+  }
+  u->scan_gen = u->event_gen;
+  u->scan_req.data = u;
+  int rc = uv_queue_work(u->loop, &u->scan_req, scan_work, scan_done);
+  if (rc == 0)
+    u->scan_busy = true;
+  else
+    m0__log(u->events, "pty %s: cannot recount hosts: %s", u->slave_path,
+            uv_strerror(rc));
+}
+
+/* Read every pending inotify event of the process's watch (one read when there is none).
+ * Called before each master read too: a host that opens and writes at once is attached
+ * before its first byte is delivered, and one that closes has its tail taken before the
+ * next host's. A pty that saw a close (or an overflow) is recounted once the queue is
+ * empty (m0__uart_settle). */
 static void drain_inotify(struct m0__uart *u) {
   m0__uart_watch_drain(u->watch);
+}
+
+void m0__uart_settle(struct m0__uart *u) {
+  if (u->handles_open)
+    request_scan(u);
 }
 
 static void on_retry(uv_timer_t *timer) {
@@ -311,7 +449,7 @@ static void on_retry(uv_timer_t *timer) {
 }
 
 static void pause_reading(struct m0__uart *u, const char *what) {
-  fprintf(stderr, "m0emu: pty %s: %s (retrying in %d ms)\n", u->slave_path, what,
+  m0__log(u->events, "pty %s: %s (retrying in %d ms)", u->slave_path, what,
           READ_RETRY_MS);
   u->rx_paused = true;
   update_poll(u);
@@ -320,21 +458,18 @@ static void pause_reading(struct m0__uart *u, const char *what) {
 
 /* Up to READS_PER_WAKEUP reads per readiness event: a pty hands over at most about 4 KiB
  * per read, and taking several before returning to the loop saves an epoll_wait each
- * and lets the network side send them in one write (net.c gathers a loop turn's sends). */
+ * and lets the network side send them in one write (net_tcp.c gathers a loop turn's sends). */
 #define READS_PER_WAKEUP 16
 
 static void read_host(struct m0__uart *u) {
   for (int i = 0; i < READS_PER_WAKEUP && u->rx_enabled && !u->rx_paused; i++) {
-    uint64_t now = uv_hrtime();
-    size_t budget = m0_dev_uart_rx_budget(u->dev, now);
+    size_t budget = m0__uart_line_budget(&u->port);
     if (budget == 0)
       return; /* the core has stopped reading and will re-enable it */
     uint8_t buf[READ_CHUNK];
     ssize_t n = read(u->master, buf, budget < sizeof buf ? budget : sizeof buf);
     if (n > 0) {
-      if (u->tap != NULL)
-        u->tap(u->tap_ctx, false, buf, (size_t)n);
-      m0_dev_on_uart_rx(u->dev, now, buf, (size_t)n);
+      m0__uart_line_rx(&u->port, buf, (size_t)n);
       continue;
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -352,32 +487,64 @@ static void on_master(uv_poll_t *handle, int status, int events) {
   if (events & UV_WRITABLE) {
     u->want_writable = false; /* the core's retry may set it again */
     update_poll(u);
-    m0_dev_on_uart_writable(u->dev, uv_hrtime());
+    m0__uart_line_writable(&u->port);
   }
   if ((events & UV_READABLE) && u->rx_enabled && !u->rx_paused) {
-    /* A host that opens the tty and writes at once: its open must reach the core before
-     * its bytes (the echo would be dropped as "no host"). While a host is attached there
-     * is nothing to order, and no syscall to spend per read. */
-    if (u->opens == 0)
-      drain_inotify(u);
-    read_host(u);
+    /* Opens and closes first, one inotify read per wakeup (not per master read): a host
+     * that opens and writes at once must be attached before its bytes are read, and the
+     * bytes a host left at its close must be taken as its tail, not as the next host's
+     * input. The tail goes first; the master's bytes wait until it is consumed. */
+    drain_inotify(u);
+    if (u->tail_len > 0) {
+      feed_tail(u);
+      settle_attach(u);
+    }
+    if (u->tail_len == 0)
+      read_host(u);
   }
 }
 
-int m0__uart_start(struct m0__uart *u, struct m0_dev *dev) {
-  u->dev = dev;
+static struct m0__uart *pty_of(struct m0__uart_port *port) {
+  return (struct m0__uart *)((char *)port - offsetof(struct m0__uart, port));
+}
+
+static size_t port_write(struct m0__uart_port *port, const uint8_t *data, size_t len) {
+  return m0__uart_write(pty_of(port), data, len);
+}
+
+static void port_rx_enable(struct m0__uart_port *port, bool enable) {
+  m0__uart_rx_enable(pty_of(port), enable);
+}
+
+static void port_owner(struct m0__uart_port *port, bool owner) {
+  tty_event(pty_of(port), owner ? "tty.attach" : "tty.detach");
+}
+
+static const struct m0__uart_port_ops pty_ops = {
+    .write = port_write, .rx_enable = port_rx_enable, .owner = port_owner};
+
+int m0__uart_start(struct m0__uart *u, struct m0__uart_line *line) {
+  m0__uart_line_add(line, &u->port, "tty", &pty_ops);
   update_poll(u);
-  /* A host may have opened the link between its creation and now: counted meanwhile
-   * (set_opens), told now, then whatever is still queued. */
-  if (u->opens > 0)
-    host_attached(u);
+  /* A host may have opened the link between its creation and now. */
   drain_inotify(u);
+  settle_attach(u);
   return 0;
 }
 
 void m0__uart_rx_enable(struct m0__uart *u, bool enable) {
   u->rx_enabled = enable;
   update_poll(u);
+  /* Called from inside the core: the tail is fed from the loop, not from here. */
+  if (enable && u->tail_len > 0 && u->handles_open)
+    uv_timer_start(&u->tail_timer, on_tail_timer, 0, 0);
+}
+
+size_t m0__uart_rx_pending(const struct m0__uart *u) {
+  int n = 0;
+  if (u->master < 0 || ioctl(u->master, FIONREAD, &n) != 0 || n < 0)
+    return 0; /* unknown: as if none */
+  return (size_t)n;
 }
 
 size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len) {
@@ -389,8 +556,6 @@ size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len) {
       m0__log(u->events, "write to pty: %s", strerror(errno));
     n = 0;
   }
-  if (n > 0 && u->tap != NULL)
-    u->tap(u->tap_ctx, true, data, (size_t)n);
   if ((size_t)n < len) {
     u->want_writable = true;
     update_poll(u);
@@ -407,6 +572,7 @@ void m0__uart_close(struct m0__uart *u) {
   uv_close((uv_handle_t *)&u->master_poll, NULL);
   uv_close((uv_handle_t *)&u->termios_timer, NULL);
   uv_close((uv_handle_t *)&u->retry_timer, NULL);
+  uv_close((uv_handle_t *)&u->tail_timer, NULL);
 }
 
 void m0__uart_free(struct m0__uart *u) {

@@ -1,13 +1,18 @@
 /* web.h: the module's admin web server (spec §7), board side: libuv + llhttp.
  *
  * One struct m0__web serves one device's page and JSON API on the host port that
- * WEBPORT (or --web-port) maps to. Every connection has its own request reader
- * (web_req.h) and deadlines for its request's head and whole; every request passes the
- * gate (web_auth.h: Host rule, credentials, routes) before it is answered; nothing the
- * server does blocks the loop (files under --web-root are read in the thread pool). The board calls m0__web_listen() after each
- * device boot so the server follows WEBPORT, and forwards every event line and every
- * byte moved on the UART and the network, which the page shows live over
- * Server-Sent Events. Functions return 0 or a negative errno (UV_E* values).
+ * WEBPORT (or --web-port) maps to. The board calls m0__web_listen() after each device
+ * boot so the server follows WEBPORT, and forwards every event line and every byte moved
+ * on the UART and the network, which the page shows live over Server-Sent Events.
+ * Functions return 0 or a negative errno (UV_E* values).
+ *
+ * The server's files, one job each: web.c (this interface: listening, the port rule,
+ * accepting), web_conn.c (a connection: reading, deadlines, slots, dispatch),
+ * web_answer.c (writing answers), web_routes.c (the route table), web_auth.c (the gate),
+ * web_req.c (llhttp), web_api.c (the JSON API), web_stream.c (the event stream and its
+ * history), web_static.c (the page's files), web_buf.c and json_reader.c (bodies out and
+ * in). Nothing the server does blocks the loop (files under --web-root are read in the
+ * thread pool, flash writes are the core's).
  */
 #ifndef M0_BOARD_WEB_H
 #define M0_BOARD_WEB_H
@@ -20,6 +25,7 @@
 
 #include "m0/dev.h"
 #include "web_auth.h"
+#include "turn.h"
 
 struct m0__events;
 struct m0__web_conn;
@@ -53,12 +59,10 @@ struct m0__web {
   /* The stream history: the last M0__WEB_HISTORY records, shared with the writes. */
   struct m0__web_blob *history[M0__WEB_HISTORY];
   uint64_t next_id;          /* id of the next stream record (SSE "id:"), from 1 */
-  /* Traffic is gathered per direction and link for one loop iteration, then sent as one
+  /* Traffic is gathered per direction and link for one loop turn, then sent as one
    * record: the core writes a reply in pieces, and a flood must not become one record
-   * per read. uv_check runs right after the iteration's I/O. */
-  uv_check_t flush_check;     /* traffic records: after I/O callbacks */
-  uv_prepare_t flush_prepare; /* ... and after timer callbacks, before poll blocks */
-  bool flush_check_open;
+   * per read. The process's end-of-turn service (turn.h) sends it. */
+  struct m0__turn_job flush;
   struct {
     bool active;
     char dir[12];
@@ -76,12 +80,13 @@ struct m0__web {
   char host_names[M0__WEB_HOSTS_MAX][M0__WEB_HOST_NAME_MAX + 1]; /* lower case */
 };
 
-/* Prepare the server (nothing is bound yet). bind_addr is an IPv4 or IPv6 literal;
+/* Prepare the server (nothing is bound yet). turn is the loop's end-of-turn service
+ * (NULL: every traffic record is sent at once). bind_addr is an IPv4 or IPv6 literal;
  * web_root NULL serves the embedded page, a directory serves its files (development).
  * factory may be NULL (the status page then shows no MAC/firmware). */
-int m0__web_init(struct m0__web *w, uv_loop_t *loop, struct m0_dev *dev,
-                 struct m0__events *events, const char *bind_addr, const char *web_root,
-                 const struct m0_factory *factory);
+int m0__web_init(struct m0__web *w, uv_loop_t *loop, struct m0__turn *turn,
+                 struct m0_dev *dev, struct m0__events *events, const char *bind_addr,
+                 const char *web_root, const struct m0_factory *factory);
 
 /* Host names besides IP addresses and localhost that requests may name (--web-host;
  * "*" = any). Each must pass m0__web_host_name_valid(); at most M0__WEB_HOSTS_MAX.
@@ -109,49 +114,5 @@ void m0__web_traffic(struct m0__web *w, const char *dir, unsigned link, const ui
 
 /* Close every handle (run the loop afterwards to finish) and free the history. */
 void m0__web_close(struct m0__web *w);
-
-/* ---- internal to web*.c ---- */
-
-/* The page, embedded at build time by web/embed.py (web_assets.c). */
-struct m0__web_asset {
-  const char *path;         /* "/index.html" */
-  const char *content_type;
-  const unsigned char *data;
-  size_t len;
-  const char *etag;         /* quoted strong validator: a hash of the content */
-};
-extern const struct m0__web_asset m0__web_assets[];
-extern const size_t m0__web_asset_count;
-
-/* A growable byte string for response bodies. On allocation failure `failed` is set and
- * further appends are ignored, so builders check once at the end. */
-struct m0__web_buf {
-  char *data;
-  size_t len, cap;
-  bool failed;
-};
-void m0__web_buf_add(struct m0__web_buf *b, const void *data, size_t len);
-void m0__web_buf_str(struct m0__web_buf *b, const char *s);
-void m0__web_buf_printf(struct m0__web_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* s as a JSON string, quotes included; bytes outside printable ASCII as \u00XX (so any
- * byte string round-trips as Latin-1 text). */
-void m0__web_buf_json(struct m0__web_buf *b, const char *s, size_t len);
-void m0__web_buf_free(struct m0__web_buf *b);
-
-/* web_api.c: the JSON API bodies. */
-void m0__web_api_status(struct m0__web *w, struct m0__web_buf *out);
-void m0__web_api_config(struct m0__web *w, struct m0__web_buf *out);
-/* Where an answer that had to wait goes: the status and the body (the callee owns it). */
-typedef void (*m0__web_answer_fn)(void *ctx, int status, struct m0__web_buf *out);
-/* Apply a POST /api/config body. Returns the HTTP status: 200 (every field saved),
- * 422 (some fields refused; the others are saved), 400 (the body is not a flat JSON
- * object of strings); out holds the JSON answer either way. Or returns 0 while the
- * flash write is in flight: later(ctx, status, body) gives the answer then, from the
- * device's outcome (out stays empty). */
-int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
-                           struct m0__web_buf *out, m0__web_answer_fn later, void *ctx);
-/* True when some parameter that applies at restart differs between saved and running. */
-bool m0__web_restart_needed(const struct m0_dev *dev);
 
 #endif

@@ -1,135 +1,28 @@
-/* web_api.c: the JSON bodies of the admin page's API (docs/web.md).
+/* web_api.c: the admin page's JSON API (docs/web.md): the handlers of its routes.
  *
  * Reads go straight to the core (m0_dev_status, m0_dev_saved, m0_dev_running) and the
  * parameter table; the page builds its forms from the table's field metadata, so adding
  * a command to the table adds it to the page. Writes go through the core's edit
  * (m0_dev_edit_*), one parameter at a time: the AT table is the only validator (spec §7,
  * "one validation path"). The request body is a flat JSON object of string values, read
- * strictly and completely (web_req.c) before anything is applied, so a syntax error
+ * strictly and completely (json_reader.c) before anything is applied, so a syntax error
  * never leaves half a form saved; after that, every valid field is saved, in one flash write,
- * even when others are refused. The write runs off the loop: the answer waits for it.
+ * even when others are refused. The write runs off the loop: the answer waits for it,
+ * and the connection's later requests wait behind it.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "web.h"
-#include "web_req.h"
-
-/* ---- the byte string ---- */
-
-void m0__web_buf_add(struct m0__web_buf *b, const void *data, size_t len) {
-  if (b->failed || len == 0)
-    return;
-  if (b->len + len + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + len + 1)
-      cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (p == NULL) {
-      b->failed = true;
-      return;
-    }
-    b->data = p;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, data, len);
-  b->len += len;
-  b->data[b->len] = '\0';
-}
-
-void m0__web_buf_str(struct m0__web_buf *b, const char *s) {
-  m0__web_buf_add(b, s, strlen(s));
-}
-
-void m0__web_buf_printf(struct m0__web_buf *b, const char *fmt, ...) {
-  char small[256];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
-  if (n < 0) {
-    b->failed = true;
-    return;
-  }
-  if ((size_t)n < sizeof small) {
-    m0__web_buf_add(b, small, (size_t)n);
-    return;
-  }
-  char *big = malloc((size_t)n + 1);
-  if (big == NULL) {
-    b->failed = true;
-    return;
-  }
-  va_start(ap, fmt);
-  vsnprintf(big, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  m0__web_buf_add(b, big, (size_t)n);
-  free(big);
-}
-
-void m0__web_buf_json(struct m0__web_buf *b, const char *s, size_t len) {
-  m0__web_buf_add(b, "\"", 1);
-  size_t run = 0; /* copy plain runs in one go: values are mostly plain */
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    const char *esc = NULL;
-    char u[8];
-    if (c == '"')
-      esc = "\\\"";
-    else if (c == '\\')
-      esc = "\\\\";
-    else if (c == '\n')
-      esc = "\\n";
-    else if (c == '\r')
-      esc = "\\r";
-    else if (c == '\t')
-      esc = "\\t";
-    else if (c < 0x20 || c >= 0x7f) {
-      /* By hand, not snprintf: traffic records are mostly such bytes for binary data,
-       * and this runs for every record the live view keeps. */
-      static const char hex[] = "0123456789abcdef";
-      memcpy(u, "\\u00", 4);
-      u[4] = hex[c >> 4];
-      u[5] = hex[c & 15];
-      u[6] = '\0';
-      esc = u;
-    }
-    if (esc == NULL)
-      continue;
-    m0__web_buf_add(b, s + run, i - run);
-    m0__web_buf_str(b, esc);
-    run = i + 1;
-  }
-  m0__web_buf_add(b, s + run, len - run);
-  m0__web_buf_add(b, "\"", 1);
-}
-
-void m0__web_buf_free(struct m0__web_buf *b) {
-  free(b->data);
-  *b = (struct m0__web_buf){0};
-}
+#include "json_reader.h"
+#include "web_conn.h"
+#include "web_routes.h"
 
 static void json_str(struct m0__web_buf *b, const char *s) {
   m0__web_buf_json(b, s, strlen(s));
 }
 
 /* ---- reads ---- */
-
-bool m0__web_restart_needed(const struct m0_dev *dev) {
-  char saved[M0_VALUE_MAX], running[M0_VALUE_MAX];
-  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
-    const struct m0_param *p = &m0_params[i];
-    if (!m0_param_is_config(p) || p->applies != M0_APPLIES_RESTART)
-      continue;
-    m0_param_format(p, m0_dev_saved(dev), M0_DIALECT_DOC, saved, sizeof saved);
-    m0_param_format(p, m0_dev_running(dev), M0_DIALECT_DOC, running, sizeof running);
-    if (strcmp(saved, running) != 0)
-      return true;
-  }
-  return false;
-}
 
 static void param_value(struct m0__web_buf *b, enum m0_param_id id,
                         const struct m0_config *cfg) {
@@ -164,7 +57,7 @@ static const char *link_kind_name(enum m0_link_kind kind) {
   return "unknown";
 }
 
-void m0__web_api_status(struct m0__web *w, struct m0__web_buf *b) {
+static void status_body(struct m0__web *w, struct m0__web_buf *b) {
   const struct m0_config *run = m0_dev_running(w->dev);
   struct m0_status st;
   m0_dev_status(w->dev, &st);
@@ -223,8 +116,16 @@ void m0__web_api_status(struct m0__web *w, struct m0__web_buf *b) {
                      (unsigned long long)c->uart_rx_dropped,
                      (unsigned long long)c->net_tx_dropped,
                      (unsigned long long)c->net_rx_dropped, (unsigned long long)c->restarts);
+  /* The host's line as read from the pty, and whether it differs from AT+UART (the
+   * running speed or stop bits): the one thing a user's program cannot see by itself. */
+  if (st.host_line_known)
+    m0__web_buf_printf(b, "\"uart_mismatch\":%s,\"host_line\":{\"baud\":%lu,\"stop\":%u},",
+                       st.uart_mismatch ? "true" : "false", (unsigned long)st.host_baud,
+                       (unsigned)st.host_stop);
+  else
+    m0__web_buf_str(b, "\"uart_mismatch\":false,\"host_line\":null,");
   m0__web_buf_printf(b, "\"restart_needed\":%s,\"web\":{\"port\":%u,\"webport\":%u}}",
-                     m0__web_restart_needed(w->dev) ? "true" : "false", (unsigned)w->port,
+                     m0_dev_restart_needed(w->dev) ? "true" : "false", (unsigned)w->port,
                      (unsigned)run->webport);
 }
 
@@ -258,9 +159,9 @@ static void string_list(struct m0__web_buf *b, const char *const *list) {
   m0__web_buf_add(b, "]", 1);
 }
 
-void m0__web_api_config(struct m0__web *w, struct m0__web_buf *b) {
+static void config_body(struct m0__web *w, struct m0__web_buf *b) {
   m0__web_buf_printf(b, "{\"restart_needed\":%s,\"params\":[",
-                     m0__web_restart_needed(w->dev) ? "true" : "false");
+                     m0_dev_restart_needed(w->dev) ? "true" : "false");
   bool first = true;
   for (unsigned i = 0; i < M0_ID_COUNT; i++) {
     const struct m0_param *p = &m0_params[i];
@@ -326,18 +227,33 @@ static const char *error_text(int code) {
   return "refused";
 }
 
+bool m0__web_api_status(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web_buf b = {0};
+  status_body(c->w, &b);
+  m0__web_answer_json(c, 200, &b, d->head);
+  return false;
+}
+
+bool m0__web_api_config(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web_buf b = {0};
+  config_body(c->w, &b);
+  m0__web_answer_json(c, 200, &b, d->head);
+  return false;
+}
+
+/* ---- writes ---- */
+
 /* A POST /api/config from its parse to its answer, which may wait for the flash write. */
 struct set_job {
-  struct m0__web *w;
+  struct m0__web_conn *c;
   unsigned n;
-  struct m0__web_pair pairs[M0__WEB_SET_MAX_PAIRS];
-  int codes[M0__WEB_SET_MAX_PAIRS];
-  const struct m0_param *params[M0__WEB_SET_MAX_PAIRS];
-  m0__web_answer_fn later;
-  void *later_ctx;
+  struct m0__json_pair pairs[M0__JSON_PAIRS_MAX];
+  int codes[M0__JSON_PAIRS_MAX];
+  const struct m0_param *params[M0__JSON_PAIRS_MAX];
 };
 
-/* The answer, once every field has its outcome. Returns the HTTP status. */
+/* The answer, once every field has its outcome. Returns the HTTP status: 200 (every
+ * field saved) or 422 (some refused; the others are saved). */
 static int set_answer(struct set_job *j, struct m0__web_buf *out) {
   unsigned nerrors = 0;
   for (unsigned i = 0; i < j->n; i++)
@@ -361,7 +277,7 @@ static int set_answer(struct set_job *j, struct m0__web_buf *out) {
       m0__web_buf_add(out, ",", 1);
     first = false;
     /* Keyed by the name as sent, so the page finds the field it came from. */
-    m0__web_buf_json(out, j->pairs[i].key, strlen(j->pairs[i].key));
+    json_str(out, j->pairs[i].key);
     m0__web_buf_printf(out, ":{\"code\":%d,\"message\":", j->codes[i]);
     char msg[512];
     if (j->codes[i] == M0_ERR_PARAM && j->params[i] != NULL)
@@ -373,7 +289,7 @@ static int set_answer(struct set_job *j, struct m0__web_buf *out) {
     m0__web_buf_add(out, "}", 1);
   }
   m0__web_buf_printf(out, "},\"restart_needed\":%s}",
-                     m0__web_restart_needed(j->w->dev) ? "true" : "false");
+                     m0_dev_restart_needed(j->c->w->dev) ? "true" : "false");
   return nerrors ? 422 : 200;
 }
 
@@ -384,37 +300,44 @@ static void set_outcome(struct set_job *j, int rc) {
       j->codes[i] = rc;
 }
 
+/* The flash write's outcome came (m0_dev_edit_save's callback): answer now. */
 static void set_saved(void *arg, int rc) {
   struct set_job *j = arg;
-  struct m0__web_buf out = {0};
-  set_outcome(j, rc);
-  int status = set_answer(j, &out);
-  j->later(j->later_ctx, status, &out);
+  struct m0__web_conn *c = j->c;
+  if (m0__web_conn_work_done(c)) {
+    struct m0__web_buf out = {0};
+    set_outcome(j, rc);
+    int status = set_answer(j, &out);
+    m0__web_answer_json(c, status, &out, false);
+    m0__web_conn_resume(c);
+  }
   free(j);
 }
 
-int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
-                           struct m0__web_buf *out, m0__web_answer_fn later, void *later_ctx) {
+bool m0__web_api_set_config(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web *w = c->w;
+  struct m0__web_buf out = {0};
+  (void)d;
   struct set_job *j = calloc(1, sizeof *j);
   if (j == NULL) {
-    out->failed = true;
-    return 500;
+    m0__web_answer_error(c, 500, "out of memory", NULL);
+    return false;
   }
-  j->w = w;
-  j->later = later;
-  j->later_ctx = later_ctx;
+  j->c = c;
   char error[256];
-  if (!m0__web_json_object(body, len, j->pairs, &j->n, error, sizeof error)) {
-    m0__web_buf_str(out, "{\"ok\":false,\"error\":");
-    json_str(out, error);
-    m0__web_buf_str(out, "}");
+  if (!m0__json_read_object(c->req.body ? c->req.body : "", c->req.body_len, j->pairs, &j->n,
+                            error, sizeof error)) {
+    m0__web_buf_str(&out, "{\"ok\":false,\"error\":");
+    json_str(&out, error);
+    m0__web_buf_str(&out, "}");
     free(j);
-    return 400;
+    m0__web_answer_json(c, 400, &out, false);
+    return false;
   }
 
   m0_dev_edit_begin(w->dev);
   for (unsigned i = 0; i < j->n; i++) {
-    struct m0__web_pair *pr = &j->pairs[i];
+    struct m0__json_pair *pr = &j->pairs[i];
     const struct m0_param *p = pr->key_long ? NULL : m0_param_find(pr->key, strlen(pr->key));
     j->params[i] = p;
     if (p == NULL)
@@ -427,10 +350,34 @@ int m0__web_api_set_config(struct m0__web *w, const char *body, size_t len,
       j->codes[i] = m0_dev_edit_set(w->dev, pr->key, pr->value);
   }
   int rc = m0_dev_edit_save(w->dev, uv_hrtime(), set_saved, j);
-  if (rc == M0_PENDING)
-    return 0; /* set_saved answers */
+  if (rc == M0_PENDING) {
+    c->work_pending = true; /* set_saved answers */
+    return true;
+  }
   set_outcome(j, rc);
-  int status = set_answer(j, out);
+  int status = set_answer(j, &out);
   free(j);
-  return status;
+  m0__web_answer_json(c, status, &out, false);
+  return false;
+}
+
+/* ---- actions ---- */
+
+bool m0__web_api_restart(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web_buf b = {0};
+  (void)d;
+  m0__web_buf_str(&b, "{\"ok\":true,\"restarting\":true}");
+  m0__web_answer_json(c, 200, &b, false);
+  /* After the answer is queued: the restart re-binds the server (WEBPORT). */
+  m0_dev_restart(c->w->dev, uv_hrtime(), "web");
+  return false;
+}
+
+bool m0__web_api_factory_reset(struct m0__web_conn *c, const struct m0__web_decision *d) {
+  struct m0__web_buf b = {0};
+  (void)d;
+  m0__web_buf_str(&b, "{\"ok\":true,\"restarting\":true}");
+  m0__web_answer_json(c, 200, &b, false);
+  m0_dev_factory_reset(c->w->dev, uv_hrtime());
+  return false;
 }

@@ -250,25 +250,69 @@ static int refuse(struct m0__web_decision *d, int status, const char *message) {
   return status;
 }
 
+/* "GET, HEAD, POST": the methods of mask, for an Allow header. */
+static void allow_line(unsigned mask, char *out, size_t cap) {
+  static const struct {
+    unsigned bit;
+    const char *name;
+  } names[] = {{M0__WEB_M_GET, "GET"}, {M0__WEB_M_HEAD, "HEAD"}, {M0__WEB_M_POST, "POST"}};
+  size_t n = (size_t)snprintf(out, cap, "Allow: ");
+  const char *sep = "";
+  for (size_t i = 0; i < sizeof names / sizeof names[0] && n < cap; i++) {
+    if (mask & names[i].bit) {
+      n += (size_t)snprintf(out + n, cap - n, "%s%s", sep, names[i].name);
+      sep = ", ";
+    }
+  }
+  if (n < cap)
+    snprintf(out + n, cap - n, "\r\n");
+}
+
+/* The path's entries in the table, found in one pass: the one for this method (NULL if
+ * none), every method the path answers, and whether any of them needs credentials. A path
+ * with no entry of its own is a page (the entry without a path) unless it is under /api/. */
+struct lookup {
+  const struct m0__web_route *route;
+  unsigned methods;
+  bool auth;
+  bool known;
+};
+
+static struct lookup look_up(const struct m0__web_policy *policy, const char *path, bool api,
+                             unsigned method) {
+  struct lookup l = {0};
+  const struct m0__web_route *page = NULL;
+  for (size_t i = 0; i < policy->nroutes; i++) {
+    const struct m0__web_route *r = &policy->routes[i];
+    if (r->path == NULL) {
+      page = r;
+      continue;
+    }
+    if (strcmp(r->path, path) != 0)
+      continue;
+    l.known = true;
+    l.methods |= r->methods;
+    l.auth |= r->auth;
+    if ((method & r->methods) != 0 && l.route == NULL)
+      l.route = r;
+  }
+  if (!l.known && !api && page != NULL) {
+    l.known = true;
+    l.methods = page->methods;
+    l.auth = page->auth;
+    l.route = (method & page->methods) != 0 ? page : NULL;
+  }
+  if (!l.known)
+    l.auth = true; /* nothing about what exists is told without credentials */
+  return l;
+}
+
 static int gate(const struct m0__web_head *req, const struct m0__web_policy *policy,
                 struct m0__web_decision *d) {
-  static const struct {
-    const char *path;
-    unsigned methods;
-    const char *allow;
-    enum m0__web_route route;
-  } api[] = {
-      {"/api/status", M0__WEB_M_GET | M0__WEB_M_HEAD, "GET, HEAD", M0__WEB_R_STATUS},
-      {"/api/config", M0__WEB_M_GET | M0__WEB_M_HEAD | M0__WEB_M_POST, "GET, HEAD, POST",
-       M0__WEB_R_CONFIG},
-      {"/api/restart", M0__WEB_M_POST, "POST", M0__WEB_R_RESTART},
-      {"/api/factory-reset", M0__WEB_M_POST, "POST", M0__WEB_R_FACTORY},
-      {"/api/events", M0__WEB_M_GET | M0__WEB_M_HEAD, "GET, HEAD", M0__WEB_R_EVENTS},
-  };
   const struct m0__web_hval *h = req->h;
   const struct m0__web_hval *host = &h[M0__WEB_H_HOST];
   d->status = 0;
-  d->route = M0__WEB_R_FILE;
+  d->route = NULL;
   d->head = req->method == M0__WEB_M_HEAD;
   d->message = "";
   d->extra[0] = '\0';
@@ -292,6 +336,7 @@ static int gate(const struct m0__web_head *req, const struct m0__web_policy *pol
   d->api = strncmp(d->path, "/api/", 5) == 0;
   if (d->path[0] != '/')
     return refuse(d, 400, "the request target must be a path");
+  struct lookup found = look_up(policy, d->path, d->api, req->method);
 
   char name[M0__WEB_HVAL_MAX + 1];
   bool http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
@@ -313,22 +358,16 @@ static int gate(const struct m0__web_head *req, const struct m0__web_policy *pol
     return refuse(d, 421, "this server does not answer to that host name");
   }
 
-  if (!m0__web_basic_ok(&h[M0__WEB_H_AUTH], policy->user, policy->pass)) {
+  if (found.auth && !m0__web_basic_ok(&h[M0__WEB_H_AUTH], policy->user, policy->pass)) {
     snprintf(d->extra, sizeof d->extra, "WWW-Authenticate: Basic realm=\"USR-M0\", "
                                         "charset=\"UTF-8\"\r\n");
     return refuse(d, 401, "authentication required");
   }
 
-  size_t route = SIZE_MAX;
-  for (size_t i = 0; i < sizeof api / sizeof api[0]; i++)
-    if (strcmp(d->path, api[i].path) == 0)
-      route = i;
-  if (route == SIZE_MAX && d->api)
+  if (!found.known)
     return refuse(d, 404, "no such API");
-  const char *allow = route == SIZE_MAX ? "GET, HEAD" : api[route].allow;
-  unsigned methods = route == SIZE_MAX ? M0__WEB_M_GET | M0__WEB_M_HEAD : api[route].methods;
-  if ((req->method & methods) == 0) {
-    snprintf(d->extra, sizeof d->extra, "Allow: %s\r\n", allow);
+  if (found.route == NULL) {
+    allow_line(found.methods, d->extra, sizeof d->extra);
     return refuse(d, 405, "method not allowed");
   }
   const struct m0__web_hval *origin = &h[M0__WEB_H_ORIGIN];
@@ -336,20 +375,16 @@ static int gate(const struct m0__web_head *req, const struct m0__web_policy *pol
       (origin->over || auth == NULL ||
        !m0__web_same_origin(origin->v, origin->len, auth, auth_len)))
     return refuse(d, 403, "cross-site request refused (Origin does not match Host)");
+  if (found.route->json_body && !media_is_json(&h[M0__WEB_H_CTYPE]))
+    return refuse(d, 415, "the body must be application/json");
 
-  if (route != SIZE_MAX) {
-    d->route = api[route].route;
-    if (d->route == M0__WEB_R_CONFIG && req->method == M0__WEB_M_POST) {
-      if (!media_is_json(&h[M0__WEB_H_CTYPE]))
-        return refuse(d, 415, "the body must be application/json");
-      d->route = M0__WEB_R_SET_CONFIG;
-    }
-    return 0;
+  if (found.route->path == NULL) { /* a page file */
+    if (strcmp(d->path, "/") == 0)
+      strcpy(d->path, "/index.html");
+    if (!m0__web_safe_path(d->path))
+      return refuse(d, 404, "no such page");
   }
-  if (strcmp(d->path, "/") == 0)
-    strcpy(d->path, "/index.html");
-  if (!m0__web_safe_path(d->path))
-    return refuse(d, 404, "no such page");
+  d->route = found.route;
   return 0;
 }
 

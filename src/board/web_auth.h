@@ -3,8 +3,9 @@
  * The gate every request passes before it is answered: the target, the Host rule
  * (against DNS rebinding), Basic credentials, the route and method, the Origin check for
  * state changes and the body's media type. m0__web_decide() turns a parsed request head
- * into one decision, so the rules are unit-tested and fuzzed without sockets and web.c
- * only carries the decision out. Limits that belong to the request live here too.
+ * into one decision, which names the route table's entry that answers, so the rules are
+ * unit-tested and fuzzed without sockets and the server only carries the decision out.
+ * Limits that belong to the request live here too.
  */
 #ifndef M0_BOARD_WEB_AUTH_H
 #define M0_BOARD_WEB_AUTH_H
@@ -51,27 +52,39 @@ struct m0__web_head {
   const struct m0__web_hval *h; /* M0__WEB_H_COUNT values */
 };
 
+struct m0__web_conn;
+struct m0__web_decision;
+
+/* A route's handler: answers a request the gate let through (web_routes.h lists them).
+ * Returns true when the answer is not written yet (a file read on the thread pool, a
+ * flash write) or the connection became an event stream: its parser then pauses. */
+typedef bool (*m0__web_handler_fn)(struct m0__web_conn *c, const struct m0__web_decision *d);
+
+/* One entry of the route table (web_routes.c): a path and the methods it answers, what
+ * the gate demands of it, and who answers. A path may have several entries, one per set
+ * of methods; a 405's Allow names every method of the path. */
+struct m0__web_route {
+  const char *path;          /* exact, without the query; NULL: any other path outside
+                              * /api/ (a page file), "/" standing for "/index.html" */
+  unsigned methods;          /* M0__WEB_M_* */
+  bool auth;                 /* the WEBU credentials are needed (else 401) */
+  bool json_body;            /* the body must be application/json (else 415) */
+  m0__web_handler_fn handler;
+};
+
 /* What the server was told to accept. */
 struct m0__web_policy {
   const char *user, *pass;    /* the running WEBU */
   /* --web-host names, lower case; "*" allows any Host (the check is off). */
   const char *const *hosts;
   size_t nhosts;
-};
-
-enum m0__web_route {
-  M0__WEB_R_FILE,        /* a page file: decision.path */
-  M0__WEB_R_STATUS,      /* GET/HEAD /api/status */
-  M0__WEB_R_CONFIG,      /* GET/HEAD /api/config */
-  M0__WEB_R_SET_CONFIG,  /* POST /api/config (application/json) */
-  M0__WEB_R_RESTART,     /* POST /api/restart */
-  M0__WEB_R_FACTORY,     /* POST /api/factory-reset */
-  M0__WEB_R_EVENTS,      /* GET/HEAD /api/events */
+  const struct m0__web_route *routes; /* the route table */
+  size_t nroutes;
 };
 
 struct m0__web_decision {
-  int status;            /* 0: serve route; else the refusal's status */
-  enum m0__web_route route;
+  int status;            /* 0: route answers; else the refusal's status */
+  const struct m0__web_route *route; /* the entry that answers (NULL when refused) */
   bool api;              /* the target is under /api/: refusals are JSON */
   bool head;             /* HEAD: headers only */
   const char *message;   /* the refusal's text (static) */
@@ -83,10 +96,11 @@ struct m0__web_decision {
 /* The gate, in this order: a target that is not a path (400), HTTP/1.1 without Host or
  * a malformed Host (400), a Host that names neither an IP address, localhost nor a
  * --web-host name (421), credentials (401), no such API (404), method (405, with
- * Allow), a POST whose Origin is another site (403), POST /api/config that is not
- * application/json (415), a page path the server would never open (404). The Host of an
- * absolute-form target ("GET http://host/path") replaces the Host header (RFC 9112
- * §3.2.2). Refusal statuses are only these. */
+ * Allow), a POST whose Origin is another site (403), a body that must be JSON and is
+ * not (415), a page path the server would never open (404). The path is looked up once
+ * in policy->routes, and the entry found is what answers. The Host of an absolute-form
+ * target ("GET http://host/path") replaces the Host header (RFC 9112 §3.2.2). Refusal
+ * statuses are only these. */
 void m0__web_decide(const struct m0__web_head *req, const struct m0__web_policy *policy,
                     struct m0__web_decision *d);
 

@@ -2,10 +2,9 @@
  *
  * llhttp with the server's callbacks: the request line and headers are counted against
  * 8 KiB and 100 lines (431), the body against 16 KiB (413), the headers the gate reads
- * (web_auth.h) are kept, the rest only counted. The owner (web.c, or the fuzz target)
+ * (web_auth.h) are kept, the rest only counted. The owner (web_conn.c, or the fuzz target)
  * feeds bytes with m0__web_req_feed() and is called back at the start of a request,
- * after its head and when it is complete. Also the strict JSON reader of POST
- * /api/config bodies. No libuv here.
+ * after its head and when it is complete. No libuv here.
  */
 #ifndef M0_BOARD_WEB_REQ_H
 #define M0_BOARD_WEB_REQ_H
@@ -15,7 +14,6 @@
 
 #include <llhttp.h>
 
-#include "m0/params.h"
 #include "web_auth.h"
 
 struct m0__web_req;
@@ -69,23 +67,5 @@ void m0__web_req_resume(struct m0__web_req *r);
 
 /* The head as the gate reads it. */
 void m0__web_req_head(const struct m0__web_req *r, struct m0__web_head *head);
-
-/* ---- the JSON body of POST /api/config: {"NAME":"value", ...} and nothing else ---- */
-
-#define M0__WEB_SET_MAX_PAIRS 64 /* more than the table has: a form never needs more */
-#define M0__WEB_SET_KEY_MAX 32   /* longer keys cannot name a parameter */
-
-struct m0__web_pair {
-  char key[M0__WEB_SET_KEY_MAX + 1];
-  bool key_long;               /* the key was cut: it names no parameter */
-  char value[M0_VALUE_MAX];
-  bool value_bad;              /* too long, or held a NUL: refused as a bad value */
-};
-
-/* Read a flat JSON object of string values, strictly and completely. Returns true with
- * *npairs members (no two with the same whole key), or false with a message
- * "at byte N: ..." in error. \u escapes become UTF-8. */
-bool m0__web_json_object(const char *s, size_t len, struct m0__web_pair *pairs,
-                         unsigned *npairs, char *error, size_t error_cap);
 
 #endif

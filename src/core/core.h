@@ -52,6 +52,10 @@ int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value,
  * Reset). Returns 0, M0_ERR_STATE (saved unchanged) or M0_PENDING (the outcome goes to
  * m0__at_reld_saved() or the factory reset's restart later). */
 int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what);
+/* The edit being built (m0_dev_edit_begin/set) saved for an asker inside the core whose
+ * outcome handler is `what`'s (UDP 1500). Returns 0 (nothing taken, or saved), M0_ERR_STATE
+ * (nothing changed) or M0_PENDING. */
+int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what);
 /* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
 void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
 void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
@@ -147,6 +151,11 @@ void m0__at_help(struct m0_dev *dev, uint64_t now);
 void m0__at_set_saved(struct m0_dev *dev, uint64_t now, int rc);
 void m0__at_reld_saved(struct m0_dev *dev, uint64_t now, int rc);
 
+/* ---- udp1500_dev.c: the setup protocols on UDP 1500 ---- */
+
+/* The outcome (0 or M0_ERR_STATE) of a UDP 1500 write's flash save: its reply. */
+void m0__udp1500_saved(struct m0_dev *dev, uint64_t now, int rc);
+
 /* ---- net.c: the network seam: links, inputs, routing ---- */
 
 /* Every finished serial frame goes here and nowhere else: routed by work mode. */
@@ -160,7 +169,7 @@ void m0__link_init(struct m0_dev *dev);
 /* The device finished booting: open the running work mode's links. */
 void m0__link_boot(struct m0_dev *dev, uint64_t now);
 /* The earliest network deadline (retry, short-connection idle, RSTIM, the HTTP response
- * timeout, each link's similar-RFC2217 hold), and running it. */
+ * timeout, each link's similar-RFC2217 hold and dial timeout), and running it. */
 uint64_t m0__link_next(const struct m0_dev *dev);
 void m0__link_expire(struct m0_dev *dev, uint64_t now);
 void m0__link_status(const struct m0_dev *dev, struct m0_status *out);
@@ -171,6 +180,12 @@ void m0__link_settle(struct m0_dev *dev, uint64_t now);
  * (the id stays free; the caller treats it as refused). */
 int m0__link_open(struct m0_dev *dev, unsigned id, enum m0__link_role role,
                   const struct m0_link_open *request);
+/* m0__link_open for a TCP connection the device dials (TCPC, HTTP): if it is not up by
+ * now + 10 s, m0__link_expire closes it and reports it down with M0_DOWN_TIMEOUT. */
+int m0__link_dial(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_role role,
+                  const struct m0_link_open *request);
+/* The link is a dial not up yet: its dial_at counts. */
+bool m0__link_dialling(const struct m0__link *l);
 /* Send on an open link: counts bytes, watches the board's queue (flow.c); a refused send
  * is dropped and counted. Returns what link_send returned. */
 long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,

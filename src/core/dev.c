@@ -78,6 +78,13 @@ static void log_line(struct m0_dev *dev, const char *message) {
     dev->hal->log(dev->ctx, message);
 }
 
+static void warn_line(struct m0_dev *dev, const char *message) {
+  if (dev->hal->warn != NULL)
+    dev->hal->warn(dev->ctx, message);
+  else
+    log_line(dev, message);
+}
+
 static void emit_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind) {
   struct m0__drop *d = &dev->drops[kind];
   d->emitted = true;
@@ -122,36 +129,74 @@ static const char *choice(enum m0_param_id id, const char *field, unsigned value
 
 /* ---- host line settings ---- */
 
+/* A mismatch is said once per change, without -v (hal->warn): the host program only sees
+ * garbage otherwise (with --line-faults) or a line that would be garbage on the module.
+ * Its end is said too, once, so the user knows the fix worked. */
 static void check_mismatch(struct m0_dev *dev) {
   const struct m0_config *c = &dev->running;
-  char msg[160];
+  char msg[288], fields[192];
   if (!dev->have_host_termios)
     return;
   /* Speed 0 (B0) is no speed at all: what a host that never sets one leaves on a pty
-   * (socat's `rawer` does); only its stop bits can then disagree. */
+   * (socat's `rawer` does); only its stop bits can then disagree. Data bits and parity
+   * count only when the host's front end tells them (a pty cannot: Linux forces 8N). */
   dev->mismatch = (dev->host_baud != 0 && dev->host_baud != c->baud) ||
-                  dev->host_stop != c->stop_bits;
+                  dev->host_stop != c->stop_bits ||
+                  (dev->host_format_known &&
+                   (dev->host_data != c->data_bits || dev->host_parity != c->parity));
   if (!dev->mismatch) {
-    dev->mismatch_reported = false; /* back in sync: the next difference is news */
+    if (dev->mismatch_reported) { /* back in sync: the next difference is news */
+      dev->mismatch_reported = false;
+      m0__dev_event(dev, "uart.match", "\"host_baud\":%lu,\"host_stop\":%u,\"baud\":%lu,\"stop\":%u",
+                    (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
+                    c->stop_bits);
+      snprintf(msg, sizeof msg, "host line now agrees with AT+UART (%lu baud, %u stop bits)",
+               (unsigned long)c->baud, c->stop_bits);
+      warn_line(dev, msg);
+    }
     return;
   }
   if (dev->mismatch_reported && dev->reported_host_baud == dev->host_baud &&
       dev->reported_host_stop == dev->host_stop && dev->reported_baud == c->baud &&
-      dev->reported_stop == c->stop_bits)
+      dev->reported_stop == c->stop_bits && dev->reported_format == dev->host_format_known &&
+      dev->reported_host_data == dev->host_data &&
+      dev->reported_host_parity == dev->host_parity && dev->reported_data == c->data_bits &&
+      dev->reported_parity == c->parity)
     return;
   dev->mismatch_reported = true;
   dev->reported_host_baud = dev->host_baud;
   dev->reported_host_stop = dev->host_stop;
   dev->reported_baud = c->baud;
   dev->reported_stop = c->stop_bits;
-  m0__dev_event(dev, "uart.mismatch", "\"host_baud\":%lu,\"host_stop\":%u,\"baud\":%lu,\"stop\":%u",
-                (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
-                c->stop_bits);
-  snprintf(msg, sizeof msg,
-           "host line is %lu baud %u stop bits but AT+UART is %lu baud %u stop bits%s",
+  dev->reported_format = dev->host_format_known;
+  dev->reported_host_data = dev->host_data;
+  dev->reported_host_parity = dev->host_parity;
+  dev->reported_data = c->data_bits;
+  dev->reported_parity = c->parity;
+  snprintf(fields, sizeof fields, "\"host_baud\":%lu,\"host_stop\":%u,\"baud\":%lu,\"stop\":%u",
            (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
-           c->stop_bits, dev->options.line_faults ? "; bytes will be corrupted" : "");
-  log_line(dev, msg);
+           c->stop_bits);
+  if (!dev->host_format_known) {
+    m0__dev_event(dev, "uart.mismatch", "%s", fields);
+    snprintf(msg, sizeof msg,
+             "host line is %lu baud %u stop bits but AT+UART is %lu baud %u stop bits%s",
+             (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
+             c->stop_bits, dev->options.line_faults ? "; bytes will be corrupted"
+                                          : "; a real module would garble the bytes (--line-faults does too)");
+  } else {
+    const char *host_parity = choice(M0_ID_UART, "parity", dev->host_parity);
+    const char *parity = choice(M0_ID_UART, "parity", c->parity);
+    m0__dev_event(dev, "uart.mismatch",
+                  "%s,\"host_data\":%u,\"host_parity\":\"%s\",\"data\":%u,\"parity\":\"%s\"",
+                  fields, dev->host_data, host_parity, c->data_bits, parity);
+    snprintf(msg, sizeof msg,
+             "host line is %lu %u%c%u but AT+UART is %lu %u%c%u%s", (unsigned long)dev->host_baud,
+             dev->host_data, host_parity[0], dev->host_stop, (unsigned long)c->baud,
+             c->data_bits, parity[0], c->stop_bits,
+             dev->options.line_faults ? "; bytes will be corrupted"
+                                          : "; a real module would garble the bytes (--line-faults does too)");
+  }
+  warn_line(dev, msg);
 }
 
 /* ---- the COM heartbeat (spec §6.7): only while in transparent mode ---- */
@@ -211,6 +256,7 @@ void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8
 static void finish_boot(struct m0_dev *dev, uint64_t now) {
   dev->boot_until = M0_TIME_NEVER;
   dev->running = dev->saved;
+  dev->booted = dev->saved;
   dev->mode = M0_MODE_TRANSPARENT;
   m0__escape_reset(dev);
   m0__at_reset(dev);
@@ -344,9 +390,7 @@ int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value,
 }
 
 int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what) {
-  struct m0_config next;
-  m0_config_defaults(&next);
-  return save_start(dev, &next, what, 0);
+  return save_start(dev, &dev->factory_settings, what, 0);
 }
 
 /* Command-mode input waits while flash is being written, as on the module, whose
@@ -450,8 +494,14 @@ void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
   dev->hal = hal;
   dev->ctx = ctx;
   dev->options = *options;
+  if (options->factory_settings != NULL)
+    dev->factory_settings = *options->factory_settings;
+  else
+    m0_config_defaults(&dev->factory_settings);
+  dev->options.factory_settings = NULL; /* the caller's copy may go: read the device's */
   dev->saved = *saved;
   dev->running = *saved;
+  dev->booted = *saved;
   dev->mode = M0_MODE_BOOTING;
   dev->boot_until = M0_TIME_NEVER;
   dev->armed = M0_TIME_NEVER;
@@ -623,18 +673,41 @@ void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached) {
     dev->stalled = false;
     if (!attached)
       m0__host_flush(dev, now, M0__DROP_HOST_NO_HOST);
+    else
+      m0__at_reset(dev); /* a line the last host left unfinished is not the new one's */
   }
+  if (attached) {
+    /* A new host: its line is its own, unknown until its front end reports it (a pty
+     * at once; a raw network client never, so it never mismatches). */
+    dev->have_host_termios = false;
+    dev->host_format_known = false;
+    dev->mismatch = false;
+    dev->mismatch_reported = false;
+  }
+  m0__dev_settle(dev, now);
+}
+
+static void host_line(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t stop_bits,
+                      bool format_known, uint8_t data_bits, uint8_t parity) {
+  m0__dev_catch_up(dev, now);
+  dev->have_host_termios = true;
+  dev->host_baud = baud;
+  dev->host_stop = stop_bits;
+  dev->host_format_known = format_known;
+  dev->host_data = data_bits;
+  dev->host_parity = parity;
+  check_mismatch(dev);
   m0__dev_settle(dev, now);
 }
 
 void m0_dev_on_host_termios(struct m0_dev *dev, uint64_t now, uint32_t baud,
                             uint8_t stop_bits) {
-  m0__dev_catch_up(dev, now);
-  dev->have_host_termios = true;
-  dev->host_baud = baud;
-  dev->host_stop = stop_bits;
-  check_mismatch(dev);
-  m0__dev_settle(dev, now);
+  host_line(dev, now, baud, stop_bits, false, 0, 0);
+}
+
+void m0_dev_on_host_line(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
+                         uint8_t stop_bits, uint8_t parity) {
+  host_line(dev, now, baud, stop_bits, true, data_bits, parity);
 }
 
 void m0_dev_on_timer(struct m0_dev *dev, uint64_t now) {
@@ -669,6 +742,9 @@ void m0_dev_on_flash_saved(struct m0_dev *dev, uint64_t now, int rc) {
     break;
   case M0__SAVE_FACTORY_RESET:
     factory_reset_outcome(dev, now, result);
+    break;
+  case M0__SAVE_UDP1500:
+    m0__udp1500_saved(dev, now, result);
     break;
   case M0__SAVE_EDIT:
     done = s->done;
@@ -725,6 +801,15 @@ int m0_dev_edit_save(struct m0_dev *dev, uint64_t now, m0_dev_saved_fn done, voi
   return rc;
 }
 
+int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what) {
+  int rc;
+  if (dev->save.edit_ids == 0)
+    return 0;
+  rc = save_start(dev, &dev->save.edit, what, dev->save.edit_ids);
+  dev->save.edit_ids = 0;
+  return rc;
+}
+
 int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const char *value) {
   int rc;
   m0_dev_edit_begin(dev);
@@ -740,6 +825,22 @@ const struct m0_config *m0_dev_saved(const struct m0_dev *dev) { return &dev->sa
 
 const struct m0_config *m0_dev_running(const struct m0_dev *dev) { return &dev->running; }
 
+/* Against the boot's configuration, not the running one: between boots the running UART
+ * also follows similar-RFC2217 packets, which are never saved and never wait. */
+bool m0_dev_restart_needed(const struct m0_dev *dev) {
+  char saved[M0_VALUE_MAX], booted[M0_VALUE_MAX];
+  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
+    const struct m0_param *p = &m0_params[i];
+    if (!m0_param_is_config(p) || p->applies != M0_APPLIES_RESTART)
+      continue;
+    m0_param_format(p, &dev->saved, M0_DIALECT_DOC, saved, sizeof saved);
+    m0_param_format(p, &dev->booted, M0_DIALECT_DOC, booted, sizeof booted);
+    if (strcmp(saved, booted) != 0)
+      return true;
+  }
+  return false;
+}
+
 enum m0_mode m0_dev_mode(const struct m0_dev *dev) { return dev->mode; }
 
 const struct m0_counters *m0_dev_counters(const struct m0_dev *dev) {
@@ -754,4 +855,8 @@ void m0_dev_status(const struct m0_dev *dev, struct m0_status *out) {
   out->link_pin = dev->running.scslink ? out->socket_connected : true;
   m0__link_status(dev, out);
   out->counters = dev->counters;
+  out->host_line_known = dev->have_host_termios;
+  out->host_baud = dev->host_baud;
+  out->host_stop = dev->host_stop;
+  out->uart_mismatch = dev->have_host_termios && dev->mismatch;
 }

@@ -4,6 +4,9 @@
  * every value goes through m0_param_set, exactly as if typed on the serial port. One bad
  * line costs only that parameter (it keeps its factory default); only a file that is not
  * a flash file at all (no header, binary, oversized) is refused whole.
+ * A profile (the starting values a user gives a module) is the same text read the other
+ * way: it is input, not memory, so its first bad line refuses it whole, with the line
+ * number and a reason naming the parameter's syntax from the table.
  */
 #include "m0/flash_text.h"
 
@@ -61,10 +64,17 @@ static void report_line(m0_flash_report_fn report, void *ctx, unsigned line,
 
 int m0_flash_parse(const char *text, size_t len, struct m0_config *cfg,
                    m0_flash_report_fn report, void *ctx) {
+  struct m0_config defaults;
+  m0_config_defaults(&defaults);
+  return m0_flash_parse_over(text, len, &defaults, cfg, report, ctx);
+}
+
+int m0_flash_parse_over(const char *text, size_t len, const struct m0_config *factory,
+                        struct m0_config *cfg, m0_flash_report_fn report, void *ctx) {
   size_t pos = 0, header_len = strlen(M0_FLASH_HEADER);
   unsigned line_no = 0;
 
-  m0_config_defaults(cfg);
+  *cfg = *factory;
   if (len > M0_FLASH_MAX || memchr(text, '\0', len) != NULL) {
     if (report != NULL)
       report(ctx, 0, len > M0_FLASH_MAX ? "file too large to be a flash file"
@@ -87,7 +97,7 @@ int m0_flash_parse(const char *text, size_t len, struct m0_config *cfg,
       if (n != header_len || memcmp(line, M0_FLASH_HEADER, header_len) != 0) {
         if (report != NULL)
           report(ctx, 1, "missing header line '" M0_FLASH_HEADER "'");
-        m0_config_defaults(cfg);
+        *cfg = *factory;
         return M0_FLASH_UNPARSEABLE;
       }
       continue;
@@ -114,4 +124,91 @@ int m0_flash_parse(const char *text, size_t len, struct m0_config *cfg,
     return M0_FLASH_UNPARSEABLE;
   }
   return M0_FLASH_OK;
+}
+
+/* ---- profiles ---- */
+
+/* Values are shown up to this many bytes in a reason: enough to recognise the line. */
+#define SHOWN_MAX 40
+
+static int shown(size_t n) {
+  return (int)(n > SHOWN_MAX ? SHOWN_MAX : n);
+}
+
+/* One NAME=VALUE (AT+ optional) over cfg; on refusal cfg is as it was (m0_param_set). */
+static int profile_assign(struct m0_config *cfg, const char *text, size_t n, char *reason,
+                          size_t cap) {
+  const struct m0_param *p;
+  const char *eq, *value;
+  size_t vlen;
+  int rc;
+
+  if (n >= 3 && (text[0] == 'A' || text[0] == 'a') && (text[1] == 'T' || text[1] == 't') &&
+      text[2] == '+') {
+    text += 3;
+    n -= 3;
+  }
+  eq = memchr(text, '=', n);
+  if (eq == NULL || eq == text) {
+    snprintf(reason, cap, "expected NAME=VALUE (e.g. E=off or AT+E=off), got '%.*s'",
+             shown(n), text);
+    return M0_ERR_FORMAT;
+  }
+  p = m0_param_find(text, (size_t)(eq - text));
+  if (p == NULL) {
+    snprintf(reason, cap, "unknown parameter '%.*s'", shown((size_t)(eq - text)), text);
+    return M0_ERR_COMMAND;
+  }
+  if (!m0_param_is_config(p)) {
+    snprintf(reason, cap, "AT+%s is a command, not a setting", p->name);
+    return M0_ERR_OPERATOR;
+  }
+  value = eq + 1;
+  vlen = n - (size_t)(value - text);
+  rc = m0_param_set(p, cfg, value, vlen);
+  if (rc != 0)
+    snprintf(reason, cap, "invalid value '%.*s' for AT+%s: expected %s (%s)", shown(vlen),
+             value, p->name, p->syntax, p->range);
+  return rc;
+}
+
+int m0_profile_set(struct m0_config *cfg, const char *assignment, size_t len, char *reason,
+                   size_t cap) {
+  if (memchr(assignment, '\0', len) != NULL) {
+    snprintf(reason, cap, "binary data (NUL byte)");
+    return M0_ERR_FORMAT;
+  }
+  return profile_assign(cfg, assignment, len, reason, cap);
+}
+
+unsigned m0_profile_parse(const char *text, size_t len, struct m0_config *cfg, char *reason,
+                          size_t cap) {
+  struct m0_config next = *cfg; /* committed only when every line passed */
+  size_t pos = 0;
+  unsigned line_no = 0;
+
+  while (pos < len) {
+    const char *line = text + pos;
+    const char *nl = memchr(line, '\n', len - pos);
+    size_t n = nl != NULL ? (size_t)(nl - line) : len - pos;
+
+    pos += n + (nl != NULL ? 1 : 0);
+    line_no++;
+    if (memchr(line, '\0', n) != NULL) {
+      snprintf(reason, cap, "binary data (NUL byte): not a profile");
+      return line_no;
+    }
+    if (n > 0 && line[n - 1] == '\r')
+      n--;
+    if (n == 0 || line[0] == '#') /* the flash header is a comment too */
+      continue;
+    if (n < 3 || strncmp(line, "AT+", 3) != 0) {
+      snprintf(reason, cap, "expected an AT+NAME=value line, got '%.*s'", shown(n), line);
+      return line_no;
+    }
+    if (profile_assign(&next, line, n, reason, cap) != 0)
+      return line_no;
+  }
+  *cfg = next;
+  return 0;
 }

@@ -1,7 +1,9 @@
 /* framer.c: host bytes in transparent mode become frames for the network (spec §2.2).
  *
  * A frame ends when the line has been idle for 4 character times (0.35 ms at 115200 8N1,
- * 4.2 ms at 9600 8N1) or when it holds 400 bytes (M0_FRAME_MAX). In fast timing a frame
+ * 4.2 ms at 9600 8N1) or when it holds 400 bytes (M0_FRAME_MAX). Idle means no byte
+ * arrived: bytes the board has not read yet (hal->uart_rx_pending: a busy machine, the
+ * board late to its read) keep the frame open. In fast timing a frame
  * ends with each read from the pty instead (dev.c flushes after every m0_dev_on_uart_rx),
  * still cut at 400. A frame is the unit of a UDP datagram, an HTTP request, the
  * registration prefix and index addressing, so every finished frame leaves through one
@@ -37,6 +39,13 @@ void m0__framer_expire(struct m0_dev *dev, uint64_t now) {
   uint64_t busy = m0__host_rx_busy_until(dev);
   if (busy > now) {
     dev->framer.deadline = busy + m0__dev_char_ns(dev, IDLE_CHARS);
+    return;
+  }
+  /* Bytes the host wrote that the board has not read yet: the line was not idle, the
+   * machine was busy (the board's read came later than its chunk). Look again 4
+   * character times on; each read pushes the deadline anyway. */
+  if (dev->hal->uart_rx_pending != NULL && dev->hal->uart_rx_pending(dev->ctx) > 0) {
+    dev->framer.deadline = now + m0__dev_char_ns(dev, IDLE_CHARS);
     return;
   }
   m0__framer_flush(dev, now);

@@ -13,8 +13,8 @@
  * A peer must not stall the device (issue 4): 10 s without a byte from it, counted from
  * the dial and again from every byte it sends, and the request is given up (the
  * connection closed, the next frame goes on). Idle rather than total time, so a slow but
- * live response is not cut; 10 s is the board's connect timeout too, so a dial that hangs
- * and a server that says nothing end the same way. Events: `http.request` when a request
+ * live response is not cut; 10 s is the connect timeout too (net.c, checked first at the
+ * same instant), so a dial that hangs and a server that says nothing end the same way. Events: `http.request` when a request
  * is sent (its bytes), `http.response` when its response is complete, `http.error` when
  * it is not (timeout, refused, reset, truncated, or garbage with llhttp's reason and
  * code).
@@ -105,7 +105,7 @@ static void start_next(struct m0_dev *dev, uint64_t now) {
     m0__link_sock_addr(dev, &req.peer);
     req.keepalive = true;
     n->http_busy = true;
-    if (m0__link_open(dev, HTTP_ID, M0__LINK_HTTP, &req) != 0) {
+    if (m0__link_dial(dev, now, HTTP_ID, M0__LINK_HTTP, &req) != 0) {
       n->http_busy = false;
       error_event(dev, "refused", "");
       dev->counters.net_tx_dropped += n->http_frame_len;

@@ -153,6 +153,8 @@ static uint64_t earliest(const struct m0_dev *dev) {
   for (k = 0; k < M0_LINKS_MAX; k++) {
     if (n->link[k].rfc.len > 0)
       when = min64(when, n->link[k].rfc_flush_at);
+    if (m0__link_dialling(&n->link[k]))
+      when = min64(when, n->link[k].dial_at);
   }
   if (dev->heart.running)
     when = min64(when, dev->heart.next);

@@ -6,6 +6,7 @@
  */
 #include "m0/json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 size_t m0_json_escape_byte(unsigned char c, bool bytes, char out[M0_JSON_ESCAPE_MAX]) {
@@ -58,4 +59,14 @@ size_t m0_json_string(char *buf, size_t cap, const char *s) {
   buf[n++] = '"';
   buf[n] = '\0';
   return n;
+}
+
+const char *m0_json_hostport(char *buf, size_t cap, const char *host, unsigned port) {
+  char s[96]; /* 60 bytes of host are more than any name or address a link carries */
+  if (strchr(host, ':') != NULL)
+    snprintf(s, sizeof s, "[%.60s]:%u", host, port);
+  else
+    snprintf(s, sizeof s, "%.60s:%u", host, port);
+  m0_json_string(buf, cap, s);
+  return buf;
 }

@@ -9,8 +9,12 @@
  * connection, TCPS listener, UDP socket, HTPC request) is id 0, and TCPS client N is id N
  * (1..8), which
  * is also its INDEXEN number. A link that fails to open or goes down is retried 1 s later
- * (spec §6.2's interval, used for listeners and UDP sockets too). RSTIM restarts the device
- * when nothing came from the network for RSTIM seconds, counted from the end of the boot.
+ * (spec §6.2's interval, used for listeners and UDP sockets too). A dial (TCPC, HTPC) that
+ * is not up 10 s after the core asked for it (the name lookup included) is given up here,
+ * not in the board: the link is closed and the mode sees a connect failure with reason
+ * M0_DOWN_TIMEOUT, with the `net.refused` event a board reports for a refusal. RSTIM
+ * restarts the device when nothing came from the network for RSTIM seconds, counted from
+ * the end of the boot.
  *
  * Similar-RFC2217 (spec §6.8) sits in m0__link_to_host: with RFCEN=on, every link but
  * HTPC's runs its bytes through its own scanner (rfc2217.h), so a packet split over TCP
@@ -23,11 +27,14 @@
 #include <strings.h>
 
 #include "core.h"
+#include "m0/json.h"
 #include "reg.h"
 #include "heart.h"
 #include "rfc2217.h"
 
 /* ---- the link table ---- */
+
+#define DIAL_TIMEOUT_NS (10 * M0_NS_PER_S)
 
 static enum m0_link_kind kind_of(enum m0__link_role role) {
   switch (role) {
@@ -63,6 +70,18 @@ int m0__link_open(struct m0_dev *dev, unsigned id, enum m0__link_role role,
   if (rc < 0)
     link_free(dev, id);
   return rc < 0 ? rc : 0;
+}
+
+int m0__link_dial(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_role role,
+                  const struct m0_link_open *request) {
+  int rc = m0__link_open(dev, id, role, request);
+  if (rc == 0)
+    dev->net.link[id].dial_at = now + DIAL_TIMEOUT_NS;
+  return rc;
+}
+
+bool m0__link_dialling(const struct m0__link *l) {
+  return (l->role == M0__LINK_TCPC || l->role == M0__LINK_HTTP) && !l->up;
 }
 
 long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
@@ -290,8 +309,22 @@ uint64_t m0__link_next(const struct m0_dev *dev) {
     const struct m0__link *l = &n->link[id];
     if (m0__rfc2217_pending(&l->rfc) > 0 && l->rfc_flush_at < when)
       when = l->rfc_flush_at;
+    if (m0__link_dialling(l) && l->dial_at < when)
+      when = l->dial_at;
   }
   return when;
+}
+
+static void link_gone(struct m0_dev *dev, uint64_t now, unsigned id, int reason);
+
+/* The dial took too long: what a board reports for a refusal, then the same way down. */
+static void dial_timeout(struct m0_dev *dev, uint64_t now, unsigned id) {
+  char peer[128];
+  m0_json_hostport(peer, sizeof peer, dev->net.link[id].peer.host, dev->net.link[id].peer.port);
+  m0__dev_event(dev, "net.refused", "\"link\":%u,\"peer\":%s,\"error\":\"connection timed out\"",
+                id, peer);
+  dev->hal->link_close(dev->ctx, id); /* the board forgets it, lookup and all */
+  link_gone(dev, now, id, M0_DOWN_TIMEOUT);
 }
 
 void m0__link_expire(struct m0_dev *dev, uint64_t now) {
@@ -306,6 +339,13 @@ void m0__link_expire(struct m0_dev *dev, uint64_t now) {
     const struct m0__link *l = &n->link[id];
     if (m0__rfc2217_pending(&l->rfc) > 0 && l->rfc_flush_at <= now)
       release_link(dev, now, id); /* the link was quiet for the hold time */
+  }
+  /* Before the HTTP silence deadline, which a dial that hangs reaches at the same instant:
+   * a request that never connected ends as a connect timeout. */
+  for (id = 0; id < M0_LINKS_MAX; id++) {
+    const struct m0__link *l = &n->link[id];
+    if (m0__link_dialling(l) && l->dial_at <= now)
+      dial_timeout(dev, now, id); /* may restart the device (CLIENTRST) */
   }
   if (n->http_timeout_at <= now) {
     n->http_timeout_at = M0_TIME_NEVER;
@@ -525,35 +565,39 @@ void m0_dev_on_link_rx(struct m0_dev *dev, uint64_t now, unsigned id, const uint
   m0__dev_settle(dev, now);
 }
 
+/* The link is down (reported by the board, or a dial given up): free the id, tell the
+ * mode. */
+static void link_gone(struct m0_dev *dev, uint64_t now, unsigned id, int reason) {
+  struct m0__link *l = &dev->net.link[id];
+  enum m0__link_role role = (enum m0__link_role)l->role;
+  bool was_up = l->up;
+  release_link(dev, now, id); /* nothing received is lost to a close */
+  link_free(dev, id);
+  switch (role) {
+  case M0__LINK_TCPC:
+    /* Every failure is retried the same way; the board reports the cause. */
+    m0__tcpc_down(dev, now, was_up); /* may restart the device (CLIENTRST) */
+    break;
+  case M0__LINK_LISTEN:
+  case M0__LINK_CLIENT:
+    m0__tcps_down(dev, now, id, role);
+    break;
+  case M0__LINK_UDP:
+    m0__udp_down(dev, now);
+    break;
+  case M0__LINK_HTTP:
+    m0__htpc_mode_down(dev, now, was_up, reason);
+    break;
+  case M0__LINK_FREE:
+    break;
+  }
+}
+
 void m0_dev_on_link_down(struct m0_dev *dev, uint64_t now, unsigned id, int reason) {
-  struct m0__link *l;
   uint32_t gen = gen_of(dev, id);
   m0__dev_catch_up(dev, now);
-  l = known(dev, id, gen);
-  if (l != NULL) {
-    enum m0__link_role role = (enum m0__link_role)l->role;
-    bool was_up = l->up;
-    release_link(dev, now, id); /* nothing received is lost to a close */
-    link_free(dev, id);
-    switch (role) {
-    case M0__LINK_TCPC:
-      /* Every failure is retried the same way; the board reports the cause. */
-      m0__tcpc_down(dev, now, was_up); /* may restart the device (CLIENTRST) */
-      break;
-    case M0__LINK_LISTEN:
-    case M0__LINK_CLIENT:
-      m0__tcps_down(dev, now, id, role);
-      break;
-    case M0__LINK_UDP:
-      m0__udp_down(dev, now);
-      break;
-    case M0__LINK_HTTP:
-      m0__htpc_mode_down(dev, now, was_up, reason);
-      break;
-    case M0__LINK_FREE:
-      break;
-    }
-  }
+  if (known(dev, id, gen) != NULL)
+    link_gone(dev, now, id, reason);
   m0__dev_settle(dev, now);
 }
 

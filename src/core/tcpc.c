@@ -1,9 +1,9 @@
 /* tcpc.c: the TCP client work mode (spec §6.2): dial, retry, keep or discard data while
  * not connected, and the short connection.
  *
- * One connection, link id 0, dialled from SOCKPORT (0 = any) with keepalive. A failed
- * attempt or a lost connection is retried 1 s after the board reported it (ASSUMPTION in
- * the spec); with CLIENTRST=on the 30th failed attempt in a row restarts the device, and a
+ * One connection, link id 0, dialled from SOCKPORT (0 = any) with keepalive; a dial not up
+ * after 10 s fails as a timeout (net.c). A failed attempt or a lost connection is retried
+ * 1 s after the failure (ASSUMPTION in the spec); with CLIENTRST=on the 30th failed attempt in a row restarts the device, and a
  * connection that came up starts the count again. While not connected, serial data is kept
  * (UARTCLBUF=off: the newest 4 KiB, the oldest dropped and counted) and sent as soon as the
  * connection is up, or discarded and counted (UARTCLBUF=on). With SOCKSL=on nothing is
@@ -73,7 +73,7 @@ static void dial(struct m0_dev *dev, uint64_t now) {
   req.local_port = dev->running.sockport;
   req.keepalive = true;
   dev->net.tcpc = M0__TCPC_CONNECTING;
-  if (m0__link_open(dev, TCPC_ID, M0__LINK_TCPC, &req) != 0)
+  if (m0__link_dial(dev, now, TCPC_ID, M0__LINK_TCPC, &req) != 0)
     failed(dev, now); /* cannot even start: an immediate refusal */
 }
 

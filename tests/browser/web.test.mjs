@@ -1,10 +1,13 @@
 // web.test.mjs: the admin page in a real browser (Debian's chromium, playwright-core).
 //
-// One emulator ($M0EMU) on its own state dir, tty and --web-port; one chromium with a
-// fresh profile. The steps follow a user: sign in, read the status, change the serial
+// One emulator ($M0EMU) on its own state dir, tty and --web-port, its factory peer a free
+// port of its own (--set SOCK=...,PEER, SOCKPORT=0): nothing another program listens on
+// (8234, 20108) reaches it. One chromium with a fresh profile. The steps follow a user: sign in, read the status, change the serial
 // settings and the work mode, see a bad value refused next to its field, restart from
 // the page, confirm on the tty (AT+UART, AT+SOCK) that the change took effect, watch
-// bytes written on the tty appear in the live view, then factory reset. Every wait is
+// bytes written on the tty appear in the live view, factory reset (back to the factory
+// settings the emulator was started with), then open the page as
+// http://admin:admin@host/ (credentials in the URL) in a fresh browser. Every wait is
 // for a condition, bounded; nothing sleeps to pass. The suite also writes the README's
 // screenshot (M0EMU_SCREENSHOT, default docs/img/web-status.png).
 import { test, before, after } from 'node:test';
@@ -30,7 +33,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
   '--disable-background-networking', '--disable-quic', '--no-first-run',
   '--disable-component-update', '--disable-sync'];
 
-let dir, emu, port, url, ctx, page, profiles = [];
+let dir, emu, port, peer, url, ctx, page, profiles = [];
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -107,9 +110,11 @@ before(async () => {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} missing: run tests/browser/setup.sh`);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'm0web-browser-'));
   port = await freePort();
+  do peer = await freePort(); while (peer === port);
   url = `http://127.0.0.1:${port}/`;
   emu = spawn(M0EMU, ['--web-port', String(port), '--state', path.join(dir, 'state'),
     '--tty', path.join(dir, 'tty'), '--timing', 'fast', '--mac', MAC,
+    '--set', `SOCK=TCPC,192.168.0.201,${peer}`, '--set', 'SOCKPORT=0',
     '--events', path.join(dir, 'events')], {
     stdio: ['ignore', fs.openSync(path.join(dir, 'stdout'), 'w'),
       fs.openSync(path.join(dir, 'stderr'), 'w')],
@@ -179,6 +184,47 @@ test('sign in and read the status', { timeout: 30000 }, async () => {
     null, { timeout: WAIT });
 });
 
+// A host program whose line runs at 9600 baud while AT+UART says 115200: on a real module
+// it would read garbage, so the status page says so plainly; and stops saying it once the
+// program sets the right speed.
+const HOST_AT = `
+import os, sys, termios, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+def speed(b):
+    a = termios.tcgetattr(fd)
+    a[4] = a[5] = b
+    termios.tcsetattr(fd, termios.TCSANOW, a)
+speed(termios.B9600)
+print("9600", flush=True)
+sys.stdin.readline()
+speed(termios.B115200)
+print("115200", flush=True)
+sys.stdin.readline()
+`;
+
+test('a host line at another speed than AT+UART is shown on the status page', { timeout: 40000 }, async () => {
+  await page.click('#nav a[data-page="status"]');
+  const host = spawn('python3', ['-c', HOST_AT, path.join(dir, 'tty')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    await page.waitForFunction(() => !document.getElementById('st-mismatch').hidden, null, { timeout: WAIT });
+    assert.match(await page.textContent('#st-mismatch'),
+      /host program's line \(9600 baud, 1 stop bit\) differs from AT\+UART \(115200 baud, 1 stop bit\)/);
+    assert.equal(await page.textContent('#st-hostline'), '9600 baud, 1 stop bit');
+    assert.ok(await page.$eval('#st-hostline', (e) => e.classList.contains('bad')));
+    const api = await ctx.request.get(url + 'api/status');
+    const st = await api.json();
+    assert.equal(st.uart_mismatch, true);
+    assert.deepEqual(st.host_line, { baud: 9600, stop: 1 });
+    host.stdin.write('\n'); // the program now sets 115200
+    await page.waitForFunction(() => document.getElementById('st-mismatch').hidden, null, { timeout: WAIT });
+    assert.equal(await page.textContent('#st-hostline'), '115200 baud, 1 stop bit');
+    await until('uart.match', () => events().some((e) => e.ev === 'uart.match'));
+  } finally {
+    host.stdin.end();
+    host.kill();
+  }
+});
+
 test('change the serial settings and the work mode; a bad value is refused next to its field',
   { timeout: 30000 }, async () => {
     await page.click('#nav a[data-page="serial"]');
@@ -225,7 +271,7 @@ test('restart from the page; the tty confirms the new settings', { timeout: 4000
   assert.equal(await page.textContent('#st-restarts'), '1');
   const r = await tty('AT+UART', 'AT+SOCK', 'AT+ENTM');
   assert.equal(r['AT+UART'], '+ok=9600,8,1,EVEN,NFC');
-  assert.equal(r['AT+SOCK'], '+ok=HTPC,192.168.0.201,8234');
+  assert.equal(r['AT+SOCK'], `+ok=HTPC,192.168.0.201,${peer}`);
   assert.equal(r['AT+ENTM'], '+ok');
 });
 
@@ -251,13 +297,32 @@ test('the live view shows bytes written on the tty', { timeout: 30000 }, async (
   await page.check('#flt-uart_in');
 });
 
+// Sets the tty's line speed as a host program opening it at that speed would, then closes.
+function hostSpeed(baud) {
+  const code = `import os, sys, termios
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+a = termios.tcgetattr(fd)
+a[4] = a[5] = getattr(termios, "B" + sys.argv[2])
+termios.tcsetattr(fd, termios.TCSANOW, a)`;
+  return new Promise((resolve, reject) => {
+    execFile('python3', ['-c', code, path.join(dir, 'tty'), String(baud)], { timeout: 30000 },
+      (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve()));
+  });
+}
+
 test('screenshot of the status page for the README', { timeout: 30000 }, async () => {
+  // The module runs 9600 baud since the restart: a host at its speed, so the picture
+  // shows a line that agrees (no mismatch banner).
+  await hostSpeed(9600);
   await ttyWrite('PING 42\r\n');
   await page.click('#nav a[data-page="status"]');
   await page.locator('#st-traffic li', { hasText: 'PING 42' }).waitFor({ timeout: WAIT });
   await page.waitForFunction(() => document.getElementById('st-mac').textContent !== '–', null,
     { timeout: WAIT });
   await page.waitForSelector('#busy-banner', { state: 'hidden', timeout: WAIT });
+  await page.waitForFunction(() => document.getElementById('st-hostline').textContent === '9600 baud, 1 stop bit',
+    null, { timeout: WAIT });
+  await page.waitForSelector('#st-mismatch', { state: 'hidden', timeout: WAIT });
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.screenshot({ path: SCREENSHOT, fullPage: false });
@@ -286,5 +351,44 @@ test('factory reset from the page', { timeout: 40000 }, async () => {
     null, { timeout: WAIT });
   const r = await tty('AT+UART', 'AT+SOCK', 'AT+ENTM');
   assert.equal(r['AT+UART'], '+ok=115200,8,1,NONE,NFC');
-  assert.equal(r['AT+SOCK'], '+ok=TCPC,192.168.0.201,8234');
+  assert.equal(r['AT+SOCK'], `+ok=TCPC,192.168.0.201,${peer}`, 'the factory settings given');
+});
+
+test('opened as http://admin:admin@host/, the page works', { timeout: 40000 }, async () => {
+  // A fresh browser, no sign-in of its own: the credentials are in the URL alone.
+  // Chromium refuses fetch() of a URL that holds credentials, and relative URLs inherit
+  // the page's: the page must build its API calls without them.
+  const plain = await browserContext({});
+  try {
+    const p = plain.pages()[0] || await plain.newPage();
+    const errors = [];
+    p.on('pageerror', (e) => errors.push('page error: ' + e.message));
+    p.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
+    const res = await p.goto(`http://admin:admin@127.0.0.1:${port}/`);
+    assert.equal(res.status(), 200);
+    await p.waitForFunction((mac) => document.getElementById('st-mac').textContent === mac, MAC,
+      { timeout: WAIT });
+    await p.waitForFunction(() => document.getElementById('hdr-state').textContent === 'transparent',
+      null, { timeout: WAIT });
+    assert.ok(await p.isHidden('#error-banner'), 'no "does not answer" banner');
+    // The live stream too: a command-mode entry on the tty shows without a reload.
+    await p.waitForFunction(() => document.getElementById('hdr-live').dataset.live === 'on',
+      null, { timeout: WAIT });
+    await tty('AT+VER');
+    await p.waitForFunction(() => document.getElementById('hdr-state').textContent === 'command',
+      null, { timeout: WAIT });
+    await ttyIn('AT+ENTM');
+    // A POST (a setting saved) goes through the same way.
+    await p.evaluate(() => { location.hash = 'misc'; });
+    await p.waitForSelector('#f-MID-name', { state: 'visible', timeout: WAIT });
+    await p.fill('#f-MID-name', 'Url-Creds');
+    await p.click('#save-misc');
+    await p.waitForFunction(() => document.getElementById('saved-MID').textContent === 'saved ✓',
+      null, { timeout: WAIT });
+    const r = await tty('AT+MID', 'AT+ENTM');
+    assert.equal(r['AT+MID'], '+ok=Url-Creds');
+    assert.deepEqual(errors, []);
+  } finally {
+    await plain.close();
+  }
 });

@@ -112,8 +112,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         f.room = fz_u8(&in);
       break;
     case 9:
-      m0_dev_on_host_termios(&dev, f.now, (op & 0x10) ? 0 : bauds[fz_u8(&in) % 5],
-                             (op & 0x20) ? 2 : 1);
+      if (op & 0x40) { /* a network host's whole line (RFC 2217) */
+        uint8_t b = fz_u8(&in);
+        m0_dev_on_host_line(&dev, f.now, bauds[b % 5], (uint8_t)(5 + (b >> 3) % 4),
+                            (op & 0x20) ? 2 : 1, (uint8_t)((b >> 5) % 5));
+      } else {
+        m0_dev_on_host_termios(&dev, f.now, (op & 0x10) ? 0 : bauds[fz_u8(&in) % 5],
+                               (op & 0x20) ? 2 : 1);
+      }
       fz_check(&f);
       break;
     case 10: /* the board asks how much it may read */

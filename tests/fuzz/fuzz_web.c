@@ -1,10 +1,11 @@
 /* fuzz_web.c: any bytes as what one client sends to the web server.
  *
  * The bytes go through the server's own request reader (web_req.c: llhttp with the
- * callbacks and limits web.c uses) and every complete request through the gate
- * (web_auth.c: Host rule, credentials, route, Origin, media type); POST /api/config
- * bodies through the JSON reader. No sockets: the hooks stand where web.c answers. After
- * every input it checks, not only that nothing crashed:
+ * callbacks and limits web_conn.c uses) and every complete request through the gate
+ * (web_auth.c: Host rule, credentials, the route table of web_routes.c, Origin, media
+ * type); POST /api/config bodies through the JSON reader (json_reader.c). No sockets: the
+ * hooks stand where web_conn.c answers. After every input it checks, not only that
+ * nothing crashed:
  *  - the stream gives the same decisions (status, route, head and body sizes, JSON
  *    result) whole, split at one point and cut into small pieces: a client's way of
  *    writing must not change what the server decides;
@@ -14,6 +15,8 @@
  *    base64 decoder here), a Host that is an IP literal, localhost or a --web-host name,
  *    and for a POST with Origin, that Origin naming the same host; a 421 only for a name
  *    that is none of those;
+ *  - an answered request has the table's entry for its path and method, a refused one
+ *    none;
  *  - the JSON reader's accepted objects read back the same after re-encoding, and its
  *    refusals say where ("at byte N" with N within the body).
  * The input is also given to the JSON reader and the Host/Origin/credential functions
@@ -27,17 +30,36 @@
 #include <strings.h>
 
 #include "web_auth.h"
+#include "json_reader.h"
 #include "web_req.h"
+#include "web_routes.h"
 
 #define MAX_RECS 64
 
 static const char *const names[] = {"m0.example", "bench-7"};
-static const struct m0__web_policy policy = {
+/* The server's own route table (web_routes.c); filled in at the first input. */
+static struct m0__web_policy policy = {
     .user = "admin", .pass = "admin", .hosts = names, .nhosts = 2};
+
+/* The table points at the server's handlers (libuv code, not linked here): stand-ins
+ * with their names, so a route is known by its handler. The gate never calls them. */
+#define STAND_IN(name)                                                                     \
+  bool name(struct m0__web_conn *c, const struct m0__web_decision *dd) {                  \
+    (void)c;                                                                               \
+    (void)dd;                                                                              \
+    abort();                                                                               \
+  }
+STAND_IN(m0__web_api_status)
+STAND_IN(m0__web_api_config)
+STAND_IN(m0__web_api_set_config)
+STAND_IN(m0__web_api_restart)
+STAND_IN(m0__web_api_factory_reset)
+STAND_IN(m0__web_stream_start)
+STAND_IN(m0__web_static_serve)
 
 struct rec {
   int status;
-  int route;
+  int route;           /* index in the table, -1 when refused */
   size_t head_bytes, body_len;
   bool keep_alive;
   int json;            /* -1 not read, 0 refused, 1 accepted */
@@ -48,7 +70,7 @@ struct rec {
 struct run {
   struct rec recs[MAX_RECS];
   size_t n;
-  bool stopped;        /* a hook ended the connection, as web.c would */
+  bool stopped;        /* a hook ended the connection, as web_conn.c would */
   int end;             /* 0, or the refusal of a malformed stream, or -1 upgrade */
 };
 
@@ -154,14 +176,14 @@ static void json_put(char *buf, size_t *n, const char *s) {
   buf[(*n)++] = '"';
 }
 
-static struct m0__web_pair pairs[M0__WEB_SET_MAX_PAIRS], again[M0__WEB_SET_MAX_PAIRS];
+static struct m0__json_pair pairs[M0__JSON_PAIRS_MAX], again[M0__JSON_PAIRS_MAX];
 
 /* Read body; check what the reader promises; 1 accepted, 0 refused. */
 static int check_json(const char *body, size_t len, unsigned *np, uint64_t *hash) {
   char err[256];
   unsigned n = 0;
   *hash = 1469598103934665603ull;
-  if (!m0__web_json_object(body, len, pairs, &n, err, sizeof err)) {
+  if (!m0__json_read_object(body, len, pairs, &n, err, sizeof err)) {
     size_t at;
     if (sscanf(err, "at byte %zu: ", &at) != 1 || at > len)
       abort();
@@ -169,10 +191,10 @@ static int check_json(const char *body, size_t len, unsigned *np, uint64_t *hash
     *np = 0;
     return 0;
   }
-  if (n > M0__WEB_SET_MAX_PAIRS)
+  if (n > M0__JSON_PAIRS_MAX)
     abort();
   /* Re-encode what was read whole (neither cut nor holding a NUL) and read it again. */
-  static char buf[M0__WEB_SET_MAX_PAIRS * (M0__WEB_SET_KEY_MAX + M0_VALUE_MAX) * 6 + 16];
+  static char buf[M0__JSON_PAIRS_MAX * (M0__JSON_KEY_MAX + M0_VALUE_MAX) * 6 + 16];
   size_t bn = 0;
   unsigned kept = 0;
   buf[bn++] = '{';
@@ -197,7 +219,7 @@ static int check_json(const char *body, size_t len, unsigned *np, uint64_t *hash
   }
   buf[bn++] = '}';
   unsigned m = 0;
-  if (!m0__web_json_object(buf, bn, again, &m, err, sizeof err) || m != kept)
+  if (!m0__json_read_object(buf, bn, again, &m, err, sizeof err) || m != kept)
     abort();
   for (unsigned i = 0, k = 0; i < n; i++) {
     if (pairs[i].key_long || pairs[i].value_bad)
@@ -211,7 +233,7 @@ static int check_json(const char *body, size_t len, unsigned *np, uint64_t *hash
   return 1;
 }
 
-/* ---- the request reader's hooks: the gate, as web.c's on_req_complete runs it ---- */
+/* ---- the request reader's hooks: the gate, as web_conn.c's on_req_complete runs it ---- */
 
 static void on_head(struct m0__web_req *r) {
   if (r->head_bytes > M0__WEB_HEAD_MAX || r->nheaders > M0__WEB_HEADERS_MAX ||
@@ -277,25 +299,32 @@ static int on_complete(struct m0__web_req *r) {
         !(strncmp(a, b, al) == 0 && strcmp(b + al, ":80") == 0))
       abort();
   }
-  if (d.status == 0 && d.route == M0__WEB_R_FILE && (!m0__web_safe_path(d.path) || d.api))
+  /* An answered request has the entry of its path and method; a refused one none. */
+  if ((d.status == 0) != (d.route != NULL))
     abort();
-  if (d.status == 0 && d.route == M0__WEB_R_SET_CONFIG &&
+  if (d.route != NULL && ((d.route->methods & head.method) == 0 ||
+                          (d.route->path != NULL && strcmp(d.route->path, d.path) != 0)))
+    abort();
+  if (d.status == 0 && d.route->path == NULL && (!m0__web_safe_path(d.path) || d.api))
+    abort();
+  if (d.status == 0 && d.route->handler == m0__web_api_set_config &&
       (head.method != M0__WEB_M_POST || strcmp(d.path, "/api/config") != 0))
     abort();
 
   struct rec *rec = run->n < MAX_RECS ? &run->recs[run->n] : NULL;
   run->n++;
   if (rec != NULL) {
-    *rec = (struct rec){.status = d.status, .route = (int)d.route, .head_bytes = r->head_bytes,
+    int route = d.route != NULL ? (int)(d.route - policy.routes) : -1;
+    *rec = (struct rec){.status = d.status, .route = route, .head_bytes = r->head_bytes,
                         .body_len = r->body_len, .keep_alive = r->keep_alive, .json = -1};
-    if (d.status == 0 && d.route == M0__WEB_R_SET_CONFIG)
+    if (d.status == 0 && d.route->json_body)
       rec->json = check_json(r->body ? r->body : "", r->body_len, &rec->npairs,
                              &rec->json_hash);
   }
-  /* Where web.c stops reading: a refusal that closes, the last request of a
+  /* Where web_conn.c stops reading: a refusal that closes, the last request of a
    * connection, an event stream. */
   if (m0__web_status_closes(d.status) || !r->keep_alive ||
-      (d.status == 0 && d.route == M0__WEB_R_EVENTS && !d.head)) {
+      (d.status == 0 && d.route->handler == m0__web_stream_start && !d.head)) {
     run->stopped = true;
     return HPE_PAUSED;
   }
@@ -397,6 +426,8 @@ static void check_pieces(const uint8_t *data, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  policy.routes = m0__web_routes;
+  policy.nroutes = m0__web_route_count;
   check_pieces(data, size);
   drive(data, size, &whole, 0, 0);
   uint64_t h = fnv(1469598103934665603ull, data, size);

@@ -112,6 +112,17 @@ static void hal_log(void *ctx, const char *message) {
   f->nlogs++;
 }
 
+static void hal_warn(void *ctx, const char *message) {
+  struct fake *f = ctx;
+  if (f->nwarns < FAKE_LOGS_MAX)
+    snprintf(f->warns[f->nwarns], sizeof f->warns[0], "%s", message);
+  f->nwarns++;
+}
+
+static size_t hal_uart_rx_pending(void *ctx) {
+  return ((struct fake *)ctx)->rx_pending;
+}
+
 static const char *kind_name(enum m0_link_kind k) {
   switch (k) {
   case M0_LINK_TCP_CONNECT:
@@ -270,11 +281,13 @@ void fake_init(struct fake *f, struct m0_dev *dev, const struct m0_dev_options *
   memset(f, 0, sizeof *f);
   f->hal.uart_write = hal_uart_write;
   f->hal.uart_rx_enable = hal_uart_rx_enable;
+  f->hal.uart_rx_pending = hal_uart_rx_pending;
   f->hal.timer_arm = hal_timer_arm;
   f->hal.flash_save = hal_flash_save;
   f->hal.booted = hal_booted;
   f->hal.event = hal_event;
   f->hal.log = hal_log;
+  f->hal.warn = hal_warn;
   f->hal.link_open = hal_link_open;
   f->hal.link_send = hal_link_send;
   f->hal.link_close = hal_link_close;
@@ -417,6 +430,7 @@ void fake_clear(struct fake *f) {
   f->flash_saves = f->flash_attempts = 0;
   f->booted_calls = 0;
   f->nlogs = 0;
+  f->nwarns = 0;
   f->link_calls = 0;
   fake_ops_clear(f);
   f->nsends = 0;
@@ -526,11 +540,23 @@ void fake_link_clear(struct fake *f, unsigned id) {
   f->links[id].stream[0] = '\0';
 }
 
+/* The exchange is over on the host's side: nothing left to write or pace toward the host,
+ * no restart, boot or flash write under way. The network's deadlines do not count: a dial
+ * nobody answers is given up every 10 s and tried again for ever. */
+static bool host_side_done(const struct fake *f) {
+  const struct m0_dev *d = f->dev;
+  return d->txq.len == 0 && !d->restart.pending && d->mode != M0_MODE_BOOTING &&
+         !m0_dev_saving(d);
+}
+
 const char *fake_at(struct fake *f, const char *line) {
+  uint64_t end;
   fake_out_clear(f);
   fake_rx(f, line);
   fake_rx(f, "\r");
-  fake_run(f, FAKE_DRAIN_NS);
+  end = f->now + FAKE_DRAIN_NS;
+  while (f->timer != M0_TIME_NEVER && fire_time(f) <= end && !host_side_done(f))
+    fake_advance_to(f, fire_time(f) > f->now ? fire_time(f) : f->now);
   return fake_out(f);
 }
 

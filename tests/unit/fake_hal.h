@@ -117,6 +117,9 @@ struct fake {
   unsigned nevents;
   char logs[FAKE_LOGS_MAX][256];
   unsigned nlogs;
+  char warns[FAKE_LOGS_MAX][256]; /* hal->warn: what the user sees without -v */
+  unsigned nwarns;
+  size_t rx_pending; /* what hal->uart_rx_pending answers: host bytes not read yet */
 
   /* link_* */
   unsigned link_calls;
@@ -217,7 +220,10 @@ void fake_link_clear(struct fake *f, unsigned id);
 #define FAKE_DRAIN_NS (600 * M0_NS_PER_S)
 
 /* One AT exchange in command mode: clear output, send line + "\r" in one read, let the
- * device drain at line rate (the clock moves), return everything written meanwhile. */
+ * device drain at line rate (the clock moves) until its side toward the host is done
+ * (reply written, restart and boot over, flash write answered; the network's own
+ * deadlines, such as an unanswered dial's, do not hold it), return everything written
+ * meanwhile. */
 const char *fake_at(struct fake *f, const char *line);
 
 /* Enter command mode by the handshake (idle guard respected) and clear the output. */

@@ -760,6 +760,49 @@ static void test_reld(void **state) {
   want_value("AT+MID", "USR-M0");
 }
 
+/* A module with a profile: AT+RELD returns to its factory settings, not the built-in
+ * ones, and echo off from the profile holds from the first byte after the restart. */
+static void test_reld_returns_to_the_profile(void **state) {
+  struct m0_config factory, saved;
+  char reason[M0_PROFILE_REASON_MAX];
+  static const char profile[] = "AT+E=off\nAT+SOCK=TCPS,0.0.0.0,9000\nAT+MID=Bench\n";
+  char text[M0_FLASH_MAX];
+  size_t n;
+  (void)state;
+  m0_config_defaults(&factory);
+  assert_int_equal(m0_profile_parse(profile, strlen(profile), &factory, reason,
+                                    sizeof reason), 0);
+  /* Flash holds something else (saved by an earlier run): flash wins until AT+RELD. */
+  saved = factory;
+  assert_int_equal(m0_profile_set(&saved, "MID=Saved", 9, reason, sizeof reason), 0);
+  assert_int_equal(m0_profile_set(&saved, "E=on", 4, reason, sizeof reason), 0);
+  fake_options(&O);
+  O.factory_settings = &factory;
+  fake_boot(&F, &D, &O, &saved);
+  memset(&factory, 0, sizeof factory); /* the device keeps its own copy */
+  fake_enter_command(&F);
+  want_value("AT+MID", "Saved");
+  fake_clear(&F);
+  fake_rx(&F, "AT+RELD\r");
+  fake_run(&F, S);
+  assert_string_equal(fake_out(&F), "AT+RELD\r\r\n+ok=rebooting...\r\n"); /* echo: E=on */
+  assert_int_equal(fake_count_events(&F, "restart {\"cause\":\"reld\"}"), 1);
+  assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
+  assert_false(m0_dev_saved(&D)->echo);
+  assert_string_equal(m0_dev_saved(&D)->mid, "Bench");
+  assert_int_equal(m0_dev_running(&D)->proto, M0_PROTO_TCPS);
+  assert_int_equal(m0_dev_running(&D)->sock_port, 9000);
+  n = m0_flash_format(m0_dev_saved(&D), text, sizeof text);
+  assert_int_equal(F.flash_len, n);
+  assert_memory_equal(F.flash, text, n);
+  assert_non_null(strstr(text, "\nAT+E=off\n"));
+  fake_enter_command(&F);
+  fake_clear(&F);
+  fake_rx(&F, "AT+MID\r");
+  fake_run(&F, S);
+  assert_string_equal(fake_out(&F), "\r\n+ok=Bench\r\n"); /* no echo */
+}
+
 static void test_reld_field(void **state) {
   (void)state;
   expect_reply("AT+RELD", "\r\n+OK=rebooting...\r\n");
@@ -835,6 +878,7 @@ int main(void) {
     cmocka_unit_test_setup(test_entm_crlf_leaves_no_lf_behind, setup),
     cmocka_unit_test_setup(test_reld, setup),
     cmocka_unit_test_setup(test_reld_field, setup_field),
+    cmocka_unit_test(test_reld_returns_to_the_profile),
     cmocka_unit_test_setup(test_reld_flash_failure, setup),
     cmocka_unit_test_setup(test_help, setup),
     cmocka_unit_test_setup(test_help_field, setup_field),

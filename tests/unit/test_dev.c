@@ -239,6 +239,24 @@ static void test_factory_reset(void **state) {
   assert_memory_equal(m0_dev_running(&D), &defaults, sizeof defaults);
 }
 
+/* The web page's factory reset restores the module's own factory settings (a profile). */
+static void test_factory_reset_to_the_profile(void **state) {
+  struct m0_config factory;
+  char reason[M0_PROFILE_REASON_MAX];
+  (void)state;
+  m0_config_defaults(&factory);
+  assert_int_equal(m0_profile_set(&factory, "MAXSK=2", 7, reason, sizeof reason), 0);
+  fake_options(&O);
+  O.factory_settings = &factory;
+  fake_boot(&F, &D, &O, NULL); /* flash: the built-in defaults */
+  assert_int_equal(m0_dev_saved(&D)->maxsk, 4);
+  m0_dev_factory_reset(&D, F.now);
+  assert_int_equal(F.flash_saves, 1);
+  assert_memory_equal(m0_dev_saved(&D), &factory, sizeof factory);
+  fake_advance(&F, S);
+  assert_int_equal(m0_dev_running(&D)->maxsk, 2);
+}
+
 static void test_factory_reset_flash_failure(void **state) {
   (void)state;
   assert_int_equal(m0_dev_set_param(&D, F.now, "MID", "bench-1"), 0);
@@ -291,32 +309,84 @@ static void test_detach_drops_the_queue(void **state) {
   assert_string_equal(fake_out(&F), "012xy");
 }
 
-static void test_termios_mismatch_reported_once_per_change(void **state) {
+/* Issue 12: a program that closes the tty in the middle of a command line must not
+ * leave it to the next one, whose first command would be answered as "AT+VEAT". */
+static void test_attach_starts_a_new_command_line(void **state) {
   (void)state;
+  fake_enter_command(&F);
+  fake_rx(&F, "AT+VE");
+  m0_dev_on_host_attach(&D, F.now, false);
+  m0_dev_on_host_attach(&D, F.now, true);
+  assert_string_equal(fake_at(&F, "AT"), "AT\r\r\n+ok\r\n");
+  /* A line the same host is typing is kept: only an attach starts a new one. */
+  fake_out_clear(&F);
+  fake_rx(&F, "AT+V");
+  fake_rx(&F, "ER\r");
+  fake_run(&F, S);
+  assert_string_equal(fake_out(&F), "AT+VER\r\r\n+ok=V4017\r\n");
+}
+
+/* Said once per change, where the user looks without -v (hal->warn), and its end too. */
+static void test_termios_mismatch_reported_once_per_change(void **state) {
+  struct m0_status st;
+  (void)state;
+  m0_dev_status(&D, &st);
+  assert_false(st.host_line_known);
+  assert_false(st.uart_mismatch);
   m0_dev_on_host_termios(&D, F.now, 115200, 1);
   assert_int_equal(F.nevents, 0);
-  assert_int_equal(F.nlogs, 0);
+  assert_int_equal(F.nwarns, 0);
+  m0_dev_status(&D, &st);
+  assert_true(st.host_line_known);
+  assert_false(st.uart_mismatch);
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
   assert_int_equal(F.nevents, 1);
   assert_string_equal(fake_event(&F, 0), "uart.mismatch {\"host_baud\":9600,\"host_stop\":1,"
                                          "\"baud\":115200,\"stop\":1}");
-  assert_int_equal(F.nlogs, 1);
+  assert_int_equal(F.nwarns, 1);
+  assert_string_equal(F.warns[0], "host line is 9600 baud 1 stop bits but AT+UART is 115200 "
+                                  "baud 1 stop bits; a real module would garble the bytes "
+                                  "(--line-faults does too)");
+  assert_int_equal(F.nlogs, 0); /* not only in the -v trace */
+  m0_dev_status(&D, &st);
+  assert_true(st.uart_mismatch);
+  assert_int_equal(st.host_baud, 9600);
+  assert_int_equal(st.host_stop, 1);
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
   m0_dev_on_host_termios(&D, F.now, 9600, 1);
   assert_int_equal(F.nevents, 1);
-  assert_int_equal(F.nlogs, 1);
+  assert_int_equal(F.nwarns, 1);
   m0_dev_on_host_termios(&D, F.now, 19200, 1);
   assert_int_equal(F.nevents, 2);
-  assert_int_equal(F.nlogs, 2);
+  assert_int_equal(F.nwarns, 2);
   m0_dev_on_host_termios(&D, F.now, 115200, 2);
   assert_int_equal(F.nevents, 3);
   assert_string_equal(fake_event(&F, 2), "uart.mismatch {\"host_baud\":115200,\"host_stop\":2,"
                                          "\"baud\":115200,\"stop\":1}");
-  m0_dev_on_host_termios(&D, F.now, 115200, 1); /* in sync: quiet */
-  assert_int_equal(F.nevents, 3);
-  m0_dev_on_host_termios(&D, F.now, 115200, 2); /* the same mismatch again is news */
+  m0_dev_on_host_termios(&D, F.now, 115200, 1); /* in sync: said once */
   assert_int_equal(F.nevents, 4);
-  assert_int_equal(F.nlogs, 4);
+  assert_string_equal(fake_event(&F, 3), "uart.match {\"host_baud\":115200,\"host_stop\":1,"
+                                         "\"baud\":115200,\"stop\":1}");
+  assert_int_equal(F.nwarns, 4);
+  assert_string_equal(F.warns[3], "host line now agrees with AT+UART (115200 baud, 1 stop bits)");
+  m0_dev_status(&D, &st);
+  assert_false(st.uart_mismatch);
+  m0_dev_on_host_termios(&D, F.now, 115200, 1); /* still in sync: quiet */
+  assert_int_equal(F.nevents, 4);
+  assert_int_equal(F.nwarns, 4);
+  m0_dev_on_host_termios(&D, F.now, 115200, 2); /* the same mismatch again is news */
+  assert_int_equal(F.nevents, 5);
+  assert_int_equal(F.nwarns, 5);
+}
+
+/* A board without hal->warn still gets the line, in its log. */
+static void test_mismatch_without_warn_goes_to_the_log(void **state) {
+  (void)state;
+  F.hal.warn = NULL;
+  m0_dev_on_host_termios(&D, F.now, 9600, 1);
+  assert_int_equal(F.nwarns, 0);
+  assert_int_equal(F.nlogs, 1);
+  assert_non_null(strstr(F.logs[0], "host line is 9600 baud"));
 }
 
 static void test_mismatch_follows_the_running_uart(void **state) {
@@ -399,6 +469,62 @@ static void test_line_faults_break_the_handshake(void **state) {
   assert_string_equal(fake_out(&F), "");
 }
 
+/* A network host (RFC 2217) tells data bits and parity too: they must match AT+UART,
+ * and the event and log line then name them. */
+static void test_host_line_data_bits_and_parity(void **state) {
+  char expect[8] = "hello";
+  (void)state;
+  O.line_faults = true;
+  fake_boot(&F, &D, &O, NULL);
+  m0_dev_on_host_line(&D, F.now, 115200, 8, 1, M0_PARITY_NONE);
+  assert_false(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 0);
+  m0_dev_on_host_line(&D, F.now, 115200, 7, 1, M0_PARITY_EVEN);
+  assert_true(D.mismatch);
+  assert_string_equal(fake_event(&F, F.nevents - 1),
+                      "uart.mismatch {\"host_baud\":115200,\"host_stop\":1,\"baud\":115200,"
+                      "\"stop\":1,\"host_data\":7,\"host_parity\":\"EVEN\",\"data\":8,"
+                      "\"parity\":\"NONE\"}");
+  assert_int_equal(F.nwarns, 1); /* said where the user looks, without -v */
+  assert_string_equal(F.warns[F.nwarns - 1],
+                      "host line is 115200 7E1 but AT+UART is 115200 8N1; bytes will be corrupted");
+  fake_rx(&F, "hello");
+  fake_advance(&F, S);
+  xor_55(expect);
+  assert_memory_equal(F.frames[F.nframes - 1].data, expect, 5);
+  /* The same settings again: nothing new; parity alone differing is news. */
+  m0_dev_on_host_line(&D, F.now, 115200, 7, 1, M0_PARITY_EVEN);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 1);
+  m0_dev_on_host_line(&D, F.now, 115200, 8, 1, M0_PARITY_ODD);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 2);
+  /* In sync again, and the pty's form (no data bits, no parity) compares what it can. */
+  m0_dev_on_host_line(&D, F.now, 115200, 8, 1, M0_PARITY_NONE);
+  assert_false(D.mismatch);
+  m0_dev_on_host_termios(&D, F.now, 115200, 1);
+  assert_false(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 2);
+}
+
+/* Each host has its own line: what the last one set is forgotten at the next attach, so
+ * a host whose front end tells nothing (a raw network client) never mismatches, and a
+ * new host with the same wrong speed is told again. */
+static void test_attach_forgets_the_last_hosts_line(void **state) {
+  (void)state;
+  m0_dev_on_host_attach(&D, F.now, true);
+  m0_dev_on_host_termios(&D, F.now, 9600, 1);
+  assert_true(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 1);
+  m0_dev_on_host_attach(&D, F.now, false);
+  m0_dev_on_host_attach(&D, F.now, true);
+  assert_false(D.mismatch);
+  to_host("clean", 5);
+  fake_advance(&F, S);
+  assert_string_equal(fake_out(&F), "clean");
+  m0_dev_on_host_termios(&D, F.now, 9600, 1);
+  assert_true(D.mismatch);
+  assert_int_equal(fake_count_events(&F, "uart.mismatch "), 2);
+}
+
 /* ---- the web page's set path ---- */
 
 static void test_set_param(void **state) {
@@ -435,6 +561,41 @@ static void test_set_param_echo_applies_now(void **state) {
   assert_false(m0_dev_running(&D)->echo);
   fake_enter_command(&F);
   assert_string_equal(fake_at(&F, "AT"), "\r\n+ok\r\n");
+}
+
+/* ---- restart needed ---- */
+
+static void test_restart_needed(void **state) {
+  (void)state;
+  assert_false(m0_dev_restart_needed(&D));
+  /* E applies at once: nothing waits for a restart. */
+  assert_int_equal(m0_dev_set_param(&D, F.now, "E", "off"), 0);
+  assert_false(m0_dev_restart_needed(&D));
+  /* A similar-RFC2217 packet changes only what runs: nothing saved waits (it used to
+   * say true, saved and running UART differing). */
+  m0__dev_uart_running(&D, F.now, 9600, 7, 2, M0_PARITY_EVEN, 0);
+  assert_false(m0_dev_restart_needed(&D));
+  assert_int_equal(m0_dev_running(&D)->baud, 9600);
+  /* A saved UART waits for a restart, even the value the packet set: only a boot
+   * applies what was saved. */
+  assert_int_equal(m0_dev_set_param(&D, F.now, "UART", "9600,7,2,EVEN,NFC"), 0);
+  assert_true(m0_dev_restart_needed(&D));
+  /* Saved back to what the device booted with: nothing waits. */
+  assert_int_equal(m0_dev_set_param(&D, F.now, "UART", "115200,8,1,NONE,NFC"), 0);
+  assert_false(m0_dev_restart_needed(&D));
+  /* Any setting that applies at restart; a refused one changes nothing. */
+  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "65536"), M0_ERR_PARAM);
+  assert_false(m0_dev_restart_needed(&D));
+  assert_int_equal(m0_dev_set_param(&D, F.now, "SOCKPORT", "1234"), 0);
+  assert_true(m0_dev_restart_needed(&D));
+  m0_dev_restart(&D, F.now, "test");
+  assert_true(m0_dev_restart_needed(&D)); /* still booting on the old settings */
+  fake_advance(&F, S);
+  assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
+  assert_false(m0_dev_restart_needed(&D));
+  /* After that boot, a packet again only changes what runs. */
+  m0__dev_uart_running(&D, F.now, 2400, 8, 1, M0_PARITY_NONE, 0);
+  assert_false(m0_dev_restart_needed(&D));
 }
 
 /* ---- counters, status, timer ---- */
@@ -499,8 +660,10 @@ static void test_link_inputs_for_unknown_ids_are_ignored(void **state) {
 
 static void test_timer_is_the_earliest_deadline(void **state) {
   static uint8_t data[1000];
-  uint64_t t0 = F.now, idle = (4ull * 10 * S + 115199) / 115200;
+  uint64_t t0, idle = (4ull * 10 * S + 115199) / 115200;
   (void)state;
+  fake_link_up(&F, 0); /* the dial answered: the network waits for nothing */
+  t0 = F.now;
   fake_rx(&F, "x");
   assert_int_equal(F.timer, t0 + idle); /* the frame's idle cut */
   memset(data, 'y', sizeof data);
@@ -551,17 +714,23 @@ int main(void) {
     cmocka_unit_test_setup(test_restart_applies_saved_settings, setup),
     cmocka_unit_test_setup(test_factory_reset, setup),
     cmocka_unit_test_setup(test_factory_reset_flash_failure, setup),
+    cmocka_unit_test(test_factory_reset_to_the_profile),
     cmocka_unit_test_setup(test_detached_drops_bytes_for_the_host, setup_unstarted),
     cmocka_unit_test_setup(test_detach_drops_the_queue, setup),
+    cmocka_unit_test_setup(test_attach_starts_a_new_command_line, setup),
     cmocka_unit_test_setup(test_termios_mismatch_reported_once_per_change, setup),
+    cmocka_unit_test_setup(test_mismatch_without_warn_goes_to_the_log, setup),
     cmocka_unit_test_setup(test_mismatch_follows_the_running_uart, setup),
     cmocka_unit_test_setup(test_host_speed_zero_is_no_mismatch, setup),
     cmocka_unit_test_setup(test_mismatch_without_line_faults_is_harmless, setup),
     cmocka_unit_test_setup(test_line_faults_corrupt_both_ways, setup),
     cmocka_unit_test_setup(test_line_faults_break_the_handshake, setup),
+    cmocka_unit_test_setup(test_host_line_data_bits_and_parity, setup),
+    cmocka_unit_test_setup(test_attach_forgets_the_last_hosts_line, setup),
     cmocka_unit_test_setup(test_set_param, setup),
     cmocka_unit_test_setup(test_set_param_flash_failure, setup),
     cmocka_unit_test_setup(test_set_param_echo_applies_now, setup),
+    cmocka_unit_test_setup(test_restart_needed, setup),
     cmocka_unit_test_setup(test_counters, setup),
     cmocka_unit_test_setup(test_status, setup),
     cmocka_unit_test_setup(test_link_inputs_for_unknown_ids_are_ignored, setup),

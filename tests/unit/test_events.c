@@ -230,6 +230,49 @@ static void log_lines_named_and_by_level(void **state) {
   }
 }
 
+/* -v: a reconnect refused every second for three minutes is not 540 lines. Each of the
+ * cycle's lines is written 3 times a minute, the first of each new minute says how many
+ * were held back, and the exit says the rest; other lines go through untouched. */
+static void trace_does_not_repeat_itself_forever(void **state) {
+  (void)state;
+  struct fixture *f = open_fixture(1);
+  struct m0__events ev;
+  assert_int_equal(m0__events_attach(&ev, &f->sink, ""), 0);
+  uint64_t t0 = virtual_now;
+  for (unsigned i = 0; i < 180; i++) {
+    virtual_now = t0 + i * M0_NS_PER_S;
+    m0__log(&ev, "event net.connecting %s", "\"link\":0");
+    m0__log(&ev, "link 0 down (3): %s", "connection refused");
+    if (i == 100)
+      m0__log(&ev, "something else");
+  }
+  static char buf[16384];
+  read_all(f->sink.err, buf, sizeof buf);
+  unsigned lines = 0, held = 0;
+  for (const char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
+    lines++;
+  for (const char *p = buf; (p = strstr(p, "link 0 down (3): connection refused")) != NULL; p++)
+    held++;
+  assert_int_equal(held, 9); /* 3 per minute */
+  assert_int_equal(lines, 2 * 9 + 1);
+  assert_non_null(strstr(buf, "m0emu: something else\n"));
+  assert_non_null(strstr(buf, "m0emu: link 0 down (3): connection refused (57 more like it in "
+                              "the last 60 s, not shown)\n"));
+  /* The exit says what the last minute held back. */
+  m0__sink_close(&f->sink);
+  read_all(f->sink.err, buf, sizeof buf);
+  assert_non_null(strstr(buf, "m0emu: link 0 down (3): connection refused ... (57 more like "
+                              "it, not shown)\n"));
+  virtual_now = t0;
+  /* Without -v, nothing of it at all. */
+  struct fixture *g = open_fixture(0);
+  assert_int_equal(m0__events_attach(&ev, &g->sink, ""), 0);
+  m0__log(&ev, "link 0 down (3): %s", "connection refused");
+  assert_string_equal(read_all(g->sink.err, buf, sizeof buf), "");
+  close_fixture(g);
+  close_fixture(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(unnamed_event_line_is_as_documented),
@@ -240,6 +283,7 @@ int main(void) {
       cmocka_unit_test(name_too_long_is_refused),
       cmocka_unit_test(truncated_event_keeps_the_device),
       cmocka_unit_test(log_lines_named_and_by_level),
+      cmocka_unit_test(trace_does_not_repeat_itself_forever),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -433,7 +433,7 @@ static void test_clients_come_and_go(void **state) {
   run_bytes(WINDOW, HOST_STEP);
   assert_fair(before, BIT(1) | BIT(3) | BIT(4));
   /* A newcomer takes id 2 and its turn. The board keeps a pause asked for during the
-   * accept (src/board/net.c: pause_unattached), which the fake forgets: play it. */
+   * accept (src/board/links.h: pause_unattached), which the fake forgets: play it. */
   check_ops();
   cl[2].last_pause_on = false;
   assert_int_equal(fake_link_accept(&F, 0, "127.0.0.1", 6002), 2);

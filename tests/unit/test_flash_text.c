@@ -1,5 +1,6 @@
 /* test_flash_text.c: the flash file format (spec §5): round trip of every parameter,
- * and what the loader does with files that are damaged, truncated or hand-edited. */
+ * and what the loader does with files that are damaged, truncated or hand-edited; and
+ * profiles (the user's factory settings): strict, with the line and the reason. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,6 +202,132 @@ static void test_truncated_everywhere(void **state) {
   }
 }
 
+/* ---- profiles ---- */
+
+static void test_profile_applies_in_order(void **state) {
+  static const char text[] = "# my bench module\r\n"
+                             "\n"
+                             "AT+E=off\n"
+                             "AT+SOCK=TCPS,0.0.0.0,9000\n"
+                             "# later lines win\n"
+                             "AT+MID=first\n"
+                             "AT+mid=second"; /* names are case-insensitive */
+  struct m0_config cfg, want;
+  char reason[M0_PROFILE_REASON_MAX] = "";
+  (void)state;
+  m0_config_defaults(&cfg);
+  want = cfg;
+  assert_int_equal(set(&want, "E", "off"), 0);
+  assert_int_equal(set(&want, "SOCK", "TCPS,0.0.0.0,9000"), 0);
+  assert_int_equal(set(&want, "MID", "second"), 0);
+  assert_int_equal(m0_profile_parse(text, strlen(text), &cfg, reason, sizeof reason), 0);
+  assert_string_equal(reason, "");
+  assert_memory_equal(&cfg, &want, sizeof cfg);
+}
+
+/* A saved flash.conf is a profile as it is: the module's settings become another's
+ * factory settings. */
+static void test_flash_file_is_a_profile(void **state) {
+  struct m0_config saved, cfg;
+  char text[M0_FLASH_MAX], reason[M0_PROFILE_REASON_MAX];
+  size_t len;
+  (void)state;
+  non_default_config(&saved);
+  len = m0_flash_format(&saved, text, sizeof text);
+  m0_config_defaults(&cfg);
+  assert_int_equal(m0_profile_parse(text, len, &cfg, reason, sizeof reason), 0);
+  assert_memory_equal(&cfg, &saved, sizeof cfg);
+}
+
+struct bad_profile {
+  const char *text;
+  unsigned line;
+  const char *reason;
+  size_t len; /* 0: strlen(text) */
+};
+
+static void test_profile_first_bad_line_refuses_it_whole(void **state) {
+  static const struct bad_profile cases[] = {
+    {"AT+E=off\nAT+UART=9600,8,1\n", 2,
+     "invalid value '9600,8,1' for AT+UART: expected baud,data,stop,parity,flow (baud ", 0},
+    {"AT+E=off\nE=on\n", 2, "expected an AT+NAME=value line, got 'E=on'", 0},
+    {"\n\nAT+NOPE=1\n", 3, "unknown parameter 'NOPE'", 0},
+    {"AT+Z=1\n", 1, "AT+Z is a command, not a setting", 0},
+    {"AT+MAC=D8B04C000001\n", 1, "AT+MAC is a command, not a setting", 0},
+    {"AT+E\n", 1, "expected NAME=VALUE", 0},
+    {"AT+E=maybe\n", 1, "invalid value 'maybe' for AT+E: expected on|off (on, off)", 0},
+    {"AT+RSTIM=30\n", 1, "invalid value '30' for AT+RSTIM", 0},
+    {"AT+E=off\nAT+MID=a\0b\n", 2, "binary data (NUL byte)", sizeof "AT+E=off\nAT+MID=a\0b\n" - 1},
+    {"AT+E=off\n  AT+MID=x\n", 2, "expected an AT+NAME=value line", 0},
+  };
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct m0_config cfg, before;
+    char reason[M0_PROFILE_REASON_MAX] = "";
+    size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+    m0_config_defaults(&cfg);
+    assert_int_equal(set(&cfg, "MID", "kept"), 0);
+    before = cfg;
+    assert_int_equal(m0_profile_parse(cases[i].text, len, &cfg, reason, sizeof reason),
+                     cases[i].line);
+    if (strstr(reason, cases[i].reason) != reason) {
+      print_error("case %zu: reason '%s', want it to start with '%s'\n", i, reason,
+                  cases[i].reason);
+      fail();
+    }
+    /* Nothing half-applied: the lines before the bad one are not kept either. */
+    assert_memory_equal(&cfg, &before, sizeof cfg);
+  }
+}
+
+static void test_profile_set_one_assignment(void **state) {
+  struct m0_config cfg, before;
+  char reason[M0_PROFILE_REASON_MAX];
+  (void)state;
+  m0_config_defaults(&cfg);
+  assert_int_equal(m0_profile_set(&cfg, "E=off", 5, reason, sizeof reason), 0);
+  assert_false(cfg.echo);
+  assert_int_equal(m0_profile_set(&cfg, "AT+sock=UDPC,10.0.0.1,7000", 26, reason,
+                                  sizeof reason), 0);
+  assert_int_equal(cfg.proto, M0_PROTO_UDPC);
+  assert_int_equal(cfg.sock_port, 7000);
+  /* MID takes the whole rest of the line, '=' included, as on the serial port. */
+  assert_int_equal(m0_profile_set(&cfg, "MID=a=b", 7, reason, sizeof reason), 0);
+  assert_string_equal(cfg.mid, "a=b");
+  before = cfg;
+  assert_int_equal(m0_profile_set(&cfg, "UART=1,8,1,NONE,NFC", 19, reason, sizeof reason),
+                   M0_ERR_PARAM);
+  assert_non_null(strstr(reason, "invalid value '1,8,1,NONE,NFC' for AT+UART"));
+  assert_non_null(strstr(reason, "baud 600-460800"));
+  assert_int_equal(m0_profile_set(&cfg, "VER=1", 5, reason, sizeof reason), M0_ERR_OPERATOR);
+  assert_int_equal(m0_profile_set(&cfg, "=on", 3, reason, sizeof reason), M0_ERR_FORMAT);
+  assert_int_equal(m0_profile_set(&cfg, "ECHO=on", 7, reason, sizeof reason), M0_ERR_COMMAND);
+  assert_string_equal(reason, "unknown parameter 'ECHO'");
+  assert_memory_equal(&cfg, &before, sizeof cfg);
+}
+
+/* Flash over a profile: a missing or refused line keeps the profile's value, not the
+ * built-in one (the profile is the factory); a valid line is what was saved. */
+static void test_flash_over_a_profile(void **state) {
+  static const char text[] = M0_FLASH_HEADER "\nAT+MID=saved\nAT+MAXSK=99\n";
+  struct m0_config factory, cfg;
+  struct reports r = {0};
+  (void)state;
+  m0_config_defaults(&factory);
+  assert_int_equal(set(&factory, "E", "off"), 0);
+  assert_int_equal(set(&factory, "MAXSK", "2"), 0);
+  assert_int_equal(m0_flash_parse_over(text, strlen(text), &factory, &cfg, on_report, &r),
+                   M0_FLASH_OK);
+  assert_string_equal(cfg.mid, "saved");
+  assert_false(cfg.echo);         /* no line: the profile's */
+  assert_int_equal(cfg.maxsk, 2); /* refused line: the profile's */
+  assert_int_equal(r.count, 1);
+  assert_int_equal(m0_flash_parse_over("junk", 4, &factory, &cfg, NULL, NULL),
+                   M0_FLASH_UNPARSEABLE);
+  assert_memory_equal(&cfg, &factory, sizeof cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_round_trip_every_parameter),
@@ -211,6 +338,11 @@ int main(void) {
     cmocka_unit_test(test_wrong_version_unparseable),
     cmocka_unit_test(test_binary_and_oversized_unparseable),
     cmocka_unit_test(test_truncated_everywhere),
+    cmocka_unit_test(test_profile_applies_in_order),
+    cmocka_unit_test(test_flash_file_is_a_profile),
+    cmocka_unit_test(test_profile_first_bad_line_refuses_it_whole),
+    cmocka_unit_test(test_profile_set_one_assignment),
+    cmocka_unit_test(test_flash_over_a_profile),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,26 @@ static void test_bytes_within_the_interval_join(void **state) {
   fake_assert_frame(&F, 0, "abcdef");
 }
 
+/* A busy machine: the host wrote more, but the board has not read it yet when the idle
+ * deadline passes. Those bytes are on the line already: the frame stays open until they
+ * are read (each check 4 character times apart), then ends 4 character times after the
+ * last of them as usual. */
+static void test_bytes_waiting_unread_keep_the_frame_open(void **state) {
+  uint64_t g = fake_packing_ns(10, 115200);
+  (void)state;
+  fake_rx(&F, "ab");
+  F.rx_pending = 2;
+  fake_advance(&F, 10 * g); /* the board is late: still unread */
+  assert_int_equal(F.nframes, 0);
+  F.rx_pending = 0;
+  fake_rx(&F, "cd");
+  fake_advance(&F, g - 1);
+  assert_int_equal(F.nframes, 0);
+  fake_advance(&F, 1);
+  assert_int_equal(F.nframes, 1);
+  fake_assert_frame(&F, 0, "abcd");
+}
+
 static void test_gap_of_the_interval_splits(void **state) {
   uint64_t g = fake_packing_ns(10, 115200);
   (void)state;
@@ -247,6 +267,7 @@ int main(void) {
     cmocka_unit_test_setup(test_idle_cut_at_9600, setup),
     cmocka_unit_test_setup(test_bytes_within_the_interval_join, setup),
     cmocka_unit_test_setup(test_gap_of_the_interval_splits, setup),
+    cmocka_unit_test_setup(test_bytes_waiting_unread_keep_the_frame_open, setup),
     cmocka_unit_test_setup(test_cut_at_400_bytes, setup),
     cmocka_unit_test_setup(test_exactly_400_then_more, setup),
     cmocka_unit_test_setup(test_fast_each_read_is_a_frame, setup),

@@ -120,17 +120,21 @@ static void test_net_only_while_connected(void **state) {
   uint64_t up;
   (void)state;
   fake_boot(&F, &D, &O, &C);
-  fake_advance(&F, 60 * S); /* dialling for a minute: nothing to beat on */
+  /* Dialling for a minute (each dial given up after 10 s, the next 1 s later): nothing to
+   * beat on. Five dials after the boot's, the last under way at 61 s. */
+  fake_advance(&F, 60 * S);
   assert_int_equal(F.nsends, 0);
+  assert_int_equal(fake_count_ops(&F, "open 0"), 5);
   fake_link_up(&F, 0);
   fake_advance(&F, 2 * S);
   fake_link_down(&F, 0, M0_DOWN_CLOSED);
   fake_advance(&F, S); /* the retry dials ... */
   fake_link_down(&F, 0, M0_DOWN_REFUSED); /* ... and fails */
-  fake_advance(&F, 30 * S); /* the next one hangs */
+  fake_advance(&F, 30 * S); /* the next ones hang: the third is under way at 30 s */
   assert_int_equal(F.nsends, 0);
   assert_int_equal(fake_count_events(&F, "heart.sent "), 0);
-  assert_int_equal(fake_next_fire(&F), M0_TIME_NEVER); /* stopped, not beating into the void */
+  assert_false(D.heart.running); /* stopped, not beating into the void */
+  assert_int_equal(fake_next_fire(&F), D.net.link[0].dial_at); /* only the dial waits */
   fake_link_up(&F, 0); /* the silence counts from the new connection */
   up = F.now;
   fake_advance_to(&F, up + 5 * S - 1);

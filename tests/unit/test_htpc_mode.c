@@ -242,8 +242,12 @@ static void test_silent_peer_times_out_after_10_s(void **state) {
   assert_int_equal(fake_count_events(&F, "http.response "), 1);
 }
 
+#define DIAL_TIMED_OUT \
+  "net.refused {\"link\":0,\"peer\":\"192.168.0.201:8234\",\"error\":\"connection timed out\"}"
+
 static void test_timeout_counts_from_the_dial(void **state) {
   uint64_t dialled;
+  int refused;
   (void)state;
   fake_boot(&F, &D, &O, &C);
   fake_rx_frame(&F, "never");
@@ -255,10 +259,35 @@ static void test_timeout_counts_from_the_dial(void **state) {
   assert_int_equal(fake_count_events(&F, "http.error "), 1);
   assert_true(fake_find_event(&F, ERROR_EVENT("timeout", "")) >= 0);
   assert_int_equal(fake_count_ops(&F, "close 0"), 1);
+  /* The dial's own timeout (the core's, as for TCPC), reported like a refusal. */
+  refused = fake_find_event(&F, DIAL_TIMED_OUT);
+  assert_true(refused >= 0 && refused < fake_find_event(&F, ERROR_EVENT("timeout", "")));
   /* Never connected: the frame never left, counted as such. */
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 5);
+  assert_int_equal(fake_count_events(&F, "drop "), 1);
   fake_rx_frame(&F, "next");
   assert_int_equal(fake_count_ops(&F, "open"), 2);
+}
+
+/* A connect that takes 9.999 s is taken: the request goes out, and the answer that comes
+ * before the 10 s of silence are over is the response. */
+static void test_dial_answered_at_9_999_s_is_taken(void **state) {
+  uint64_t dialled;
+  (void)state;
+  fake_boot(&F, &D, &O, &C);
+  fake_rx_frame(&F, "late");
+  dialled = F.frames[0].at;
+  fake_advance_to(&F, dialled + 10 * S - MS);
+  fake_link_up(&F, 0);
+  assert_int_equal(F.nsends, 1);
+  assert_true(sent_starts_with("GET /2.php?late HTTP/1.1\r\n"));
+  fake_advance(&F, MS / 2);
+  fake_link_rx_str(&F, 0, OK_RESPONSE);
+  assert_string_equal(fake_out_drained(&F), OK_RESPONSE);
+  assert_int_equal(fake_count_events(&F, "http.response "), 1);
+  assert_int_equal(fake_count_events(&F, "http.error "), 0);
+  assert_int_equal(fake_count_events(&F, "net.refused "), 0);
+  assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 0);
 }
 
 static void test_live_response_is_not_cut(void **state) {
@@ -310,7 +339,7 @@ static void test_reset_and_refused_are_reported(void **state) {
   fake_link_down(&F, 0, M0_DOWN_REFUSED);
   assert_true(fake_find_event(&F, ERROR_EVENT("refused", "")) >= 0);
   fake_rx_frame(&F, "c");
-  fake_link_down(&F, 0, M0_DOWN_TIMEOUT); /* the board's own connect timeout */
+  fake_link_down(&F, 0, M0_DOWN_TIMEOUT); /* the kernel's (ETIMEDOUT) */
   assert_true(fake_find_event(&F, ERROR_EVENT("timeout", "")) >= 0);
   F.link_open_result = -1;
   fake_rx_frame(&F, "s");
@@ -351,6 +380,7 @@ int main(void) {
     cmocka_unit_test_setup(test_request_event, setup),
     cmocka_unit_test_setup(test_silent_peer_times_out_after_10_s, setup),
     cmocka_unit_test_setup(test_timeout_counts_from_the_dial, setup),
+    cmocka_unit_test_setup(test_dial_answered_at_9_999_s_is_taken, setup),
     cmocka_unit_test_setup(test_live_response_is_not_cut, setup),
     cmocka_unit_test_setup(test_garbage_then_the_next_frame, setup),
     cmocka_unit_test_setup(test_reset_and_refused_are_reported, setup),

@@ -1,11 +1,12 @@
 /* test_tcpc.c: the TCP client work mode (spec §2.2, §6.2, §6.9) on the fake HAL.
  *
  * The fake plays the board: the test decides when a dial succeeds (fake_link_up) or fails
- * (fake_link_down), and reads every link call the device made as text. Times are exact on
- * the virtual clock: retries 1 s after the failure report, CLIENTRST at the 30th failed
- * attempt, SHORTO and RSTIM to the nanosecond. Frames are cut after 4 idle character
- * times (347223 ns at 115200 8N1, 4166667 ns at 9600 8N1) or at 400 bytes, and each frame
- * reaches the connection as one link_send.
+ * (fake_link_down), or leaves it unanswered until the device gives up, and reads every
+ * link call the device made as text. Times are exact on the virtual clock: a dial given up
+ * at 10 s, retries 1 s after the failure, CLIENTRST at the 30th failed attempt, SHORTO and
+ * RSTIM to the nanosecond. Frames are cut after 4 idle character times (347223 ns at
+ * 115200 8N1, 4166667 ns at 9600 8N1) or at 400 bytes, and each frame reaches the
+ * connection as one link_send.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -103,6 +104,78 @@ static void test_retry_one_second_after_failure(void **state) {
   fake_advance(&F, S);
   assert_int_equal(fake_count_ops(&F, "open 0 tcp"), 3);
   assert_int_equal(D.net.failures, 3);
+}
+
+/* The connect timeout is the core's (net.c): a dial nobody answers is closed at exactly
+ * 10 s, reported as the board reports a refusal, counted as a failed attempt and retried
+ * 1 s later. */
+#define DIAL_AT (10 * S + 200 * MS) /* fake_start at 10 s, 200 ms of boot */
+#define TIMED_OUT \
+  "net.refused {\"link\":0,\"peer\":\"192.168.0.201:8234\",\"error\":\"connection timed out\"}"
+
+static void test_dial_times_out_at_exactly_10_s(void **state) {
+  (void)state;
+  fake_start(&F, &D, &O, &C, 10 * S);
+  fake_advance_to(&F, DIAL_AT);
+  assert_string_equal(fake_op(&F, 0), OPEN_DEFAULT);
+  assert_int_equal(fake_next_fire(&F), DIAL_AT + 10 * S); /* in the single timer */
+  fake_advance_to(&F, DIAL_AT + 10 * S - 1);
+  assert_int_equal(F.nops, 1);
+  assert_int_equal(fake_count_events(&F, "net.refused "), 0);
+  fake_advance(&F, 1);
+  assert_int_equal(F.nops, 2);
+  assert_string_equal(fake_op(&F, 1), "close 0");
+  assert_false(F.links[0].open);
+  assert_true(fake_find_event(&F, TIMED_OUT) >= 0);
+  assert_int_equal(D.net.failures, 1);
+  assert_int_equal(D.net.tcpc, M0__TCPC_WAITING);
+  fake_advance_to(&F, DIAL_AT + 11 * S - 1);
+  assert_int_equal(F.nops, 2);
+  fake_advance(&F, 1);
+  assert_string_equal(fake_op(&F, 2), OPEN_DEFAULT);
+  /* The next dial has its own 10 s. */
+  assert_int_equal(fake_next_fire(&F), DIAL_AT + 21 * S);
+}
+
+static void test_dial_answered_at_9_999_s_is_taken(void **state) {
+  (void)state;
+  fake_start(&F, &D, &O, &C, 10 * S);
+  fake_advance_to(&F, DIAL_AT + 10 * S - MS);
+  fake_link_up(&F, 0);
+  assert_true(m0__dev_socket_connected(&D));
+  fake_advance(&F, 60 * S);
+  assert_int_equal(fake_count_ops(&F, "close"), 0);
+  assert_int_equal(fake_count_events(&F, "net.refused "), 0);
+  assert_int_equal(D.net.failures, 0);
+  assert_true(m0__dev_socket_connected(&D));
+}
+
+/* The board's "up" for the same instant comes too late: the dial was given up first, and
+ * the report is about a link that is gone. */
+static void test_dial_answered_at_10_s_is_too_late(void **state) {
+  (void)state;
+  fake_start(&F, &D, &O, &C, 10 * S);
+  fake_advance_to(&F, DIAL_AT + 10 * S - 1);
+  F.now = DIAL_AT + 10 * S; /* the answer arrives before the timer fired */
+  m0_dev_on_link_up(&D, F.now, 0, &F.links[0].req.peer);
+  assert_false(m0__dev_socket_connected(&D));
+  assert_true(fake_find_event(&F, TIMED_OUT) >= 0);
+  assert_int_equal(fake_count_ops(&F, "close 0"), 1);
+  assert_int_equal(D.net.tcpc, M0__TCPC_WAITING);
+}
+
+/* A dial that hangs is a failed attempt like a refusal: CLIENTRST counts it. */
+static void test_clientrst_counts_timeouts(void **state) {
+  (void)state;
+  C.clientrst = true;
+  fake_start(&F, &D, &O, &C, 10 * S);
+  fake_advance_to(&F, DIAL_AT + 29 * 11 * S + 10 * S - 1); /* 29 timed out, the 30th dials */
+  assert_int_equal(fake_count_events(&F, "net.refused "), 29);
+  assert_int_equal(m0_dev_counters(&D)->restarts, 0);
+  fake_advance(&F, 1);
+  assert_int_equal(fake_count_events(&F, "net.refused "), 30);
+  assert_int_equal(m0_dev_counters(&D)->restarts, 1);
+  assert_true(fake_find_event(&F, "restart {\"cause\":\"clientrst\"}") >= 0);
 }
 
 static void test_retry_after_loss(void **state) {
@@ -494,7 +567,7 @@ static void test_rstim_counts_from_boot_without_any_data(void **state) {
 
 static void test_rstim_zero_is_off(void **state) {
   (void)state;
-  fake_boot(&F, &D, &O, &C);
+  fake_boot_link_up(&F, &D, &O, &C); /* connected, and nothing ever comes */
   fake_advance(&F, 70000 * S);
   assert_int_equal(m0_dev_counters(&D)->restarts, 0);
 }
@@ -505,6 +578,10 @@ int main(void) {
     cmocka_unit_test_setup(test_boot_dials_sock_from_sockport, setup),
     cmocka_unit_test_setup(test_sockport_zero_and_other_address, setup),
     cmocka_unit_test_setup(test_retry_one_second_after_failure, setup),
+    cmocka_unit_test_setup(test_dial_times_out_at_exactly_10_s, setup),
+    cmocka_unit_test_setup(test_dial_answered_at_9_999_s_is_taken, setup),
+    cmocka_unit_test_setup(test_dial_answered_at_10_s_is_too_late, setup),
+    cmocka_unit_test_setup(test_clientrst_counts_timeouts, setup),
     cmocka_unit_test_setup(test_retry_after_loss, setup),
     cmocka_unit_test_setup(test_open_that_cannot_start_is_retried, setup),
     cmocka_unit_test_setup(test_clientrst_at_exactly_30, setup),

@@ -1,5 +1,5 @@
-/* test_web_auth.c: the web server's gate (src/board/web_auth.c) and request reader
- * (src/board/web_req.c), without sockets.
+/* test_web_auth.c: the web server's gate (src/board/web_auth.c) over its route table
+ * (web_routes.c), and its request reader (web_req.c), without sockets.
  *
  * The gate's order matters as much as its rules: a malformed or foreign Host is refused
  * before the credentials are looked at (a rebound page never gets a password prompt),
@@ -18,12 +18,32 @@
 
 #include "../../src/board/web_auth.h"
 #include "../../src/board/web_req.h"
+#include "../../src/board/web_routes.h"
 
 #define ADMIN "Basic YWRtaW46YWRtaW4=" /* admin:admin */
 
 static const char *const names[] = {"m0.example", "bench-7"};
-static const struct m0__web_policy policy = {
+/* The server's own route table (web_routes.c); main() fills it in. */
+static struct m0__web_policy policy = {
     .user = "admin", .pass = "admin", .hosts = names, .nhosts = 2};
+
+/* The table points at the server's handlers (libuv code, not linked here): stand-ins with
+ * their names, so a decision's route is identified by its handler. The gate never calls
+ * them. */
+#define STAND_IN(name)                                                                     \
+  bool name(struct m0__web_conn *c, const struct m0__web_decision *dd) {                  \
+    (void)c;                                                                               \
+    (void)dd;                                                                              \
+    fail_msg("%s called", #name);                                                          \
+    return false;                                                                          \
+  }
+STAND_IN(m0__web_api_status)
+STAND_IN(m0__web_api_config)
+STAND_IN(m0__web_api_set_config)
+STAND_IN(m0__web_api_restart)
+STAND_IN(m0__web_api_factory_reset)
+STAND_IN(m0__web_stream_start)
+STAND_IN(m0__web_static_serve)
 
 static struct m0__web_hval hv(const char *s) {
   struct m0__web_hval h = {.seen = s != NULL};
@@ -253,11 +273,11 @@ static void test_gate_order(void **state) {
   assert_int_equal(gate(M0__WEB_M_POST, "/api/config", "127.0.0.1:8080", ADMIN,
                         "http://127.0.0.1:8080", "Application/JSON; charset=utf-8"),
                    0);
-  assert_int_equal(d.route, M0__WEB_R_SET_CONFIG);
+  assert_ptr_equal(d.route->handler, m0__web_api_set_config);
   /* A GET with a foreign Origin is a read from our own Host: allowed. */
   assert_int_equal(gate(M0__WEB_M_GET, "/api/config", "localhost", ADMIN, "http://evil", NULL),
                    0);
-  assert_int_equal(d.route, M0__WEB_R_CONFIG);
+  assert_ptr_equal(d.route->handler, m0__web_api_config);
   for (int s = 0; s < 600; s++)
     assert_int_equal(m0__web_status_closes(s), s == 400 || s == 408 || s == 413 || s == 431);
 }
@@ -267,31 +287,32 @@ static void test_gate_routes(void **state) {
   static const struct {
     unsigned method;
     const char *target;
-    enum m0__web_route route;
+    m0__web_handler_fn handler;
     const char *path;
   } ok[] = {
-      {M0__WEB_M_GET, "/", M0__WEB_R_FILE, "/index.html"},
-      {M0__WEB_M_HEAD, "/app.js?v=1#top", M0__WEB_R_FILE, "/app.js"},
-      {M0__WEB_M_GET, "/api/status?x", M0__WEB_R_STATUS, "/api/status"},
-      {M0__WEB_M_HEAD, "/api/config", M0__WEB_R_CONFIG, "/api/config"},
-      {M0__WEB_M_POST, "/api/restart", M0__WEB_R_RESTART, "/api/restart"},
-      {M0__WEB_M_POST, "/api/factory-reset", M0__WEB_R_FACTORY, "/api/factory-reset"},
-      {M0__WEB_M_GET, "/api/events", M0__WEB_R_EVENTS, "/api/events"},
-      {M0__WEB_M_GET, "http://127.0.0.1:8080/api/status", M0__WEB_R_STATUS, "/api/status"},
-      {M0__WEB_M_GET, "http://127.0.0.1:8080", M0__WEB_R_FILE, "/index.html"},
-      {M0__WEB_M_GET, "HTTP://localhost?x/y", M0__WEB_R_FILE, "/index.html"},
+      {M0__WEB_M_GET, "/", m0__web_static_serve, "/index.html"},
+      {M0__WEB_M_HEAD, "/app.js?v=1#top", m0__web_static_serve, "/app.js"},
+      {M0__WEB_M_GET, "/api/status?x", m0__web_api_status, "/api/status"},
+      {M0__WEB_M_HEAD, "/api/config", m0__web_api_config, "/api/config"},
+      {M0__WEB_M_POST, "/api/restart", m0__web_api_restart, "/api/restart"},
+      {M0__WEB_M_POST, "/api/factory-reset", m0__web_api_factory_reset, "/api/factory-reset"},
+      {M0__WEB_M_GET, "/api/events", m0__web_stream_start, "/api/events"},
+      {M0__WEB_M_HEAD, "/api/events", m0__web_stream_start, "/api/events"},
+      {M0__WEB_M_GET, "http://127.0.0.1:8080/api/status", m0__web_api_status, "/api/status"},
+      {M0__WEB_M_GET, "http://127.0.0.1:8080", m0__web_static_serve, "/index.html"},
+      {M0__WEB_M_GET, "HTTP://localhost?x/y", m0__web_static_serve, "/index.html"},
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     if (gate(ok[i].method, ok[i].target, "127.0.0.1", ADMIN, NULL, NULL) != 0)
       fail_msg("%s: %d %s", ok[i].target, d.status, d.message);
-    assert_int_equal(d.route, ok[i].route);
+    assert_ptr_equal(d.route->handler, ok[i].handler);
     assert_string_equal(d.path, ok[i].path);
     assert_int_equal(d.head, ok[i].method == M0__WEB_M_HEAD);
   }
   assert_int_equal(get("/../etc/passwd", "127.0.0.1"), 404);
   assert_false(d.api);
   assert_int_equal(get("/api", "127.0.0.1"), 0); /* a page name: no such file, 404 later */
-  assert_int_equal(d.route, M0__WEB_R_FILE);
+  assert_ptr_equal(d.route->handler, m0__web_static_serve);
   assert_false(d.api);
   assert_int_equal(gate(M0__WEB_M_POST, "/", "127.0.0.1", ADMIN, NULL, NULL), 405);
   assert_string_equal(d.extra, "Allow: GET, HEAD\r\n");
@@ -332,6 +353,86 @@ static void test_gate_http10(void **state) {
   head.target = "/api/restart";
   m0__web_decide(&head, &policy, &d);
   assert_int_equal(d.status, 403);
+}
+
+/* The server's table: one entry answers each path and method, every path is matched
+ * once, and exactly one entry (the page's) takes the other paths outside /api/. */
+static void test_route_table(void **state) {
+  (void)state;
+  size_t pages = 0;
+  for (size_t i = 0; i < m0__web_route_count; i++) {
+    const struct m0__web_route *r = &m0__web_routes[i];
+    assert_non_null(r->handler);
+    assert_true(r->auth); /* like the module's pages: nothing without WEBU */
+    assert_int_not_equal(r->methods, 0);
+    if (r->path == NULL) {
+      pages++;
+      continue;
+    }
+    assert_int_equal(strncmp(r->path, "/api/", 5), 0);
+    for (size_t k = 0; k < i; k++)
+      if (m0__web_routes[k].path != NULL && strcmp(m0__web_routes[k].path, r->path) == 0)
+        assert_int_equal(m0__web_routes[k].methods & r->methods, 0);
+    /* The gate finds this very entry for each of its methods. */
+    for (unsigned m = M0__WEB_M_GET; m <= M0__WEB_M_POST; m <<= 1) {
+      if (!(r->methods & m))
+        continue;
+      int st = gate(m, r->path, "127.0.0.1", ADMIN, "http://127.0.0.1",
+                    r->json_body ? "application/json" : NULL);
+      if (st != 0)
+        fail_msg("%s: %d %s", r->path, st, d.message);
+      assert_ptr_equal(d.route, r);
+    }
+  }
+  assert_int_equal(pages, 1);
+}
+
+/* What an entry says is what the gate does: a route without credentials, the Allow of a
+ * path with two entries, the JSON body demanded per entry. */
+static bool handled(struct m0__web_conn *c, const struct m0__web_decision *dd) {
+  (void)c;
+  (void)dd;
+  return false;
+}
+
+static void test_gate_follows_the_table(void **state) {
+  (void)state;
+  static const struct m0__web_route table[] = {
+      {.path = "/api/open", .methods = M0__WEB_M_GET, .handler = handled},
+      {.path = "/api/two", .methods = M0__WEB_M_POST, .auth = true, .handler = handled},
+      {.path = "/api/two", .methods = M0__WEB_M_HEAD, .auth = true, .json_body = true,
+       .handler = handled},
+  };
+  struct m0__web_policy own = policy;
+  own.routes = table;
+  own.nroutes = sizeof table / sizeof table[0];
+  struct m0__web_hval h[M0__WEB_H_COUNT] = {0};
+  h[M0__WEB_H_HOST] = hv("127.0.0.1");
+  struct m0__web_head head = {.method = M0__WEB_M_GET, .major = 1, .minor = 1,
+                              .target = "/api/open", .h = h};
+  m0__web_decide(&head, &own, &d);
+  assert_int_equal(d.status, 0); /* no credentials needed */
+  assert_ptr_equal(d.route, &table[0]);
+  head.target = "/api/other";
+  m0__web_decide(&head, &own, &d);
+  assert_int_equal(d.status, 401); /* an unknown path still tells nothing without them */
+  head.target = "/index.html";
+  m0__web_decide(&head, &own, &d);
+  assert_int_equal(d.status, 401); /* no page entry: not even a page */
+  h[M0__WEB_H_AUTH] = hv(ADMIN);
+  m0__web_decide(&head, &own, &d);
+  assert_int_equal(d.status, 404);
+  head.target = "/api/two";
+  m0__web_decide(&head, &own, &d);
+  assert_int_equal(d.status, 405);
+  assert_string_equal(d.extra, "Allow: HEAD, POST\r\n");
+  head.method = M0__WEB_M_HEAD;
+  m0__web_decide(&head, &own, &d);
+  assert_int_equal(d.status, 415);
+  head.method = M0__WEB_M_POST;
+  m0__web_decide(&head, &own, &d);
+  assert_int_equal(d.status, 0);
+  assert_ptr_equal(d.route, &table[1]);
 }
 
 /* ---- the request reader ---- */
@@ -460,37 +561,9 @@ static void test_req_limits(void **state) {
   assert_int_equal(st, 400);
 }
 
-static void test_json_reader(void **state) {
-  (void)state;
-  static struct m0__web_pair pairs[M0__WEB_SET_MAX_PAIRS];
-  char err[256];
-  unsigned n;
-  const char *ok = " {\"UART\" : \"9600,8,1,NONE,NFC\", \"MID\":\"a\\u00e9\\ud83d\\ude00\\n\"} ";
-  assert_true(m0__web_json_object(ok, strlen(ok), pairs, &n, err, sizeof err));
-  assert_int_equal(n, 2);
-  assert_string_equal(pairs[0].key, "UART");
-  assert_string_equal(pairs[1].value, "a\xc3\xa9\xf0\x9f\x98\x80\n");
-  const char *nul = "{\"MID\":\"a\\u0000b\"}";
-  assert_true(m0__web_json_object(nul, strlen(nul), pairs, &n, err, sizeof err));
-  assert_true(pairs[0].value_bad);
-  static const struct {
-    const char *body, *error;
-  } bad[] = {
-      {"", "at byte 0: expected a JSON object"},
-      {"{\"a\":1}", "at byte 5: the value of \"a\" must be a string, not a number"},
-      {"{\"a\":\"b\",\"a\":\"c\"}", "at byte 12: duplicate member \"a\""},
-      {"{\"a\":\"b\"} x", "at byte 10: unexpected data after the object"},
-      {"{\"a\":\"\\ud800\"}", "at byte 12: unpaired surrogate"},
-  };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    assert_false(
-        m0__web_json_object(bad[i].body, strlen(bad[i].body), pairs, &n, err, sizeof err));
-    if (strncmp(err, bad[i].error, strlen(bad[i].error)) != 0)
-      fail_msg("%s: %s", bad[i].body, err);
-  }
-}
-
 int main(void) {
+  policy.routes = m0__web_routes;
+  policy.nroutes = m0__web_route_count;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_b64),
       cmocka_unit_test(test_basic),
@@ -503,9 +576,10 @@ int main(void) {
       cmocka_unit_test(test_gate_routes),
       cmocka_unit_test(test_gate_absolute_form),
       cmocka_unit_test(test_gate_http10),
+      cmocka_unit_test(test_route_table),
+      cmocka_unit_test(test_gate_follows_the_table),
       cmocka_unit_test(test_req_split_invariant),
       cmocka_unit_test(test_req_limits),
-      cmocka_unit_test(test_json_reader),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
