@@ -68,7 +68,7 @@ static const char *htpc_records(const struct m0_dev *dev) {
     size_t r;
     if (n->pending_len - at < 2)
       return "htpc.queue.records";
-    r = ((size_t)n->pending[at] << 8 | n->pending[at + 1]);
+    r = ((size_t)dev->bufs.pending[at] << 8 | dev->bufs.pending[at + 1]);
     if (r == 0 || r > M0_FRAME_MAX || r > n->pending_len - at - 2)
       return "htpc.queue.records";
     at += r + 2;
