@@ -193,6 +193,7 @@ static enum m0__cli_result parse_uart(struct m0__dev_cfg *dev, const char *arg, 
       return fail(err, cap, "--uart: expected an IPv4 address or [IPv6] before the port, got '%s'",
                   arg);
     memcpy(u.addr, addr, n + 1);
+    u.addr_given = true;
     port = colon + 1;
   }
   unsigned long n;
@@ -486,6 +487,15 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
       return fail(err, cap, "--name: a fleet's prefix has at most %d characters, got '%s'",
                   M0__FLEET_PREFIX_MAX, name);
     opts->prefix = name != NULL ? name : "m";
+    /* Each module serves its UART at its own address (KIND:PORT, the same port for all,
+     * as its web page and UDP 1500); one fixed ADDR:PORT would be bound once per module. */
+    for (size_t i = 0; i < dev->nuart_net; i++)
+      if (dev->uart_net[i].addr_given && dev->uart_net[i].port != 0)
+        return fail(err, cap, "--uart: in a fleet each module serves its UART at its own "
+                    "address: give %s:%u without an address (or port 0), not %s:%u",
+                    dev->uart_net[i].rfc2217 ? "rfc2217" : "tcp",
+                    (unsigned)dev->uart_net[i].port, dev->uart_net[i].addr,
+                    (unsigned)dev->uart_net[i].port);
     struct in_addr a;
     if (bind_given == NULL)
       dev->bind = "127.0.1.1";

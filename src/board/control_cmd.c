@@ -293,10 +293,15 @@ static int cmd_list(struct m0__ctl_req *r, const struct arg *a) {
       M0__JB_LIT(&b, ",");
     M0__JB_LIT(&b, "{\"dev\":");
     m0__jb_str(&b, bd->events.name);
+    M0__JB_LIT(&b, ",\"addr\":");
+    m0__jb_str(&b, bd->cfg.bind);
     m0__jb_printf(&b, ",\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,\"tty\":",
                   mode_name(&bd->dev), choice_of(M0_ID_SOCK, 0, m0_dev_running(&bd->dev)->proto),
                   st.socket_connected ? "true" : "false");
-    m0__jb_str(&b, bd->uart.link_path);
+    if (bd->uart_open)
+      m0__jb_str(&b, bd->uart.link_path);
+    else
+      M0__JB_LIT(&b, "null"); /* --no-tty: its UART is the channel's (uart.write, uart.subscribe) */
     M0__JB_LIT(&b, "}");
   }
   M0__JB_LIT(&b, "]}");

@@ -116,6 +116,9 @@ int m0__proc_add_fleet(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
     one.state = m->state;
     one.tty = m->tty;
     one.bind = m->addr;
+    for (size_t j = 0; j < one.nuart_net; j++) /* --uart KIND:PORT: at the module's address */
+      if (!one.uart_net[j].addr_given)
+        snprintf(one.uart_net[j].addr, sizeof one.uart_net[j].addr, "%s", m->addr);
     memcpy(one.mac, m->mac, sizeof one.mac);
     rc = m0__proc_add(p, &one);
     if (rc != 0)
