@@ -306,8 +306,7 @@ struct m0__fault_rec {
 };
 
 struct m0__fault_txq {
-  uint8_t buf[M0_FAULT_HELD_MAX];
-  size_t start, end; /* the held bytes are buf[start..end): records in order */
+  size_t start, end; /* the held bytes are bufs.fault_held[start..end): records in order */
   struct m0__fault_rec rec[M0__FAULT_RECORDS];
   unsigned rhead, rlen;
 };
@@ -368,8 +367,8 @@ struct m0__faults {
 };
 
 /* The device's byte buffers. Each is meaningful only up to the length kept in the state
- * (save.held_len, net.pending_len, net.http_request_len, net.inbox, txq): nothing reads
- * past it, so they are never cleared. */
+ * (save.held_len, net.pending_len, net.http_request_len, net.inbox, txq, fault.txq):
+ * nothing reads past it, so they are never cleared. */
 struct m0__dev_bufs {
   uint8_t held[M0__HELD_MAX];                     /* host bytes held during a save */
   uint8_t pending[M0_NET_PENDING_MAX];            /* serial data kept for the network */
@@ -377,6 +376,7 @@ struct m0__dev_bufs {
   uint8_t inbox[M0_NET_INBOX_SIZE];               /* network bytes for the host */
   uint8_t txq[M0_UART_TXQ_SIZE];                  /* bytes for the host, a ring */
   char flash_text[M0_FLASH_MAX]; /* scratch for m0_flash_format: too large for a stack */
+  uint8_t fault_held[M0_FAULT_HELD_MAX];          /* sends held by a fault (fault.c) */
 };
 
 /* Observer of finished serial frames; unit tests watch framing through it. NULL in the

@@ -151,11 +151,12 @@ static void drop_to_net(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kin
 static bool hold(struct m0_dev *dev, unsigned id, const uint8_t *data, size_t len,
                  const struct m0_net_addr *to, uint64_t at) {
   struct m0__fault_txq *q = &dev->fault.txq;
+  uint8_t *buf = dev->bufs.fault_held;
   bool udp = dev->net.link[id].role == M0__LINK_UDP;
-  if (q->end - q->start + len > sizeof q->buf)
+  if (q->end - q->start + len > sizeof dev->bufs.fault_held)
     return false;
-  if (q->end + len > sizeof q->buf) { /* room only at the front: move the rest there */
-    memmove(q->buf, q->buf + q->start, q->end - q->start);
+  if (q->end + len > sizeof dev->bufs.fault_held) { /* room only at the front: move the rest there */
+    memmove(buf, buf + q->start, q->end - q->start);
     q->end -= q->start;
     q->start = 0;
   }
@@ -164,7 +165,7 @@ static bool hold(struct m0_dev *dev, unsigned id, const uint8_t *data, size_t le
     if (!udp && t->id == id && !t->has_to && t->gen == dev->net.gen[id] &&
         (t->at == at || m0__fault_net_cut(dev)) &&
         (uint64_t)t->len + len <= UINT32_MAX) {
-      memcpy(q->buf + q->end, data, len);
+      memcpy(buf + q->end, data, len);
       q->end += len;
       t->len += (uint32_t)len;
       return true;
@@ -181,7 +182,7 @@ static bool hold(struct m0_dev *dev, unsigned id, const uint8_t *data, size_t le
   r->has_to = to != NULL;
   if (to != NULL)
     r->to = *to;
-  memcpy(q->buf + q->end, data, len);
+  memcpy(buf + q->end, data, len);
   q->end += len;
   q->rlen++;
   return true;
@@ -229,7 +230,7 @@ static void release(struct m0_dev *dev, uint64_t now) {
   while (q->rlen > 0 && !m0__fault_net_cut(dev)) {
     struct m0__fault_rec *h = head_rec(f);
     struct m0__fault_rec r = *h;
-    const uint8_t *data = q->buf + q->start;
+    const uint8_t *data = dev->bufs.fault_held + q->start;
     const struct m0__link *l = &dev->net.link[r.id];
     size_t n;
     if (r.at > now)

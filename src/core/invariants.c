@@ -466,7 +466,7 @@ static const char *faults(const struct m0_dev *dev) {
     const struct m0__fault_txq *q = &f->txq;
     size_t sum = 0;
     unsigned k;
-    if (q->start > q->end || q->end > sizeof q->buf || q->rlen > M0__FAULT_RECORDS ||
+    if (q->start > q->end || q->end > sizeof dev->bufs.fault_held || q->rlen > M0__FAULT_RECORDS ||
         q->rhead >= M0__FAULT_RECORDS)
       return "fault.held.bounds";
     for (k = 0; k < q->rlen; k++)

@@ -162,6 +162,8 @@ static void test_init_leaves_buffers_alone(void **state) {
   assert_int_equal(D.bufs.held[0], 0xA5);
   assert_int_equal(D.bufs.pending[0], 0xA5);
   assert_int_equal(D.bufs.flash_text[0], (char)0xA5);
+  assert_int_equal(D.bufs.fault_held[0], 0xA5);
+  assert_int_equal(D.bufs.fault_held[sizeof D.bufs.fault_held - 1], 0xA5);
   /* And it works: the handshake and a command go through the queue toward the host. */
   fake_enter_command(&F);
   fake_out_clear(&F);
