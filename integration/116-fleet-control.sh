@@ -5,7 +5,9 @@
 # UART is reached through the channel only (--no-tty): m0ctl --dev NAME uart chat enters
 # command mode and AT+MAC answers that module's own MAC (consecutive from --mac). Power,
 # restart and a cable fault go to the named module alone (the others stay connected and
-# untouched), and subscribe with dev gets that module's events only.
+# untouched), and subscribe with dev gets that module's events only. Each module's
+# status.json (in its folder) names it and its address, and --set (every module's
+# factory settings) sent every module to the one server.
 . "${M0_INTEGRATION_DIR:-$(dirname "$0")}/lib.sh"
 : "${M0CTL:?M0CTL must name the m0ctl binary (meson test sets it)}"
 
@@ -49,6 +51,16 @@ assert [x["dev"] for x in d] == [f"m{k:04d}" for k in range(1, n + 1)], d
 assert [x["addr"] for x in d] == [f"127.116.0.{k}" for k in range(1, n + 1)], d
 assert all(x["tty"] is None and x["mode"] == "transparent" for x in d), d
 PY
+
+# Each module's status.json in its own folder says which module it is.
+for k in 1 2 3; do
+  python3 - "$FLEET/m000$k/status.json" "$k" <<'PY' || fail "m000$k's status.json: $(cat "$FLEET/m000$k/status.json")"
+import json, sys
+s, k = json.load(open(sys.argv[1])), sys.argv[2]
+assert s["dev"] == f"m000{k}" and s["addr"] == f"127.116.0.{k}", s
+assert s["tty"] is None and s["pts"] is None and s["mode"] == "transparent", s
+PY
+done
 
 # A per-device command needs dev, and a dev that is there.
 out=$(ctl status 2>&1) && fail "status without --dev in a fleet succeeded: $out"

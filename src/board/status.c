@@ -26,8 +26,13 @@ static size_t status_text(struct m0__board *b, char *buf, size_t cap) {
   const char *const *protos = m0_params[M0_ID_SOCK].fields[0].choices;
   char tty[2 * PATH_MAX], pts[160];
   m0_dev_status(&b->dev, &st);
-  m0_json_string(tty, sizeof tty, b->uart.link_path);
-  m0_json_string(pts, sizeof pts, b->uart.slave_path);
+  if (b->uart_open) {
+    m0_json_string(tty, sizeof tty, b->uart.link_path);
+    m0_json_string(pts, sizeof pts, b->uart.slave_path);
+  } else { /* --no-tty */
+    snprintf(tty, sizeof tty, "null");
+    snprintf(pts, sizeof pts, "null");
+  }
   int n = snprintf(
       buf, cap,
       "{\"pid\":%ld,\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,"
@@ -48,10 +53,18 @@ static size_t status_text(struct m0__board *b, char *buf, size_t cap) {
   len += (size_t)n;
   n = snprintf(buf + len, cap - len,
                ",\"uart_mismatch\":%s,\"tty\":%s,\"pts\":%s,\"web_port\":%u,"
-               "\"restarts\":%llu}\n",
+               "\"restarts\":%llu,\"addr\":",
                st.uart_mismatch ? "true" : "false", tty, pts,
                b->web_open ? (unsigned)m0__web_port(&b->web) : 0u,
                (unsigned long long)st.counters.restarts);
+  if (n < 0 || (size_t)n >= cap - len)
+    return 0;
+  len += (size_t)n;
+  /* Which module this is (a fleet's folders are many): its address and name. */
+  char addr[64], name[2 * M0__DEV_NAME_MAX + 8];
+  m0_json_string(addr, sizeof addr, b->cfg.bind);
+  m0_json_string(name, sizeof name, b->events.name);
+  n = snprintf(buf + len, cap - len, "%s,\"dev\":%s}\n", addr, name);
   if (n < 0 || (size_t)n >= cap - len)
     return 0;
   return len + (size_t)n;
