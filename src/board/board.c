@@ -462,6 +462,7 @@ void m0__board_free(struct m0__board *b) {
   if (b->uart_open)
     m0__uart_free(&b->uart);
   m0__uart_ctl_free(b);
+  m0__status_free(b);
   m0__flash_free(&b->flash);
   m0__lock_release(&b->tty_lock);
   m0__lock_release(&b->state_lock);

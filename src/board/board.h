@@ -333,14 +333,15 @@ void m0__uart_free(struct m0__uart *u);
 #define M0__STATUS_TEXT_MAX (3 * PATH_MAX + 512)
 
 struct m0__status_file {
-  char path[PATH_MAX];
-  char tmp[PATH_MAX];
+  char *path;       /* <state>/status.json and its .tmp, malloc'd to their length (one */
+  char *tmp;        /* block): a fleet's idle module touches no page for them */
   uv_timer_t timer; /* 0 ms: the write happens on the next loop turn */
   bool open;
   bool pending;
   bool warned;      /* a write failed and was reported (once) */
-  char last[M0__STATUS_TEXT_MAX]; /* what the file holds */
+  char *last;       /* what the file holds (malloc'd, grown to fit) */
   size_t last_len;  /* 0: nothing written yet */
+  size_t last_cap;
 };
 
 /* ---- board.c: one device on the process's loop, the HAL ---- */
@@ -403,6 +404,7 @@ int m0__status_init(struct m0__board *b);
 void m0__status_changed(struct m0__board *b);
 void m0__status_write_now(struct m0__board *b);
 void m0__status_close(struct m0__board *b);
+void m0__status_free(struct m0__board *b);
 
 /* ---- proc.c: the process: one loop, its signals, the sink, the boards ---- */
 
