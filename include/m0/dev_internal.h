@@ -307,8 +307,7 @@ struct m0__fault_rec {
 
 struct m0__fault_txq {
   size_t start, end; /* the held bytes are bufs.fault_held[start..end): records in order */
-  struct m0__fault_rec rec[M0__FAULT_RECORDS];
-  unsigned rhead, rlen;
+  unsigned rhead, rlen; /* the records: a ring of M0__FAULT_RECORDS in bufs.fault_rec */
 };
 
 struct m0__fault_line {
@@ -356,8 +355,7 @@ struct m0__faults {
   struct m0__fault_line line[2]; /* by enum m0_uart_dir */
   struct m0__fault_net net[2];   /* by enum m0_net_dir */
   /* from_net: the inbox's marks and its cumulative counts in and out. */
-  struct m0__fault_mark marks[M0__FAULT_MARKS];
-  unsigned mhead, mlen;
+  unsigned mhead, mlen; /* the marks: a ring of M0__FAULT_MARKS in bufs.fault_marks */
   uint64_t inbox_in, inbox_out;
   /* Flash. */
   uint32_t flash_fail;  /* the next saves that fail */
@@ -377,6 +375,8 @@ struct m0__dev_bufs {
   uint8_t txq[M0_UART_TXQ_SIZE];                  /* bytes for the host, a ring */
   char flash_text[M0_FLASH_MAX]; /* scratch for m0_flash_format: too large for a stack */
   uint8_t fault_held[M0_FAULT_HELD_MAX];          /* sends held by a fault (fault.c) */
+  struct m0__fault_rec fault_rec[M0__FAULT_RECORDS];  /* fault.txq's records */
+  struct m0__fault_mark fault_marks[M0__FAULT_MARKS]; /* fault's inbox marks */
 };
 
 /* Observer of finished serial frames; unit tests watch framing through it. NULL in the
@@ -452,5 +452,10 @@ struct m0_dev {
   /* Last, never cleared (see the top of this file): m0_dev_init() stops before it. */
   struct m0__dev_bufs bufs;
 };
+
+/* The rings of a device's faults (in its buffers, never cleared), from its fault state. */
+static inline struct m0_dev *m0__fault_dev(const struct m0__faults *f) {
+  return (struct m0_dev *)((uintptr_t)f - offsetof(struct m0_dev, fault));
+}
 
 #endif
