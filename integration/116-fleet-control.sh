@@ -7,7 +7,9 @@
 # restart and a cable fault go to the named module alone (the others stay connected and
 # untouched), and subscribe with dev gets that module's events only. Each module's
 # status.json (in its folder) names it and its address, and --set (every module's
-# factory settings) sent every module to the one server.
+# factory settings) sent every module to the one server. Bytes written through the
+# channel in transparent mode reach the server, even with a standard input holding
+# unread bytes (fd 0 is not a module's pty).
 . "${M0_INTEGRATION_DIR:-$(dirname "$0")}/lib.sh"
 : "${M0CTL:?M0CTL must name the m0ctl binary (meson test sets it)}"
 
@@ -27,10 +29,21 @@ want = sorted(f"127.116.0.{k}" for k in range(1, n + 1))
 if got != want:
     raise Fail(f"connected from {got}, want {want}")
 open(ok, "w").write("ok\n")
+first = [c for c in conns if c.sock.getpeername()[0] == "127.116.0.1"][0]
+first.expect(b"from the channel", "m0001's bytes written through the control channel")
+open(ok + "2", "w").write("ok\n")
 time.sleep(300)  # the modules' server until the scenario ends (its redials wait in the backlog)
 PY
-fleet_start $N --no-tty --bind 127.116.0.1 --mac D8B04C011600 --control "$M0_CONTROL" \
-  --udp1500-port 0 --set "SOCK=TCPC,192.168.0.201,$P"
+# Its standard input a file with bytes unread: nothing of a module without a pty may
+# take fd 0 for its pty (a pending count there held every frame back).
+head -c 1000 /dev/zero >"$T/stdin.bin"
+M0_RUN=$((M0_RUN + 1)) # as fleet_start, with that standard input (`&` alone gives
+# /dev/null) and real timing (fast timing ends a frame at each read, pending or not)
+"$M0EMU" --fleet "$FLEET" --count $N --events "$EVENTS" --timing real --no-tty \
+  --bind 127.116.0.1 --mac D8B04C011600 --control "$M0_CONTROL" --udp1500-port 0 \
+  --set "SOCK=TCPC,192.168.0.201,$P" <"$T/stdin.bin" >"$T/stdout.$M0_RUN" 2>"$T/stderr.$M0_RUN" &
+M0_PID=$!
+wait_event ready $N
 wait_event net.connected $N
 deadline=$((SECONDS + M0_TIMEOUT))
 until [[ -e $T/server.ok ]]; do
@@ -80,6 +93,15 @@ for k in 1 2 3; do
   ctl uart write 'AT+ENTM\r' >/dev/null || fail "m000$k: AT+ENTM"
 done
 unset M0CTL_DEV
+
+# Transparent mode: bytes written through the channel reach the server as one frame.
+ctl --dev m0001 uart write 'from the channel' >/dev/null || fail "m0001: uart write"
+deadline=$((SECONDS + M0_TIMEOUT))
+until [[ -e $T/server.ok2 ]]; do
+  kill -0 "$NET_PY_PID" 2>/dev/null || net_py_wait
+  ((SECONDS < deadline)) || fail "the server did not get m0001's bytes from the channel"
+  sleep 0.05
+done
 
 # Power, restart and a cable fault go to the named module alone; subscribe with dev
 # sees that module's events only.

@@ -43,7 +43,9 @@ static void hal_uart_rx_enable(void *ctx, bool enable) {
 }
 
 static size_t hal_uart_rx_pending(void *ctx) {
-  return m0__uart_rx_pending(&board_of(ctx)->uart);
+  struct m0__board *b = board_of(ctx);
+  /* --no-tty: no pty to ask (its zeroed master would be fd 0, the process's stdin). */
+  return b->uart_open ? m0__uart_rx_pending(&b->uart) : 0;
 }
 
 /* The device's one deadline, on the process's heap of deadlines (timers.c): fired at
