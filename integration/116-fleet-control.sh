@@ -130,6 +130,9 @@ if ev.get("cause") != "control":
     raise Fail(f"restart: {ev}")
 every.wait_event("ready", dev="m0003")
 every.ok("cable", dev="m0001", state="unplugged")
+st = every.ok("status", dev="m0001")
+if st["faults"]["cable"]["plugged"] or st["addr"] != "127.116.0.1" or st["tty"] is not None:
+    raise Fail(f"m0001's status (cable out, its address, no tty): {st}")
 if every.ok("status", dev="m0001")["faults"]["cable"]["plugged"]:
     raise Fail("m0001's cable is not out")
 if not every.ok("status", dev="m0002")["faults"]["cable"]["plugged"]:
