@@ -6,6 +6,7 @@
 # module's own MAC; m0ctl search --to ADDR lists each with its MAC and address. (On
 # loopback a search to 127.255.255.255 reaches only sockets bound to the wildcard, not a
 # module bound to its own address: the search goes to each address, docs/fleet.md.)
+# With --net host the modules share 0.0.0.0:PORT and one broadcast search finds them all.
 . "${M0_INTEGRATION_DIR:-$(dirname "$0")}/lib.sh"
 : "${M0CTL:?M0CTL must name the m0ctl binary (meson test sets it)}"
 
@@ -56,4 +57,34 @@ for k in $(seq 1 $N); do
   grep -q "\"ev\":\"udp1500.accepted\",\"dev\":\"m000$k\",\"from\":\"127.0.0.1:[0-9]*\",\"proto\":\"ff\",\"cmd\":\"search\"" \
     "$EVENTS" || fail "m000$k: no accepted FF search tagged with its name"
 done
+m0_stop
+
+# --net host: every module shares 0.0.0.0:PORT (SO_REUSEADDR), so one broadcast search
+# (here to 127.255.255.255, which reaches sockets bound to the wildcard) gets a reply
+# from each, each with its own MAC. TCPS: nothing dials out (--net host dials real
+# addresses), so every packet stays on 127/8.
+U=$(free_ports udp 1)
+fleet_start $N --no-tty --net host --bind 127.117.1.1 --mac D8B04C011710 --udp1500-port "$U" \
+  --set "SOCK=TCPS,127.0.0.1,9"
+wait_event udp1500.listening $N
+[[ $(count_events udp1500.error) -eq 0 ]] || fail "--net host: $(grep udp1500.error "$EVENTS")"
+net_py "$N" "$U" <<'PY'
+import select, socket, sys
+from m0net import *
+n, port = int(sys.argv[1]), int(sys.argv[2])
+u = Udp(0, "search tool")
+u.sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+u.sock.sendto(b"\xff\x01\x01\x02", ("127.255.255.255", port))
+got = []
+for _ in range(n):
+    d, addr = u.recv("a reply to the broadcast search")
+    got.append(d)
+want = sorted(bytes.fromhex(f"D8B04C0117{0x10 + k:02X}") for k in range(n))
+macs = sorted(m for m in want for d in got if m in d)
+if len(got) != n or macs != want:
+    raise Fail(f"broadcast search: {[d.hex() for d in got]}")
+r, _, _ = select.select([u.sock], [], [], 0.3)
+if r:
+    raise Fail(f"a reply more than one per module: {u.sock.recvfrom(65536)}")
+PY
 m0_stop

@@ -289,7 +289,7 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
   m0__uart_line_start(&b->line, &b->dev);
   m0__udp1500_open(&b->udp1500, loop, &b->dev, &b->events, cfg->bind, cfg->net_host,
-                   cfg->udp1500_port, cfg->udp1500_broadcast);
+                   cfg->udp1500_port, cfg->udp1500_broadcast, proc->fleet.count > 0);
   rc = m0__web_init(&b->web, loop, &b->proc->turn, &b->dev, &b->events, cfg->bind,
                     cfg->web_root, &o->factory);
   if (rc != 0)
