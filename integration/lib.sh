@@ -278,6 +278,35 @@ net_py_wait() {
   ((rc == 0)) || fail "the scenario's network program failed (status $rc)"
 }
 
+# ---- fleets (scenarios 110-119) ----
+#
+# A fleet scenario runs m0emu --fleet on $FLEET with this scenario's events file. Each
+# scenario gives its fleet a base address of its own (--bind 127.1NN.x.1), so nothing it
+# binds can meet another scenario's, and its peers still listen on 127.0.0.1 only.
+
+FLEET=$T/fleet
+
+# fleet_start N [options...]: start a fleet of N modules (--count N) and wait for N
+# `ready` events. Later options override the defaults.
+fleet_start() {
+  local n=$1
+  shift
+  M0_RUN=$((M0_RUN + 1))
+  rm -f "$EVENTS"
+  "$M0EMU" --fleet "$FLEET" --count "$n" --events "$EVENTS" --timing fast "$@" \
+    >"$T/stdout.$M0_RUN" 2>"$T/stderr.$M0_RUN" &
+  M0_PID=$!
+  wait_event ready "$n"
+}
+
+# fleet_flash NAME LINE...: module NAME's flash file (the rest factory), before the start.
+fleet_flash() {
+  local name=$1
+  shift
+  mkdir -p "$FLEET/$name"
+  { printf '# m0emu flash v1\n'; printf '%s\n' "$@"; } >"$FLEET/$name/flash.conf"
+}
+
 # ---- the UART's network servers (scenarios 85-89) ----
 
 # uart_py [ARGS...] <<'PY' ... PY: net_py with Debian's python3, which has pyserial

@@ -132,7 +132,9 @@ struct m0_counters {
 #include "m0/dev_internal.h" /* struct m0_dev's members; read through the functions below */
 
 /* Prepare a device. saved is the configuration loaded from flash (or defaults). Does not
- * start it: call m0_dev_start(). */
+ * start it: call m0_dev_start(). Writes the device's state and never its buffers
+ * (dev_internal.h), so a device in zeroed, untouched memory (calloc) costs only the
+ * pages it uses. */
 void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
                  const struct m0_dev_options *options, const struct m0_config *saved);
 

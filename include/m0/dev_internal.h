@@ -7,6 +7,13 @@
  * buffer the core needs lives here, sized at compile time, so the core never calls malloc
  * and one process can hold many devices. Unit tests may read the members; nothing else
  * should.
+ *
+ * Memory of an idle device: the byte buffers are gathered at the end (struct
+ * m0__dev_bufs, about 210 KiB) and their contents mean something only up to the lengths
+ * kept in the state before them, so m0_dev_init() clears the state (about 8 KiB) and
+ * never writes the buffers. A device in memory the OS hands out zeroed and untouched
+ * (calloc of a large block, a fresh mmap) therefore costs only the pages its state and
+ * the bytes it really queued touch: a thousand idle devices take a few MiB, not 220 MB.
  */
 #ifndef M0_DEV_INTERNAL_H
 #define M0_DEV_INTERNAL_H
@@ -34,8 +41,7 @@ struct m0__pace {
 /* Bytes waiting for the host: a ring, filled by replies, echo and network data (which
  * comes through the inbox, flow.c). */
 struct m0__txq {
-  uint8_t buf[M0_UART_TXQ_SIZE];
-  size_t head; /* index of the oldest byte */
+  size_t head; /* index of the oldest byte of bufs.txq */
   size_t len;
 };
 
@@ -137,8 +143,7 @@ struct m0__save {
   void *done_arg;
   bool restart_wanted;   /* a restart came meanwhile: it happens right after the outcome */
   char restart_cause[16];
-  size_t held_len;
-  uint8_t held[M0__HELD_MAX]; /* line faults already applied */
+  size_t held_len; /* bufs.held: line faults already applied */
   /* The edit being built from outside (m0_dev_edit_*): saved plus the parameters taken. */
   struct m0_config edit;
   uint64_t edit_ids;
@@ -242,8 +247,7 @@ enum m0__tcpc_state {
 };
 
 struct m0__inbox {
-  uint8_t buf[M0_NET_INBOX_SIZE];
-  size_t head, len;
+  size_t head, len; /* of bufs.inbox */
 };
 
 struct m0__network {
@@ -264,14 +268,12 @@ struct m0__network {
   /* TCPC */
   uint8_t tcpc;      /* enum m0__tcpc_state */
   unsigned failures; /* consecutive failed attempts (CLIENTRST) */
-  size_t pending_len;
-  uint8_t pending[M0_NET_PENDING_MAX];
+  size_t pending_len; /* bytes kept in bufs.pending */
   /* UDPS: where serial frames go (the last sender) */
   struct m0_net_addr udp_dest;
   /* HTPC: the request in flight (its frame's length, for the count if it is lost) */
   bool http_busy;
-  size_t http_frame_len, http_request_len;
-  uint8_t http_request[M0_NET_HTTP_REQUEST_MAX];
+  size_t http_frame_len, http_request_len; /* the request is in bufs.http_request */
   union {
     max_align_t align;
     unsigned char bytes[M0_NET_HTTP_PARSER_MAX];
@@ -304,10 +306,8 @@ struct m0__fault_rec {
 };
 
 struct m0__fault_txq {
-  uint8_t buf[M0_FAULT_HELD_MAX];
-  size_t start, end; /* the held bytes are buf[start..end): records in order */
-  struct m0__fault_rec rec[M0__FAULT_RECORDS];
-  unsigned rhead, rlen;
+  size_t start, end; /* the held bytes are bufs.fault_held[start..end): records in order */
+  unsigned rhead, rlen; /* the records: a ring of M0__FAULT_RECORDS in bufs.fault_rec */
 };
 
 struct m0__fault_line {
@@ -355,14 +355,28 @@ struct m0__faults {
   struct m0__fault_line line[2]; /* by enum m0_uart_dir */
   struct m0__fault_net net[2];   /* by enum m0_net_dir */
   /* from_net: the inbox's marks and its cumulative counts in and out. */
-  struct m0__fault_mark marks[M0__FAULT_MARKS];
-  unsigned mhead, mlen;
+  unsigned mhead, mlen; /* the marks: a ring of M0__FAULT_MARKS in bufs.fault_marks */
   uint64_t inbox_in, inbox_out;
   /* Flash. */
   uint32_t flash_fail;  /* the next saves that fail */
   bool flash_full;
   uint64_t flash_until;
   uint64_t flash_failed;
+};
+
+/* The device's byte buffers. Each is meaningful only up to the length kept in the state
+ * (save.held_len, net.pending_len, net.http_request_len, net.inbox, txq, fault.txq):
+ * nothing reads past it, so they are never cleared. */
+struct m0__dev_bufs {
+  uint8_t held[M0__HELD_MAX];                     /* host bytes held during a save */
+  uint8_t pending[M0_NET_PENDING_MAX];            /* serial data kept for the network */
+  uint8_t http_request[M0_NET_HTTP_REQUEST_MAX];  /* HTPC: the request in flight */
+  uint8_t inbox[M0_NET_INBOX_SIZE];               /* network bytes for the host */
+  uint8_t txq[M0_UART_TXQ_SIZE];                  /* bytes for the host, a ring */
+  char flash_text[M0_FLASH_MAX]; /* scratch for m0_flash_format: too large for a stack */
+  uint8_t fault_held[M0_FAULT_HELD_MAX];          /* sends held by a fault (fault.c) */
+  struct m0__fault_rec fault_rec[M0__FAULT_RECORDS];  /* fault.txq's records */
+  struct m0__fault_mark fault_marks[M0__FAULT_MARKS]; /* fault's inbox marks */
 };
 
 /* Observer of finished serial frames; unit tests watch framing through it. NULL in the
@@ -435,7 +449,13 @@ struct m0_dev {
   m0__frame_tap_fn frame_tap;
   void *frame_tap_arg;
 
-  char flash_text[M0_FLASH_MAX]; /* scratch for m0_flash_format: too large for a stack */
+  /* Last, never cleared (see the top of this file): m0_dev_init() stops before it. */
+  struct m0__dev_bufs bufs;
 };
+
+/* The rings of a device's faults (in its buffers, never cleared), from its fault state. */
+static inline struct m0_dev *m0__fault_dev(const struct m0__faults *f) {
+  return (struct m0_dev *)((uintptr_t)f - offsetof(struct m0_dev, fault));
+}
 
 #endif

@@ -6,16 +6,17 @@
  * Each HAL output becomes one system action (pty write, timer, flash file, event line);
  * the flash file is written on the thread pool and its outcome is one more input.
  * each libuv callback becomes one m0_dev_on_*() input with uv_hrtime() as the clock.
- * The device has a single timer: libuv timers have 1 ms resolution and a loop time
- * cached per iteration, so the board arms ceil(ms) from the live clock and, if libuv
- * fires early (up to 1 ms), re-arms instead of handing the core a time before its
- * deadline. No policy here: what to do and when is the core's.
+ * The device has a single timer, one entry of the process's heap of deadlines
+ * (timers.c: one uv_timer for all, never firing before a deadline). No policy here: what
+ * to do and when is the core's.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <arpa/inet.h>
 
 #include "board.h"
 #include "control.h"
@@ -42,32 +43,21 @@ static void hal_uart_rx_enable(void *ctx, bool enable) {
 }
 
 static size_t hal_uart_rx_pending(void *ctx) {
-  return m0__uart_rx_pending(&board_of(ctx)->uart);
+  struct m0__board *b = board_of(ctx);
+  /* --no-tty: no pty to ask (its zeroed master would be fd 0, the process's stdin). */
+  return b->uart_open ? m0__uart_rx_pending(&b->uart) : 0;
 }
 
-static void on_dev_timer(uv_timer_t *timer);
-
+/* The device's one deadline, on the process's heap of deadlines (timers.c): fired at
+ * or after it, never before. */
 static void hal_timer_arm(void *ctx, uint64_t when_ns) {
   struct m0__board *b = board_of(ctx);
-  b->dev_timer_when = when_ns;
-  if (when_ns == M0_TIME_NEVER) {
-    uv_timer_stop(&b->dev_timer);
-    return;
-  }
-  uint64_t now = uv_hrtime();
-  uint64_t ms = when_ns <= now ? 0 : (when_ns - now + M0_NS_PER_MS - 1) / M0_NS_PER_MS;
-  uv_update_time(b->loop); /* the timeout counts from now, not from the iteration start */
-  uv_timer_start(&b->dev_timer, on_dev_timer, ms, 0);
+  if (m0__timers_arm(&b->proc->timers, &b->dev_timer, when_ns) != 0)
+    m0__log_at(&b->events, M0__LOG_ERROR, "out of memory for the device's timer");
 }
 
-static void on_dev_timer(uv_timer_t *timer) {
-  struct m0__board *b = timer->data;
-  uint64_t now = uv_hrtime();
-  if (now < b->dev_timer_when) {
-    hal_timer_arm(b, b->dev_timer_when);
-    return;
-  }
-  b->dev_timer_when = M0_TIME_NEVER;
+static void on_dev_timer(struct m0__timer *t, uint64_t now) {
+  struct m0__board *b = t->data;
   m0_dev_on_timer(&b->dev, now);
 }
 
@@ -101,7 +91,16 @@ static void hal_booted(void *ctx, const struct m0_config *running) {
 }
 
 static void hal_event(void *ctx, const char *name, const char *fields) {
-  m0__events_emit(&board_of(ctx)->events, name, fields);
+  struct m0__board *b = board_of(ctx);
+  if (strcmp(name, "ready") == 0) {
+    /* The device's address: a fleet's scripts learn each module's from its ready. */
+    char with_addr[512];
+    snprintf(with_addr, sizeof with_addr, "%s%s\"addr\":\"%s\"", fields,
+             fields[0] ? "," : "", b->cfg.bind);
+    m0__events_emit(&b->events, name, with_addr);
+    return;
+  }
+  m0__events_emit(&b->events, name, fields);
 }
 
 static void hal_log(void *ctx, const char *message) {
@@ -166,13 +165,55 @@ static int fail(char *err, size_t cap, int rc, const char *fmt, const char *arg)
   return rc;
 }
 
+/* A lock file beside what it protects (m0__lock_use: refused naming a live holder, a
+ * dead one's taken over). A module of a fleet has none of its own: the fleet holds one
+ * for all (proc.c). A single device also makes sure that neither its folder nor its tty
+ * is a module of a live fleet. */
+static int take_locks(struct m0__board *b, char *err, size_t cap) {
+  char path[PATH_MAX + 16], what[PATH_MAX + 32];
+  if (b->proc->fleet.count > 0)
+    return 0;
+  snprintf(path, sizeof path, "%s/lock", b->state_real);
+  snprintf(what, sizeof what, "the state folder %s", b->state_real);
+  int rc = m0__lock_use(&b->events, &b->state_lock, path, what, NULL, err, cap);
+  if (rc == 0)
+    rc = m0__fleet_probe(b->state_real, what, err, cap);
+  if (rc != 0 || b->cfg.no_tty)
+    return rc;
+  if (strlen(b->cfg.tty) >= PATH_MAX)
+    return fail(err, cap, -ENAMETOOLONG, "--tty %s", b->cfg.tty);
+  snprintf(path, sizeof path, "%s.lock", b->cfg.tty);
+  snprintf(what, sizeof what, "the tty link %s", b->cfg.tty);
+  rc = m0__lock_use(&b->events, &b->tty_lock, path, what, NULL, err, cap);
+  /* A fleet module's link is <module folder>/tty. */
+  const char *slash = strrchr(b->cfg.tty, '/');
+  if (rc == 0 && strcmp(slash ? slash + 1 : b->cfg.tty, "tty") == 0) {
+    snprintf(path, sizeof path, "%.*s", slash ? (int)(slash - b->cfg.tty) : 1,
+             slash ? b->cfg.tty : ".");
+    char *folder = realpath(path[0] ? path : "/", NULL);
+    if (folder != NULL)
+      rc = m0__fleet_probe(folder, what, err, cap);
+    free(folder);
+  }
+  return rc;
+}
+
+/* Loopback connections leave from the device's own address when it has one of its own
+ * (a fleet's module, --bind 127.x.y.z), so a server sees each module as its own peer;
+ * 127.0.0.1, a wildcard or a real address keep the kernel's choice, as before. */
+static bool own_loopback_address(const char *bind) {
+  struct in_addr a;
+  return inet_pton(AF_INET, bind, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127 &&
+         ntohl(a.s_addr) != 0x7F000001u;
+}
+
 int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__dev_cfg *cfg,
                    char *err, size_t cap) {
-  memset(b, 0, sizeof *b);
+  /* No memset: b comes zero-filled (m0__proc_add callocs it) and stays untouched where
+   * an idle device does not need it. */
   b->proc = proc;
   b->loop = &proc->loop;
   b->cfg = *cfg;
-  b->uart.master = b->uart.slave = b->uart.inotify = -1;
   uv_loop_t *loop = b->loop;
   int rc = m0__events_attach(&b->events, &proc->sink, cfg->name);
   if (rc != 0)
@@ -181,8 +222,12 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   rc = m0__mkdir_p(cfg->state, 0755);
   if (rc != 0)
     return fail(err, cap, rc, "cannot create the state directory %s", cfg->state);
-  if (realpath(cfg->state, b->state_real) == NULL)
+  b->state_real = realpath(cfg->state, NULL);
+  if (b->state_real == NULL)
     return fail(err, cap, -errno, "cannot resolve the state directory %s", cfg->state);
+  rc = take_locks(b, err, cap);
+  if (rc != 0)
+    return rc;
 
   if (!b->cfg.has_factory) /* no profile: the module as the vendor ships it */
     m0_config_defaults(&b->cfg.factory);
@@ -193,14 +238,15 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
     return fail(err, cap, rc, "cannot load the flash file in %s", b->state_real);
 
   m0__uart_line_init(&b->line, &b->events);
-  rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, err, cap);
-  if (rc != 0)
-    return rc;
+  if (!cfg->no_tty) {
+    b->uart_open = true;
+    rc = m0__uart_open(&b->uart, loop, cfg->tty, &b->events, &proc->uart_watch, err, cap);
+    if (rc != 0)
+      return rc;
+  }
 
-  uv_timer_init(loop, &b->dev_timer);
+  b->dev_timer.fire = on_dev_timer;
   b->dev_timer.data = b;
-  b->dev_timer_open = true;
-  b->dev_timer_when = M0_TIME_NEVER;
 
   b->hal = (struct m0_hal){
       .uart_write = hal_uart_write,
@@ -237,11 +283,13 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
   if (rc != 0)
     return fail(err, cap, rc, "--bind %s", cfg->bind);
   b->net_open = true;
+  b->net.bind_source = !cfg->net_host && own_loopback_address(cfg->bind);
+  b->net.peers = proc->opts.peers.n > 0 ? &proc->opts.peers : NULL;
 
   m0_dev_init(&b->dev, &b->hal, b, o, &b->saved);
   m0__uart_line_start(&b->line, &b->dev);
   m0__udp1500_open(&b->udp1500, loop, &b->dev, &b->events, cfg->bind, cfg->net_host,
-                   cfg->udp1500_port, cfg->udp1500_broadcast);
+                   cfg->udp1500_port, cfg->udp1500_broadcast, proc->fleet.count > 0);
   rc = m0__web_init(&b->web, loop, &b->proc->turn, &b->dev, &b->events, cfg->bind,
                     cfg->web_root, &o->factory);
   if (rc != 0)
@@ -260,9 +308,11 @@ int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__
    * call at boot is then a no-op unless WEBPORT changed. A port that cannot be bound is
    * reported (web.error) and the device runs on without its page. */
   m0__web_listen(&b->web, cfg->web_port ? cfg->web_port : b->saved.webport);
-  rc = m0__uart_start(&b->uart, &b->line);
-  if (rc != 0)
-    return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
+  if (b->uart_open) {
+    rc = m0__uart_start(&b->uart, &b->line);
+    if (rc != 0)
+      return fail(err, cap, rc, "cannot poll the pty %s", b->uart.slave_path);
+  }
   /* Network front ends of the UART (--uart): bound now, so the banner gives the port; one
    * that cannot be bound was asked for explicitly, so it is an error (exit 1). */
   for (size_t i = 0; i < cfg->nuart_net; i++) {
@@ -348,7 +398,10 @@ void m0__board_banner(struct m0__board *b, FILE *out) {
   uint16_t bound = b->web_open ? m0__web_port(&b->web) : 0;
   host_port(web, sizeof web, b->cfg.bind, bound ? bound : wanted);
   fprintf(out, "m0emu %s: USR-M0 emulator\n", M0EMU_VERSION);
-  fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
+  if (b->uart_open)
+    fprintf(out, "  tty:     %s -> %s\n", b->uart.link_path, b->uart.slave_path);
+  else
+    fprintf(out, "  tty:     none (--no-tty): the device runs without a UART host\n");
   for (size_t i = 0; i < b->nuart_tcp; i++) {
     char url[128];
     m0__uart_tcp_url(&b->uart_tcp[i], url, sizeof url);
@@ -397,19 +450,24 @@ void m0__board_close(struct m0__board *b) {
     m0__net_close_all(&b->net);
   }
   m0__udp1500_close(&b->udp1500);
-  m0__uart_close(&b->uart);
+  if (b->uart_open)
+    m0__uart_close(&b->uart);
   if (b->uart_ctl != NULL)
     m0__uart_ctl_close(b);
   for (size_t i = 0; i < b->nuart_tcp; i++)
     m0__uart_tcp_close(&b->uart_tcp[i]);
   m0__status_close(b);
-  if (b->dev_timer_open) {
-    b->dev_timer_open = false;
-    uv_close((uv_handle_t *)&b->dev_timer, NULL);
-  }
+  m0__timers_arm(&b->proc->timers, &b->dev_timer, M0_TIME_NEVER);
 }
 
 void m0__board_free(struct m0__board *b) {
-  m0__uart_free(&b->uart);
+  if (b->uart_open)
+    m0__uart_free(&b->uart);
   m0__uart_ctl_free(b);
+  m0__status_free(b);
+  m0__flash_free(&b->flash);
+  m0__lock_release(&b->tty_lock);
+  m0__lock_release(&b->state_lock);
+  free(b->state_real);
+  b->state_real = NULL;
 }

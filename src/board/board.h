@@ -23,7 +23,9 @@
 #include "m0/dev.h"
 #include "m0/flash_text.h"
 #include "m0/json.h"
+#include "fleet.h"
 #include "links.h"
+#include "timers.h"
 #include "turn.h"
 #include "uart.h"
 #include "udp1500.h"
@@ -52,12 +54,18 @@ enum m0__cli_result {
 };
 
 /* What belongs to the process, whatever the number of devices: the log, the event
- * stream (and, later, the control channel and the fleet). */
+ * stream, the fleet, the peer map (and, later, the control channel). */
 struct m0__proc_opts {
   const char *events;  /* NULL = no event stream; "-" = stdout */
   int verbosity;       /* -1 quiet, 0 normal, 1 verbose */
   const char *control; /* NULL = no control channel; else its Unix socket (control.h) */
   uint16_t control_port; /* 0 = none; else the control channel on 127.0.0.1:port too */
+  const char *fleet;   /* --fleet DIR; NULL = one device (the device's cfg as given) */
+  unsigned count;      /* --count N; 0 = the modules DIR already holds */
+  const char *prefix;  /* --name in a fleet: the modules' names are <prefix><k> */
+  char fleet_web_addr[INET6_ADDRSTRLEN]; /* --fleet-web [ADDR:]PORT (127.0.0.1) */
+  uint16_t fleet_web_port;              /* 0 = no overview page */
+  struct m0__peer_map peers;            /* --peer, every device's */
 };
 
 /* Most --set options one device takes (its stored parameters, each given a few times). */
@@ -68,8 +76,10 @@ struct m0__proc_opts {
 struct m0__dev_cfg {
   const char *name;    /* "" = the single unnamed device: its lines carry no name */
   const char *tty;     /* symlink to publish the pty slave at */
+  bool no_tty;         /* --no-tty: no pty at all (tty unused); nobody is ever attached */
   const char *state;   /* state directory (flash.conf) */
-  const char *bind;    /* IPv4 or IPv6 literal for listening sockets */
+  const char *bind;    /* the device's address (IPv4 or IPv6 literal): its listening
+                        * sockets, and the source of its loopback connections */
   bool net_host;       /* --net host: dial real addresses; false = loopback */
   uint16_t web_port;   /* 0 = from the saved WEBPORT */
   const char *web_root; /* NULL = the embedded page */
@@ -189,11 +199,13 @@ enum m0__flash_origin {
   M0__FLASH_FROM_BAD,      /* flash.conf unparseable: moved to .bad, defaults written */
 };
 
+/* The four paths are one allocation (m0__flash_free), not four PATH_MAX arrays: a
+ * fleet's idle module should cost the bytes of its paths, not four pages. */
 struct m0__flash {
-  char dir[PATH_MAX];
-  char path[PATH_MAX];
-  char tmp[PATH_MAX];
-  char bad[PATH_MAX];
+  char *dir;
+  char *path;
+  char *tmp;
+  char *bad;
   struct m0__events *events;
   unsigned test_delay_ms; /* M0EMU_TEST_FLASH_DELAY_MS: test only */
 };
@@ -210,6 +222,7 @@ int m0__mkdir_p(const char *dir, unsigned mode);
 int m0__profile_build(struct m0_config *out, const char *path, const char *const *sets,
                       size_t nsets, char *err, size_t cap);
 int m0__flash_init(struct m0__flash *fl, const char *dir, struct m0__events *events);
+void m0__flash_free(struct m0__flash *fl);
 /* Read flash.conf into cfg (spec §5), over factory (the module's factory settings; a
  * missing line keeps its value): no file, or an unparseable one, gives factory itself.
  * Only fails (negative errno) when the file exists but cannot be read or, being
@@ -227,18 +240,20 @@ int m0__flash_save_async(struct m0__flash *fl, uv_loop_t *loop, const char *text
 
 /* ---- uart_pty.c: the UART as a pty (spec §2) ---- */
 
+struct m0__uart_watch;
 struct m0__uart {
   uv_loop_t *loop;
   struct m0__uart_port port; /* its seat on the board's UART line (uart.h) */
   struct m0__events *events;
   int master;               /* non-blocking, read through master_poll */
   int slave;                /* our own, held for the process's life */
-  int inotify;              /* watches slave_path for host open/close */
+  struct m0__uart_watch *watch; /* the process's inotify: slave_path's opens and closes */
+  int wd;                   /* our watch in it; -1 none */
+  bool settle_due;          /* on watch->settle: a close to check against /proc */
+  struct m0__uart *settle_next;
   char slave_path[64];
-  char link_path[PATH_MAX]; /* --tty as given */
   bool link_made;
   uv_poll_t master_poll;
-  uv_poll_t inotify_poll;
   uv_timer_t termios_timer; /* 100 ms poll of the host's termios while attached */
   uv_timer_t retry_timer;   /* resumes reading after an unexpected read error */
   bool handles_open;
@@ -257,15 +272,50 @@ struct m0__uart {
    * taken from the master at that close and fed to the core, detached, before the next
    * host is attached (uart_pty.c). A Linux pty holds about 20 KiB. */
   size_t tail_len, tail_off;
-  uint8_t tail[68 * 1024];
   bool termios_known;
   uint32_t host_baud;
   uint8_t host_stop_bits;
+  /* Last, with the path: m0__uart_open does not clear them (an idle fleet module's pty
+   * leaves these 72 KiB untouched). */
+  uint8_t tail[68 * 1024];
+  char link_path[PATH_MAX]; /* --tty as given; last, so only its bytes are touched */
 };
 
-/* Create the pty, hold the slave, publish the symlink. Does not touch the device. */
+/* Create the pty, hold the slave, watch it (in the process's watch), publish the
+ * symlink. Does not touch the device. */
 int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
-                  struct m0__events *events, char *err, size_t cap);
+                  struct m0__events *events, struct m0__uart_watch *watch, char *err,
+                  size_t cap);
+/* For uart_watch.c: one inotify event of this pty's slave; a close seen earlier, to be
+ * checked against /proc now that the queue is empty. */
+void m0__uart_on_watch(struct m0__uart *u, uint32_t mask);
+void m0__uart_settle(struct m0__uart *u);
+
+/* ---- uart_watch.c: one inotify instance for every pty of the process ---- */
+
+struct m0__uart_watch {
+  uv_loop_t *loop;
+  struct m0__events *events; /* the process's log */
+  int fd;                    /* -1 until the first pty */
+  uv_poll_t poll;
+  bool poll_open;
+  struct m0__uart **by_wd;   /* watch descriptor -> pty */
+  size_t cap, count;
+  struct m0__uart *settle;   /* ptys that saw a close since the queue was last empty */
+};
+
+void m0__uart_watch_init(struct m0__uart_watch *w, uv_loop_t *loop, struct m0__events *ev);
+/* Watch path's opens and closes for u: the watch descriptor, or a negative errno. */
+int m0__uart_watch_add(struct m0__uart_watch *w, struct m0__uart *u, const char *path);
+void m0__uart_watch_remove(struct m0__uart_watch *w, struct m0__uart *u, int wd);
+/* One read of the queue, each event handed to its pty; returns how many (0: empty). */
+unsigned m0__uart_watch_read(struct m0__uart_watch *w);
+/* Read until the queue is empty, then settle the ptys that saw a close. */
+void m0__uart_watch_drain(struct m0__uart_watch *w);
+void m0__uart_watch_settle_later(struct m0__uart_watch *w, struct m0__uart *u);
+/* Close the poll handle (uv_run afterwards), then free after every pty was freed. */
+void m0__uart_watch_close(struct m0__uart_watch *w);
+void m0__uart_watch_free(struct m0__uart_watch *w);
 /* Take a seat on line and start polling (once the line reaches the device). */
 int m0__uart_start(struct m0__uart *u, struct m0__uart_line *line);
 void m0__uart_rx_enable(struct m0__uart *u, bool enable);
@@ -283,54 +333,60 @@ void m0__uart_free(struct m0__uart *u);
 #define M0__STATUS_TEXT_MAX (3 * PATH_MAX + 512)
 
 struct m0__status_file {
-  char path[PATH_MAX];
-  char tmp[PATH_MAX];
+  char *path;       /* <state>/status.json and its .tmp, malloc'd to their length (one */
+  char *tmp;        /* block): a fleet's idle module touches no page for them */
   uv_timer_t timer; /* 0 ms: the write happens on the next loop turn */
   bool open;
   bool pending;
   bool warned;      /* a write failed and was reported (once) */
-  char last[M0__STATUS_TEXT_MAX]; /* what the file holds */
+  char *last;       /* what the file holds (malloc'd, grown to fit) */
   size_t last_len;  /* 0: nothing written yet */
+  size_t last_cap;
 };
 
 /* ---- board.c: one device on the process's loop, the HAL ---- */
 
 struct m0__proc;
 
+/* Laid out for a fleet's memory: the small state first, then the parts with large
+ * buffers that stay untouched while idle (the web server's, the pty's path, the network
+ * read buffer, the device's queues), so an idle board touches a handful of pages. */
 struct m0__board {
   struct m0__proc *proc; /* the loop and the shared services */
   uv_loop_t *loop;
   struct m0__dev_cfg cfg;
-  char state_real[PATH_MAX];
+  char *state_real;    /* the state folder's real path (malloc'd) */
+  struct m0__lock state_lock; /* <state>/lock (a single device; a fleet has one lock) */
+  struct m0__lock tty_lock;   /* <tty>.lock (the same) */
   struct m0__events events; /* this device's handle on the process's sink */
   struct m0__flash flash;
   enum m0__flash_origin flash_origin;
   bool flash_busy;     /* a save is on the thread pool */
   bool close_deferred; /* m0__board_close came meanwhile: it runs after the outcome */
-  struct m0__uart uart;      /* the pty */
   struct m0__uart_line line; /* the UART: the pty and the network servers on it */
-  struct m0__uart_tcp uart_tcp[M0__UART_NET_MAX];
   size_t nuart_tcp;          /* opened (each needs m0__uart_tcp_close) */
-  struct m0__net net;
-  struct m0__web web;
-  struct m0__udp1500_sock udp1500;
   bool web_open;
   bool net_open;
-  uv_timer_t dev_timer;
-  bool dev_timer_open;
-  uint64_t dev_timer_when;
+  bool uart_open;      /* a pty (not --no-tty) */
+  struct m0__timer dev_timer; /* on proc->timers */
   struct m0_hal hal;
   struct m0_dev_options options;
   struct m0_config saved;
+  struct m0__udp1500_sock udp1500;
+  struct m0__uart_tcp uart_tcp[M0__UART_NET_MAX];
   struct m0__uart_ctl *uart_ctl; /* the UART over the control channel (uart_ctl.c); NULL
                                   * until a client uses it */
-  struct m0_dev dev;
   struct m0__status_file status;
+  struct m0__web web;   /* 3 KiB used, then 8 KiB untouched unless given */
+  struct m0__uart uart; /* untouched with --no-tty */
+  struct m0__net net;
+  struct m0_dev dev;    /* its 210 KiB of buffers last */
 };
 
-/* Everything up to a running device on proc's loop: state dir, flash, pty, web,
- * m0_dev_init. On failure err holds a one-line message (exit 1); m0__board_close and
- * m0__board_free are still due. */
+/* Everything up to a running device on proc's loop: locks, state dir, flash, pty, web,
+ * m0_dev_init. b must be zero-filled (calloc): only what it uses is written, so an idle
+ * board's untouched pages cost nothing. On failure err holds a one-line message (exit
+ * 1); m0__board_close and m0__board_free are still due. */
 int m0__board_init(struct m0__board *b, struct m0__proc *proc, const struct m0__dev_cfg *cfg,
                    char *err, size_t cap);
 void m0__board_banner(struct m0__board *b, FILE *out);
@@ -348,6 +404,7 @@ int m0__status_init(struct m0__board *b);
 void m0__status_changed(struct m0__board *b);
 void m0__status_write_now(struct m0__board *b);
 void m0__status_close(struct m0__board *b);
+void m0__status_free(struct m0__board *b);
 
 /* ---- proc.c: the process: one loop, its signals, the sink, the boards ---- */
 
@@ -356,6 +413,11 @@ struct m0__proc {
   bool loop_open;
   struct m0__turn turn;  /* end-of-turn work: gathered TCP writes, web traffic records */
   struct m0__proc_opts opts;
+  struct m0__fleet fleet; /* count 0: one device, not a fleet */
+  struct m0__lock fleet_lock; /* DIR/fleet.lock: every module's folder and tty */
+  struct m0__uart_watch uart_watch; /* every pty's host open/close */
+  struct m0__timers timers; /* every device's deadline: one heap, one uv_timer */
+  struct m0__fleet_web *overview; /* --fleet-web; NULL = none */
   struct m0__sink sink;
   struct m0__events log; /* the process's own lines: never named */
   uv_signal_t signals[3]; /* SIGINT, SIGTERM, SIGHUP */
@@ -368,6 +430,7 @@ struct m0__proc {
   struct m0__board **boards;
   size_t board_count;
   struct m0__control *control; /* the control channel (control.h); NULL = none */
+  size_t board_cap;
 };
 
 /* The loop and the sink. A failure is logged (the log works even then); m0__proc_finish
@@ -376,6 +439,9 @@ int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts);
 /* One more device (m0__board_init on the process's loop). A failure is logged, tagged
  * with the device's name. */
 int m0__proc_add(struct m0__proc *p, const struct m0__dev_cfg *cfg);
+/* --fleet: plan the modules (fleet.c) and add one board per module, each from cfg with
+ * its own name, folder, tty, address and MAC. A failure is logged. */
+int m0__proc_add_fleet(struct m0__proc *p, const struct m0__dev_cfg *cfg);
 /* Signals, banners, start every device, run until SIGINT/SIGTERM. Returns the exit code
  * (0 clean, 1 failure), its line already logged. */
 int m0__proc_run(struct m0__proc *p);

@@ -9,8 +9,8 @@
  * the line) go through the parameter table like AT commands (m0__profile_build); a bad
  * line or value is a usage error naming the option, the line and the reason.
  * Repeated options: the last one wins (getopt convention), except --web-host, which
- * adds a name each time (up to 16), --uart, which adds a server each time (up to 4), and
- * --set (up to 64).
+ * adds a name each time (up to 16), --uart, which adds a server each time (up to 4),
+ * --set (up to 64), and --peer, which adds an entry (up to 64).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -29,6 +29,7 @@ enum {
   OPT_TTY = 256, OPT_STATE, OPT_BIND, OPT_NET, OPT_WEB_PORT, OPT_WEB_ROOT, OPT_WEB_HOST,
   OPT_TIMING, OPT_DIALECT, OPT_EVENTS, OPT_MAC, OPT_LINE_FAULTS, OPT_BOOT_MS, OPT_VERSION,
   OPT_CONTROL, OPT_CONTROL_PORT,
+  OPT_FLEET, OPT_COUNT, OPT_NAME, OPT_NO_TTY, OPT_PEER, OPT_FLEET_WEB,
   OPT_UART,
   OPT_UDP1500_PORT, OPT_UDP1500_REPLY,
   OPT_PROFILE, OPT_SET,
@@ -51,6 +52,12 @@ static const struct option long_options[] = {
   {"mac", required_argument, NULL, OPT_MAC},
   {"line-faults", no_argument, NULL, OPT_LINE_FAULTS},
   {"boot-ms", required_argument, NULL, OPT_BOOT_MS},
+  {"fleet", required_argument, NULL, OPT_FLEET},
+  {"count", required_argument, NULL, OPT_COUNT},
+  {"name", required_argument, NULL, OPT_NAME},
+  {"no-tty", no_argument, NULL, OPT_NO_TTY},
+  {"peer", required_argument, NULL, OPT_PEER},
+  {"fleet-web", required_argument, NULL, OPT_FLEET_WEB},
   {"udp1500-port", required_argument, NULL, OPT_UDP1500_PORT},
   {"udp1500-reply", required_argument, NULL, OPT_UDP1500_REPLY},
   {"profile", required_argument, NULL, OPT_PROFILE},
@@ -77,6 +84,7 @@ void m0__cli_help(FILE *out) {
         "  --state DIR         flash file and runtime files           (default: ./m0emu-state)\n"
         "  --bind ADDR         host address for listening sockets     (default: 127.0.0.1)\n"
         "  --net loopback|host where dialled peers are               (default: loopback)\n"
+        "  --peer MAP          ADDR[:PORT]=HOST[:PORT]: dial HOST for ADDR (repeatable)\n"
         "  --web-port PORT     host port of the web server            (default: from WEBPORT)\n"
         "  --web-root DIR      serve the page from DIR, for development (default: embedded)\n"
         "  --web-host NAME     extra Host name to answer (repeatable) (default: IPs, localhost)\n"
@@ -88,6 +96,11 @@ void m0__cli_help(FILE *out) {
         "  --mac HEX12         factory MAC                            (default: derived)\n"
         "  --line-faults       corrupt bytes on a baud mismatch\n"
         "  --boot-ms N         restart duration in ms, 0-60000        (default: 200)\n"
+        "  --name NAME         the device's name in events and log    (default: none)\n"
+        "  --no-tty            no pty: the device runs without a UART host\n"
+        "  --fleet DIR         run a fleet: one module per DIR/<name>/ (default: one device)\n"
+        "  --count N           with --fleet: modules 1-N               (default: those in DIR)\n"
+        "  --fleet-web PORT    overview page of every module, [ADDR:]PORT (default: none)\n"
         "  --udp1500-port PORT UDP port of the setup protocols, 0 = off (default: 1500)\n"
         "  --udp1500-reply unicast|broadcast\n"
         "                      their replies; broadcast needs --net host (default: unicast)\n"
@@ -98,9 +111,13 @@ void m0__cli_help(FILE *out) {
         "  -h, --help          this text, then exit\n"
         "  --version           the version, then exit\n"
         "\n"
+        "A fleet's module k is named <NAME><k> (m0001 by default), at the k-th address from\n"
+        "--bind (default 127.0.1.1), with MAC --mac + k - 1; every other option applies to\n"
+        "each module.\n"
+        "\n"
         "Exit status: 0 clean exit (SIGINT/SIGTERM), 1 runtime failure (including a\n"
-        "--web-port that cannot be bound), 2 usage error. SIGHUP restarts the device like\n"
-        "AT+Z. More in man m0emu.\n",
+        "--web-port that cannot be bound, or a state folder or tty another m0emu holds),\n"
+        "2 usage error. SIGHUP restarts every device like AT+Z. More in man m0emu.\n",
         out);
 }
 
@@ -129,6 +146,17 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max,
     return -ERANGE;
   *out = v;
   return 0;
+}
+
+/* A device name or a fleet's prefix: safe in a path, a log line and JSON unescaped. */
+static bool name_valid(const char *s, size_t max) {
+  size_t len = strlen(s);
+  if (len == 0 || len > max || s[0] == '.')
+    return false;
+  for (const char *p = s; *p; p++)
+    if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+      return false;
+  return true;
 }
 
 /* --uart KIND:[ADDR:]PORT, KIND tcp or rfc2217, ADDR an IPv4 literal or [IPv6]. */
@@ -165,6 +193,7 @@ static enum m0__cli_result parse_uart(struct m0__dev_cfg *dev, const char *arg, 
       return fail(err, cap, "--uart: expected an IPv4 address or [IPv6] before the port, got '%s'",
                   arg);
     memcpy(u.addr, addr, n + 1);
+    u.addr_given = true;
     port = colon + 1;
   }
   unsigned long n;
@@ -216,7 +245,9 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
   };
   err[0] = '\0';
   bool help = false, version = false;
-  char name[32];
+  const char *tty_given = NULL, *state_given = NULL, *bind_given = NULL, *name = NULL;
+  bool count_given = false;
+  char opt_name[32];
 
   optind = 0; /* glibc: full re-initialisation, so the parser can run more than once */
   opterr = 0; /* our own one-line messages */
@@ -233,11 +264,11 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case OPT_EVENTS:
     case OPT_CONTROL:
       if (*arg == '\0')
-        return fail(err, cap, "%s: expected a path, got ''", option_name(opt, name, sizeof name));
+        return fail(err, cap, "%s: expected a path, got ''", option_name(opt, opt_name, sizeof opt_name));
       if (opt == OPT_TTY)
-        dev->tty = arg;
+        dev->tty = tty_given = arg;
       else if (opt == OPT_STATE)
-        dev->state = arg;
+        dev->state = state_given = arg;
       else if (opt == OPT_CONTROL && strlen(arg) >= sizeof((struct sockaddr_un *)0)->sun_path)
         return fail(err, cap, "--control: a Unix socket's path has at most %zu bytes, got '%s'",
                     sizeof((struct sockaddr_un *)0)->sun_path - 1, arg);
@@ -255,7 +286,7 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
       unsigned char addr[16];
       if (inet_pton(AF_INET, arg, addr) != 1 && inet_pton(AF_INET6, arg, addr) != 1)
         return fail(err, cap, "--bind: expected an IPv4 or IPv6 address, got '%s'", arg);
-      dev->bind = arg;
+      dev->bind = bind_given = arg;
       break;
     }
     case OPT_NET:
@@ -325,6 +356,62 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case OPT_LINE_FAULTS:
       dev->line_faults = true;
       break;
+    case OPT_NO_TTY:
+      dev->no_tty = true;
+      break;
+    case OPT_FLEET_WEB: {
+      /* PORT, ADDR:PORT (IPv4) or [ADDR]:PORT (IPv6); the address defaults to 127.0.0.1. */
+      const char *colon = strrchr(arg, ':');
+      const char *port_s = colon ? colon + 1 : arg;
+      char addr[INET6_ADDRSTRLEN] = "127.0.0.1";
+      unsigned char bin[16];
+      bool ok = true;
+      if (colon != NULL) {
+        const char *a = arg;
+        size_t len = (size_t)(colon - arg);
+        if (len >= 2 && a[0] == '[' && a[len - 1] == ']') {
+          a++;
+          len -= 2;
+        }
+        ok = len > 0 && len < sizeof addr;
+        if (ok) {
+          memcpy(addr, a, len);
+          addr[len] = '\0';
+          ok = inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1;
+        }
+      }
+      if (!ok || parse_uint(port_s, 1, 65535, &n) != 0)
+        return fail(err, cap, "--fleet-web: expected PORT or ADDR:PORT (an IP address, a port "
+                    "1-65535), got '%s'", arg);
+      snprintf(opts->fleet_web_addr, sizeof opts->fleet_web_addr, "%s", addr);
+      opts->fleet_web_port = (uint16_t)n;
+      break;
+    }
+    case OPT_PEER: {
+      char why[256];
+      if (m0__peer_parse(&opts->peers, arg, why, sizeof why) != 0)
+        return fail(err, cap, "--peer: %s", why);
+      break;
+    }
+    case OPT_FLEET:
+      if (*arg == '\0')
+        return fail(err, cap, "--fleet: expected a folder, got ''");
+      opts->fleet = arg;
+      break;
+    case OPT_COUNT:
+      if (parse_uint(arg, 1, M0__FLEET_MAX, &n) != 0)
+        return fail(err, cap, "--count: expected a number of modules 1-%d, got '%s'",
+                    M0__FLEET_MAX, arg);
+      opts->count = (unsigned)n;
+      count_given = true;
+      break;
+    case OPT_NAME:
+      if (!name_valid(arg, M0__DEV_NAME_MAX))
+        return fail(err, cap,
+                    "--name: expected 1-%d letters, digits, '-', '_' or '.', got '%s'",
+                    M0__DEV_NAME_MAX, arg);
+      name = arg;
+      break;
     case OPT_PROFILE:
       if (*arg == '\0')
         return fail(err, cap, "--profile: expected a path, got ''");
@@ -370,12 +457,12 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
     case ':':
       /* optopt is the option's val; for a long option spelled out, argv names it. */
       if (optopt >= OPT_TTY)
-        return fail(err, cap, "%s: missing value", option_name(optopt, name, sizeof name));
+        return fail(err, cap, "%s: missing value", option_name(optopt, opt_name, sizeof opt_name));
       return fail(err, cap, "-%c: missing value", optopt);
     default: /* '?' */
       /* A flag given a value (--line-faults=1, --help=1): optopt is its val. */
       if (optopt != 0 && is_long_val(optopt) && strncmp(argv[optind - 1], "--", 2) == 0)
-        return fail(err, cap, "%s: takes no value", option_name(optopt, name, sizeof name));
+        return fail(err, cap, "%s: takes no value", option_name(optopt, opt_name, sizeof opt_name));
       if (optopt != 0 && optopt < OPT_TTY)
         return fail(err, cap, "unknown option '-%c' (see --help)", optopt);
       return fail(err, cap, "unknown or ambiguous option '%s' (see --help)", argv[optind - 1]);
@@ -383,6 +470,39 @@ enum m0__cli_result m0__cli_parse(struct m0__proc_opts *opts, struct m0__dev_cfg
   }
   if (optind < argc)
     return fail(err, cap, "unexpected argument '%s' (see --help)", argv[optind]);
+  if (opts->peers.n > 0 && dev->net_host)
+    return fail(err, cap, "--peer: only with --net loopback (--net host dials the real "
+                "addresses)");
+  if (opts->fleet == NULL) {
+    if (count_given)
+      return fail(err, cap, "--count: only with --fleet DIR");
+    if (name != NULL)
+      dev->name = name;
+  } else {
+    if (tty_given != NULL)
+      return fail(err, cap, "--tty: not with --fleet (module <name>'s is DIR/<name>/tty)");
+    if (state_given != NULL)
+      return fail(err, cap, "--state: not with --fleet (module <name>'s is DIR/<name>/)");
+    if (name != NULL && strlen(name) > M0__FLEET_PREFIX_MAX)
+      return fail(err, cap, "--name: a fleet's prefix has at most %d characters, got '%s'",
+                  M0__FLEET_PREFIX_MAX, name);
+    opts->prefix = name != NULL ? name : "m";
+    /* Each module serves its UART at its own address (KIND:PORT, the same port for all,
+     * as its web page and UDP 1500); one fixed ADDR:PORT would be bound once per module. */
+    for (size_t i = 0; i < dev->nuart_net; i++)
+      if (dev->uart_net[i].addr_given && dev->uart_net[i].port != 0)
+        return fail(err, cap, "--uart: in a fleet each module serves its UART at its own "
+                    "address: give %s:%u without an address (or port 0), not %s:%u",
+                    dev->uart_net[i].rfc2217 ? "rfc2217" : "tcp",
+                    (unsigned)dev->uart_net[i].port, dev->uart_net[i].addr,
+                    (unsigned)dev->uart_net[i].port);
+    struct in_addr a;
+    if (bind_given == NULL)
+      dev->bind = "127.0.1.1";
+    else if (inet_pton(AF_INET, bind_given, &a) != 1)
+      return fail(err, cap, "--bind: a fleet needs an IPv4 address (its first module's), "
+                  "got '%s'", bind_given);
+  }
   if (help)
     return M0__CLI_HELP;
   if (version)

@@ -243,7 +243,12 @@ static void status(struct m0__jbuf *b, struct m0__board *bd) {
     M0__JB_LIT(b, "null");
   m0__jb_printf(b, ",\"mismatch\":%s}", st.uart_mismatch ? "true" : "false");
   M0__JB_LIT(b, ",\"tty\":");
-  m0__jb_str(b, bd->uart.slave_path[0] ? bd->uart.link_path : "");
+  if (bd->uart_open)
+    m0__jb_str(b, bd->uart.link_path);
+  else
+    M0__JB_LIT(b, "null"); /* --no-tty */
+  M0__JB_LIT(b, ",\"addr\":");
+  m0__jb_str(b, bd->cfg.bind);
   M0__JB_LIT(b, ",\"state\":");
   m0__jb_str(b, bd->state_real);
   m0__jb_printf(b, ",\"web_port\":%u", bd->web_open ? (unsigned)m0__web_port(&bd->web) : 0u);
@@ -293,10 +298,15 @@ static int cmd_list(struct m0__ctl_req *r, const struct arg *a) {
       M0__JB_LIT(&b, ",");
     M0__JB_LIT(&b, "{\"dev\":");
     m0__jb_str(&b, bd->events.name);
+    M0__JB_LIT(&b, ",\"addr\":");
+    m0__jb_str(&b, bd->cfg.bind);
     m0__jb_printf(&b, ",\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,\"tty\":",
                   mode_name(&bd->dev), choice_of(M0_ID_SOCK, 0, m0_dev_running(&bd->dev)->proto),
                   st.socket_connected ? "true" : "false");
-    m0__jb_str(&b, bd->uart.link_path);
+    if (bd->uart_open)
+      m0__jb_str(&b, bd->uart.link_path);
+    else
+      M0__JB_LIT(&b, "null"); /* --no-tty: its UART is the channel's (uart.write, uart.subscribe) */
     M0__JB_LIT(&b, "}");
   }
   M0__JB_LIT(&b, "]}");

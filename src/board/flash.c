@@ -51,11 +51,6 @@ int m0__mkdir_p(const char *dir, unsigned mode) {
   return 0;
 }
 
-static int join(char *out, const char *dir, const char *name) {
-  int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
-  return (n < 0 || n >= PATH_MAX) ? -ENAMETOOLONG : 0;
-}
-
 /* Test only (docs/architecture.md): milliseconds each asynchronous save waits first. */
 static unsigned test_delay_ms(void) {
   const char *v = getenv("M0EMU_TEST_FLASH_DELAY_MS");
@@ -67,16 +62,29 @@ static unsigned test_delay_ms(void) {
 }
 
 int m0__flash_init(struct m0__flash *fl, const char *dir, struct m0__events *events) {
-  memset(fl, 0, sizeof *fl);
-  fl->events = events;
-  fl->test_delay_ms = test_delay_ms();
-  if (strlen(dir) >= sizeof fl->dir)
+  static const char *const names[3] = {"flash.conf", "flash.conf.tmp", "flash.conf.bad"};
+  size_t len = strlen(dir);
+  *fl = (struct m0__flash){.events = events, .test_delay_ms = test_delay_ms()};
+  if (len >= PATH_MAX - sizeof "/flash.conf.tmp")
     return -ENAMETOOLONG;
-  strcpy(fl->dir, dir);
-  if (join(fl->path, dir, "flash.conf") || join(fl->tmp, dir, "flash.conf.tmp") ||
-      join(fl->bad, dir, "flash.conf.bad"))
-    return -ENAMETOOLONG;
+  /* One block: dir, then dir/<name> for each of the three files. */
+  char *block = malloc(4 * (len + 1) + sizeof "/flash.conf" + 2 * sizeof "/flash.conf.tmp");
+  if (block == NULL)
+    return -ENOMEM;
+  fl->dir = block;
+  memcpy(block, dir, len + 1);
+  char **out[3] = {&fl->path, &fl->tmp, &fl->bad};
+  char *p = block + len + 1;
+  for (int i = 0; i < 3; i++) {
+    *out[i] = p;
+    p += sprintf(p, "%s/%s", dir, names[i]) + 1;
+  }
   return 0;
+}
+
+void m0__flash_free(struct m0__flash *fl) {
+  free(fl->dir);
+  fl->dir = fl->path = fl->tmp = fl->bad = NULL;
 }
 
 static void report_line(void *ctx, unsigned line, const char *message) {

@@ -25,6 +25,7 @@
 #include "turn.h"
 
 struct m0__events;
+struct m0__peer_map;
 struct m0__net_link; /* one socket; private to net_*.c, allocated per open */
 
 /* The read buffer: one per loop (the process's), shared by every device's links. libuv
@@ -45,6 +46,8 @@ struct m0__net {
   struct m0__events *events;
   uint8_t *rbuf;                     /* the process's M0__NET_READ_MAX bytes */
   bool net_host;                     /* --net host: dial real addresses */
+  bool bind_source;                  /* bind dialled loopback connections to bind_sa */
+  const struct m0__peer_map *peers;  /* --peer (loopback mode); NULL = none */
   bool closed;                       /* m0__net_close_all() ran: no more core calls */
   struct sockaddr_storage bind_sa;   /* --bind, port 0 */
   struct m0__net_link *links[M0_LINKS_MAX]; /* by the core's id; NULL = free */

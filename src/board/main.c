@@ -5,8 +5,9 @@
  * An explicit --web-port that cannot be bound is a runtime failure, checked before the
  * banner; the port from WEBPORT is not (the device runs on without its page, as a module
  * whose page is unreachable still works).
- * Thin on purpose: the loop, the signals and the devices are proc.c's; today's command
- * line describes one device, unnamed, so the output is that of a single module.
+ * Thin on purpose: the loop, the signals and the devices are proc.c's. The command line
+ * describes one device (unnamed unless --name), or with --fleet a fleet of named ones
+ * (fleet.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +36,8 @@ static void keep_standard_fds(void) {
  * device whose page is elsewhere or nowhere. A port below 1024 bound at 8000+port for
  * lack of privileges counts as bound: that mapping is the documented rule (spec 6.1).
  * The reason (in use, not permitted) is in the web.error event (and -v's log). */
-static bool web_port_refused(struct m0__board *b, const struct m0__dev_cfg *dev) {
+static bool web_port_refused(struct m0__board *b) {
+  const struct m0__dev_cfg *dev = &b->cfg;
   if (dev->web_port == 0 || (b->web_open && m0__web_port(&b->web) != 0))
     return false;
   m0__log_at(&b->events, M0__LOG_ERROR,
@@ -68,9 +70,17 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   struct m0__proc proc; /* a failure below has logged its line already */
-  if (m0__proc_init(&proc, &opts) != 0 || m0__proc_add(&proc, &dev) != 0)
+  if (m0__proc_init(&proc, &opts) != 0 ||
+      (opts.fleet ? m0__proc_add_fleet(&proc, &dev) : m0__proc_add(&proc, &dev)) != 0)
     return m0__proc_finish(&proc, 1);
-  if (web_port_refused(proc.boards[0], &dev))
+  for (size_t i = 0; i < proc.board_count; i++)
+    if (web_port_refused(proc.boards[i]))
+      return m0__proc_finish(&proc, 1);
+  if (opts.fleet_web_port != 0 &&
+      m0__fleet_web_open(&proc, opts.fleet_web_addr, opts.fleet_web_port, dev.web_hosts,
+                         dev.nweb_hosts, err, sizeof err) != 0) {
+    m0__log_at(&proc.log, M0__LOG_ERROR, "%s", err);
     return m0__proc_finish(&proc, 1);
+  }
   return m0__proc_finish(&proc, m0__proc_run(&proc));
 }

@@ -115,6 +115,11 @@ int m0__net_bind_addr(const char *bind_addr, struct sockaddr_storage *out) {
 int m0__net_dial_addr(const struct m0__net *n, const struct m0_net_addr *a, int sock_family,
                       struct sockaddr_storage *out) {
   memset(out, 0, sizeof *out);
+  if (!n->net_host && m0__peer_find(n->peers, a, (struct sockaddr_in *)out)) {
+    if (sock_family == AF_INET6)
+      to_v4_mapped(out);
+    return 0;
+  }
   if (!n->net_host) {
     if (sock_family == AF_INET6)
       return uv_ip6_addr("::1", a->port, (struct sockaddr_in6 *)out);
@@ -158,8 +163,23 @@ bool m0__net_pick_addr(const struct addrinfo *res, int sock_family, uint16_t por
  * on one machine. Other sources are reported as they are (127.0.0.1:port), so UDPS answers
  * them through the same mapping on the way out. */
 void m0__net_source_as_device(const struct m0__net *n, const struct m0_net_addr *peer,
-                              const struct sockaddr *sa, struct m0_net_addr *from) {
+                              const struct sockaddr_storage *dial, const struct sockaddr *sa,
+                              struct m0_net_addr *from) {
   m0__net_sockaddr_to_addr(sa, from);
-  if (!n->net_host && peer->port != 0 && from->port == peer->port && is_loopback(sa))
+  if (n->net_host || peer->port == 0 || !is_loopback(sa))
+    return;
+  bool from_dial = false; /* sa is where the peer really is (its --peer target) */
+  if (dial != NULL) {
+    struct m0_net_addr d;
+    m0__net_sockaddr_to_addr((const struct sockaddr *)dial, &d);
+    from_dial = d.port == from->port && strcmp(d.host, from->host) == 0;
+  }
+  if (from->port == peer->port || from_dial) {
     copy_host(from->host, sizeof from->host, peer->host);
+    from->port = peer->port;
+  }
+}
+
+bool m0__net_is_loopback(const struct sockaddr *sa) {
+  return is_loopback(sa);
 }

@@ -91,7 +91,10 @@ bool m0__net_pick_addr(const struct addrinfo *res, int sock_family, uint16_t por
 /* The device's view of a datagram's source: the configured peer when it is that peer's
  * port on the host machine in loopback mode, else the address as it is. */
 void m0__net_source_as_device(const struct m0__net *n, const struct m0_net_addr *peer,
-                              const struct sockaddr *sa, struct m0_net_addr *from);
+                              const struct sockaddr_storage *dial, const struct sockaddr *sa,
+                              struct m0_net_addr *from);
+/* 127.0.0.0/8, ::1 or v4-mapped loopback. */
+bool m0__net_is_loopback(const struct sockaddr *sa);
 /* Numeric address and port, v4-mapped IPv6 shown as the IPv4 it is. */
 void m0__net_sockaddr_to_addr(const struct sockaddr *sa, struct m0_net_addr *out);
 /* sa as a JSON "host:port" string, quotes included. */

@@ -60,7 +60,10 @@ static void start_connect(struct m0__net_link *l) {
   m0__net_json_sockaddr(dial, sizeof dial, (struct sockaddr *)&l->dial);
   m0__net_emit(l->net, "net.connecting", "\"link\":%u,\"peer\":%s,\"dial\":%s", l->id, peer,
                dial);
-  if (l->req.local_port != 0) {
+  /* A module with a loopback address of its own dials from it: a server sees each
+   * module of a fleet as its own peer. */
+  bool own_source = l->net->bind_source && m0__net_is_loopback((struct sockaddr *)&l->dial);
+  if (l->req.local_port != 0 || own_source) {
     int rc = m0__net_bind_port(l, l->req.local_port);
     if (rc != 0) {
       m0__net_defer_down(l, M0_DOWN_BIND, rc);

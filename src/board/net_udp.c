@@ -59,7 +59,7 @@ void m0__net_udp_on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   if (flags & UV_UDP_PARTIAL)
     m0__log(n->events, "link %u: datagram cut to %zd bytes", l->id, nread);
   struct m0_net_addr from;
-  m0__net_source_as_device(n, &l->req.peer, addr, &from);
+  m0__net_source_as_device(n, &l->req.peer, l->have_dial ? &l->dial : NULL, addr, &from);
   if (n->tap != NULL && nread > 0)
     n->tap(n->tap_ctx, l->id, false, (const uint8_t *)buf->base, (size_t)nread);
   m0_dev_on_link_rx(n->dev, uv_hrtime(), l->id, (const uint8_t *)buf->base, (size_t)nread,

@@ -24,6 +24,7 @@ static const int signal_numbers[3] = {SIGINT, SIGTERM, SIGHUP};
 int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
   memset(p, 0, sizeof *p);
   p->opts = *opts;
+  m0__uart_watch_init(&p->uart_watch, &p->loop, &p->log); /* opens nothing yet */
   int ev_rc = m0__sink_open(&p->sink, opts->events, uv_hrtime(), opts->verbosity);
   m0__events_attach(&p->log, &p->sink, ""); /* the log works from here on */
   int rc = uv_loop_init(&p->loop);
@@ -32,6 +33,7 @@ int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
     return rc;
   }
   p->loop_open = true;
+  m0__timers_init(&p->timers, &p->loop);
   rc = m0__turn_init(&p->turn, &p->loop);
   if (rc != 0) {
     m0__log_at(&p->log, M0__LOG_ERROR, "uv_prepare_init: %s", uv_strerror(rc));
@@ -45,11 +47,21 @@ int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
 }
 
 int m0__proc_add(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
-  struct m0__board **boards = realloc(p->boards, (p->board_count + 1) * sizeof *boards);
-  struct m0__board *b = boards != NULL ? calloc(1, sizeof *b) : NULL;
-  if (boards != NULL)
+  if (p->board_count == p->board_cap) {
+    size_t cap = p->board_cap ? p->board_cap * 2 : 4;
+    struct m0__board **boards = realloc(p->boards, cap * sizeof *boards);
+    if (boards == NULL) {
+      m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
+      return -ENOMEM;
+    }
     p->boards = boards;
-  if (b == NULL) {
+    p->board_cap = cap;
+  }
+  /* calloc: a board this large comes as fresh zero pages, and stays untouched where the
+   * device does not use it (m0__board_init writes only what it needs). */
+  struct m0__board *b = calloc(1, sizeof *b);
+  if (b == NULL || m0__timers_reserve(&p->timers, p->board_count + 1) != 0) {
+    free(b);
     m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
     return -ENOMEM;
   }
@@ -60,6 +72,65 @@ int m0__proc_add(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
   if (rc != 0) /* through the board's handle: the line names the device that failed */
     m0__log_at(&b->events, M0__LOG_ERROR, "%s", err);
   return rc;
+}
+
+int m0__proc_add_fleet(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
+  char err[PATH_MAX + 256];
+  const char *prefix = p->opts.prefix ? p->opts.prefix : "m";
+  int rc = m0__fleet_plan(&p->fleet, p->opts.fleet, p->opts.count, prefix, cfg->bind,
+                          cfg->mac, err, sizeof err);
+  if (rc != 0) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "%s", err);
+    return rc;
+  }
+  /* One lock for the whole fleet (not a file descriptor per module), then a look at
+   * each module's own lock files: a single m0emu may hold one of them. */
+  char *lock = malloc(strlen(p->fleet.dir) + sizeof "/fleet.lock");
+  char what[PATH_MAX + 32];
+  if (lock == NULL) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
+    return -ENOMEM;
+  }
+  sprintf(lock, "%s/fleet.lock", p->fleet.dir);
+  snprintf(what, sizeof what, "the fleet folder %s", p->fleet.dir);
+  rc = m0__lock_use(&p->log, &p->fleet_lock, lock, what, prefix, err, sizeof err);
+  free(lock);
+  if (rc == 0)
+    rc = m0__fleet_probe_members(&p->fleet, cfg->no_tty, err, sizeof err);
+  if (rc != 0) {
+    m0__log_at(&p->log, M0__LOG_ERROR, "%s", err);
+    return rc;
+  }
+  unsigned long nofile = m0__fleet_raise_nofile();
+  /* A pty pair (unless --no-tty), a web listener, a UDP 1500 socket (unless port 0),
+   * the --uart servers and a connection per module. */
+  unsigned long per = (cfg->no_tty ? 2 : 4) + (cfg->udp1500_port != 0 ? 1 : 0) + cfg->nuart_net;
+  unsigned long want = (unsigned long)p->fleet.count * per + 64;
+  if (nofile != 0 && nofile < want)
+    m0__log_at(&p->log, M0__LOG_WARNING,
+               "warning: %zu modules may need about %lu open files, the limit is %lu "
+               "(ulimit -n)",
+               p->fleet.count, want, nofile);
+  for (size_t i = 0; i < p->fleet.count; i++) {
+    const struct m0__fleet_member *m = &p->fleet.members[i];
+    struct m0__dev_cfg one = *cfg;
+    one.name = m->name;
+    one.state = m->state;
+    one.tty = m->tty;
+    one.bind = m->addr;
+    for (size_t j = 0; j < one.nuart_net; j++) /* --uart KIND:PORT: at the module's address */
+      if (!one.uart_net[j].addr_given)
+        snprintf(one.uart_net[j].addr, sizeof one.uart_net[j].addr, "%s", m->addr);
+    memcpy(one.mac, m->mac, sizeof one.mac);
+    rc = m0__proc_add(p, &one);
+    if (rc != 0)
+      return rc;
+  }
+  rc = m0__fleet_write_map(p);
+  if (rc != 0)
+    m0__log_at(&p->log, M0__LOG_WARNING, "warning: cannot write %s/fleet.tsv: %s",
+               p->fleet.dir, strerror(-rc));
+  return 0;
 }
 
 static void stop(struct m0__proc *p) {
@@ -74,6 +145,9 @@ static void stop(struct m0__proc *p) {
     m0__control_close(p->control);
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_close(p->boards[i]);
+  m0__uart_watch_close(&p->uart_watch);
+  m0__timers_close(&p->timers);
+  m0__fleet_web_close(p);
   m0__turn_close(&p->turn); /* a board still closing does its work at once from here */
 }
 
@@ -124,16 +198,24 @@ int m0__proc_run(struct m0__proc *p) {
   /* With --events -, standard output is the JSON-lines stream and nothing else: a reader
    * parses every line, so the banner goes to standard error instead. */
   FILE *banner = p->sink.out == stdout ? stderr : stdout;
-  if (p->opts.verbosity >= 0) {
+  if (p->opts.verbosity >= 0 && p->fleet.count > 0)
+    m0__fleet_banner(p, banner);
+  else if (p->opts.verbosity >= 0)
     for (size_t i = 0; i < p->board_count; i++)
       m0__board_banner(p->boards[i], banner);
-    if (p->control != NULL) {
-      if (p->opts.control != NULL)
-        fprintf(banner, "  control: %s\n", p->opts.control);
-      if (p->opts.control_port != 0)
-        fprintf(banner, "  control: 127.0.0.1:%u\n", (unsigned)p->opts.control_port);
-      fflush(banner);
-    }
+  if (p->opts.verbosity >= 0 && p->control != NULL) {
+    if (p->opts.control != NULL)
+      fprintf(banner, "  control: %s\n", p->opts.control);
+    if (p->opts.control_port != 0)
+      fprintf(banner, "  control: 127.0.0.1:%u\n", (unsigned)p->opts.control_port);
+    fflush(banner);
+  }
+  if (p->opts.verbosity >= 0 && p->overview != NULL) {
+    const char *a = p->opts.fleet_web_addr;
+    fprintf(banner, strchr(a, ':') ? "  overview: http://[%s]:%u/ (every module)\n"
+                                   : "  overview: http://%s:%u/ (every module)\n",
+            a, (unsigned)m0__fleet_web_port(p));
+    fflush(banner);
   }
   for (size_t i = 0; i < p->board_count; i++)
     m0__board_start(p->boards[i]);
@@ -162,7 +244,12 @@ int m0__proc_finish(struct m0__proc *p, int code) {
   }
   free(p->boards);
   p->boards = NULL;
-  p->board_count = 0;
+  p->board_count = p->board_cap = 0;
+  m0__uart_watch_free(&p->uart_watch); /* after the ptys, which leave it */
+  m0__timers_free(&p->timers);
+  m0__fleet_web_free(p);
+  m0__lock_release(&p->fleet_lock); /* after the boards: their ttys are gone */
+  m0__fleet_free(&p->fleet);
   m0__sink_close(&p->sink);
   if (p->loop_open && uv_loop_close(&p->loop) != 0 && code == 0) {
     m0__log_at(&p->log, M0__LOG_ERROR, "internal error: handles left open at exit");

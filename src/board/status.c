@@ -13,7 +13,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,8 +28,13 @@ static size_t status_text(struct m0__board *b, char *buf, size_t cap) {
   const char *const *protos = m0_params[M0_ID_SOCK].fields[0].choices;
   char tty[2 * PATH_MAX], pts[160];
   m0_dev_status(&b->dev, &st);
-  m0_json_string(tty, sizeof tty, b->uart.link_path);
-  m0_json_string(pts, sizeof pts, b->uart.slave_path);
+  if (b->uart_open) {
+    m0_json_string(tty, sizeof tty, b->uart.link_path);
+    m0_json_string(pts, sizeof pts, b->uart.slave_path);
+  } else { /* --no-tty */
+    snprintf(tty, sizeof tty, "null");
+    snprintf(pts, sizeof pts, "null");
+  }
   int n = snprintf(
       buf, cap,
       "{\"pid\":%ld,\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,"
@@ -48,10 +55,18 @@ static size_t status_text(struct m0__board *b, char *buf, size_t cap) {
   len += (size_t)n;
   n = snprintf(buf + len, cap - len,
                ",\"uart_mismatch\":%s,\"tty\":%s,\"pts\":%s,\"web_port\":%u,"
-               "\"restarts\":%llu}\n",
+               "\"restarts\":%llu,\"addr\":",
                st.uart_mismatch ? "true" : "false", tty, pts,
                b->web_open ? (unsigned)m0__web_port(&b->web) : 0u,
                (unsigned long long)st.counters.restarts);
+  if (n < 0 || (size_t)n >= cap - len)
+    return 0;
+  len += (size_t)n;
+  /* Which module this is (a fleet's folders are many): its address and name. */
+  char addr[64], name[2 * M0__DEV_NAME_MAX + 8];
+  m0_json_string(addr, sizeof addr, b->cfg.bind);
+  m0_json_string(name, sizeof name, b->events.name);
+  n = snprintf(buf + len, cap - len, "%s,\"dev\":%s}\n", addr, name);
   if (n < 0 || (size_t)n >= cap - len)
     return 0;
   return len + (size_t)n;
@@ -95,6 +110,15 @@ static void status_write(struct m0__board *b) {
     s->warned = true;
     return;
   }
+  if (len > s->last_cap) {
+    char *grown = realloc(s->last, len);
+    if (grown == NULL) { /* written, but not kept: the next change writes again */
+      s->last_len = 0;
+      return;
+    }
+    s->last = grown;
+    s->last_cap = len;
+  }
   memcpy(s->last, text, len);
   s->last_len = len;
 }
@@ -107,10 +131,15 @@ static void on_status_timer(uv_timer_t *timer) {
 
 int m0__status_init(struct m0__board *b) {
   struct m0__status_file *s = &b->status;
-  int n = snprintf(s->path, sizeof s->path, "%s/status.json", b->state_real);
-  int m = snprintf(s->tmp, sizeof s->tmp, "%s/status.json.tmp", b->state_real);
-  if (n < 0 || (size_t)n >= sizeof s->path || m < 0 || (size_t)m >= sizeof s->tmp)
+  size_t n = strlen(b->state_real) + sizeof "/status.json";
+  if (n > PATH_MAX)
     return -ENAMETOOLONG;
+  s->path = malloc(n + n + sizeof ".tmp");
+  if (s->path == NULL)
+    return -ENOMEM;
+  s->tmp = s->path + n;
+  sprintf(s->path, "%s/status.json", b->state_real);
+  sprintf(s->tmp, "%s/status.json.tmp", b->state_real);
   uv_timer_init(b->loop, &s->timer);
   s->timer.data = b;
   s->open = true;
@@ -139,4 +168,12 @@ void m0__status_close(struct m0__board *b) {
   uv_close((uv_handle_t *)&s->timer, NULL);
   if (s->last_len > 0) /* ours: a module that is not running has no status */
     unlink(s->path);
+}
+
+void m0__status_free(struct m0__board *b) {
+  struct m0__status_file *s = &b->status;
+  free(s->path);
+  free(s->last);
+  s->path = s->tmp = s->last = NULL;
+  s->last_len = s->last_cap = 0;
 }

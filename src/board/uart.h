@@ -113,7 +113,8 @@ void m0__uart_line_rx_enable(struct m0__uart_line *line, bool enable);
 /* One --uart option. */
 struct m0__uart_net_cfg {
   bool rfc2217;  /* false: raw bytes */
-  char addr[46]; /* an IPv4 or IPv6 literal (127.0.0.1 unless given) */
+  char addr[46]; /* an IPv4 or IPv6 literal (127.0.0.1 unless given; a fleet module's own) */
+  bool addr_given; /* --uart KIND:ADDR:PORT, not KIND:PORT */
   uint16_t port; /* 0: any free port (the banner and uart.listening say which) */
 };
 

@@ -6,6 +6,8 @@
  * observed with inotify on /dev/pts/N instead: opens minus closes, 0->1 attach, 1->0
  * detach (our own open happened before the watch, so it is not counted); after a close,
  * a /proc scan on the thread pool corrects the count for events inotify merged.
+ * The inotify instance is the process's, shared by every pty (uart_watch.c): one per
+ * pty would stop a fleet at 128 (the default per-user limit).
  *
  * Programs that use the port one after another must each get only their own bytes, and
  * Linux discards nothing when a program closes a pty (not even without our slave fd):
@@ -92,11 +94,14 @@ static int publish_link(struct m0__uart *u, char *err, size_t cap) {
 }
 
 int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
-                  struct m0__events *events, char *err, size_t cap) {
-  memset(u, 0, sizeof *u);
+                  struct m0__events *events, struct m0__uart_watch *watch, char *err,
+                  size_t cap) {
+  /* Not the tail buffer nor the path after it: an idle fleet module leaves them untouched. */
+  memset(u, 0, offsetof(struct m0__uart, tail));
   u->loop = loop;
   u->events = events;
-  u->master = u->slave = u->inotify = -1;
+  u->watch = watch;
+  u->master = u->slave = u->wd = -1;
   u->rx_enabled = true;
   if (strlen(link_path) >= sizeof u->link_path)
     return fail(err, cap, -ENAMETOOLONG, "--tty %s", link_path);
@@ -131,24 +136,17 @@ int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
     return fail(err, cap, -errno, "tcsetattr %s", u->slave_path);
 
   /* The watch is added after our own open, so only hosts are counted. */
-  u->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (u->inotify < 0)
-    return fail(err, cap, -errno, "inotify_init1");
-  if (inotify_add_watch(u->inotify, u->slave_path,
-                        IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0)
-    return fail(err, cap, -errno, "cannot watch %s with inotify", u->slave_path);
+  rc = m0__uart_watch_add(watch, u, u->slave_path);
+  if (rc < 0)
+    return fail(err, cap, rc, "cannot watch %s with inotify", u->slave_path);
+  u->wd = rc;
 
   if ((rc = uv_poll_init(loop, &u->master_poll, u->master)) != 0)
     return fail(err, cap, rc, "uv_poll_init (pty)");
-  if ((rc = uv_poll_init(loop, &u->inotify_poll, u->inotify)) != 0) {
-    uv_close((uv_handle_t *)&u->master_poll, NULL);
-    return fail(err, cap, rc, "uv_poll_init (inotify)");
-  }
   uv_timer_init(loop, &u->termios_timer);
   uv_timer_init(loop, &u->retry_timer);
   uv_timer_init(loop, &u->tail_timer);
-  u->master_poll.data = u->inotify_poll.data = u->termios_timer.data = u->retry_timer.data =
-      u->tail_timer.data = u;
+  u->master_poll.data = u->termios_timer.data = u->retry_timer.data = u->tail_timer.data = u;
   u->handles_open = true;
 
   return publish_link(u, err, cap);
@@ -355,6 +353,8 @@ static int others_hold_slave(const struct m0__uart *u) {
 static void set_opens(struct m0__uart *u, unsigned opens) {
   unsigned before = u->opens;
   u->opens = opens;
+  if (u->port.line == NULL)
+    return; /* not started (the watch is shared): m0__uart_start settles the count */
   if (before > 0 && opens == 0) {
     take_tail(u);
     if (u->attached)
@@ -364,27 +364,16 @@ static void set_opens(struct m0__uart *u, unsigned opens) {
   settle_attach(u);
 }
 
-/* One read() of the inotify fd: apply its events. Returns how many (0: queue empty). */
-static unsigned read_events(struct m0__uart *u, bool *closed) {
-  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-  ssize_t n = read(u->inotify, buf, sizeof buf);
-  unsigned count = 0;
-  for (char *p = buf; n > 0 && p < buf + n; count++) {
-    const struct inotify_event *ev = (const struct inotify_event *)p;
-    p += sizeof *ev + ev->len;
-    u->event_gen++;
-    if (ev->mask & IN_Q_OVERFLOW) {
-      m0__log(u->events, "inotify queue overflow on %s: recounting hosts", u->slave_path);
-      *closed = true; /* forces the /proc check */
-    }
-    if (ev->mask & IN_OPEN)
-      set_opens(u, u->opens + 1);
-    if (ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) {
-      set_opens(u, u->opens > 0 ? u->opens - 1 : 0);
-      *closed = true;
-    }
+/* One event of our slave, from the process's watch (uart_watch.c); a close asks for a
+ * /proc recount once the shared queue is empty (m0__uart_settle). */
+void m0__uart_on_watch(struct m0__uart *u, uint32_t mask) {
+  u->event_gen++;
+  if (mask & IN_OPEN)
+    set_opens(u, u->opens + 1);
+  if (mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) {
+    set_opens(u, u->opens > 0 ? u->opens - 1 : 0);
+    m0__uart_watch_settle_later(u->watch, u);
   }
-  return count;
 }
 
 /* After a close, /proc settles what inotify cannot: it merges identical consecutive
@@ -439,25 +428,18 @@ static void request_scan(struct m0__uart *u) {
             uv_strerror(rc));
 }
 
-/* Read every pending inotify event (one read when there is none). Called before each
- * master read too: a host that opens and writes at once is attached before its first
- * byte is delivered, and one that closes has its tail taken before the next host's. */
+/* Read every pending inotify event of the process's watch (one read when there is none).
+ * Called before each master read too: a host that opens and writes at once is attached
+ * before its first byte is delivered, and one that closes has its tail taken before the
+ * next host's. A pty that saw a close (or an overflow) is recounted once the queue is
+ * empty (m0__uart_settle). */
 static void drain_inotify(struct m0__uart *u) {
-  bool closed = false;
-  while (read_events(u, &closed) > 0) {
-  }
-  if (closed)
-    request_scan(u);
+  m0__uart_watch_drain(u->watch);
 }
 
-static void on_inotify(uv_poll_t *handle, int status, int events) {
-  (void)events;
-  struct m0__uart *u = handle->data;
-  if (status < 0) {
-    m0__log(u->events, "inotify poll: %s", uv_strerror(status));
-    return;
-  }
-  drain_inotify(u);
+void m0__uart_settle(struct m0__uart *u) {
+  if (u->handles_open)
+    request_scan(u);
 }
 
 static void on_retry(uv_timer_t *timer) {
@@ -543,12 +525,10 @@ static const struct m0__uart_port_ops pty_ops = {
 
 int m0__uart_start(struct m0__uart *u, struct m0__uart_line *line) {
   m0__uart_line_add(line, &u->port, "tty", &pty_ops);
-  int rc = uv_poll_start(&u->inotify_poll, UV_READABLE, on_inotify);
-  if (rc != 0)
-    return rc;
   update_poll(u);
   /* A host may have opened the link between its creation and now. */
   drain_inotify(u);
+  settle_attach(u);
   return 0;
 }
 
@@ -584,11 +564,12 @@ size_t m0__uart_write(struct m0__uart *u, const uint8_t *data, size_t len) {
 }
 
 void m0__uart_close(struct m0__uart *u) {
+  if (u->watch != NULL) /* no more events for a closing pty */
+    m0__uart_watch_remove(u->watch, u, u->wd);
   if (!u->handles_open)
     return;
   u->handles_open = false;
   uv_close((uv_handle_t *)&u->master_poll, NULL);
-  uv_close((uv_handle_t *)&u->inotify_poll, NULL);
   uv_close((uv_handle_t *)&u->termios_timer, NULL);
   uv_close((uv_handle_t *)&u->retry_timer, NULL);
   uv_close((uv_handle_t *)&u->tail_timer, NULL);
@@ -606,11 +587,11 @@ void m0__uart_free(struct m0__uart *u) {
     }
     u->link_made = false;
   }
-  if (u->inotify >= 0)
-    close(u->inotify);
+  if (u->watch != NULL)
+    m0__uart_watch_remove(u->watch, u, u->wd);
   if (u->slave >= 0)
     close(u->slave);
   if (u->master >= 0)
     close(u->master);
-  u->inotify = u->slave = u->master = -1;
+  u->slave = u->master = -1;
 }

@@ -7,11 +7,14 @@
  * broadcast reply can go out; the module's address is still --bind unless that is a
  * wildcard (then the core reports WANN's static address). IPv4 only: the protocols carry
  * 4-byte addresses. A port refused for lack of privileges becomes 8000+port, as for every
- * other port of the device (spec §6.1).
+ * other port of the device (spec §6.1). A fleet's modules each bind their own loopback
+ * address, so all have the port; in --net host they share 0.0.0.0:port (SO_REUSEADDR:
+ * Linux gives a broadcast to every such socket, a unicast datagram to one).
  */
 #include "udp1500.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,22 +60,22 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init((char *)u->rbuf, sizeof u->rbuf);
 }
 
-static int bind_at(struct m0__udp1500_sock *u, const char *host, uint16_t port) {
+static int bind_at(struct m0__udp1500_sock *u, const char *host, uint16_t port, bool shared) {
   struct sockaddr_in sa;
   int rc = uv_ip4_addr(host, port, &sa);
   if (rc == 0)
-    rc = uv_udp_bind(&u->udp, (const struct sockaddr *)&sa, 0);
+    rc = uv_udp_bind(&u->udp, (const struct sockaddr *)&sa, shared ? UV_UDP_REUSEADDR : 0);
   return rc;
 }
 
 int m0__udp1500_open(struct m0__udp1500_sock *u, uv_loop_t *loop, struct m0_dev *dev,
                      struct m0__events *events, const char *bind, bool net_host,
-                     uint16_t port, bool broadcast) {
+                     uint16_t port, bool broadcast, bool fleet) {
   struct sockaddr_in probe;
   const char *host;
   char where[96];
   int rc;
-  memset(u, 0, sizeof *u);
+  memset(u, 0, offsetof(struct m0__udp1500_sock, rbuf)); /* rbuf untouched until a read */
   u->loop = loop;
   u->dev = dev;
   u->events = events;
@@ -91,16 +94,19 @@ int m0__udp1500_open(struct m0__udp1500_sock *u, uv_loop_t *loop, struct m0_dev 
   snprintf(u->here.host, sizeof u->here.host, "%s",
            net_host && (ntohl(probe.sin_addr.s_addr) >> 24) == 127 ? "0.0.0.0" : bind);
   host = net_host ? "0.0.0.0" : bind;
+  /* A fleet in --net host: every module on 0.0.0.0:port, SO_REUSEADDR, so a broadcast
+   * reaches each (a unicast one of them); on loopback each has its own address. */
+  bool shared = fleet && net_host;
   rc = uv_udp_init(loop, &u->udp);
   if (rc != 0)
     goto failed;
   u->udp.data = u;
   u->open = true;
   u->host_port = port;
-  rc = bind_at(u, host, port);
+  rc = bind_at(u, host, port, shared);
   if ((rc == UV_EACCES || rc == UV_EPERM) && port <= 65535 - PRIVILEGED_MAP) {
     u->host_port = (uint16_t)(PRIVILEGED_MAP + port);
-    rc = bind_at(u, host, u->host_port);
+    rc = bind_at(u, host, u->host_port, shared);
     if (rc == 0) {
       emit(u, "udp1500.port_mapped", "\"port\":%u,\"host_port\":%u", (unsigned)port,
            (unsigned)u->host_port);

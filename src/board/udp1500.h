@@ -37,10 +37,12 @@ struct m0__udp1500_sock {
  * 0.0.0.0 (so broadcasts arrive) with SO_BROADCAST; `bind` is still the module's address
  * unless it is a wildcard. port 0: no socket. A port that cannot be bound is reported
  * (udp1500.error) and the device runs without it; one that needs privileges becomes
- * 8000+port (udp1500.port_mapped). Always returns 0 after initialising u. */
+ * 8000+port (udp1500.port_mapped). fleet: a module of a fleet (in --net host its
+ * socket shares 0.0.0.0:port with the others). u must be zero-filled: the read buffer is
+ * left untouched. Always returns 0 after initialising u. */
 int m0__udp1500_open(struct m0__udp1500_sock *u, uv_loop_t *loop, struct m0_dev *dev,
                      struct m0__events *events, const char *bind, bool net_host,
-                     uint16_t port, bool broadcast);
+                     uint16_t port, bool broadcast, bool fleet);
 /* The HAL's udp1500_send: one datagram to `to` (to 255.255.255.255 and its port instead
  * with broadcast replies, unless `to` is a loopback address). Losses are logged (-v). */
 void m0__udp1500_send(struct m0__udp1500_sock *u, const uint8_t *data, size_t len,

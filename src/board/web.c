@@ -190,7 +190,8 @@ uint16_t m0__web_port(const struct m0__web *w) {
 int m0__web_init(struct m0__web *w, uv_loop_t *loop, struct m0__turn *turn,
                  struct m0_dev *dev, struct m0__events *events, const char *bind_addr,
                  const char *web_root, const struct m0_factory *factory) {
-  memset(w, 0, sizeof *w);
+  memset(w, 0, offsetof(struct m0__web, web_root));
+  w->web_root[0] = '\0';
   w->loop = loop;
   w->dev = dev;
   w->events = events;

@@ -48,9 +48,7 @@ struct m0__web {
   struct m0__events *events;
   struct m0_factory factory; /* MAC, firmware, production date for the status page */
   char bind_addr[64];
-  char web_root[4096];       /* "" = the pages embedded at build time */
-  /* --web-host names, lower case, and pointers to them for the gate's policy. */
-  char host_names[M0__WEB_HOSTS_MAX][M0__WEB_HOST_NAME_MAX + 1];
+  /* Pointers to the --web-host names below, for the gate's policy. */
   const char *hosts[M0__WEB_HOSTS_MAX];
   size_t nhosts;
   struct m0__web_listener *listener; /* NULL while not listening */
@@ -76,6 +74,10 @@ struct m0__web {
   } pending;
   char *read_buf;            /* one for all connections: a read is parsed before the next */
   bool closing;
+  /* Last: 8 KiB that m0__web_init does not clear (a fleet's idle module leaves them
+   * untouched); meaningful only when given (web_root[0], nhosts). */
+  char web_root[4096];       /* "" = the pages embedded at build time */
+  char host_names[M0__WEB_HOSTS_MAX][M0__WEB_HOST_NAME_MAX + 1]; /* lower case */
 };
 
 /* Prepare the server (nothing is bound yet). turn is the loop's end-of-turn service

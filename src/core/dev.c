@@ -223,6 +223,7 @@ static void heart_com(struct m0_dev *dev, uint64_t now, bool transparent) {
 
 static void heart_beat(struct m0_dev *dev, uint64_t now) {
   struct m0__heart *h = &dev->heart;
+  uint64_t due = m0__heart_next(h); /* the beat's own send moves it: keep it first */
   if (h->target == M0__HEART_UART) {
     /* Lost like any UART output when no host listens (pace.c counts it). */
     m0__host_send(dev, now, h->data, h->len);
@@ -230,7 +231,7 @@ static void heart_beat(struct m0_dev *dev, uint64_t now) {
   } else {
     m0__link_beat(dev, now);
   }
-  m0__heart_beaten(h, now);
+  m0__heart_beaten(h, due, now);
 }
 
 /* ---- boot and restart ---- */
@@ -384,7 +385,7 @@ static int save_start(struct m0_dev *dev, const struct m0_config *next,
     return M0_E_BUSY; /* one write at a time: callers check first */
   if (m0__fault_flash_refuses(dev))
     return M0_E_FLASH; /* flash that fails (fault.c): as if written and refused */
-  len = m0_flash_format(next, dev->flash_text, sizeof dev->flash_text);
+  len = m0_flash_format(next, dev->bufs.flash_text, sizeof dev->bufs.flash_text);
   if (len == 0)
     return M0_E_FLASH;
   s->next = *next;
@@ -393,7 +394,7 @@ static int save_start(struct m0_dev *dev, const struct m0_config *next,
   s->busy = true;
   s->in_call = true;
   s->answered = false;
-  dev->hal->flash_save(dev->ctx, dev->flash_text, len);
+  dev->hal->flash_save(dev->ctx, dev->bufs.flash_text, len);
   s->in_call = false;
   if (!s->answered)
     return M0_PENDING;
@@ -521,7 +522,9 @@ void m0__dev_settle(struct m0_dev *dev, uint64_t now) {
 
 void m0_dev_init(struct m0_dev *dev, const struct m0_hal *hal, void *ctx,
                  const struct m0_dev_options *options, const struct m0_config *saved) {
-  memset(dev, 0, sizeof *dev);
+  /* The state only: the buffers behind it are never read past their lengths, and
+   * leaving them unwritten keeps an idle device's untouched pages free (dev_internal.h). */
+  memset(dev, 0, offsetof(struct m0_dev, bufs));
   dev->hal = hal;
   dev->ctx = ctx;
   dev->options = *options;
@@ -616,7 +619,7 @@ static void hold(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t l
   struct m0__save *s = &dev->save;
   size_t i, room = M0__HELD_MAX - s->held_len, n = len < room ? len : room;
   for (i = 0; i < n; i++)
-    s->held[s->held_len++] = faults ? (uint8_t)(data[i] ^ 0x55) : data[i];
+    dev->bufs.held[s->held_len++] = faults ? (uint8_t)(data[i] ^ 0x55) : data[i];
   if (n < len) {
     dev->counters.uart_rx_dropped += len - n;
     m0__dev_drop(dev, now, M0__DROP_FROM_HOST_FLASH_BUSY, len - n);
@@ -674,9 +677,9 @@ static void release_held(struct m0_dev *dev, uint64_t now) {
   s->held_len = 0;
   /* One byte at a time, so the check comes before each and nothing is held twice. */
   for (i = 0; i < n && !flash_holds(dev); i++)
-    uart_input(dev, now, &s->held[i], 1, false);
+    uart_input(dev, now, &dev->bufs.held[i], 1, false);
   if (i < n) {
-    memmove(s->held, s->held + i, n - i);
+    memmove(dev->bufs.held, dev->bufs.held + i, n - i);
     s->held_len = n - i;
   }
 }

@@ -132,11 +132,11 @@ void m0__fault_line_count(struct m0_dev *dev, enum m0_uart_dir dir, size_t corru
 /* ---- held sends ---- */
 
 static struct m0__fault_rec *head_rec(struct m0__faults *f) {
-  return &f->txq.rec[f->txq.rhead];
+  return &m0__fault_dev(f)->bufs.fault_rec[f->txq.rhead];
 }
 
 static struct m0__fault_rec *tail_rec(struct m0__faults *f) {
-  return &f->txq.rec[(f->txq.rhead + f->txq.rlen - 1) % M0__FAULT_RECORDS];
+  return &m0__fault_dev(f)->bufs.fault_rec[(f->txq.rhead + f->txq.rlen - 1) % M0__FAULT_RECORDS];
 }
 
 static void drop_to_net(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind, size_t n) {
@@ -151,11 +151,12 @@ static void drop_to_net(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kin
 static bool hold(struct m0_dev *dev, unsigned id, const uint8_t *data, size_t len,
                  const struct m0_net_addr *to, uint64_t at) {
   struct m0__fault_txq *q = &dev->fault.txq;
+  uint8_t *buf = dev->bufs.fault_held;
   bool udp = dev->net.link[id].role == M0__LINK_UDP;
-  if (q->end - q->start + len > sizeof q->buf)
+  if (q->end - q->start + len > sizeof dev->bufs.fault_held)
     return false;
-  if (q->end + len > sizeof q->buf) { /* room only at the front: move the rest there */
-    memmove(q->buf, q->buf + q->start, q->end - q->start);
+  if (q->end + len > sizeof dev->bufs.fault_held) { /* room only at the front: move the rest there */
+    memmove(buf, buf + q->start, q->end - q->start);
     q->end -= q->start;
     q->start = 0;
   }
@@ -164,7 +165,7 @@ static bool hold(struct m0_dev *dev, unsigned id, const uint8_t *data, size_t le
     if (!udp && t->id == id && !t->has_to && t->gen == dev->net.gen[id] &&
         (t->at == at || m0__fault_net_cut(dev)) &&
         (uint64_t)t->len + len <= UINT32_MAX) {
-      memcpy(q->buf + q->end, data, len);
+      memcpy(buf + q->end, data, len);
       q->end += len;
       t->len += (uint32_t)len;
       return true;
@@ -172,7 +173,7 @@ static bool hold(struct m0_dev *dev, unsigned id, const uint8_t *data, size_t le
   }
   if (q->rlen == M0__FAULT_RECORDS)
     return false;
-  struct m0__fault_rec *r = &q->rec[(q->rhead + q->rlen) % M0__FAULT_RECORDS];
+  struct m0__fault_rec *r = &dev->bufs.fault_rec[(q->rhead + q->rlen) % M0__FAULT_RECORDS];
   memset(r, 0, sizeof *r);
   r->at = at;
   r->len = (uint32_t)len;
@@ -181,14 +182,15 @@ static bool hold(struct m0_dev *dev, unsigned id, const uint8_t *data, size_t le
   r->has_to = to != NULL;
   if (to != NULL)
     r->to = *to;
-  memcpy(q->buf + q->end, data, len);
+  memcpy(buf + q->end, data, len);
   q->end += len;
   q->rlen++;
   return true;
 }
 
-static void pop(struct m0__fault_txq *q) {
-  q->start += q->rec[q->rhead].len;
+static void pop(struct m0_dev *dev) {
+  struct m0__fault_txq *q = &dev->fault.txq;
+  q->start += dev->bufs.fault_rec[q->rhead].len;
   q->rhead = (q->rhead + 1) % M0__FAULT_RECORDS;
   q->rlen--;
   if (q->rlen == 0)
@@ -211,7 +213,7 @@ static size_t rate_allows(struct m0_dev *dev, uint64_t now, const struct m0__fau
 /* When the head record may go: its instant, or later when the rate holds it back. */
 static uint64_t release_due(const struct m0_dev *dev) {
   const struct m0__faults *f = &dev->fault;
-  const struct m0__fault_rec *r = &f->txq.rec[f->txq.rhead];
+  const struct m0__fault_rec *r = &dev->bufs.fault_rec[f->txq.rhead];
   const struct m0__fault_net *n = &f->net[M0_NET_TO_NET];
   uint64_t due;
   if (n->impair.rate == 0)
@@ -229,13 +231,13 @@ static void release(struct m0_dev *dev, uint64_t now) {
   while (q->rlen > 0 && !m0__fault_net_cut(dev)) {
     struct m0__fault_rec *h = head_rec(f);
     struct m0__fault_rec r = *h;
-    const uint8_t *data = q->buf + q->start;
+    const uint8_t *data = dev->bufs.fault_held + q->start;
     const struct m0__link *l = &dev->net.link[r.id];
     size_t n;
     if (r.at > now)
       return;
     if (l->role == M0__LINK_FREE || !l->up || dev->net.gen[r.id] != r.gen) {
-      pop(q);
+      pop(dev);
       drop_to_net(dev, now, M0__DROP_TO_NET_NOT_CONNECTED, r.len); /* its link is gone */
       continue;
     }
@@ -248,7 +250,7 @@ static void release(struct m0_dev *dev, uint64_t now) {
       q->start += n;
       h->len -= (uint32_t)n;
     } else {
-      pop(q); /* before the send: it may call back into the faults (not to queue) */
+      pop(dev); /* before the send: it may call back into the faults (not to queue) */
     }
     m0__link_send_now(dev, now, r.id, data, n, r.has_to ? &r.to : NULL);
   }
@@ -321,7 +323,7 @@ bool m0__fault_rx_lost(struct m0_dev *dev, uint64_t now, size_t len) {
 /* ---- from_net: the inbox's marks ---- */
 
 static const struct m0__fault_mark *mark_at(const struct m0__faults *f, unsigned k) {
-  return &f->marks[(f->mhead + k) % M0__FAULT_MARKS];
+  return &m0__fault_dev(f)->bufs.fault_marks[(f->mhead + k) % M0__FAULT_MARKS];
 }
 
 void m0__fault_inbox_in(struct m0_dev *dev, uint64_t now, size_t n) {
@@ -335,18 +337,18 @@ void m0__fault_inbox_in(struct m0_dev *dev, uint64_t now, size_t n) {
   f->inbox_in += n;
   if (imp->impair.delay_ns == 0 && imp->impair.jitter_ns == 0) {
     if (f->mlen > 0) /* after delayed bytes, in order: as late as the last of them */
-      f->marks[(f->mhead + f->mlen - 1) % M0__FAULT_MARKS].end = f->inbox_in;
+      dev->bufs.fault_marks[(f->mhead + f->mlen - 1) % M0__FAULT_MARKS].end = f->inbox_in;
     return;
   }
   at = impaired_at(f, imp, now, last);
   if (f->mlen > 0 && (mark_at(f, f->mlen - 1)->at == at || f->mlen == M0__FAULT_MARKS)) {
-    struct m0__fault_mark *m = &f->marks[(f->mhead + f->mlen - 1) % M0__FAULT_MARKS];
+    struct m0__fault_mark *m = &dev->bufs.fault_marks[(f->mhead + f->mlen - 1) % M0__FAULT_MARKS];
     m->end = f->inbox_in; /* full: these wait with the last (later, never earlier) */
     if (m->at < at)
       m->at = at;
     return;
   }
-  struct m0__fault_mark *m = &f->marks[(f->mhead + f->mlen) % M0__FAULT_MARKS];
+  struct m0__fault_mark *m = &dev->bufs.fault_marks[(f->mhead + f->mlen) % M0__FAULT_MARKS];
   m->end = f->inbox_in;
   m->at = at;
   f->mlen++;

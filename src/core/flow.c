@@ -62,14 +62,15 @@ size_t m0__flow_backlog(const struct m0_dev *dev) {
   return dev->net.inbox.len + dev->txq.len;
 }
 
-static void inbox_push(struct m0__inbox *q, const uint8_t *data, size_t n) {
+static void inbox_push(struct m0_dev *dev, const uint8_t *data, size_t n) {
+  struct m0__inbox *q = &dev->net.inbox;
   size_t tail, first;
   if (n == 0)
     return; /* data may be NULL (no prefix) */
   tail = (q->head + q->len) % M0_NET_INBOX_SIZE;
   first = n < M0_NET_INBOX_SIZE - tail ? n : M0_NET_INBOX_SIZE - tail;
-  memcpy(q->buf + tail, data, first);
-  memcpy(q->buf, data + first, n - first);
+  memcpy(dev->bufs.inbox + tail, data, first);
+  memcpy(dev->bufs.inbox, data + first, n - first);
   q->len += n;
 }
 
@@ -207,13 +208,13 @@ void m0__flow_to_host(struct m0_dev *dev, uint64_t now, const uint8_t *prefix, s
   room = M0_NET_INBOX_SIZE - q->len;
   if (plen > room)
     plen = room;
-  inbox_push(q, prefix, plen);
+  inbox_push(dev, prefix, plen);
   room -= plen;
   if (len > room) {
     lost = total - plen - room;
     len = room;
   }
-  inbox_push(q, data, len);
+  inbox_push(dev, data, len);
   m0__fault_inbox_in(dev, now, plen + len); /* from_net impairment: when they may move */
   if (lost > 0) {
     dev->counters.uart_tx_dropped += lost;
@@ -239,7 +240,7 @@ void m0__flow_settle(struct m0_dev *dev, uint64_t now) {
       if (n == 0)
         break;
       m0__fault_inbox_out(dev, n);
-      m0__host_send(dev, now, q->buf + q->head, n);
+      m0__host_send(dev, now, dev->bufs.inbox + q->head, n);
       q->head = (q->head + n) % M0_NET_INBOX_SIZE;
       q->len -= n;
       if (q->len == 0)

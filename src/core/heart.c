@@ -50,11 +50,12 @@ void m0__heart_on_sent(struct m0__heart *h, uint64_t now) {
     h->next = later(now, h->period_ns);
 }
 
-void m0__heart_beaten(struct m0__heart *h, uint64_t now) {
+void m0__heart_beaten(struct m0__heart *h, uint64_t due, uint64_t now) {
   if (!h->running)
     return;
   if (h->target == M0__HEART_NET) {
-    h->next = later(now, h->period_ns);
+    uint64_t anchored = later(due, h->period_ns);
+    h->next = anchored > now ? anchored : later(now, h->period_ns);
   } else if (now >= h->next) {
     uint64_t missed = (now - h->next) / h->period_ns + 1;
     if (missed > (M0_TIME_NEVER - 1 - h->next) / h->period_ns)

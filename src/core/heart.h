@@ -35,9 +35,13 @@ void m0__heart_on_sent(struct m0__heart *h, uint64_t now);
 static inline bool m0__heart_due(const struct m0__heart *h, uint64_t now) {
   return h->running && now >= h->next;
 }
-/* The caller sent the beat at now. NET: the idle time counts again from now. COM: the
- * next point of the grid after now (a late timer skips missed beats, it never bursts). */
-void m0__heart_beaten(struct m0__heart *h, uint64_t now);
+/* The caller sent the beat that was due at `due` (m0__heart_next() when due() said so),
+ * at now. NET: the idle time counts again from the deadline, not from now: the module
+ * sends at its deadline, and a board that noticed late (a loaded host, a thousand
+ * devices due at once) must not make the schedule drift; a beat over a whole period
+ * late counts from now instead (never a burst). COM: the next point of the grid after
+ * now (a late timer skips missed beats, it never bursts). */
+void m0__heart_beaten(struct m0__heart *h, uint64_t due, uint64_t now);
 /* When the next beat is due, or M0_TIME_NEVER. */
 static inline uint64_t m0__heart_next(const struct m0__heart *h) {
   return h->next;

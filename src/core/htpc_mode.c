@@ -38,24 +38,25 @@ static struct m0__htpc_resp *parser(struct m0_dev *dev) {
 
 /* ---- the queue of frames: [len high, len low, bytes] records ---- */
 
-static size_t record(const struct m0__network *n, size_t at) {
-  return ((size_t)n->pending[at] << 8 | n->pending[at + 1]) + 2;
+static size_t record(const struct m0_dev *dev, size_t at) {
+  const uint8_t *q = dev->bufs.pending;
+  return ((size_t)q[at] << 8 | q[at + 1]) + 2;
 }
 
 size_t m0__htpc_mode_queued(const struct m0_dev *dev) {
   const struct m0__network *n = &dev->net;
   size_t at = 0, bytes = 0;
   while (at < n->pending_len) {
-    bytes += record(n, at) - 2;
-    at += record(n, at);
+    bytes += record(dev, at) - 2;
+    at += record(dev, at);
   }
   return bytes;
 }
 
 static void queue_drop_oldest(struct m0_dev *dev, uint64_t now) {
   struct m0__network *n = &dev->net;
-  size_t r = record(n, 0);
-  memmove(n->pending, n->pending + r, n->pending_len - r);
+  size_t r = record(dev, 0);
+  memmove(dev->bufs.pending, dev->bufs.pending + r, n->pending_len - r);
   n->pending_len -= r;
   dev->counters.net_tx_dropped += r - 2;
   m0__dev_drop(dev, now, M0__DROP_TO_NET_BUFFER_FULL, r - 2);
@@ -65,9 +66,9 @@ static void queue_push(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
   struct m0__network *n = &dev->net;
   while (n->pending_len + len + 2 > M0_NET_PENDING_MAX)
     queue_drop_oldest(dev, now);
-  n->pending[n->pending_len] = (uint8_t)(len >> 8);
-  n->pending[n->pending_len + 1] = (uint8_t)len;
-  memcpy(n->pending + n->pending_len + 2, data, len);
+  dev->bufs.pending[n->pending_len] = (uint8_t)(len >> 8);
+  dev->bufs.pending[n->pending_len + 1] = (uint8_t)len;
+  memcpy(dev->bufs.pending + n->pending_len + 2, data, len);
   n->pending_len += len + 2;
 }
 
@@ -87,11 +88,11 @@ static void start_next(struct m0_dev *dev, uint64_t now) {
   size_t r;
   int len;
   while (!n->http_busy && n->pending_len > 0) {
-    r = record(n, 0);
-    len = m0__htpc_request(&dev->running, n->pending + 2, r - 2, n->http_request,
-                           sizeof n->http_request);
+    r = record(dev, 0);
+    len = m0__htpc_request(&dev->running, dev->bufs.pending + 2, r - 2,
+                           dev->bufs.http_request, sizeof dev->bufs.http_request);
     n->http_frame_len = r - 2;
-    memmove(n->pending, n->pending + r, n->pending_len - r);
+    memmove(dev->bufs.pending, dev->bufs.pending + r, n->pending_len - r);
     n->pending_len -= r;
     if (len < 0) { /* cannot happen with a valid configuration (htpc.h) */
       dev->counters.net_tx_dropped += n->http_frame_len;
@@ -153,7 +154,7 @@ void m0__htpc_mode_frame(struct m0_dev *dev, uint64_t now, const uint8_t *data, 
 void m0__htpc_mode_up(struct m0_dev *dev, uint64_t now) {
   struct m0__network *n = &dev->net;
   m0__htpc_resp_init(parser(dev), dev->running.htpchd);
-  if (m0__link_send(dev, now, HTTP_ID, n->http_request, n->http_request_len, NULL) >= 0)
+  if (m0__link_send(dev, now, HTTP_ID, dev->bufs.http_request, n->http_request_len, NULL) >= 0)
     m0__dev_event(dev, "http.request", "\"link\":%u,\"method\":\"%s\",\"bytes\":%zu", HTTP_ID,
                   dev->running.htptp == M0_HTPTP_POST ? "POST" : "GET", n->http_request_len);
 }

@@ -68,7 +68,7 @@ static const char *htpc_records(const struct m0_dev *dev) {
     size_t r;
     if (n->pending_len - at < 2)
       return "htpc.queue.records";
-    r = ((size_t)n->pending[at] << 8 | n->pending[at + 1]);
+    r = ((size_t)dev->bufs.pending[at] << 8 | dev->bufs.pending[at + 1]);
     if (r == 0 || r > M0_FRAME_MAX || r > n->pending_len - at - 2)
       return "htpc.queue.records";
     at += r + 2;
@@ -145,7 +145,7 @@ static const char *modes(const struct m0_dev *dev) {
 static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 static const struct m0__fault_mark *mark(const struct m0__faults *f, unsigned k) {
-  return &f->marks[(f->mhead + k) % M0__FAULT_MARKS];
+  return &m0__fault_dev(f)->bufs.fault_marks[(f->mhead + k) % M0__FAULT_MARKS];
 }
 
 /* Inbox bytes the from_net impairment lets move at now (all when there is none). */
@@ -185,7 +185,7 @@ static uint64_t fault_deadlines(const struct m0_dev *dev) {
   for (k = 0; k < M0_LINKS_MAX; k++)
     when = min64(when, f->dial_until[k]);
   if (f->txq.rlen > 0 && !f->unplugged) {
-    const struct m0__fault_rec *r = &f->txq.rec[f->txq.rhead];
+    const struct m0__fault_rec *r = &dev->bufs.fault_rec[f->txq.rhead];
     const struct m0__fault_net *n = &f->net[M0_NET_TO_NET];
     uint64_t due = r->at;
     if (n->impair.rate != 0) {
@@ -466,11 +466,11 @@ static const char *faults(const struct m0_dev *dev) {
     const struct m0__fault_txq *q = &f->txq;
     size_t sum = 0;
     unsigned k;
-    if (q->start > q->end || q->end > sizeof q->buf || q->rlen > M0__FAULT_RECORDS ||
+    if (q->start > q->end || q->end > sizeof dev->bufs.fault_held || q->rlen > M0__FAULT_RECORDS ||
         q->rhead >= M0__FAULT_RECORDS)
       return "fault.held.bounds";
     for (k = 0; k < q->rlen; k++)
-      sum += q->rec[(q->rhead + k) % M0__FAULT_RECORDS].len;
+      sum += dev->bufs.fault_rec[(q->rhead + k) % M0__FAULT_RECORDS].len;
     if (sum != q->end - q->start)
       return "fault.held.records"; /* the records tile the held bytes */
   }

@@ -38,10 +38,10 @@ static void keep(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t l
     n->pending_len = 0;
   } else if (n->pending_len + len > M0_NET_PENDING_MAX) {
     lost = n->pending_len + len - M0_NET_PENDING_MAX;
-    memmove(n->pending, n->pending + lost, n->pending_len - lost);
+    memmove(dev->bufs.pending, dev->bufs.pending + lost, n->pending_len - lost);
     n->pending_len -= lost;
   }
-  memcpy(n->pending + n->pending_len, data, len);
+  memcpy(dev->bufs.pending + n->pending_len, data, len);
   n->pending_len += len;
   if (lost > 0) {
     dev->counters.net_tx_dropped += lost;
@@ -131,7 +131,7 @@ void m0__tcpc_up(struct m0_dev *dev, uint64_t now) {
   if (n->pending_len > 0) {
     size_t len = n->pending_len;
     n->pending_len = 0;
-    if (m0__link_send(dev, now, TCPC_ID, n->pending, len, NULL) >= 0 && reg_every(dev))
+    if (m0__link_send(dev, now, TCPC_ID, dev->bufs.pending, len, NULL) >= 0 && reg_every(dev))
       m0__link_reg_sent(dev, TCPC_ID, true); /* kept frames carry it */
   }
   m0__link_heart_up(dev, now);

@@ -52,8 +52,8 @@ void m0__host_send(struct m0_dev *dev, uint64_t now, const void *data, size_t le
     n = M0_UART_TXQ_SIZE - q->len;
   tail = (q->head + q->len) % M0_UART_TXQ_SIZE;
   first = n < M0_UART_TXQ_SIZE - tail ? n : M0_UART_TXQ_SIZE - tail;
-  memcpy(q->buf + tail, src, first);
-  memcpy(q->buf, src + first, n - first);
+  memcpy(dev->bufs.txq + tail, src, first);
+  memcpy(dev->bufs.txq, src + first, n - first);
   q->len += n;
   if (n < len) {
     dev->counters.uart_tx_dropped += len - n;
@@ -75,7 +75,7 @@ void m0__host_kick(struct m0_dev *dev, uint64_t now) {
   while (q->len > 0) {
     uint8_t scratch[256], clean[256];
     uint16_t from[256];
-    const uint8_t *src = q->buf + q->head;
+    const uint8_t *src = dev->bufs.txq + q->head;
     size_t n = q->len, m, k, used, lost;
     bool noisy = m0__fault_line_active(dev, M0_UART_TO_HOST);
     if (n > M0_UART_TXQ_SIZE - q->head)

@@ -144,6 +144,35 @@ static void test_restart_event_and_reboot(void **state) {
   assert_string_equal(fake_out(&F), "a");
 }
 
+/* m0_dev_init clears the state and never writes the buffers (a fleet's idle device must
+ * not touch 210 KiB): a device in memory full of garbage still starts clean, and the
+ * garbage in its buffers stays where nothing reads it. */
+static void test_init_leaves_buffers_alone(void **state) {
+  (void)state;
+  memset(&D, 0xA5, sizeof D);
+  fake_options(&O);
+  fake_boot(&F, &D, &O, NULL);
+  assert_int_equal(D.txq.len, 0);
+  assert_int_equal(D.net.inbox.len, 0);
+  assert_int_equal(D.save.held_len, 0);
+  assert_int_equal(D.net.pending_len, 0);
+  assert_int_equal(D.bufs.txq[0], 0xA5);
+  assert_int_equal(D.bufs.txq[sizeof D.bufs.txq - 1], 0xA5);
+  assert_int_equal(D.bufs.inbox[100], 0xA5);
+  assert_int_equal(D.bufs.held[0], 0xA5);
+  assert_int_equal(D.bufs.pending[0], 0xA5);
+  assert_int_equal(D.bufs.flash_text[0], (char)0xA5);
+  assert_int_equal(D.bufs.fault_held[0], 0xA5);
+  assert_int_equal(D.bufs.fault_held[sizeof D.bufs.fault_held - 1], 0xA5);
+  /* And it works: the handshake and a command go through the queue toward the host. */
+  fake_enter_command(&F);
+  fake_out_clear(&F);
+  fake_rx(&F, "AT\r");
+  fake_advance(&F, 10 * MS);
+  assert_string_equal(fake_out(&F), "AT\r\r\n+ok\r\n");
+  assert_int_equal(m0_dev_counters(&D)->uart_tx_dropped, 0);
+}
+
 static void test_restart_cause_is_json_escaped(void **state) {
   (void)state;
   m0_dev_restart(&D, F.now, "a\"b\\c");
@@ -680,6 +709,7 @@ int main(void) {
     cmocka_unit_test_setup(test_boot_zero_duration, setup_unstarted),
     cmocka_unit_test_setup(test_bytes_while_booting_are_dropped, setup_unstarted),
     cmocka_unit_test_setup(test_restart_event_and_reboot, setup),
+    cmocka_unit_test(test_init_leaves_buffers_alone),
     cmocka_unit_test_setup(test_restart_cause_is_json_escaped, setup),
     cmocka_unit_test_setup(test_restart_drops_data_for_the_host, setup),
     cmocka_unit_test_setup(test_restart_clears_escape_and_line, setup),

@@ -78,6 +78,24 @@ static void test_net_beats_after_exactly_hearttm_of_silence(void **state) {
   assert_int_equal(fake_count_events(&F, "heart.sent "), 2);
 }
 
+/* A board that notices late (a timer 30 ms late, a thousand devices due at once) does not
+ * make the schedule drift: each beat goes at the first moment it is noticed, and the next
+ * is still HEARTTM after its deadline, as on the module. */
+static void test_net_late_timer_does_not_drift(void **state) {
+  uint64_t up;
+  (void)state;
+  fake_boot(&F, &D, &O, &C);
+  fake_link_up(&F, 0);
+  up = F.now;
+  F.timer_late = 30 * MS;
+  fake_advance_to(&F, up + 50 * S + 40 * MS);
+  assert_int_equal(F.nsends, 10);
+  for (unsigned k = 0; k < 10; k++) {
+    fake_assert_send(&F, k, 0, BEAT);
+    assert_int_equal(F.sends[k].at, up + (k + 1) * 5 * S + 30 * MS);
+  }
+}
+
 static void test_net_reset_by_frames_not_by_received_bytes(void **state) {
   uint64_t up, sent;
   (void)state;
@@ -332,6 +350,7 @@ static void test_com_none_while_booting(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_net_beats_after_exactly_hearttm_of_silence, setup),
+    cmocka_unit_test_setup(test_net_late_timer_does_not_drift, setup),
     cmocka_unit_test_setup(test_net_reset_by_frames_not_by_received_bytes, setup),
     cmocka_unit_test_setup(test_net_only_while_connected, setup),
     cmocka_unit_test_setup(test_net_stops_at_restart, setup),

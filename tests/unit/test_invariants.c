@@ -284,9 +284,9 @@ static void test_catches_fault_state(void **state) {
   m0_dev_fault_cable(&D, F.now, false, 0, 0);
   fake_rx_frame(&F, "held");
   assert_healthy();
-  D.fault.txq.rec[D.fault.txq.rhead].len++; /* the records no longer tile the bytes */
+  D.bufs.fault_rec[D.fault.txq.rhead].len++; /* the records no longer tile the bytes */
   assert_string_equal(broken(), "fault.held.records");
-  D.fault.txq.rec[D.fault.txq.rhead].len--;
+  D.bufs.fault_rec[D.fault.txq.rhead].len--;
   m0_dev_fault_cable(&D, F.now, true, 0, 0);
   assert_healthy();
   uint64_t armed = D.armed;

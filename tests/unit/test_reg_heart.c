@@ -173,9 +173,16 @@ static void test_heart_net_boundary(void **state) {
   assert_int_equal(m0__heart_next(&h), t0 + 40 * S);
   assert_false(m0__heart_due(&h, t0 + 40 * S - 1));
   assert_true(m0__heart_due(&h, t0 + 40 * S));
-  /* The beat goes (3 ms late); the next one is a full period after it. */
-  m0__heart_beaten(&h, t0 + 40 * S + 3000000);
-  assert_int_equal(m0__heart_next(&h), t0 + 70 * S + 3000000);
+  /* The beat goes 3 ms late (a loaded board noticed late); the next one is a full period
+   * after its deadline, as on the module: late timers do not make the schedule drift.
+   * The beat's own send (on_sent, 3 ms late) is what beaten() corrects. */
+  m0__heart_on_sent(&h, t0 + 40 * S + 3000000);
+  m0__heart_beaten(&h, t0 + 40 * S, t0 + 40 * S + 3000000);
+  assert_int_equal(m0__heart_next(&h), t0 + 70 * S);
+  /* Over a whole period late (the host stalled): a period from now, not a burst. */
+  m0__heart_on_sent(&h, t0 + 101 * S);
+  m0__heart_beaten(&h, t0 + 70 * S, t0 + 101 * S);
+  assert_int_equal(m0__heart_next(&h), t0 + 131 * S);
   /* Down: nothing due, sends ignored; up again: a fresh period. */
   m0__heart_stop(&h);
   assert_false(m0__heart_due(&h, t0 + 1000 * S));
@@ -212,7 +219,7 @@ static void run(struct m0__heart *h, struct sim *sim, const uint64_t *sends, siz
     if (m0__heart_due(h, now)) {
       assert_true(sim->nbeats < 64);
       sim->beats[sim->nbeats++] = now;
-      m0__heart_beaten(h, now);
+      m0__heart_beaten(h, beat, now);
     } else {
       m0__heart_on_sent(h, now);
       i++;
@@ -256,18 +263,18 @@ static void test_heart_com_periodic(void **state) {
   assert_false(m0__heart_due(&h, 30 * S - 1));
   assert_true(m0__heart_due(&h, 30 * S));
   /* A timer 2 ms late keeps the grid; one 95 s late skips to the next grid point. */
-  m0__heart_beaten(&h, 30 * S + 2000000);
+  m0__heart_beaten(&h, 30 * S, 30 * S + 2000000);
   assert_int_equal(m0__heart_next(&h), 60 * S);
-  m0__heart_beaten(&h, 155 * S);
+  m0__heart_beaten(&h, 60 * S, 155 * S);
   assert_int_equal(m0__heart_next(&h), 180 * S);
   assert_false(m0__heart_due(&h, 179 * S));
   /* beaten() before the deadline changes nothing. */
-  m0__heart_beaten(&h, 170 * S);
+  m0__heart_beaten(&h, 180 * S, 170 * S);
   assert_int_equal(m0__heart_next(&h), 180 * S);
   /* Command mode pauses it; back in transparent mode the period starts over. */
   m0__heart_stop(&h);
   assert_false(m0__heart_due(&h, 500 * S));
-  m0__heart_beaten(&h, 500 * S);
+  m0__heart_beaten(&h, 500 * S, 500 * S);
   assert_true(m0__heart_next(&h) == M0_TIME_NEVER);
   m0__heart_start(&h, 500 * S + 7);
   assert_int_equal(m0__heart_next(&h), 530 * S + 7);
@@ -284,7 +291,8 @@ static void test_heart_saturates(void **state) {
   assert_true(m0__heart_next(&net) == M0_TIME_NEVER - 1);
   m0__heart_start(&com, UINT64_MAX - 70000 * S);
   assert_false(m0__heart_due(&com, UINT64_MAX - 70000 * S + 65535 * S - 1));
-  m0__heart_beaten(&com, UINT64_MAX - 70000 * S + 65535 * S);
+  m0__heart_beaten(&com, UINT64_MAX - 70000 * S + 65535 * S,
+                   UINT64_MAX - 70000 * S + 65535 * S);
   assert_true(m0__heart_next(&com) == M0_TIME_NEVER - 1);
 }
 
