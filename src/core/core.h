@@ -1,12 +1,13 @@
 /* core.h: names shared between the files of the device engine (not an API).
  *
  * The engine is split by concern: dev.c (life cycle, the one timer, events, drops),
- * pace.c (the byte budget), uart_host.c (the queue toward the host), escape.c (+++ / a),
- * framer.c (serial frames), at.c (command mode), net.c (links, the network's inputs and
- * the routing of frames), tcpc.c / tcps.c / udp.c (the work modes), flow.c (back-pressure
- * both ways). Each
- * concern keeps its own deadline in struct m0_dev; dev.c arms the HAL timer for the
- * earliest of them, because the board gives the device a single timer.
+ * save.c (the set path, the flash write in flight), host_line.c (the running UART
+ * settings against the host's line), pace.c (the byte budget), uart_host.c (the queue
+ * toward the host), escape.c (+++ / a), framer.c (serial frames), at.c (command mode),
+ * net.c (links, the network's inputs and the routing of frames), tcpc.c / tcps.c / udp.c
+ * (the work modes), flow.c (back-pressure both ways). Each concern keeps its own deadline
+ * in struct m0_dev; dev.c arms the HAL timer for the earliest of them, because the board
+ * gives the device a single timer.
  *
  * Names here are m0__dev_*, m0__host_* (the UART seen from the device: toward and from
  * the host), m0__pace_*, m0__escape_*, m0__framer_*, m0__at_*, m0__link_*, m0__tcpc_*,
@@ -38,12 +39,25 @@ void m0__dev_settle(struct m0_dev *dev, uint64_t now);
 void m0__dev_catch_up(struct m0_dev *dev, uint64_t now);
 /* Restart at once (CLIENTRST, RSTIM): cause goes into the `restart` event. */
 void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause);
-/* New running UART settings from a similar-RFC2217 packet on link `link` (spec §6.8): not
- * saved; pacing and the host line check follow at once; a `uart.config` event tells. */
-void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
-                          uint8_t stop_bits, uint8_t parity, unsigned link);
 /* ceil(n character times) of the running UART, in ns. */
 uint64_t m0__dev_char_ns(const struct m0_dev *dev, unsigned n);
+/* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
+void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
+/* The start of a boot (the first, a restart's, power on's). */
+void m0__dev_boot(struct m0_dev *dev, uint64_t now);
+/* Everything a restart forgets (what waits for the host or the network, the handshake,
+ * the command line, the heartbeat, every link), without the event and the boot: a
+ * restart and a power cut share it. */
+void m0__dev_shutdown(struct m0_dev *dev, uint64_t now);
+void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
+void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cause);
+/* A line for the log (hal->log, shown with -v). */
+void m0__dev_log(struct m0_dev *dev, const char *message);
+/* The host bytes kept while a save was in flight go on, as if they arrived now. */
+void m0__dev_release_held(struct m0_dev *dev, uint64_t now);
+
+/* ---- save.c: the one set path and the flash write in flight ---- */
+
 /* The AT set path: validate on a copy of saved, save flash, commit. Returns 0,
  * M0_E_INVAL, M0_E_NOTCONFIG, M0_E_BUSY or M0_E_FLASH (nothing saved), or M0_PENDING: the
  * write is in flight and m0__at_set_saved() gets its outcome. */
@@ -56,16 +70,21 @@ int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what);
  * outcome handler is `what`'s (UDP 1500). Returns 0 (nothing taken, or saved), M0_E_BUSY
  * or M0_E_FLASH (nothing changed) or M0_PENDING. */
 int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what);
-/* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
-void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
-/* The start of a boot (the first, a restart's, power on's). */
-void m0__dev_boot(struct m0_dev *dev, uint64_t now);
-/* Everything a restart forgets (what waits for the host or the network, the handshake,
- * the command line, the heartbeat, every link), without the event and the boot: a
- * restart and a power cut share it. */
-void m0__dev_shutdown(struct m0_dev *dev, uint64_t now);
-void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
-void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cause);
+/* Command-mode host bytes wait: a save is in flight in command mode. */
+bool m0__dev_flash_holds(const struct m0_dev *dev);
+
+/* ---- host_line.c: the running UART settings and the host's line ---- */
+
+/* New running UART settings from a similar-RFC2217 packet on link `link` (spec §6.8): not
+ * saved; pacing and the host line check follow at once; a `uart.config` event tells. */
+void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
+                          uint8_t stop_bits, uint8_t parity, unsigned link);
+/* The table's (doc) spelling of value of the enumerated `field` of parameter id. */
+const char *m0__dev_choice(enum m0_param_id id, const char *field, unsigned value);
+/* `uart.config`: the running UART settings were set; `extra` ends the field list. */
+void m0__dev_uart_config_event(struct m0_dev *dev, const char *extra);
+/* Compare the host's line with the running settings; say a change of agreement. */
+void m0__dev_check_mismatch(struct m0_dev *dev);
 
 /* ---- fault.c: faults on demand (include/m0/fault.h) ---- */
 
