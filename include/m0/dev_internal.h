@@ -374,7 +374,7 @@ struct m0__dev_bufs {
   uint8_t inbox[M0_NET_INBOX_SIZE];               /* network bytes for the host */
   uint8_t txq[M0_UART_TXQ_SIZE];                  /* bytes for the host, a ring */
   char flash_text[M0_FLASH_MAX]; /* scratch for m0_flash_format: too large for a stack */
-  uint8_t fault_held[M0_FAULT_HELD_MAX];          /* sends held by a fault (fault.c) */
+  uint8_t fault_held[M0_FAULT_HELD_MAX];          /* sends held by a fault (fault_net.c) */
   struct m0__fault_rec fault_rec[M0__FAULT_RECORDS];  /* fault.txq's records */
   struct m0__fault_mark fault_marks[M0__FAULT_MARKS]; /* fault's inbox marks */
 };

@@ -86,7 +86,7 @@ void m0__dev_uart_config_event(struct m0_dev *dev, const char *extra);
 /* Compare the host's line with the running settings; say a change of agreement. */
 void m0__dev_check_mismatch(struct m0_dev *dev);
 
-/* ---- fault.c: faults on demand (include/m0/fault.h) ---- */
+/* ---- fault.c, fault_net.c, fault_line.c: faults on demand (include/m0/fault.h) ---- */
 
 void m0__fault_init(struct m0_dev *dev);
 /* The earliest deadline of the faults (a power cycle's end, a hang's, a re-plug, a dial
@@ -131,6 +131,16 @@ void m0__fault_inbox_out(struct m0_dev *dev, size_t n);
 void m0__fault_inbox_dropped(struct m0_dev *dev);
 /* A save is about to start: true when a flash fault refuses it (flash.error reported). */
 bool m0__fault_flash_refuses(struct m0_dev *dev);
+/* fault_net.c's, for fault.c's deadlines and requests: send the held sends that are due;
+ * when the head one may go; when bytes held back in the inbox may move on (M0_TIME_NEVER:
+ * none wait only for that); whether an impairment is set in direction n. */
+void m0__fault_release(struct m0_dev *dev, uint64_t now);
+uint64_t m0__fault_release_due(const struct m0_dev *dev);
+uint64_t m0__fault_inbox_due(const struct m0_dev *dev);
+bool m0__fault_impaired(const struct m0__fault_net *n);
+/* fault_line.c's generator: true with probability ppb / 1e9; uniform in [0, n]. */
+bool m0__fault_chance(struct m0__faults *f, uint32_t ppb);
+uint64_t m0__fault_uniform(struct m0__faults *f, uint64_t n);
 
 /* ---- invariants.c ---- */
 
