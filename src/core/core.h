@@ -4,10 +4,11 @@
  * save.c (the set path, the flash write in flight), host_line.c (the running UART
  * settings against the host's line), pace.c (the byte budget), uart_host.c (the queue
  * toward the host), escape.c (+++ / a), framer.c (serial frames), at.c (command mode),
- * net.c (links, the network's inputs and the routing of frames), tcpc.c / tcps.c / udp.c
- * (the work modes), flow.c (back-pressure both ways). Each concern keeps its own deadline
- * in struct m0_dev; dev.c arms the HAL timer for the earliest of them, because the board
- * gives the device a single timer.
+ * net.c (links, the network's inputs and the routing of frames), link_to_host.c (the
+ * network's bytes toward the host), tcpc.c / tcps.c / udp.c (the work modes), flow.c
+ * (back-pressure both ways). Each concern keeps its own deadline in struct m0_dev; dev.c
+ * arms the HAL timer for the earliest of them, because the board gives the device a
+ * single timer.
  *
  * Names here are m0__dev_*, m0__host_* (the UART seen from the device: toward and from
  * the host), m0__pace_*, m0__escape_*, m0__framer_*, m0__at_*, m0__link_*, m0__tcpc_*,
@@ -237,7 +238,7 @@ void m0__at_reld_saved(struct m0_dev *dev, uint64_t now, int rc);
 /* The outcome (0, M0_E_BUSY or M0_E_FLASH) of a UDP 1500 write's flash save: its reply. */
 void m0__udp1500_saved(struct m0_dev *dev, uint64_t now, int rc);
 
-/* ---- net.c: the network seam: links, inputs, routing ---- */
+/* ---- net.c (and link_to_host.c): the network seam: links, inputs, routing ---- */
 
 /* Every finished serial frame goes here and nowhere else: routed by work mode. */
 void m0__dev_frame_out(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
@@ -284,11 +285,14 @@ bool m0__link_pin(const struct m0_dev *dev);
 void m0__link_socket_event(struct m0_dev *dev);
 /* Close a link we own; its id is free at once. Bytes its scanner held go to the host. */
 void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id);
-/* Every network byte the device accepted for the host passes here (after the work mode
- * decided to take it): similar-RFC2217 (one scanner per link; RFCEN, not HTPC), the
- * INDEXEN prefix, the datagram rule, the inbox. */
+/* link_to_host.c: every network byte the device accepted for the host passes here
+ * (after the work mode decided to take it): similar-RFC2217 (one scanner per link;
+ * RFCEN, not HTPC), the INDEXEN prefix, the datagram rule, the inbox. */
 void m0__link_to_host(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                       size_t len);
+/* link_to_host.c: what link id's scanner holds goes to the host as data (its hold time
+ * is over, or the link closes). */
+void m0__link_release(struct m0_dev *dev, uint64_t now, unsigned id);
 /* The device forgets link id without closing it: the board still holds the socket
  * (a power cut's silent connections, fault.c). Nothing held for the host is kept. */
 void m0__link_forget(struct m0_dev *dev, unsigned id);
