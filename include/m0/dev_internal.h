@@ -93,7 +93,7 @@ enum m0__drop_kind {
   M0__DROP_FROM_NET_CABLE, /* datagrams that arrived while the cable is out */
   M0__DROP_TO_NET_HANG,      /* datagrams sent while the firmware hangs (none: a safeguard) */
   M0__DROP_FROM_NET_HANG, /* datagrams that arrived while the firmware hangs */
-  M0__DROP_FROM_HOST_LOSS,       /* host bytes lost on a noisy line (fault.c) */
+  M0__DROP_FROM_HOST_LOSS,       /* host bytes lost on a noisy line (fault_line.c) */
   M0__DROP_TO_HOST_LOSS,     /* bytes for the host lost on a noisy line */
   M0__DROP_TO_NET_LOSS,      /* datagrams lost on an impaired network, toward it */
   M0__DROP_FROM_NET_LOSS, /* ... and from it */
@@ -290,7 +290,7 @@ struct m0__network {
   struct m0__inbox inbox;
 };
 
-/* ---- faults on demand (fault.c, include/m0/fault.h) ---- */
+/* ---- faults on demand (fault.c, fault_net.c, fault_line.c, include/m0/fault.h) ---- */
 
 /* Serial data held for the network (a pulled cable, a hang, an impaired network): the
  * bytes of each send in order, with what it was sent on and when it may go. */

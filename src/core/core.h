@@ -269,11 +269,11 @@ int m0__link_dial(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_r
 /* The link is a dial not up yet: its dial_at counts. */
 bool m0__link_dialling(const struct m0__link *l);
 /* Send on an open link: counts bytes, watches the board's queue (flow.c); a refused send
- * is dropped and counted. Returns what link_send returned. Faults (fault.c) may hold the
+ * is dropped and counted. Returns what link_send returned. Faults (fault_net.c) may hold the
  * bytes first (then the link's last known queue is returned). */
 long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                    size_t len, const struct m0_net_addr *to);
-/* The same without the faults' say: what fault.c calls when held bytes may go. */
+/* The same without the faults' say: what fault_net.c calls when held bytes may go. */
 long m0__link_send_now(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                        size_t len, const struct m0_net_addr *to);
 /* Link id went down (the board's report, or a fault's reset or timed-out dial): its id
