@@ -93,7 +93,7 @@ enum m0__drop_kind {
   M0__DROP_FROM_NET_CABLE, /* datagrams that arrived while the cable is out */
   M0__DROP_TO_NET_HANG,      /* datagrams sent while the firmware hangs (none: a safeguard) */
   M0__DROP_FROM_NET_HANG, /* datagrams that arrived while the firmware hangs */
-  M0__DROP_FROM_HOST_LOSS,       /* host bytes lost on a noisy line (fault.c) */
+  M0__DROP_FROM_HOST_LOSS,       /* host bytes lost on a noisy line (fault_line.c) */
   M0__DROP_TO_HOST_LOSS,     /* bytes for the host lost on a noisy line */
   M0__DROP_TO_NET_LOSS,      /* datagrams lost on an impaired network, toward it */
   M0__DROP_FROM_NET_LOSS, /* ... and from it */
@@ -290,7 +290,7 @@ struct m0__network {
   struct m0__inbox inbox;
 };
 
-/* ---- faults on demand (fault.c, include/m0/fault.h) ---- */
+/* ---- faults on demand (fault.c, fault_net.c, fault_line.c, include/m0/fault.h) ---- */
 
 /* Serial data held for the network (a pulled cable, a hang, an impaired network): the
  * bytes of each send in order, with what it was sent on and when it may go. */
@@ -374,7 +374,7 @@ struct m0__dev_bufs {
   uint8_t inbox[M0_NET_INBOX_SIZE];               /* network bytes for the host */
   uint8_t txq[M0_UART_TXQ_SIZE];                  /* bytes for the host, a ring */
   char flash_text[M0_FLASH_MAX]; /* scratch for m0_flash_format: too large for a stack */
-  uint8_t fault_held[M0_FAULT_HELD_MAX];          /* sends held by a fault (fault.c) */
+  uint8_t fault_held[M0_FAULT_HELD_MAX];          /* sends held by a fault (fault_net.c) */
   struct m0__fault_rec fault_rec[M0__FAULT_RECORDS];  /* fault.txq's records */
   struct m0__fault_mark fault_marks[M0__FAULT_MARKS]; /* fault's inbox marks */
 };

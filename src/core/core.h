@@ -1,12 +1,14 @@
 /* core.h: names shared between the files of the device engine (not an API).
  *
  * The engine is split by concern: dev.c (life cycle, the one timer, events, drops),
- * pace.c (the byte budget), uart_host.c (the queue toward the host), escape.c (+++ / a),
- * framer.c (serial frames), at.c (command mode), net.c (links, the network's inputs and
- * the routing of frames), tcpc.c / tcps.c / udp.c (the work modes), flow.c (back-pressure
- * both ways). Each
- * concern keeps its own deadline in struct m0_dev; dev.c arms the HAL timer for the
- * earliest of them, because the board gives the device a single timer.
+ * save.c (the set path, the flash write in flight), host_line.c (the running UART
+ * settings against the host's line), pace.c (the byte budget), uart_host.c (the queue
+ * toward the host), escape.c (+++ / a), framer.c (serial frames), at.c (command mode),
+ * net.c (links, the network's inputs and the routing of frames), link_to_host.c (the
+ * network's bytes toward the host), tcpc.c / tcps.c / udp.c (the work modes), flow.c
+ * (back-pressure both ways). Each concern keeps its own deadline in struct m0_dev; dev.c
+ * arms the HAL timer for the earliest of them, because the board gives the device a
+ * single timer.
  *
  * Names here are m0__dev_*, m0__host_* (the UART seen from the device: toward and from
  * the host), m0__pace_*, m0__escape_*, m0__framer_*, m0__at_*, m0__link_*, m0__tcpc_*,
@@ -38,12 +40,25 @@ void m0__dev_settle(struct m0_dev *dev, uint64_t now);
 void m0__dev_catch_up(struct m0_dev *dev, uint64_t now);
 /* Restart at once (CLIENTRST, RSTIM): cause goes into the `restart` event. */
 void m0__dev_restart_now(struct m0_dev *dev, uint64_t now, const char *cause);
-/* New running UART settings from a similar-RFC2217 packet on link `link` (spec §6.8): not
- * saved; pacing and the host line check follow at once; a `uart.config` event tells. */
-void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
-                          uint8_t stop_bits, uint8_t parity, unsigned link);
 /* ceil(n character times) of the running UART, in ns. */
 uint64_t m0__dev_char_ns(const struct m0_dev *dev, unsigned n);
+/* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
+void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
+/* The start of a boot (the first, a restart's, power on's). */
+void m0__dev_boot(struct m0_dev *dev, uint64_t now);
+/* Everything a restart forgets (what waits for the host or the network, the handshake,
+ * the command line, the heartbeat, every link), without the event and the boot: a
+ * restart and a power cut share it. */
+void m0__dev_shutdown(struct m0_dev *dev, uint64_t now);
+void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
+void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cause);
+/* A line for the log (hal->log, shown with -v). */
+void m0__dev_log(struct m0_dev *dev, const char *message);
+/* The host bytes kept while a save was in flight go on, as if they arrived now. */
+void m0__dev_release_held(struct m0_dev *dev, uint64_t now);
+
+/* ---- save.c: the one set path and the flash write in flight ---- */
+
 /* The AT set path: validate on a copy of saved, save flash, commit. Returns 0,
  * M0_E_INVAL, M0_E_NOTCONFIG, M0_E_BUSY or M0_E_FLASH (nothing saved), or M0_PENDING: the
  * write is in flight and m0__at_set_saved() gets its outcome. */
@@ -56,18 +71,23 @@ int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what);
  * outcome handler is `what`'s (UDP 1500). Returns 0 (nothing taken, or saved), M0_E_BUSY
  * or M0_E_FLASH (nothing changed) or M0_PENDING. */
 int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what);
-/* Restart once the queue toward the host is empty (AT+Z, AT+RELD). */
-void m0__dev_restart_after_drain(struct m0_dev *dev, uint64_t now, const char *cause);
-/* The start of a boot (the first, a restart's, power on's). */
-void m0__dev_boot(struct m0_dev *dev, uint64_t now);
-/* Everything a restart forgets (what waits for the host or the network, the handshake,
- * the command line, the heartbeat, every link), without the event and the boot: a
- * restart and a power cut share it. */
-void m0__dev_shutdown(struct m0_dev *dev, uint64_t now);
-void m0__dev_enter_command(struct m0_dev *dev, uint64_t now);
-void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cause);
+/* Command-mode host bytes wait: a save is in flight in command mode. */
+bool m0__dev_flash_holds(const struct m0_dev *dev);
 
-/* ---- fault.c: faults on demand (include/m0/fault.h) ---- */
+/* ---- host_line.c: the running UART settings and the host's line ---- */
+
+/* New running UART settings from a similar-RFC2217 packet on link `link` (spec §6.8): not
+ * saved; pacing and the host line check follow at once; a `uart.config` event tells. */
+void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
+                          uint8_t stop_bits, uint8_t parity, unsigned link);
+/* The table's (doc) spelling of value of the enumerated `field` of parameter id. */
+const char *m0__dev_choice(enum m0_param_id id, const char *field, unsigned value);
+/* `uart.config`: the running UART settings were set; `extra` ends the field list. */
+void m0__dev_uart_config_event(struct m0_dev *dev, const char *extra);
+/* Compare the host's line with the running settings; say a change of agreement. */
+void m0__dev_check_mismatch(struct m0_dev *dev);
+
+/* ---- fault.c, fault_net.c, fault_line.c: faults on demand (include/m0/fault.h) ---- */
 
 void m0__fault_init(struct m0_dev *dev);
 /* The earliest deadline of the faults (a power cycle's end, a hang's, a re-plug, a dial
@@ -112,6 +132,16 @@ void m0__fault_inbox_out(struct m0_dev *dev, size_t n);
 void m0__fault_inbox_dropped(struct m0_dev *dev);
 /* A save is about to start: true when a flash fault refuses it (flash.error reported). */
 bool m0__fault_flash_refuses(struct m0_dev *dev);
+/* fault_net.c's, for fault.c's deadlines and requests: send the held sends that are due;
+ * when the head one may go; when bytes held back in the inbox may move on (M0_TIME_NEVER:
+ * none wait only for that); whether an impairment is set in direction n. */
+void m0__fault_release(struct m0_dev *dev, uint64_t now);
+uint64_t m0__fault_release_due(const struct m0_dev *dev);
+uint64_t m0__fault_inbox_due(const struct m0_dev *dev);
+bool m0__fault_impaired(const struct m0__fault_net *n);
+/* fault_line.c's generator: true with probability ppb / 1e9; uniform in [0, n]. */
+bool m0__fault_chance(struct m0__faults *f, uint32_t ppb);
+uint64_t m0__fault_uniform(struct m0__faults *f, uint64_t n);
 
 /* ---- invariants.c ---- */
 
@@ -208,7 +238,7 @@ void m0__at_reld_saved(struct m0_dev *dev, uint64_t now, int rc);
 /* The outcome (0, M0_E_BUSY or M0_E_FLASH) of a UDP 1500 write's flash save: its reply. */
 void m0__udp1500_saved(struct m0_dev *dev, uint64_t now, int rc);
 
-/* ---- net.c: the network seam: links, inputs, routing ---- */
+/* ---- net.c (and link_to_host.c): the network seam: links, inputs, routing ---- */
 
 /* Every finished serial frame goes here and nowhere else: routed by work mode. */
 void m0__dev_frame_out(struct m0_dev *dev, uint64_t now, const uint8_t *data, size_t len);
@@ -239,11 +269,11 @@ int m0__link_dial(struct m0_dev *dev, uint64_t now, unsigned id, enum m0__link_r
 /* The link is a dial not up yet: its dial_at counts. */
 bool m0__link_dialling(const struct m0__link *l);
 /* Send on an open link: counts bytes, watches the board's queue (flow.c); a refused send
- * is dropped and counted. Returns what link_send returned. Faults (fault.c) may hold the
+ * is dropped and counted. Returns what link_send returned. Faults (fault_net.c) may hold the
  * bytes first (then the link's last known queue is returned). */
 long m0__link_send(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                    size_t len, const struct m0_net_addr *to);
-/* The same without the faults' say: what fault.c calls when held bytes may go. */
+/* The same without the faults' say: what fault_net.c calls when held bytes may go. */
 long m0__link_send_now(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                        size_t len, const struct m0_net_addr *to);
 /* Link id went down (the board's report, or a fault's reset or timed-out dial): its id
@@ -255,11 +285,14 @@ bool m0__link_pin(const struct m0_dev *dev);
 void m0__link_socket_event(struct m0_dev *dev);
 /* Close a link we own; its id is free at once. Bytes its scanner held go to the host. */
 void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id);
-/* Every network byte the device accepted for the host passes here (after the work mode
- * decided to take it): similar-RFC2217 (one scanner per link; RFCEN, not HTPC), the
- * INDEXEN prefix, the datagram rule, the inbox. */
+/* link_to_host.c: every network byte the device accepted for the host passes here
+ * (after the work mode decided to take it): similar-RFC2217 (one scanner per link;
+ * RFCEN, not HTPC), the INDEXEN prefix, the datagram rule, the inbox. */
 void m0__link_to_host(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
                       size_t len);
+/* link_to_host.c: what link id's scanner holds goes to the host as data (its hold time
+ * is over, or the link closes). */
+void m0__link_release(struct m0_dev *dev, uint64_t now, unsigned id);
 /* The device forgets link id without closing it: the board still holds the socket
  * (a power cut's silent connections, fault.c). Nothing held for the host is kept. */
 void m0__link_forget(struct m0_dev *dev, unsigned id);

@@ -1,5 +1,7 @@
-/* dev.c: one device's life: boot, modes, restart, the single timer, the host side of
- * the tty, the one set path, events and drop accounting (spec §2, §3.4, §5).
+/* dev.c: one device's life: boot, modes, restart, the single timer, the host's bytes in
+ * by mode, events and drop accounting (spec §2, §3.4, §5). The set path and the flash
+ * write in flight are save.c's; the running UART settings against the host's line,
+ * host_line.c's.
  *
  * Every input runs in four steps: first whatever deadline is already due (the board's
  * timer has millisecond resolution and may fire late, so each input catches up before it
@@ -10,17 +12,10 @@
  * heartbeat, and the network's: retry, short-connection idle, RSTIM, the HTTP response
  * timeout, each link's similar-RFC2217 hold); only this file talks to hal->timer_arm.
  *
- * The running UART settings change at a boot (from flash) and, between boots, only by a
- * similar-RFC2217 packet from the network (never saved; AT+UART keeps answering the saved
- * value); both emit `uart.config` and re-check the host's line. The COM heartbeat runs
- * while in transparent mode: from the end of each boot and from each AT+ENTM, one
- * HEARTTM later, stopped by command mode and by a restart.
- *
- * A flash write may outlast the input that started it (the board writes off its loop):
- * while it is in flight (struct m0__save) the asker waits for its reply, command-mode
- * host bytes wait in order (reading stops), a restart waits, and a second write is never
- * started; m0_dev_on_flash_saved() commits on success, answers, restarts if one waited,
- * then lets the bytes go on. Everything else (the network, the timer) goes on meanwhile.
+ * The COM heartbeat runs while in transparent mode: from the end of each boot and from
+ * each AT+ENTM, one HEARTTM later, stopped by command mode and by a restart. While a
+ * flash write is in flight in command mode, host bytes are kept here in order (4 KiB)
+ * and go on after its outcome (m0__dev_release_held).
  *
  * `drop` events are rate-limited to one per kind per second of device time: each carries
  * the kind's cumulative byte count since m0_dev_init(), and when drops were suppressed a
@@ -84,16 +79,9 @@ void m0__dev_event(struct m0_dev *dev, const char *name, const char *fmt, ...) {
   dev->hal->event(dev->ctx, name, fields);
 }
 
-static void log_line(struct m0_dev *dev, const char *message) {
+void m0__dev_log(struct m0_dev *dev, const char *message) {
   if (dev->hal->log != NULL)
     dev->hal->log(dev->ctx, message);
-}
-
-static void warn_line(struct m0_dev *dev, const char *message) {
-  if (dev->hal->warn != NULL)
-    dev->hal->warn(dev->ctx, message);
-  else
-    log_line(dev, message);
 }
 
 static void emit_drop(struct m0_dev *dev, uint64_t now, enum m0__drop_kind kind) {
@@ -119,95 +107,6 @@ uint64_t m0__dev_char_ns(const struct m0_dev *dev, unsigned n) {
   uint64_t bits = m0_uart_bits_per_char(c->data_bits, c->stop_bits, c->parity);
   uint64_t baud = c->baud > 0 ? c->baud : 1;
   return (n * bits * M0_NS_PER_S + baud - 1) / baud;
-}
-
-/* The canonical (doc) spelling of an enumerated field's value, from the table, so events
- * spell values exactly as AT+UART and AT+SOCK do. */
-static const char *choice(enum m0_param_id id, const char *field, unsigned value) {
-  const struct m0_param *p = &m0_params[id];
-  unsigned i, k;
-  for (k = 0; k < p->nfields; k++) {
-    const struct m0_field *f = &p->fields[k];
-    if (f->type != M0_FIELD_ENUM || strcmp(f->name, field) != 0)
-      continue;
-    for (i = 0; f->choices[i] != NULL; i++) {
-      if (i == value)
-        return f->choices[i];
-    }
-  }
-  return "?";
-}
-
-/* ---- host line settings ---- */
-
-/* A mismatch is said once per change, without -v (hal->warn): the host program only sees
- * garbage otherwise (with --line-faults) or a line that would be garbage on the module.
- * Its end is said too, once, so the user knows the fix worked. */
-static void check_mismatch(struct m0_dev *dev) {
-  const struct m0_config *c = &dev->running;
-  char msg[288], fields[192];
-  if (!dev->have_host_termios)
-    return;
-  /* Speed 0 (B0) is no speed at all: what a host that never sets one leaves on a pty
-   * (socat's `rawer` does); only its stop bits can then disagree. Data bits and parity
-   * count only when the host's front end tells them (a pty cannot: Linux forces 8N). */
-  dev->mismatch = (dev->host_baud != 0 && dev->host_baud != c->baud) ||
-                  dev->host_stop != c->stop_bits ||
-                  (dev->host_format_known &&
-                   (dev->host_data != c->data_bits || dev->host_parity != c->parity));
-  if (!dev->mismatch) {
-    if (dev->mismatch_reported) { /* back in sync: the next difference is news */
-      dev->mismatch_reported = false;
-      m0__dev_event(dev, "uart.match", "\"host_baud\":%lu,\"host_stop\":%u,\"baud\":%lu,\"stop\":%u",
-                    (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
-                    c->stop_bits);
-      snprintf(msg, sizeof msg, "host line now agrees with AT+UART (%lu baud, %u stop bits)",
-               (unsigned long)c->baud, c->stop_bits);
-      warn_line(dev, msg);
-    }
-    return;
-  }
-  if (dev->mismatch_reported && dev->reported_host_baud == dev->host_baud &&
-      dev->reported_host_stop == dev->host_stop && dev->reported_baud == c->baud &&
-      dev->reported_stop == c->stop_bits && dev->reported_format == dev->host_format_known &&
-      dev->reported_host_data == dev->host_data &&
-      dev->reported_host_parity == dev->host_parity && dev->reported_data == c->data_bits &&
-      dev->reported_parity == c->parity)
-    return;
-  dev->mismatch_reported = true;
-  dev->reported_host_baud = dev->host_baud;
-  dev->reported_host_stop = dev->host_stop;
-  dev->reported_baud = c->baud;
-  dev->reported_stop = c->stop_bits;
-  dev->reported_format = dev->host_format_known;
-  dev->reported_host_data = dev->host_data;
-  dev->reported_host_parity = dev->host_parity;
-  dev->reported_data = c->data_bits;
-  dev->reported_parity = c->parity;
-  snprintf(fields, sizeof fields, "\"host_baud\":%lu,\"host_stop\":%u,\"baud\":%lu,\"stop\":%u",
-           (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
-           c->stop_bits);
-  if (!dev->host_format_known) {
-    m0__dev_event(dev, "uart.mismatch", "%s", fields);
-    snprintf(msg, sizeof msg,
-             "host line is %lu baud %u stop bits but AT+UART is %lu baud %u stop bits%s",
-             (unsigned long)dev->host_baud, dev->host_stop, (unsigned long)c->baud,
-             c->stop_bits, dev->options.line_faults ? "; bytes will be corrupted"
-                                          : "; a real module would garble the bytes (--line-faults does too)");
-  } else {
-    const char *host_parity = choice(M0_ID_UART, "parity", dev->host_parity);
-    const char *parity = choice(M0_ID_UART, "parity", c->parity);
-    m0__dev_event(dev, "uart.mismatch",
-                  "%s,\"host_data\":%u,\"host_parity\":\"%s\",\"data\":%u,\"parity\":\"%s\"",
-                  fields, dev->host_data, host_parity, c->data_bits, parity);
-    snprintf(msg, sizeof msg,
-             "host line is %lu %u%c%u but AT+UART is %lu %u%c%u%s", (unsigned long)dev->host_baud,
-             dev->host_data, host_parity[0], dev->host_stop, (unsigned long)c->baud,
-             c->data_bits, parity[0], c->stop_bits,
-             dev->options.line_faults ? "; bytes will be corrupted"
-                                          : "; a real module would garble the bytes (--line-faults does too)");
-  }
-  warn_line(dev, msg);
 }
 
 /* ---- the COM heartbeat (spec §6.7): only while in transparent mode ---- */
@@ -242,28 +141,6 @@ void m0__dev_boot(struct m0_dev *dev, uint64_t now) {
   dev->boot_until = add_sat(now, dev->options.boot_ns);
 }
 
-/* `uart.config`: the running UART settings were set; `extra` ends the field list. */
-static void uart_config_event(struct m0_dev *dev, const char *extra) {
-  const struct m0_config *c = &dev->running;
-  m0__dev_event(dev, "uart.config", "\"baud\":%lu,\"data\":%u,\"stop\":%u,\"parity\":\"%s\",%s",
-                (unsigned long)c->baud, c->data_bits, c->stop_bits,
-                choice(M0_ID_UART, "parity", c->parity), extra);
-}
-
-void m0__dev_uart_running(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
-                          uint8_t stop_bits, uint8_t parity, unsigned link) {
-  struct m0_config *c = &dev->running;
-  char extra[48];
-  c->baud = baud;
-  c->data_bits = data_bits;
-  c->stop_bits = stop_bits;
-  c->parity = parity;
-  m0__host_reconfigure(dev, now); /* both budgets run at the new rate from now on */
-  snprintf(extra, sizeof extra, "\"cause\":\"rfc2217\",\"link\":%u", link);
-  uart_config_event(dev, extra);
-  check_mismatch(dev); /* the host's line may now differ, or agree again */
-}
-
 static void finish_boot(struct m0_dev *dev, uint64_t now) {
   dev->boot_until = M0_TIME_NEVER;
   dev->running = dev->saved;
@@ -273,10 +150,10 @@ static void finish_boot(struct m0_dev *dev, uint64_t now) {
   m0__at_reset(dev);
   m0__host_reconfigure(dev, now);
   dev->hal->booted(dev->ctx, &dev->running);
-  uart_config_event(dev, "\"cause\":\"restart\"");
+  m0__dev_uart_config_event(dev, "\"cause\":\"restart\"");
   m0__dev_event(dev, "ready", "\"mode\":\"transparent\",\"proto\":\"%s\"",
-                choice(M0_ID_SOCK, "proto", dev->running.proto));
-  check_mismatch(dev);
+                m0__dev_choice(M0_ID_SOCK, "proto", dev->running.proto));
+  m0__dev_check_mismatch(dev);
   m0__heart_init(&dev->heart, &dev->running);
   heart_com(dev, now, true); /* transparent mode begins */
   m0__link_boot(dev, now);
@@ -340,86 +217,6 @@ void m0__dev_enter_transparent(struct m0_dev *dev, uint64_t now, const char *cau
   m0__escape_reset(dev);
   heart_com(dev, now, true);
   m0__dev_event(dev, "mode.transparent", "\"cause\":\"%s\"", cause);
-}
-
-/* ---- the one set path, and the flash write in flight ---- */
-
-_Static_assert(M0_ID_COUNT <= 64, "a parameter id is a bit of a uint64_t");
-
-/* Values that apply at once (E) run as soon as they are saved: carried from saved to
- * running through the table's own text, so every such parameter is handled alike. */
-static void run_now_values(struct m0_dev *dev, uint64_t ids) {
-  char value[M0_VALUE_MAX + 1];
-  unsigned i;
-  for (i = 0; i < M0_ID_COUNT; i++) {
-    const struct m0_param *p = &m0_params[i];
-    int n;
-    if (!((ids >> i) & 1) || p->applies != M0_APPLIES_NOW)
-      continue;
-    n = m0_param_format(p, &dev->saved, M0_DIALECT_DOC, value, sizeof value);
-    if (n > 0 && (size_t)n < sizeof value)
-      (void)m0_param_set(p, &dev->running, value, (size_t)n);
-  }
-}
-
-/* The write is over: commit on success. M0_E_FLASH: the values were fine but could not
- * be persisted; nothing changed, flash included. */
-static int save_outcome(struct m0_dev *dev, int rc) {
-  dev->save.busy = false;
-  dev->save.answered = false;
-  if (rc != 0)
-    return M0_E_FLASH;
-  dev->saved = dev->save.next;
-  run_now_values(dev, dev->save.now_ids);
-  return 0;
-}
-
-/* Hand `next` to flash for `what`. The outcome is returned when the HAL gave it within
- * its call (0 committed, M0_E_BUSY or M0_E_FLASH nothing changed), and acted on by the
- * caller; else M0_PENDING, and m0_dev_on_flash_saved() acts on it later. */
-static int save_start(struct m0_dev *dev, const struct m0_config *next,
-                      enum m0__save_for what, uint64_t now_ids) {
-  struct m0__save *s = &dev->save;
-  size_t len;
-  if (s->busy)
-    return M0_E_BUSY; /* one write at a time: callers check first */
-  if (m0__fault_flash_refuses(dev))
-    return M0_E_FLASH; /* flash that fails (fault.c): as if written and refused */
-  len = m0_flash_format(next, dev->bufs.flash_text, sizeof dev->bufs.flash_text);
-  if (len == 0)
-    return M0_E_FLASH;
-  s->next = *next;
-  s->what = (uint8_t)what;
-  s->now_ids = now_ids;
-  s->busy = true;
-  s->in_call = true;
-  s->answered = false;
-  dev->hal->flash_save(dev->ctx, dev->bufs.flash_text, len);
-  s->in_call = false;
-  if (!s->answered)
-    return M0_PENDING;
-  return save_outcome(dev, s->result);
-}
-
-int m0__dev_set(struct m0_dev *dev, const struct m0_param *p, const char *value, size_t len) {
-  struct m0_config next = dev->saved;
-  int rc;
-  if (!m0_param_is_config(p))
-    return M0_E_NOTCONFIG;
-  rc = m0_param_set(p, &next, value, len);
-  if (rc != 0)
-    return rc;
-  return save_start(dev, &next, M0__SAVE_AT_SET, 1ull << p->id);
-}
-
-int m0__dev_save_defaults(struct m0_dev *dev, enum m0__save_for what) {
-  return save_start(dev, &dev->factory_settings, what, 0);
-}
-
-/* Command-mode input waits while flash is being written, as on the module, whose
- * firmware does nothing else meanwhile; transparent mode (network data) goes on. */
-static bool flash_holds(const struct m0_dev *dev) {
-  return dev->save.busy && dev->mode == M0_MODE_COMMAND;
 }
 
 /* ---- deadlines ---- */
@@ -513,7 +310,7 @@ static void rearm(struct m0_dev *dev) {
 void m0__dev_settle(struct m0_dev *dev, uint64_t now) {
   m0__dev_catch_up(dev, now);
   m0__link_settle(dev, now); /* network data on toward the host, links paused or not */
-  m0__host_rx_flash(dev, flash_holds(dev)); /* the board reads again after the outcome */
+  m0__host_rx_flash(dev, m0__dev_flash_holds(dev)); /* the board reads again after the outcome */
   rearm(dev);
   m0__dev_check(dev, now); /* the end of every input (a no-op unless M0_CHECK_INVARIANTS) */
 }
@@ -560,30 +357,8 @@ void m0_dev_start(struct m0_dev *dev, uint64_t now) {
 void m0_dev_restart(struct m0_dev *dev, uint64_t now, const char *cause) {
   m0__dev_catch_up(dev, now);
   if (dev->fault.off)
-    log_line(dev, "restart: the power is off; nothing happens");
+    m0__dev_log(dev, "restart: the power is off; nothing happens");
   m0__dev_restart_now(dev, now, cause);
-  m0__dev_settle(dev, now);
-}
-
-static void factory_reset_outcome(struct m0_dev *dev, uint64_t now, int rc) {
-  if (rc == 0)
-    m0__dev_restart_now(dev, now, "reld");
-  else
-    log_line(dev, "factory reset: flash could not be written; nothing changed");
-}
-
-void m0_dev_factory_reset(struct m0_dev *dev, uint64_t now) {
-  int rc;
-  m0__dev_catch_up(dev, now);
-  if (dev->fault.off) {
-    log_line(dev, "factory reset: the power is off; nothing changed");
-  } else if (dev->save.busy) {
-    log_line(dev, "factory reset: another flash write is in progress; nothing changed");
-  } else {
-    rc = m0__dev_save_defaults(dev, M0__SAVE_FACTORY_RESET);
-    if (rc != M0_PENDING)
-      factory_reset_outcome(dev, now, rc);
-  }
   m0__dev_settle(dev, now);
 }
 
@@ -640,7 +415,7 @@ static void uart_input(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
       booting++;
     } else if (dev->restart.pending) {
       restarting++;
-    } else if (flash_holds(dev) || dev->save.held_len > 0) {
+    } else if (m0__dev_flash_holds(dev) || dev->save.held_len > 0) {
       hold(dev, now, data + i, len - i, faults);
       dev->have_last_rx = true;
       dev->last_rx = now;
@@ -671,12 +446,12 @@ static void uart_input(struct m0_dev *dev, uint64_t now, const uint8_t *data, si
 
 /* After a save: the bytes that waited go on as if they arrived now, until one of them
  * starts another save (the rest then waits for that one). */
-static void release_held(struct m0_dev *dev, uint64_t now) {
+void m0__dev_release_held(struct m0_dev *dev, uint64_t now) {
   struct m0__save *s = &dev->save;
   size_t n = s->held_len, i;
   s->held_len = 0;
   /* One byte at a time, so the check comes before each and nothing is held twice. */
-  for (i = 0; i < n && !flash_holds(dev); i++)
+  for (i = 0; i < n && !m0__dev_flash_holds(dev); i++)
     uart_input(dev, now, &dev->bufs.held[i], 1, false);
   if (i < n) {
     memmove(dev->bufs.held, dev->bufs.held + i, n - i);
@@ -752,159 +527,12 @@ void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached) {
   m0__dev_settle(dev, now);
 }
 
-static void host_line(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t stop_bits,
-                      bool format_known, uint8_t data_bits, uint8_t parity) {
-  m0__dev_catch_up(dev, now);
-  dev->have_host_termios = true;
-  dev->host_baud = baud;
-  dev->host_stop = stop_bits;
-  dev->host_format_known = format_known;
-  dev->host_data = data_bits;
-  dev->host_parity = parity;
-  check_mismatch(dev);
-  m0__dev_settle(dev, now);
-}
-
-void m0_dev_on_host_termios(struct m0_dev *dev, uint64_t now, uint32_t baud,
-                            uint8_t stop_bits) {
-  host_line(dev, now, baud, stop_bits, false, 0, 0);
-}
-
-void m0_dev_on_host_line(struct m0_dev *dev, uint64_t now, uint32_t baud, uint8_t data_bits,
-                         uint8_t stop_bits, uint8_t parity) {
-  host_line(dev, now, baud, stop_bits, true, data_bits, parity);
-}
-
 void m0_dev_on_timer(struct m0_dev *dev, uint64_t now) {
   dev->armed = M0_TIME_NEVER; /* the board's timer is one-shot: it is spent */
   m0__dev_settle(dev, now);
 }
 
-void m0_dev_on_flash_saved(struct m0_dev *dev, uint64_t now, int rc) {
-  struct m0__save *s = &dev->save;
-  m0_dev_saved_fn done = NULL;
-  void *done_arg = NULL;
-  uint64_t restarts;
-  int result;
-  if (!s->busy || s->answered) {
-    log_line(dev, "flash: an outcome with no save in flight; ignored");
-    return;
-  }
-  if (s->in_call) { /* the HAL answered within flash_save: save_start() acts on it */
-    s->answered = true;
-    s->result = rc;
-    return;
-  }
-  m0__dev_catch_up(dev, now);
-  restarts = dev->counters.restarts;
-  result = save_outcome(dev, rc);
-  switch ((enum m0__save_for)s->what) {
-  case M0__SAVE_AT_SET:
-    m0__at_set_saved(dev, now, result);
-    break;
-  case M0__SAVE_AT_RELD:
-    m0__at_reld_saved(dev, now, result);
-    break;
-  case M0__SAVE_FACTORY_RESET:
-    factory_reset_outcome(dev, now, result);
-    break;
-  case M0__SAVE_UDP1500:
-    m0__udp1500_saved(dev, now, result);
-    break;
-  case M0__SAVE_EDIT:
-    done = s->done;
-    done_arg = s->done_arg;
-    break;
-  }
-  s->done = NULL;
-  s->done_arg = NULL;
-  if (s->restart_wanted) {
-    s->restart_wanted = false;
-    if (dev->counters.restarts == restarts) /* unless the outcome itself restarted */
-      m0__dev_restart_now(dev, now, s->restart_cause);
-  }
-  release_held(dev, now);
-  m0__dev_settle(dev, now);
-  /* Last: the caller may act on the device again from its callback. */
-  if (done != NULL)
-    done(done_arg, result);
-}
-
-void m0_dev_edit_begin(struct m0_dev *dev) {
-  dev->save.edit = dev->saved;
-  dev->save.edit_ids = 0;
-}
-
-int m0_dev_edit_set(struct m0_dev *dev, const char *name, const char *value) {
-  const struct m0_param *p;
-  int rc;
-  if (name == NULL || value == NULL)
-    return M0_E_SYNTAX;
-  p = m0_param_find(name, strlen(name));
-  if (p == NULL)
-    return M0_E_NOTFOUND;
-  if (!m0_param_is_config(p))
-    return M0_E_NOTCONFIG;
-  rc = m0_param_set(p, &dev->save.edit, value, strlen(value));
-  if (rc == 0)
-    dev->save.edit_ids |= 1ull << p->id;
-  return rc;
-}
-
-int m0_dev_edit_save(struct m0_dev *dev, uint64_t now, m0_dev_saved_fn done, void *arg) {
-  int rc = 0;
-  /* An input like any other: what was due by now runs first, even with nothing to write. */
-  m0__dev_catch_up(dev, now);
-  if (dev->save.edit_ids != 0) /* else nothing was taken: nothing to write */
-    rc = save_start(dev, &dev->save.edit, M0__SAVE_EDIT, dev->save.edit_ids);
-  dev->save.edit_ids = 0;
-  if (rc == M0_PENDING) {
-    dev->save.done = done;
-    dev->save.done_arg = arg;
-  }
-  m0__dev_settle(dev, now);
-  return rc;
-}
-
-int m0__dev_edit_save_as(struct m0_dev *dev, enum m0__save_for what) {
-  int rc;
-  if (dev->save.edit_ids == 0)
-    return 0;
-  rc = save_start(dev, &dev->save.edit, what, dev->save.edit_ids);
-  dev->save.edit_ids = 0;
-  return rc;
-}
-
-int m0_dev_set_param(struct m0_dev *dev, uint64_t now, const char *name, const char *value) {
-  int rc;
-  m0_dev_edit_begin(dev);
-  rc = m0_dev_edit_set(dev, name, value);
-  /* A refused value took nothing: the save then only catches up, like any input. */
-  int saved = m0_dev_edit_save(dev, now, NULL, NULL);
-  return rc != 0 ? rc : saved;
-}
-
-bool m0_dev_saving(const struct m0_dev *dev) { return dev->save.busy; }
-
-const struct m0_config *m0_dev_saved(const struct m0_dev *dev) { return &dev->saved; }
-
 const struct m0_config *m0_dev_running(const struct m0_dev *dev) { return &dev->running; }
-
-/* Against the boot's configuration, not the running one: between boots the running UART
- * also follows similar-RFC2217 packets, which are never saved and never wait. */
-bool m0_dev_restart_needed(const struct m0_dev *dev) {
-  char saved[M0_VALUE_MAX], booted[M0_VALUE_MAX];
-  for (unsigned i = 0; i < M0_ID_COUNT; i++) {
-    const struct m0_param *p = &m0_params[i];
-    if (!m0_param_is_config(p) || p->applies != M0_APPLIES_RESTART)
-      continue;
-    m0_param_format(p, &dev->saved, M0_DIALECT_DOC, saved, sizeof saved);
-    m0_param_format(p, &dev->booted, M0_DIALECT_DOC, booted, sizeof booted);
-    if (strcmp(saved, booted) != 0)
-      return true;
-  }
-  return false;
-}
 
 enum m0_mode m0_dev_mode(const struct m0_dev *dev) { return dev->mode; }
 

@@ -16,12 +16,9 @@
  * restarts the device when nothing came from the network for RSTIM seconds, counted from
  * the end of the boot.
  *
- * Similar-RFC2217 (spec §6.8) sits in m0__link_to_host: with RFCEN=on, every link but
- * HTPC's runs its bytes through its own scanner (rfc2217.h), so a packet split over TCP
- * segments is found and two clients' bytes never mix. Held bytes (at most 7) go to the
- * host as data after 50 ms without more from that link (M0__RFC2217_HOLD_NS), at the end
- * of every datagram, and when the link closes; nothing received is lost or reordered.
- * A datagram's data still goes to the host whole or not at all.
+ * What m0__link_to_host() does with the bytes (INDEXEN, similar-RFC2217) is
+ * link_to_host.c's; this file releases what a link's scanner holds when it is due or the
+ * link closes.
  */
 #include <string.h>
 #include <strings.h>
@@ -125,115 +122,10 @@ long m0__link_send_now(struct m0_dev *dev, uint64_t now, unsigned id, const uint
   return rc;
 }
 
-/* ---- toward the host: INDEXEN prefixes and similar-RFC2217 ---- */
-
-/* Scanner output is moved on in pieces of this much (stack space, not a limit). */
-#define SCAN_CHUNK 1024
-
-/* One delivery toward the host (a read, a datagram, released bytes), maybe in pieces. */
-struct delivery {
-  unsigned id;
-  bool started; /* a piece went: the INDEXEN prefix is not repeated */
-  bool lost;    /* a datagram that does not fit: already dropped and counted */
-};
-
-static void give(struct m0_dev *dev, uint64_t now, struct delivery *d, const uint8_t *data,
-                 size_t len) {
-  if (len == 0 || d->lost)
-    return;
-  if (!d->started && dev->net.link[d->id].role == M0__LINK_CLIENT && dev->running.indexen) {
-    /* INDEXEN: "I" and the client's number ahead of its bytes (spec §6.3). */
-    uint8_t prefix[2] = {'I', (uint8_t)('0' + d->id)};
-    m0__flow_to_host(dev, now, prefix, sizeof prefix, data, len, false);
-  } else {
-    m0__flow_to_host(dev, now, NULL, 0, data, len, false);
-  }
-  d->started = true;
-}
-
-/* RFCEN=on: every work mode but HTPC (spec §6.8); read at boot like every setting. */
-static bool scanned(const struct m0_dev *dev, const struct m0__link *l) {
-  return dev->running.rfcen && (l->role == M0__LINK_TCPC || l->role == M0__LINK_CLIENT ||
-                                l->role == M0__LINK_UDP);
-}
-
-/* Data through the link's scanner: ordinary bytes on to the host in order, a packet
- * applied to the running UART at the point of the stream where it ended. */
-static void scan(struct m0_dev *dev, uint64_t now, struct delivery *d, const uint8_t *data,
-                 size_t len) {
-  struct m0__rfc2217 *s = &dev->net.link[d->id].rfc;
-  uint8_t out[SCAN_CHUNK];
-  while (len > 0) {
-    struct m0__rfc2217_setting set;
-    size_t n, used;
-    bool changed;
-    used = m0__rfc2217_feed(s, data, len, out, sizeof out, &n, &set, &changed);
-    data += used;
-    len -= used;
-    give(dev, now, d, out, n);
-    if (changed)
-      m0__dev_uart_running(dev, now, set.baud, set.data_bits, set.stop_bits, set.parity,
-                           d->id);
-  }
-}
-
-/* Held bytes that did not become a packet go to the host as data. */
-static void release(struct m0_dev *dev, uint64_t now, struct delivery *d) {
-  uint8_t out[M0__RFC2217_PACKET_LEN];
-  give(dev, now, d, out, m0__rfc2217_flush(&dev->net.link[d->id].rfc, out, sizeof out));
-}
-
-static void release_link(struct m0_dev *dev, uint64_t now, unsigned id) {
-  struct delivery d = {id, false, false};
-  if (m0__rfc2217_pending(&dev->net.link[id].rfc) > 0)
-    release(dev, now, &d);
-}
-
-/* How many bytes of a datagram reach the host once its packets are taken out: scanned on
- * a copy of the scanner (plain data), so the real pass finds the same packets. */
-static size_t datagram_data(const struct m0__link *l, const uint8_t *data, size_t len) {
-  struct m0__rfc2217 s = l->rfc;
-  uint8_t out[SCAN_CHUNK];
-  size_t total = 0;
-  while (len > 0) {
-    size_t n, used;
-    bool changed;
-    used = m0__rfc2217_feed(&s, data, len, out, sizeof out, &n, NULL, &changed);
-    data += used;
-    len -= used;
-    total += n;
-  }
-  return total + m0__rfc2217_pending(&s);
-}
-
-void m0__link_to_host(struct m0_dev *dev, uint64_t now, unsigned id, const uint8_t *data,
-                      size_t len) {
-  struct m0__link *l = &dev->net.link[id];
-  struct delivery d = {id, false, false};
-  if (!scanned(dev, l)) {
-    if (l->role == M0__LINK_UDP)
-      m0__flow_to_host(dev, now, NULL, 0, data, len, true); /* whole or not at all */
-    else
-      give(dev, now, &d, data, len);
-    return;
-  }
-  if (l->role == M0__LINK_UDP) {
-    /* A packet lies within one datagram and the next may come from another sender, so
-     * nothing is held past the datagram's end; its data goes whole or not at all, while
-     * its packets apply either way (they are for the device, not for the host). */
-    d.lost = !m0__flow_admit(dev, now, datagram_data(l, data, len));
-    scan(dev, now, &d, data, len);
-    release(dev, now, &d);
-    return;
-  }
-  scan(dev, now, &d, data, len);
-  l->rfc_flush_at = now + M0__RFC2217_HOLD_NS; /* meaningful while something is held */
-}
-
 void m0__link_close(struct m0_dev *dev, uint64_t now, unsigned id) {
   if (dev->net.link[id].role == M0__LINK_FREE)
     return;
-  release_link(dev, now, id); /* nothing received is lost to a close */
+  m0__link_release(dev, now, id); /* nothing received is lost to a close */
   if (dev->fault.dial_until[id] == M0_TIME_NEVER) /* (a dial into a pulled cable never */
     dev->hal->link_close(dev->ctx, id);           /* reached the board: nothing to close) */
   link_free(dev, id);
@@ -361,7 +253,7 @@ void m0__link_expire(struct m0_dev *dev, uint64_t now) {
   for (id = 0; id < M0_LINKS_MAX; id++) {
     const struct m0__link *l = &n->link[id];
     if (m0__rfc2217_pending(&l->rfc) > 0 && l->rfc_flush_at <= now)
-      release_link(dev, now, id); /* the link was quiet for the hold time */
+      m0__link_release(dev, now, id); /* the link was quiet for the hold time */
   }
   /* Before the HTTP silence deadline, which a dial that hangs reaches at the same instant:
    * a request that never connected ends as a connect timeout. */
@@ -611,7 +503,7 @@ void m0__link_lost(struct m0_dev *dev, uint64_t now, unsigned id, int reason) {
   bool was_up = l->up;
   if (role == M0__LINK_FREE)
     return;
-  release_link(dev, now, id); /* nothing received is lost to a close */
+  m0__link_release(dev, now, id); /* nothing received is lost to a close */
   link_free(dev, id);
   switch (role) {
   case M0__LINK_TCPC:
