@@ -35,11 +35,6 @@ class Events:
         self.log.poll()
         return self.log.events
 
-    @property
-    def mode(self):
-        """booting, transparent, command or restarting: from the event stream."""
-        return mode_of(self.events)
-
     def mark(self):
         """A position in the stream, for wait_event(since=...)."""
         return len(self.events)
@@ -78,6 +73,11 @@ class Events:
 
 class Device(Events):
     """One device: AT commands, bytes, events and the control channel's helpers."""
+
+    @property
+    def mode(self):
+        """booting, transparent, command or restarting: from the event stream."""
+        return mode_of(self.events)
 
     def _no_channel(self, what):
         if self.control_path is None:
