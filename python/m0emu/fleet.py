@@ -6,9 +6,10 @@ until every module's `ready`. Each module is a FleetModule: a Device (device.py)
 requests carry `"dev"` and whose events are the fleet's filtered to its name, so every
 method of the single-module API works on it unchanged.
 
-Addresses: unless `bind` is given, each start picks a random base 127.B.C.1 with B in
-16-250 (never 127.0.x.x, where single emulators and the default fleet live), so fleets
-of tests running side by side do not meet; a base whose ports turn out taken
+Addresses: unless `bind` is given, the first start picks a random base 127.B.C.1 with
+B in 16-250 (never 127.0.x.x, where single emulators and the default fleet live), so
+fleets of tests running side by side do not meet, and later starts keep it (a module
+keeps its address as it keeps its flash); a base whose ports turn out taken
 (`web.error`, `udp1500.error`) is replaced by another, up to 3 tries. The web port is
 a free port of 127.0.0.1, the same on every module's address (as --web-port does).
 """
@@ -147,6 +148,7 @@ class Fleet(Process, Events):
         self.no_tty = no_tty
         self.bind = bind
         self._auto_bind = bind is None
+        self._rebind = False
         self.mac = mac
         self.prefix = prefix
         self.dialect = dialect
@@ -195,8 +197,9 @@ class Fleet(Process, Events):
         return f"127.{random.randint(16, 250)}.{random.randint(0, 255 - nets)}.1"
 
     def argv(self, web_port, events):
-        if self._auto_bind:
+        if self._auto_bind and (self.bind is None or self._rebind):
             self.bind = self._pick_bind()
+            self._rebind = False
         a = self._common_argv(web_port, events)
         a[1:1] = ["--fleet", str(self.dir), "--count", str(self.count),
                   "--bind", self.bind]
@@ -225,7 +228,9 @@ class Fleet(Process, Events):
     def _bind_failed(self):
         if not self._auto_bind:
             return False  # the caller's addresses: another try would meet the same
-        return any(ev.get("ev") in ("web.error", "udp1500.error") for ev in self.events)
+        self._rebind = any(ev.get("ev") in ("web.error", "udp1500.error")
+                           for ev in self.events)
+        return self._rebind
 
     def _await_ready(self):
         """Wait for every module's `ready`, then learn who is who from DIR/fleet.tsv."""

@@ -4,6 +4,7 @@ and the clean-up of the whole process."""
 
 import json
 import os
+import random
 import selectors
 import shutil
 import signal
@@ -212,9 +213,12 @@ def test_the_fixture_takes_a_marker(m0emu_fleet):
 def test_stop_and_start_keep_each_modules_flash(m0emu_fleet_factory):
     fleet = m0emu_fleet_factory(2, no_tty=True)
     m1 = fleet[0]
+    addrs = [m.addr for m in fleet]
     assert m1.at("AT+MID=kept") == "+ok"
     assert fleet.stop() == 0
+    assert not fleet.running
     fleet.start()
+    assert [m.addr for m in fleet] == addrs  # the same addresses, the same modules
     assert m1.events[0]["dev"] == "m0001" and m1.events[0]["t_ms"] < 1000  # a new run
     assert m1.at("AT+MID") == "+ok=kept"
     assert fleet[1].at("AT+MID") != "+ok=kept"
@@ -290,3 +294,16 @@ def test_a_fleet_dies_with_its_script(tmp_path, ending):
         time.sleep(0.05)
     assert_fleet_gone(rec, folder_too=False)
     shutil.rmtree(rec["dir"])
+
+
+def test_a_taken_address_is_replaced(m0emu_fleet_factory, monkeypatch):
+    taken = f"127.{random.randint(16, 250)}.77.1"
+    fresh = taken.replace(".77.1", ".78.1")
+    picks = iter([taken, fresh])
+    monkeypatch.setattr(pkg.Fleet, "_pick_bind", lambda self: next(picks))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((taken, 1500))  # module 1's setup-protocol port on the first base
+        fleet = m0emu_fleet_factory(2, no_tty=True)
+    assert fleet.bind == fresh and fleet.run == 2
+    assert [m.addr for m in fleet] == [fresh, fresh[:-1] + "2"]
+    assert not any(ev["ev"] == "udp1500.error" for ev in fleet.events)
