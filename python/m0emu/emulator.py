@@ -8,6 +8,10 @@ hook for every emulator still open, and PR_SET_PDEATHSIG, which sends the proces
 if the Python process dies without running either (SIGKILL, a crash). On SIGTERM the
 emulator removes its own tty symlink; stop() checks that it did, and removes a symlink
 that a SIGKILL (after a 10 s grace) left.
+
+Process holds all of that and the control channel's connections; Emulator is a Process
+that is its own device (device.py gives the device's methods), and a Fleet (fleet.py) is
+a Process with many.
 """
 
 import atexit
