@@ -235,15 +235,17 @@ class ChannelUart:
     `in_waiting`, `write`, `flush`, `close`), so the package's AT helper drives it as it
     drives the tty. Bytes travel as hex (`"format":"hex"`): exact for any byte. A gap in
     the stream (`at` beyond what was received, or a `control.lost` line) raises rather
-    than hand back a stream with a hole in it."""
+    than hand back a stream with a hole in it. `dev` names a fleet's module (None: the
+    process's one device)."""
 
-    def __init__(self, path, hold=True):
+    def __init__(self, path, hold=True, dev=None):
         self.ctl = Control(path)
+        self._dev = {} if dev is None else {"dev": dev}
         self.timeout = 0
         self._rx = bytearray()
         self._at = None  # the offset the next uart.data should start at
         try:
-            self.ctl.call("uart.subscribe", format="hex", hold=hold)
+            self.ctl.call("uart.subscribe", format="hex", hold=hold, **self._dev)
         except BaseException:
             self.ctl.close()
             raise
@@ -306,7 +308,7 @@ class ChannelUart:
             chunk = data[i:i + 65536]
             # Answered once fed at the line's pace: 10 bits a byte, 1200 baud at worst.
             self.ctl.call("uart.write", timeout=ANSWER_TIMEOUT_S + len(chunk) / 120,
-                          hex=chunk.hex())
+                          hex=chunk.hex(), **self._dev)
         return len(data)
 
     def flush(self):

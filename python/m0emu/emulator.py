@@ -8,6 +8,10 @@ hook for every emulator still open, and PR_SET_PDEATHSIG, which sends the proces
 if the Python process dies without running either (SIGKILL, a crash). On SIGTERM the
 emulator removes its own tty symlink; stop() checks that it did, and removes a symlink
 that a SIGKILL (after a 10 s grace) left.
+
+Process holds all of that and the control channel's connections; Emulator is a Process
+that is its own device (device.py gives the device's methods), and a Fleet (fleet.py) is
+a Process with many.
 """
 
 import atexit
@@ -19,11 +23,10 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from .at import ATLink, mode_of
-from .control import ChannelUart, Control, ControlError
+from .control import Control, ControlError
+from .device import Device
 from .errors import M0EmuError
 from .events import EventLog, format_event
 
@@ -107,34 +110,30 @@ def _close_all():
             pass
 
 
-class Emulator:
-    """An m0emu process. Start it with start() (or `with Emulator() as emu:`).
+class Process:
+    """What an emulator process and a fleet process share: a private folder, the
+    process and its clean-up, the event log, the control channel's connections.
 
-    Attributes once started: `tty` (the path to open), `web_port`, `state_dir`,
-    `workdir`, `pid`, `events` (every event of this run, as dicts)."""
+    A subclass gives argv(web_port, events_path), _await_ready() (called once the
+    process runs; returns what start() returns), _tty_links() (the links a SIGKILL may
+    leave) and _close_hosts() (the helper's own ports, closed before the process
+    stops)."""
 
-    def __init__(self, binary=None, *, timing="fast", dialect=None, mac=None,
-                 boot_ms=None, net=None, line_faults=False, verbose=False, args=(),
-                 flash=None, baudrate=115200, startup_timeout=30.0, stop_timeout=10.0,
-                 die_with_parent=True, env=None, control=True):
+    _kind = "emulator"
+
+    def __init__(self, binary=None, *, timing="fast", verbose=False, args=(),
+                 startup_timeout=30.0, stop_timeout=10.0, die_with_parent=True, env=None,
+                 control=True):
         self.binary = find_binary(binary)
         self.timing = timing
-        self.dialect = dialect
-        self.mac = mac
-        self.boot_ms = boot_ms
-        self.net = net
-        self.line_faults = line_faults
         self.verbose = verbose
         self.extra_args = list(args)
-        self.baudrate = baudrate
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self.die_with_parent = die_with_parent
         self.env = env
         self.workdir = Path(tempfile.mkdtemp(prefix="m0emu-py."))
         _live.add(self)
-        self.state_dir = self.workdir / "state"
-        self.tty = str(self.workdir / "tty")
         self.control_path = None
         if control:
             path = str(self.workdir / "control")
@@ -154,14 +153,6 @@ class Emulator:
         self.log = None
         self.run = 0
         self._cursor = 0
-        self._serial = None
-        self._rx = bytearray()
-        if flash is not None:
-            self.write_flash(flash)
-
-    def __repr__(self):
-        state = "running" if self.running else f"stopped ({self.returncode})"
-        return f"<m0emu.Emulator {state} tty={self.tty} web_port={self.web_port}>"
 
     def __enter__(self):
         if not self.running:
@@ -181,39 +172,23 @@ class Emulator:
     def pid(self):
         return self.proc.pid if self.proc is not None else None
 
-    def argv(self, web_port, events):
-        a = [self.binary, "--tty", self.tty, "--state", str(self.state_dir),
-             "--events", str(events), "--web-port", str(web_port)]
+    def _common_argv(self, web_port, events):
+        a = [self.binary, "--events", str(events), "--web-port", str(web_port)]
         if self.timing:
             a += ["--timing", self.timing]
-        if self.dialect:
-            a += ["--dialect", self.dialect]
-        if self.mac:
-            a += ["--mac", self.mac]
-        if self.boot_ms is not None:
-            a += ["--boot-ms", str(self.boot_ms)]
-        if self.net:
-            a += ["--net", self.net]
-        if self.line_faults:
-            a.append("--line-faults")
         if self.verbose:
             a.append("-v")
         if self.control_path:
             a += ["--control", self.control_path]
-        return a + self.extra_args
-
-    def write_flash(self, lines):
-        """Write the flash file (AT set lines, e.g. "AT+E=off") for the next start."""
-        self.state_dir.mkdir(exist_ok=True)
-        text = "# m0emu flash v1\n" + "".join(f"{ln}\n" for ln in lines)
-        (self.state_dir / "flash.conf").write_text(text)
+        return a
 
     def start(self):
-        """Start the process and wait for its first `ready`; return that event."""
+        """Start the process and wait until it is ready; return what _await_ready()
+        says (the `ready` event of a single emulator)."""
         if self.running:
             raise M0EmuError("start(): already running")
         if self.workdir is None:
-            raise M0EmuError("start(): this emulator was closed")
+            raise M0EmuError(f"start(): this {self._kind} was closed")
         for attempt in range(1, _START_ATTEMPTS + 1):
             port = free_port()
             try:
@@ -222,20 +197,23 @@ class Emulator:
                 if attempt < _START_ATTEMPTS and self._port_was_taken(port):
                     continue
                 raise e
-            if self.log.find("web.error", {}, 0) is not None and attempt < _START_ATTEMPTS:
-                self.stop()  # our web port was taken between the check and the bind
+            if self._bind_failed() and attempt < _START_ATTEMPTS:
+                self.stop()  # an address was taken between our choice and the bind
                 continue
             return ready
         raise M0EmuError("unreachable")  # pragma: no cover
+
+    def _bind_failed(self):
+        return self.log.find("web.error", {}, 0) is not None
 
     def _start_once(self, port):
         self.run += 1
         events = self.workdir / f"events.{self.run}.jsonl"
         self.web_port = port
         self.returncode = None
-        self._rx.clear()
         self._cursor = 0
         self.log = EventLog(events)
+        self._new_run()
         out = open(self.workdir / f"stdout.{self.run}", "wb")
         err = open(self.workdir / f"stderr.{self.run}", "wb")
         try:
@@ -247,13 +225,15 @@ class Emulator:
             out.close()
             err.close()
         try:
-            i = self.log.wait("ready", {}, 0, self.startup_timeout, self._alive,
-                              "starting m0emu")
+            ready = self._await_ready()
         except (TimeoutError, M0EmuError):
             self.stop()  # the error says how it ended: close() need not say it again
             raise
         self._watch_events()
-        return self.log.events[i]
+        return ready
+
+    def _new_run(self):
+        """Forget what belonged to the last run (a subclass's buffers)."""
 
     def _watch_events(self):
         """Subscribe a connection to the events so that waits wake when one comes
@@ -278,7 +258,7 @@ class Emulator:
         rc = self.proc.poll()
         if rc is not None:
             self.returncode = rc
-            self._remove_link()
+            self._remove_links()
             raise M0EmuError(
                 f"m0emu exited with status {rc} while waiting for {what()}\n"
                 f"stderr:\n{self.stderr()[-3000:]}\nlast events:\n{self.log.tail()}")
@@ -296,29 +276,6 @@ class Emulator:
         except (OSError, TypeError):
             return ""
 
-    def restart(self, timeout=10.0, via="sighup"):
-        """Restart the device like AT+Z and return the new `ready` event: by SIGHUP
-        (`via="sighup"`, cause `sighup`), or by the control channel's `restart`
-        (`via="control"`, cause `control`; refused with ControlError `state` while the
-        power is off).
-
-        wait_event() then looks at the events of the new boot, from its `restart` on."""
-        if via not in ("sighup", "control"):
-            raise ValueError(f"via must be 'sighup' or 'control', not {via!r}")
-        if not self.running:
-            raise M0EmuError("restart(): not running")
-        self.log.poll()
-        mark = len(self.log.events)
-        if via == "control":
-            self.control("restart")
-        else:
-            self.proc.send_signal(signal.SIGHUP)
-        what = "after SIGHUP" if via == "sighup" else "after the channel's restart"
-        r = self.log.wait("restart", {"cause": via}, mark, timeout, self._alive, what)
-        i = self.log.wait("ready", {}, r + 1, timeout, self._alive, what)
-        self._cursor = r
-        return self.log.events[i]
-
     def stop(self, timeout=None):
         """SIGTERM, then SIGKILL after the grace; return the exit status (0 is clean).
 
@@ -330,10 +287,7 @@ class Emulator:
     def _stop(self, timeout=None):
         """(exit status, whether the process had died before we signalled it)."""
         died = False
-        try:
-            self.close_serial(settle=False)
-        except OSError:
-            pass
+        self._close_hosts()
         self._close_channels()
         if self.proc is None:
             return self.returncode, False
@@ -350,12 +304,13 @@ class Emulator:
         self.proc = None
         if self.log is not None:
             self.log.poll()
-        self._remove_link()
+        self._remove_links()
         return self.returncode, died
 
-    def _remove_link(self):
-        if os.path.lexists(self.tty):
-            os.unlink(self.tty)  # only after a SIGKILL or a crash: a clean exit removes it
+    def _remove_links(self):
+        for link in self._tty_links():
+            if os.path.lexists(link):
+                os.unlink(link)  # only after a SIGKILL or a crash: a clean exit removes it
 
     def close(self, check=True):
         """Stop the process and remove the private folder. With check, raise if the
@@ -376,56 +331,6 @@ class Emulator:
             raise M0EmuError(f"m0emu ended with status {rc} {how}; stderr:\n{text}")
         return rc
 
-    # ---- events ----
-
-    @property
-    def events(self):
-        """Every event of this run so far (dicts, as in docs/events.md)."""
-        if self.log is None:
-            return []
-        self.log.poll()
-        return self.log.events
-
-    @property
-    def mode(self):
-        """booting, transparent, command or restarting: from the event stream."""
-        return mode_of(self.events)
-
-    def mark(self):
-        """A position in the stream, for wait_event(since=...)."""
-        return len(self.events)
-
-    def wait_event(self, name, timeout=5.0, since=None, since_ms=None, **fields):
-        """The next event `name` whose fields equal `fields` (a value may also be a
-        predicate, e.g. port=lambda p: p > 1024); return it as a dict.
-
-        Looks at events after the last one wait_event returned, since the last start or
-        restart() or AT+Z/AT+RELD sent with at() (or from `since`, a mark()). With
-        `since_ms` (e.g. a control result's .t_ms) it looks at every event of the run
-        (or from `since`) whose t_ms is at or after it, as the channel's `subscribe`
-        does with since_ms. Raises TimeoutError listing the last events seen, or
-        M0EmuError if the process exits."""
-        if self.log is None:
-            raise M0EmuError("wait_event(): never started")
-        if since_ms is not None:
-            start = 0 if since is None else since
-            want = fields.get("t_ms")
-            fields = dict(fields, t_ms=lambda t, want=want: (
-                isinstance(t, (int, float)) and t >= since_ms and
-                (want is None or (want(t) if callable(want) else t == want))))
-        else:
-            start = self._cursor if since is None else since
-        if self.running:
-            i = self.log.wait(name, fields, start, timeout, self._alive)
-        else:
-            self.log.poll()
-            i = self.log.find(name, fields, start)
-            if i is None:
-                raise TimeoutError(self.log.timeout_message(name, fields, 0, start,
-                                                            "m0emu is not running"))
-        self._cursor = i + 1
-        return self.log.events[i]
-
     # ---- the control channel (docs/control.md, docs/faults.md) ----
 
     @property
@@ -433,7 +338,7 @@ class Emulator:
         """The helper's own connection to the control channel (an m0emu.Control),
         opened on first use, closed when the process stops."""
         if self.control_path is None:
-            raise M0EmuError("this emulator was started without a control channel "
+            raise M0EmuError(f"this {self._kind} was started without a control channel "
                              "(control=False)")
         if not self.running:
             raise M0EmuError("the control channel exists only while m0emu runs")
@@ -441,327 +346,29 @@ class Emulator:
             self._ctl = Control(self.control_path)
         return self._ctl
 
-    def _close_channels(self):
-        for c in [self._ctl] + self._subs:
-            if c is not None:
-                c.close()
-        self._ctl = None
-        self._subs = []
-
-    def control(self, cmd, timeout=None, **args):
-        """Send one control command (its wire name and parameters, as in
-        docs/control.md) and return its result: a dict, with `.t_ms` the time the
-        emulator took the request and `.mark` the stream's position before it (for
-        wait_event(since=...): the events it caused come after). A refusal raises m0emu.ControlError with the
-        channel's error name (`.code`) and message. A parameter given as None is left
-        out."""
-        args = {k: v for k, v in args.items() if v is not None}
+    def _call(self, cmd, timeout, args):
+        """One request on the helper's connection; if it failed because the process
+        died, say so."""
         channel = self.channel
-        mark = self.mark()
         try:
-            r = channel.call(cmd, timeout=timeout, **args)
-            r.mark = mark
-            return r
+            return channel.call(cmd, timeout=timeout, **args)
         except M0EmuError as e:
             if isinstance(e, ControlError):
                 raise
             self._alive(lambda: f"the answer to {cmd}")
             raise
 
-    def subscribe(self, replay=None, since_ms=None):
-        """A new connection subscribed to the events (the channel's `subscribe`): an
-        m0emu.Control whose wait_event(name, timeout, **fields) and next_stream() read
-        them as they come. With since_ms and replay (up to 512), events already past
-        are replayed first. Closed when the process stops (or by its close())."""
-        if self.control_path is None:
-            raise M0EmuError("subscribe(): this emulator has no control channel "
-                             "(control=False)")
-        if not self.running:
-            raise M0EmuError("subscribe(): m0emu is not running")
-        c = Control(self.control_path)
-        self._subs = [s for s in self._subs if not s.closed] + [c]
-        args = {k: v for k, v in (("replay", replay), ("since_ms", since_ms))
-                if v is not None}
-        c.call("subscribe", **args)
-        return c
+    def _keep(self, conn):
+        """A connection handed to the caller, closed when the process stops."""
+        self._subs = [s for s in self._subs if not s.closed] + [conn]
+        return conn
 
-    def uart(self, hold=True):
-        """The device's UART over the channel, as a host without the tty: an
-        m0emu.ChannelUart (read/write/in_waiting like a pyserial port). With hold (the
-        default) the device waits for this reader as for a host that reads slowly,
-        instead of losing bytes. Closed when the process stops (or by its close())."""
-        if self.control_path is None:
-            raise M0EmuError("uart(): this emulator has no control channel (control=False)")
-        if not self.running:
-            raise M0EmuError("uart(): m0emu is not running")
-        u = ChannelUart(self.control_path, hold=hold)
-        self._subs = [c for c in self._subs if not c.closed] + [u]
-        return u
-
-    def status(self):
-        """The device's state (the channel's `status`): mode, links, counters, faults."""
-        return self.control("status")
-
-    def power_off(self, for_s=None):
-        """Cut the power (`power` state=off), for for_s seconds or until power_on()."""
-        return self.control("power", state="off", for_s=for_s)
-
-    def power_on(self, timeout=10.0):
-        """Power on (`power` state=on) and return the boot's `ready` event; wait_event()
-        then looks at the events from that power on."""
-        mark = self.mark()
-        self.control("power", state="on")
-        p = self.log.wait("power", {"state": "on"}, mark, timeout, self._alive,
-                          "after power on")
-        i = self.log.wait("ready", {}, p + 1, timeout, self._alive, "after power on")
-        self._cursor = p
-        return self.log.events[i]
-
-    def unplug(self, for_s=None, reset_after_s=None):
-        """Pull the Ethernet cable (`cable` state=unplugged): links paused, not closed."""
-        return self.control("cable", state="unplugged", for_s=for_s,
-                            reset_after_s=reset_after_s)
-
-    def plug(self):
-        """Plug the cable back (`cable` state=plugged)."""
-        return self.control("cable", state="plugged")
-
-    def hang(self, for_s):
-        """Freeze the firmware for for_s seconds, then the watchdog restarts it
-        (`hang`)."""
-        return self.control("hang", for_s=for_s)
-
-    def uart_noise(self, dir="both", bit_error=None, loss=None, for_s=None, seed=None):
-        """Noise on the serial line (`uart.fault`): dir `to_host`, `from_host` or
-        `both`; bit_error and loss are probabilities; neither (or both 0) clears."""
-        if bit_error is None and loss is None:
-            bit_error = loss = 0
-        return self.control("uart.fault", dir=dir, bit_error=bit_error, loss=loss,
-                            for_s=for_s, seed=seed)
-
-    def net_impair(self, dir="both", delay_s=None, jitter_s=None, loss=None, rate=None,
-                   for_s=None, seed=None):
-        """An impaired network (`net.fault`): dir `to_net`, `from_net` or `both`; a
-        delay and jitter (seconds), a datagram loss probability, a rate (bytes per
-        second). None of them clears."""
-        if all(v is None for v in (delay_s, jitter_s, loss, rate)):
-            delay_s = jitter_s = loss = rate = 0
-        return self.control("net.fault", dir=dir, delay_s=delay_s, jitter_s=jitter_s,
-                            loss=loss, rate=rate, for_s=for_s, seed=seed)
-
-    def net_reset(self):
-        """Reset every TCP connection now (`net.reset`); the result's `reset` counts
-        them."""
-        return self.control("net.reset")
-
-    def flash_fail(self, n, for_s=None):
-        """The next n saves fail (`flash.fault` fail_next=n): +ERR=-5 and nothing
-        changes."""
-        return self.control("flash.fault", fail_next=n, for_s=for_s)
-
-    def flash_full(self, for_s=None):
-        """Every save fails (`flash.fault` full=true) until cleared or for for_s."""
-        return self.control("flash.fault", full=True, for_s=for_s)
-
-    def clear(self, fault="all"):
-        """End faults (`clear`): `all`, `uart`, `net`, `flash` or `cable`."""
-        return self.control("clear", fault=fault)
-
-    # ---- the tty ----
-
-    @property
-    def serial(self):
-        """A pyserial port on the tty, opened on first use and kept open until
-        close_serial(). Two readers of one pty share its bytes: close it before another
-        program reads the tty."""
-        if self._serial is None:
-            self._serial = self._open_serial()
-        return self._serial
-
-    def _open_serial(self):
-        try:
-            import serial
-        except ImportError as e:
-            raise M0EmuError("the m0emu package needs pyserial (Debian: python3-serial, "
-                             "pip: pyserial)") from e
-        if not self.running:
-            raise M0EmuError("the tty exists only while m0emu runs")
-        self._settle_tty()
-        port = serial.Serial(self.tty, baudrate=self.baudrate, timeout=0)
-        try:
-            self._settle_tty()
-        except BaseException:
-            port.close()
-            raise
-        return port
-
-    def close_serial(self, settle=True):
-        """Close the helper's port (the device then drops bytes for the host, as a UART
-        with nobody listening does, unless another program has the tty open), and wait
-        until the emulator has seen it close."""
-        if self._serial is None:
-            return
-        try:
-            self._serial.close()
-        finally:
-            self._serial = None
-        if settle and self.running:
-            self._settle_tty()
-
-    def _settle_tty(self, timeout=10.0):
-        """Wait until the emulator has seen the opens and closes made so far.
-
-        It learns of them asynchronously (inotify), and when the last host closes it
-        flushes the pty's input: bytes written by a host that opened the port just after
-        a close, before the emulator saw that close, are lost. So before and after
-        opening, and after closing, we compare who holds the pts now (/proc) with the
-        emulator's account (tty.attach / tty.detach) and wait for the event that is due."""
-        pts = os.path.realpath(self.tty)
-        held = self._pts_held(pts)
-        if held is None:
-            return  # /proc unreadable: nothing to compare with
-        self.log.poll()
-        last, attached = -1, False
-        for i, ev in enumerate(self.log.events):
-            if ev.get("ev") in ("tty.attach", "tty.detach"):
-                last, attached = i, ev["ev"] == "tty.attach"
-        if held and not attached:
-            self.log.wait("tty.attach", {}, last + 1, timeout, self._alive, "the tty's open")
-        elif attached and not held:
-            self.log.wait("tty.detach", {}, last + 1, timeout, self._alive,
-                          "the tty's last close")
-
-    def _pts_held(self, pts):
-        """Whether a process other than the emulator has `pts` open (None: cannot tell)."""
-        try:
-            pids = [p for p in os.listdir("/proc") if p.isdigit()]
-        except OSError:
-            return None
-        me = str(self.pid)
-        for pid in pids:
-            if pid == me:
-                continue
-            try:
-                fds = os.listdir(f"/proc/{pid}/fd")
-            except OSError:
-                continue  # gone, or not ours to read (then it cannot hold our pty)
-            for fd in fds:
-                try:
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == pts:
-                        return True
-                except OSError:
-                    continue
-        return False
-
-    def _on_data(self, data):
-        self._rx += data
-
-    def write(self, data):
-        """Bytes (or a str, UTF-8) to the module's UART, as the host."""
-        if isinstance(data, str):
-            data = data.encode()
-        self.serial.write(data)
-        self.serial.flush()
-
-    def _pull(self, deadline):
-        port = self.serial
-        left = max(0.0, deadline - time.monotonic())
-        port.timeout = min(left, 0.05)
-        data = port.read(max(1, port.in_waiting))
-        self._rx += data
-        return data
-
-    def read(self, timeout=0.0):
-        """Every byte from the module not consumed yet, waiting up to `timeout` for the
-        first one."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self._pull(deadline)
-            if self._rx or time.monotonic() >= deadline:
-                break
-        while self._pull(time.monotonic()):
-            pass
-        data = bytes(self._rx)
-        self._rx.clear()
-        return data
-
-    def expect(self, pattern, timeout=5.0):
-        """Wait for bytes from the module (transparent mode) and consume them up to the
-        match. `pattern`: bytes or str (literal), or a compiled bytes regex. Returns the
-        matched bytes, or the re.Match for a regex."""
-        if isinstance(pattern, str):
-            pattern = pattern.encode()
-        deadline = time.monotonic() + timeout
-        while True:
-            if isinstance(pattern, re.Pattern):
-                m = pattern.search(self._rx)
-                if m is not None:
-                    del self._rx[:m.end()]
-                    return m
-            else:
-                i = self._rx.find(pattern)
-                if i >= 0:
-                    del self._rx[:i + len(pattern)]
-                    return pattern
-            self._alive(lambda: f"{pattern!r} on the tty")
-            if time.monotonic() >= deadline:
-                shown = bytes(self._rx[-400:])
-                raise TimeoutError(
-                    f"no {pattern!r} from the tty within {timeout:g} s; unconsumed "
-                    f"({len(self._rx)} bytes{', the last 400' if len(self._rx) > 400 else ''})"
-                    f": {shown!r}")
-            self._pull(deadline)
-
-    # ---- command mode ----
-
-    def at(self, cmd, timeout=5.0, check=True, via="tty"):
-        """Send one AT command, entering command mode first if needed; return the reply
-        text without CR/LF and echo ("+ok=V4017"; "+OK=..." in the field dialect).
-
-        +ERR=N raises ATError (.code == N) unless check=False. AT+Z and AT+RELD return
-        after the new `ready`. Opens the tty for the command (and closes it after) unless
-        the helper's port is already open. With via="control" the command goes over the
-        control channel's UART instead (uart(): the tty is not opened)."""
-        if via not in ("tty", "control"):
-            raise ValueError(f"via must be 'tty' or 'control', not {via!r}")
-        if not self.running:
-            raise M0EmuError("at(): m0emu is not running")
-        if via == "control":
-            with self.uart() as port:
-                link = ATLink(port, self.log, self._alive, self._on_data, self.baudrate)
-                return self._at_on(link, cmd, timeout, check)
-        opened_here = self._serial is None
-        link = ATLink(self.serial, self.log, self._alive, self._on_data, self.baudrate)
-        try:
-            return self._at_on(link, cmd, timeout, check)
-        finally:
-            if opened_here:
-                self.close_serial()
-
-    def _at_on(self, link, cmd, timeout, check):
-        mark = len(self.log.events)
-        reply = link.command(cmd, timeout, check)
-        if cmd.strip().upper() in ("AT+Z", "AT+RELD") and not reply.startswith("+ERR"):
-            self._cursor = self.log.find("restart", {}, mark)
-        return reply
-
-    def command_mode(self, timeout=5.0):
-        """Enter command mode (the +++ / a handshake) unless the device is in it."""
-        opened_here = self._serial is None
-        link = ATLink(self.serial, self.log, self._alive, self._on_data, self.baudrate)
-        try:
-            link.wait_booted(timeout)
-            if link.mode() != "command":
-                link.enter(timeout)
-        finally:
-            if opened_here:
-                self.close_serial()
-
-    def entm(self, timeout=5.0):
-        """Leave command mode (AT+ENTM) if the device is in it."""
-        if self.mode == "command":
-            return self.at("AT+ENTM", timeout)
-        return None
+    def _close_channels(self):
+        for c in [self._ctl] + self._subs:
+            if c is not None:
+                c.close()
+        self._ctl = None
+        self._subs = []
 
     def report(self):
         """A few lines for a failed test's report: where the files are, the stream's
@@ -775,3 +382,85 @@ class Emulator:
             lines.append("stderr (end):")
             lines += ["  " + ln for ln in err.splitlines()[-15:]]
         return "\n".join(lines)
+
+
+class Emulator(Process, Device):
+    """An m0emu process. Start it with start() (or `with Emulator() as emu:`).
+
+    Attributes once started: `tty` (the path to open), `web_port`, `state_dir`,
+    `workdir`, `pid`, `events` (every event of this run, as dicts). The device's
+    methods (at, wait_event, the control helpers, ...) are Device's."""
+
+    dev = None  # the process's one device: requests need not name it
+
+    def __init__(self, binary=None, *, timing="fast", dialect=None, mac=None,
+                 boot_ms=None, net=None, line_faults=False, verbose=False, args=(),
+                 flash=None, baudrate=115200, startup_timeout=30.0, stop_timeout=10.0,
+                 die_with_parent=True, env=None, control=True):
+        Process.__init__(self, binary, timing=timing, verbose=verbose, args=args,
+                         startup_timeout=startup_timeout, stop_timeout=stop_timeout,
+                         die_with_parent=die_with_parent, env=env, control=control)
+        self.dialect = dialect
+        self.mac = mac
+        self.boot_ms = boot_ms
+        self.net = net
+        self.line_faults = line_faults
+        self.baudrate = baudrate
+        self.state_dir = self.workdir / "state"
+        self.tty = str(self.workdir / "tty")
+        self._serial = None
+        self._rx = bytearray()
+        if flash is not None:
+            self.write_flash(flash)
+
+    def __repr__(self):
+        state = "running" if self.running else f"stopped ({self.returncode})"
+        return f"<m0emu.Emulator {state} tty={self.tty} web_port={self.web_port}>"
+
+    @property
+    def process(self):
+        return self
+
+    def argv(self, web_port, events):
+        a = self._common_argv(web_port, events)
+        a[1:1] = ["--tty", self.tty, "--state", str(self.state_dir)]
+        if self.dialect:
+            a += ["--dialect", self.dialect]
+        if self.mac:
+            a += ["--mac", self.mac]
+        if self.boot_ms is not None:
+            a += ["--boot-ms", str(self.boot_ms)]
+        if self.net:
+            a += ["--net", self.net]
+        if self.line_faults:
+            a.append("--line-faults")
+        return a + self.extra_args
+
+    def write_flash(self, lines):
+        """Write the flash file (AT set lines, e.g. "AT+E=off") for the next start."""
+        write_flash(self.state_dir, lines)
+
+    def _new_run(self):
+        self._rx.clear()
+
+    def _await_ready(self):
+        i = self.log.wait("ready", {}, 0, self.startup_timeout, self._alive,
+                          "starting m0emu")
+        return self.log.events[i]
+
+    def _tty_links(self):
+        return [self.tty]
+
+    def _close_hosts(self):
+        try:
+            self.close_serial(settle=False)
+        except OSError:
+            pass
+
+
+def write_flash(folder, lines):
+    """A flash file (AT set lines, e.g. "AT+E=off") in folder, for the next start."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = "# m0emu flash v1\n" + "".join(f"{ln}\n" for ln in lines)
+    (folder / "flash.conf").write_text(text)

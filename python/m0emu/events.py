@@ -141,3 +141,26 @@ def describe(name, fields):
 
 def format_event(ev):
     return json.dumps(ev, separators=(",", ":"))
+
+
+class DevLog(EventLog):
+    """One fleet module's events: the process's log filtered to lines whose `dev` is
+    the module's name. Its indices count the module's events only, so a mark(), a
+    cursor or a wait's start means the same as on a single emulator's log."""
+
+    def __init__(self, parent, dev):
+        super().__init__(parent.path)
+        self.parent = parent
+        self.dev = dev
+        self._seen = 0  # how many of the parent's events were sorted already
+
+    def pause(self, seconds):
+        self.parent.pause(seconds)
+
+    def poll(self):
+        self.parent.poll()
+        src = self.parent.events
+        new = [ev for ev in src[self._seen:] if ev.get("dev") == self.dev]
+        self._seen = len(src)
+        self.events.extend(new)
+        return new

@@ -22,7 +22,8 @@ def examples():
 
 def test_the_page_has_its_examples():
     names = [name for name, _ in examples()]
-    assert names == ["test_reading.py", "test_faults.py", "without_pytest.py"]
+    assert names == ["test_reading.py", "test_faults.py", "test_fleet_server.py",
+                     "without_pytest.py"]
 
 
 @pytest.mark.parametrize("name,code", examples(), ids=[n for n, _ in examples()])
