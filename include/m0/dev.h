@@ -226,6 +226,9 @@ bool m0_dev_saving(const struct m0_dev *dev);
 
 const struct m0_config *m0_dev_saved(const struct m0_dev *dev);
 const struct m0_config *m0_dev_running(const struct m0_dev *dev);
+/* The module's factory settings: what AT+RELD and a factory reset restore (the built-in
+ * defaults, or the profile of options.factory_settings). */
+const struct m0_config *m0_dev_factory_settings(const struct m0_dev *dev);
 
 /* True when some setting that applies at restart was saved with a value other than the
  * one the device booted with: a restart would apply it. What changed only the running

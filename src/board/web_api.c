@@ -148,8 +148,8 @@ static void config_body(struct m0__web *w, struct m0__web_buf *b) {
     param_value(b, p->id, m0_dev_saved(w->dev));
     m0__web_buf_str(b, ",\"running\":");
     param_value(b, p->id, m0_dev_running(w->dev));
-    m0__web_buf_str(b, ",\"default\":");
-    json_str(b, p->defval ? p->defval : "");
+    m0__web_buf_str(b, ",\"default\":"); /* this module's: a profile's, if it has one */
+    param_value(b, p->id, m0_dev_factory_settings(w->dev));
     m0__web_buf_str(b, ",\"syntax\":");
     json_str(b, p->syntax);
     m0__web_buf_str(b, ",\"range\":");

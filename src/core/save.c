@@ -225,6 +225,10 @@ bool m0_dev_saving(const struct m0_dev *dev) { return dev->save.busy; }
 
 const struct m0_config *m0_dev_saved(const struct m0_dev *dev) { return &dev->saved; }
 
+const struct m0_config *m0_dev_factory_settings(const struct m0_dev *dev) {
+  return &dev->factory_settings;
+}
+
 /* Against the boot's configuration, not the running one: between boots the running UART
  * also follows similar-RFC2217 packets, which are never saved and never wait. */
 bool m0_dev_restart_needed(const struct m0_dev *dev) {

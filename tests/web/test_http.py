@@ -505,6 +505,25 @@ def config_validates_through_the_at_table():
 
 
 @test
+def defaults_are_the_modules_factory_settings():
+    # A fresh module holds its factory settings, so every value is its default; with a
+    # profile (--set) the defaults are the profile's, what AT+RELD would restore.
+    with Run() as e:
+        st, c = e.json("GET", "/api/config")
+        eq(st, 200, "GET /api/config")
+        for p in c["params"]:
+            eq(p["default"], p["value"], "fresh module: %s default" % p["name"])
+        eq(param(c, "UART")["default"], "115200,8,1,NONE,NFC", "built-in UART default")
+        eq(param(c, "E")["default"], "on", "built-in E default")
+    with Run(extra=["--set", "E=off", "--set", "UART=9600,8,1,NONE,NFC"]) as e:
+        st, c = e.json("GET", "/api/config")
+        eq(param(c, "UART")["default"], "9600,8,1,NONE,NFC", "profile's UART default")
+        eq(param(c, "E")["default"], "off", "profile's E default")
+        for p in c["params"]:
+            eq(p["default"], p["value"], "fresh module with a profile: %s default" % p["name"])
+
+
+@test
 def status_reports_the_module():
     with Run(extra=["--mac", "D8B04C123456"]) as e:
         st, s = e.json("GET", "/api/status")
