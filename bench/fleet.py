@@ -194,9 +194,13 @@ class Server:
                         self.conns.pop(c, None)
                         c.close()
                         continue
-                    if self.record:
+                    if self.record and len(data) >= 3:
+                        # The timestamp is the last segment's: beats that waited in
+                        # one read for a slow server have no time of their own.
                         peer = self.conns.get(c)
-                        self.beats.setdefault(peer, []).extend([now] * (len(data) // 3))
+                        beats = self.beats.setdefault(peer, [])
+                        beats.extend([None] * (len(data) // 3 - 1))
+                        beats.append(now)
 
     def close(self):
         self.go_away()
@@ -343,8 +347,9 @@ def measure_idle_heart_storm(m0emu, server, n, idle_s, heart_s, storm_s):
         # The schedule is a grid of 1 s whose offset the server cannot see: take the
         # earliest beat against it (the least late) as on time. Beat k's lateness is how
         # much later than that it came; a schedule that drifted would grow with k.
-        offset = min(t - k for k, t in enumerate(times))
-        for k, t in enumerate(times):
+        known = [(k, t) for k, t in enumerate(times) if t is not None]
+        offset = min(t - k for k, t in known)
+        for k, t in known:
             late.append((t - k - offset) * 1000)
         # Beats the recording time called for (one a second), against those that came.
         missing += max(0, int(heart_s) - 1 - len(times))
