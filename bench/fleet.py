@@ -303,7 +303,8 @@ def measure_size(m0emu, server, n, ptys, nofile):
     cannot hold a listener and a connection per module (and a pty pair): then the
     server stays away and they retry, once a second each."""
     extra = [] if ptys else ["--no-tty"]
-    connected = n * (4 if ptys else 2) + 256 <= nofile
+    # A pty pair, a web listener, the UDP 1500 socket and a connection per module.
+    connected = n * (5 if ptys else 3) + 256 <= nofile
     server.go_away()
     server.listen()
     one = Fleet(m0emu, 1, server.port, extra)
@@ -513,7 +514,7 @@ def main():
     idle_s, heart_s, storm_s = (env_int("FLEET_IDLE_S", 10), env_int("FLEET_HEART_S", 60),
                                 env_int("FLEET_STORM_S", 30))
     only = set(os.environ.get("FLEET_ONLY", "size,load,procs").split(","))
-    nofile = raise_nofile(4 * max(big, big_ptys) + 1024)
+    nofile = raise_nofile(5 * max(big, big_ptys) + 1024)
     server = Server(free_port())
     server.listen()
     rows, notes, res = [], [], {"machine": machine(), "nofile": nofile}

@@ -100,8 +100,10 @@ int m0__proc_add_fleet(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
     return rc;
   }
   unsigned long nofile = m0__fleet_raise_nofile();
-  /* A pty pair (unless --no-tty), a web listener and a connection per module. */
-  unsigned long want = (unsigned long)p->fleet.count * (cfg->no_tty ? 2 : 4) + 64;
+  /* A pty pair (unless --no-tty), a web listener, the UDP 1500 socket (unless none) and
+   * a connection per module: 4,000 modules with ptys need 20,000. */
+  unsigned long per = (cfg->no_tty ? 2 : 4) + (cfg->udp1500_port != 0 ? 1 : 0);
+  unsigned long want = (unsigned long)p->fleet.count * per + 64;
   if (nofile != 0 && nofile < want)
     m0__log_at(&p->log, M0__LOG_WARNING,
                "warning: %zu modules may need about %lu open files, the limit is %lu "
