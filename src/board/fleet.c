@@ -31,14 +31,6 @@
 #include "board.h"
 #include "fleet.h"
 
-/* ---- boot times ---- */
-
-uint32_t m0__fleet_boot_ms(uint32_t boot_ms, unsigned k) {
-  uint32_t spread = boot_ms / 4 < M0__FLEET_BOOT_SPREAD_MS ? boot_ms / 4
-                                                           : M0__FLEET_BOOT_SPREAD_MS;
-  return spread == 0 || k == 0 ? boot_ms : boot_ms + (uint32_t)((k - 1) % spread);
-}
-
 /* ---- the peer map ---- */
 
 static int set_err(char *err, size_t cap, const char *fmt, const char *arg) {
@@ -559,18 +551,9 @@ void m0__fleet_banner(struct m0__proc *p, FILE *out) {
   fprintf(out, "  web:     each module's page on its own address, e.g. %s\n", web);
   if (first->cfg.no_tty)
     fprintf(out, "  tty:     none (--no-tty)\n");
-  uint32_t boot_lo = first->cfg.boot_ms, boot_hi = boot_lo; /* module 1 boots the least */
-  for (unsigned k = 2; k <= f->count && k <= M0__FLEET_BOOT_SPREAD_MS; k++)
-    if (m0__fleet_boot_ms(boot_lo, k) > boot_hi)
-      boot_hi = m0__fleet_boot_ms(boot_lo, k);
-  char boot[48];
-  if (boot_hi > boot_lo)
-    snprintf(boot, sizeof boot, "%u-%u ms by module", (unsigned)boot_lo, (unsigned)boot_hi);
-  else
-    snprintf(boot, sizeof boot, "%u ms", (unsigned)boot_lo);
-  fprintf(out, "  timing:  %s, dialect %s, boot %s, %s\n",
+  fprintf(out, "  timing:  %s, dialect %s, boot %u ms, %s\n",
           first->cfg.timing == M0_TIMING_FAST ? "fast" : "real",
-          first->cfg.dialect == M0_DIALECT_FIELD ? "field" : "doc", boot,
-          first->cfg.net_host ? "--net host" : "--net loopback");
+          first->cfg.dialect == M0_DIALECT_FIELD ? "field" : "doc",
+          (unsigned)first->cfg.boot_ms, first->cfg.net_host ? "--net host" : "--net loopback");
   fflush(out);
 }

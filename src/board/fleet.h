@@ -60,13 +60,6 @@ void m0__fleet_mac(const char base[13], unsigned k, char out[13]);
  * hash of the path, then zeros: two fleets in different folders get different ranges
  * (unless the byte collides, 1 in 256: give --mac then). */
 void m0__fleet_mac_base(const char *real_dir, char out[13]);
-/* How long module k takes to boot: boot_ms + (k - 1) mod spread, the spread a quarter of
- * boot_ms and at most M0__FLEET_BOOT_SPREAD_MS (200 ms: 200-249 ms; 0 stays 0). Real
- * modules powered together do not all boot in the same millisecond, and a fleet whose
- * modules did would keep every periodic send (heartbeats) due in the same millisecond
- * for ever, served one after another by one loop. */
-#define M0__FLEET_BOOT_SPREAD_MS 50u
-uint32_t m0__fleet_boot_ms(uint32_t boot_ms, unsigned k);
 
 /* ---- the fleet's modules ---- */
 

@@ -117,7 +117,6 @@ int m0__proc_add_fleet(struct m0__proc *p, const struct m0__dev_cfg *cfg) {
     one.tty = m->tty;
     one.bind = m->addr;
     memcpy(one.mac, m->mac, sizeof one.mac);
-    one.boot_ms = m0__fleet_boot_ms(cfg->boot_ms, m->k);
     rc = m0__proc_add(p, &one);
     if (rc != 0)
       return rc;

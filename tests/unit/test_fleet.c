@@ -69,28 +69,6 @@ static void test_names_addresses_macs(void **state) {
   assert_string_equal(mac, other); /* the same folder, the same range */
 }
 
-static void test_boot_spread(void **state) {
-  (void)state;
-  /* 200 ms (the default): 200-249 ms by module number, module 1 the plain value. */
-  assert_int_equal(m0__fleet_boot_ms(200, 1), 200);
-  assert_int_equal(m0__fleet_boot_ms(200, 2), 201);
-  assert_int_equal(m0__fleet_boot_ms(200, 50), 249);
-  assert_int_equal(m0__fleet_boot_ms(200, 51), 200);
-  assert_int_equal(m0__fleet_boot_ms(200, 1000), 249);
-  /* A quarter of a short boot, at most 50 ms of a long one; none of none. */
-  assert_int_equal(m0__fleet_boot_ms(20, 6), 20);
-  assert_int_equal(m0__fleet_boot_ms(20, 5), 24);
-  assert_int_equal(m0__fleet_boot_ms(60000, 50), 60049);
-  assert_int_equal(m0__fleet_boot_ms(0, 7), 0);
-  assert_int_equal(m0__fleet_boot_ms(3, 7), 3);
-  /* 1,000 modules: every millisecond of the spread holds 20 of them. */
-  unsigned per_ms[M0__FLEET_BOOT_SPREAD_MS] = {0};
-  for (unsigned k = 1; k <= 1000; k++)
-    per_ms[m0__fleet_boot_ms(200, k) - 200]++;
-  for (unsigned i = 0; i < M0__FLEET_BOOT_SPREAD_MS; i++)
-    assert_int_equal(per_ms[i], 20);
-}
-
 static void test_peer_map(void **state) {
   (void)state;
   struct m0__peer_map map = {0};
@@ -325,7 +303,6 @@ static int teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_names_addresses_macs),
-      cmocka_unit_test(test_boot_spread),
       cmocka_unit_test(test_peer_map),
       cmocka_unit_test(test_plan),
       cmocka_unit_test(test_locks),
