@@ -50,8 +50,8 @@ static void on_dev_timer(struct m0__timer *t, uint64_t now) {
   m0_dev_on_timer(&b->dev, now);
   /* What a deadline sent (a heartbeat, a frame its timeout cut) leaves now, not at the
    * end of the turn: a fleet's modules fall due together, a thousand in one wake-up, and
-   * the first beat's write would wait for every other module's work (about 10 ms for
-   * 1,000, docs/performance.md). Still one write per link for all this call sent. */
+   * every beat's write would wait for all 1,000 modules' core work and event lines
+   * (4-5 ms, docs/performance.md). Still one write per link for all this call sent. */
   if (b->net.flush_job.armed)
     m0__net_flush_all(&b->net);
 }
