@@ -53,6 +53,9 @@ LO = "127.0.0.1"
 # on a journal-less ext4 (it skips inodes deleted in the last seconds, scanning them one
 # by one), which is the benchmark's doing, not the fleet's.
 TRASH = []
+# Fleets running: stopped at exit whatever ended the benchmark (a fleet left behind on a
+# timeout held its 4,000 ptys and retried its connections for ever).
+LIVE = []
 # The kernel's receive time of TCP data (recvmsg ancillary data): what the server below
 # records, so its own Python time per read does not count as the module's lateness.
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
@@ -262,6 +265,7 @@ def cpu_s(pid):
 class Fleet:
     def __init__(self, m0emu, n, server_port, extra=(), base=BASE, flash=None):
         self.dir = tempfile.mkdtemp(prefix="m0fleet-bench-")
+        TRASH.append(self.dir)
         self.n = n
         self.events = os.path.join(self.dir, "events")
         if flash:
@@ -275,6 +279,7 @@ class Fleet:
                "--peer", f"192.168.0.201=127.0.0.1:{server_port}", *extra]
         self.t0 = time.monotonic()
         self.p = subprocess.Popen(cmd, stderr=open(os.path.join(self.dir, "stderr"), "w"))
+        LIVE.append(self)
         wait_until(f"{n} modules ready", lambda: self.p.poll() is not None or
                    count_ready(self.events) >= n, 60 + n / 50)
         if self.p.poll() is not None:
@@ -289,7 +294,8 @@ class Fleet:
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
-        TRASH.append(self.dir)
+        if self in LIVE:
+            LIVE.remove(self)
 
 
 def connect_all(server, n, timeout):
@@ -451,6 +457,7 @@ def measure_processes(m0emu, server, n):
     server.go_away()
     server.listen()
     tmp = tempfile.mkdtemp(prefix="m0procs-bench-")
+    TRASH.append(tmp)
     procs = []
     t0 = time.monotonic()
     for k in range(1, n + 1):
@@ -476,7 +483,6 @@ def measure_processes(m0emu, server, n):
         p.send_signal(signal.SIGTERM)
     for p, _ in procs:
         p.wait()
-    TRASH.append(tmp)
     server.go_away()
     server.listen()
     f = Fleet(m0emu, n, server.port, ["--no-tty"])
@@ -536,6 +542,15 @@ def main():
     sizes.append((big, False))
     res["size"] = []
     for count, ptys in (sizes if "size" in only else []):
+        # Even unconnected, a module holds a web listener and a UDP 1500 socket (and a
+        # pty pair): a fleet that cannot open them would not start at all.
+        need = count * (4 if ptys else 2) + 256
+        if need > nofile:
+            notes.append(f"{count} modules {'with' if ptys else 'without'} ptys not run: "
+                         f"they need about {need} open files to start, the limit is "
+                         f"{nofile}")
+            row(f"{count} modules {'with' if ptys else 'without'} ptys", "not run")
+            continue
         r = measure_size(a.m0emu, server, count, ptys, nofile)
         res["size"].append(r)
         kind = "with ptys" if ptys else "without ptys"
@@ -601,5 +616,7 @@ if __name__ == "__main__":
     try:
         main()
     finally:
+        for f in list(LIVE):
+            f.stop()
         for d in TRASH:
             shutil.rmtree(d, ignore_errors=True)
