@@ -93,7 +93,8 @@ void m0__net_link_abort(struct m0__net *n, unsigned id);
 /* The HAL's link_pause: stop / resume reading (TCP back-pressure through the window). */
 void m0__net_link_pause(struct m0__net *n, unsigned id, bool paused);
 /* Write every TCP byte gathered during this loop turn (net_tcp.c). Called at the end of
- * the turn, before the loop may block; may call into the core (drained links). */
+ * the turn, before the loop may block, and right after the device's deadline fired
+ * (board.c); may call into the core (drained links). */
 void m0__net_flush_all(struct m0__net *n);
 /* At exit: close every handle without telling the core; uv_run() afterwards frees them. */
 void m0__net_close_all(struct m0__net *n);

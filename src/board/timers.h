@@ -51,7 +51,8 @@ struct m0__timers {
   struct m0__timer_heap heap;
   uv_loop_t *loop;
   uv_timer_t uv;
-  bool uv_open;
+  uv_prepare_t fresh; /* the loop's clock read again right before it may block */
+  bool uv_open, fresh_open;
   uint64_t (*clock)(void); /* uv_hrtime */
   struct m0__timer **due;  /* one wake-up's due timers (reused) */
   size_t due_cap;

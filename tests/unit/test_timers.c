@@ -207,6 +207,45 @@ static void test_loop_fires_in_order_never_early(void **state) {
   m0__timers_free(&ts);
 }
 
+static void busy_150ms(uv_timer_t *t) {
+  uint64_t until = uv_hrtime() + 150 * 1000000ull;
+  (void)t; /* closed after the run: a closing handle would keep the loop from blocking */
+  while (uv_hrtime() < until)
+    ;
+}
+
+/* A turn that works long (here a 0 ms libuv timer busy for 150 ms, in a fleet 1,000
+ * status files or heartbeats) must not delay a deadline by as much: libuv computes how
+ * long to block from the time cached when the turn began. Failed before the prepare
+ * handle: the deadline 200 ms ahead fired 150 ms late. The bound is generous: only an
+ * oversleep by the turn's work fails it, not a loaded machine's few ms. */
+static void test_loop_long_turn_does_not_delay_a_deadline(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  struct m0__timers ts;
+  m0__timers_init(&ts, &loop);
+  struct probe p;
+  memset(&p, 0, sizeof p);
+  p.t.fire = on_fire;
+  p.t.data = &p;
+  p.ts = &ts;
+  p.want = uv_hrtime() + 200 * 1000000ull;
+  assert_int_equal(m0__timers_arm(&ts, &p.t, p.want), 0);
+  uv_timer_t busy;
+  assert_int_equal(uv_timer_init(&loop, &busy), 0);
+  assert_int_equal(uv_timer_start(&busy, busy_150ms, 0, 0), 0);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(p.fires, 1);
+  assert_true(p.fired_at >= p.want);
+  assert_true(p.fired_at - p.want < 75 * 1000000ull);
+  m0__timers_close(&ts);
+  uv_close((uv_handle_t *)&busy, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  m0__timers_free(&ts);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pops_in_order),
@@ -214,6 +253,7 @@ int main(void) {
       cmocka_unit_test(test_reserve_then_no_allocation),
       cmocka_unit_test(test_random_against_reference),
       cmocka_unit_test(test_loop_fires_in_order_never_early),
+      cmocka_unit_test(test_loop_long_turn_does_not_delay_a_deadline),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
