@@ -513,11 +513,8 @@ void m0_dev_on_host_attach(struct m0_dev *dev, uint64_t now, bool attached) {
     dev->stalled = false;
     if (!attached)
       m0__host_flush(dev, now, M0__DROP_TO_HOST_NO_HOST);
-    else {
+    else
       m0__at_reset(dev); /* a line the last host left unfinished is not the new one's */
-      if (dev->escape.state != M0__ESC_IDLE)
-        m0__escape_expire(dev, now); /* nor its +++: what it held goes on as data */
-    }
   }
   if (attached) {
     /* A new host: its line is its own, unknown until its front end reports it (a pty

@@ -53,24 +53,6 @@ static void test_handshake_enters_command_mode(void **state) {
   assert_int_equal(m0_dev_counters(&D)->net_tx_dropped, 0);
 }
 
-/* A handshake is one host's: a '+' the last host left (the board hands the core a
- * departed host's last bytes, detached) is data, and the next host's "++" does not
- * complete it into its own +++. */
-static void test_attach_ends_the_last_hosts_handshake(void **state) {
-  (void)state;
-  fake_rx(&F, "+");
-  fake_advance(&F, 10 * MS);
-  m0_dev_on_host_attach(&D, F.now, false);
-  m0_dev_on_host_attach(&D, F.now, true);
-  fake_rx(&F, "++");
-  fake_advance(&F, 400 * MS);
-  assert_string_equal(fake_out(&F), "");
-  assert_int_equal(m0_dev_mode(&D), M0_MODE_TRANSPARENT);
-  assert_string_equal(frames(), "+++");
-  fake_assert_frame(&F, 0, "+"); /* the last host's, sent when the new one came */
-  fake_assert_frame(&F, 1, "++");
-}
-
 static void test_handshake_reply_lower_case_in_field_dialect(void **state) {
   (void)state;
   O.dialect = M0_DIALECT_FIELD;
@@ -391,7 +373,6 @@ static void test_timer_is_armed_for_the_window(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_handshake_enters_command_mode, setup),
-    cmocka_unit_test_setup(test_attach_ends_the_last_hosts_handshake, setup),
     cmocka_unit_test_setup(test_handshake_reply_lower_case_in_field_dialect, setup),
     cmocka_unit_test_setup(test_handshake_in_one_read, setup),
     cmocka_unit_test_setup(test_guard_just_short_is_data, setup),
