@@ -304,13 +304,14 @@ def connect_all(server, n, timeout):
 
 # ---- the measures ----
 
-def measure_size(m0emu, server, n, ptys, nofile):
+def measure_size(m0emu, server, n, ptys, nofile, udp1500=True):
     """connected: the modules are the server's clients, unless the open files limit
     cannot hold a listener and a connection per module (and a pty pair): then the
-    server stays away and they retry, once a second each."""
-    extra = [] if ptys else ["--no-tty"]
+    server stays away and they retry, once a second each. udp1500=False runs the
+    modules without their UDP 1500 socket (--udp1500-port 0), one file fewer each."""
+    extra = ([] if ptys else ["--no-tty"]) + ([] if udp1500 else ["--udp1500-port", "0"])
     # A pty pair, a web listener, the UDP 1500 socket and a connection per module.
-    connected = n * (5 if ptys else 3) + 256 <= nofile
+    connected = n * ((5 if ptys else 3) - (0 if udp1500 else 1)) + 256 <= nofile
     server.go_away()
     server.listen()
     one = Fleet(m0emu, 1, server.port, extra)
@@ -545,15 +546,24 @@ def main():
         # Even unconnected, a module holds a web listener and a UDP 1500 socket (and a
         # pty pair): a fleet that cannot open them would not start at all.
         need = count * (4 if ptys else 2) + 256
-        if need > nofile:
+        udp1500 = True
+        if need > nofile and need - count <= nofile:
+            udp1500 = False  # the UDP 1500 sockets are what does not fit: go without
+            notes.append(f"{count} modules {'with' if ptys else 'without'} ptys ran with "
+                         f"--udp1500-port 0: with their UDP 1500 sockets they need about "
+                         f"{need} open files, the limit is {nofile}")
+        elif need > nofile:
             notes.append(f"{count} modules {'with' if ptys else 'without'} ptys not run: "
                          f"they need about {need} open files to start, the limit is "
                          f"{nofile}")
             row(f"{count} modules {'with' if ptys else 'without'} ptys", "not run")
             continue
-        r = measure_size(a.m0emu, server, count, ptys, nofile)
+        r = measure_size(a.m0emu, server, count, ptys, nofile, udp1500)
+        r["udp1500"] = udp1500
         res["size"].append(r)
         kind = "with ptys" if ptys else "without ptys"
+        if not udp1500:
+            kind += ", no UDP 1500"
         if not r["connected"]:
             kind += ", retrying"
             notes.append(f"{count} modules {'with' if ptys else 'without'} ptys ran without "
