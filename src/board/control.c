@@ -13,7 +13,8 @@
  * longer one is refused whole (error "too-long") and the connection goes on.
  *
  * Events reach every subscriber through the sink's process-wide tap (events.c), as the
- * same lines --events writes; the last 512 are kept, so that a script can subscribe
+ * same lines --events writes; the last 512 are kept from the process's first event on
+ * (the tap is set before the boards are made, the listeners open once they exist), so that a script can subscribe
  * after an action and still see what the action caused (subscribe's replay and
  * since_ms, which m0ctl's `wait --since` uses). The tap runs inside core calls: nothing
  * on this path may call the core, so a failed write only closes the client, and
@@ -581,16 +582,20 @@ static void on_connection(uv_stream_t *server, int status) {
 
 /* ---- the server ---- */
 
-int m0__control_open(struct m0__control *ctl, struct m0__proc *p, const char *path,
-                     uint16_t tcp_port, char *err, size_t cap) {
+int m0__control_init(struct m0__control *ctl, struct m0__proc *p) {
   memset(ctl, 0, sizeof *ctl);
   ctl->proc = p;
   ctl->loop = &p->loop;
   ctl->rbuf = malloc(READ_BUF);
-  if (ctl->rbuf == NULL) {
-    snprintf(err, cap, "control: out of memory");
+  if (ctl->rbuf == NULL)
     return -ENOMEM;
-  }
+  p->sink.tap = on_event;
+  p->sink.tap_ctx = ctl;
+  return 0;
+}
+
+int m0__control_open(struct m0__control *ctl, const char *path, uint16_t tcp_port, char *err,
+                     size_t cap) {
   if (path != NULL) {
     struct stat st;
     snprintf(ctl->path, sizeof ctl->path, "%s", path);
@@ -637,8 +642,6 @@ int m0__control_open(struct m0__control *ctl, struct m0__proc *p, const char *pa
     }
     ctl->tcp_port = tcp_port;
   }
-  p->sink.tap = on_event;
-  p->sink.tap_ctx = ctl;
   return 0;
 }
 
@@ -665,6 +668,8 @@ void m0__control_close(struct m0__control *ctl) {
 }
 
 void m0__control_free(struct m0__control *ctl) {
+  if (ctl->proc != NULL && ctl->proc->sink.tap == on_event) /* not closed: init failed */
+    ctl->proc->sink.tap = NULL;
   for (unsigned i = 0; i < ctl->hist_len; i++)
     free(ctl->history[(ctl->hist_head + i) % M0__CTL_HISTORY]);
   ctl->hist_len = 0;
