@@ -182,6 +182,9 @@ uint64_t m0__sink_ms(const struct m0__sink *s);
  * M0__DEV_NAME_MAX bytes. */
 int m0__events_attach(struct m0__events *ev, struct m0__sink *sink, const char *name);
 void m0__events_emit(struct m0__events *ev, const char *name, const char *fields);
+/* m0__events_emit with the fields (a JSON object's body) made by printf. */
+void m0__events_emitf(struct m0__events *ev, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The program's one way to stderr: one line "m0emu: ..." (or "m0emu[<name>]: ...") if
  * level passes the sink's verbosity. ev NULL (before any sink exists): unnamed, at the
  * normal verbosity. */
