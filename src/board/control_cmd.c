@@ -65,10 +65,6 @@ static uint64_t now_ns(void) { return uv_hrtime(); }
 
 /* ---- what the answers say ---- */
 
-static const char *mode_name(const struct m0_dev *dev) {
-  return m0_dev_powered(dev) ? m0_mode_name(m0_dev_mode(dev)) : "off";
-}
-
 static const char *choice_of(enum m0_param_id id, unsigned field, unsigned value) {
   const char *const *c = m0_params[id].fields[field].choices;
   for (unsigned i = 0; c != NULL && c[i] != NULL; i++)
@@ -208,13 +204,9 @@ static void status(struct m0__jbuf *b, struct m0__board *bd) {
   struct m0_status st;
   const struct m0_config *run = m0_dev_running(&bd->dev), *saved = m0_dev_saved(&bd->dev);
   m0_dev_status(&bd->dev, &st);
-  M0__JB_LIT(b, "{\"dev\":");
-  m0__jb_str(b, bd->events.name);
-  m0__jb_printf(b, ",\"mode\":\"%s\",\"powered\":%s,\"proto\":\"%s\"", mode_name(&bd->dev),
-                m0_dev_powered(&bd->dev) ? "true" : "false",
-                choice_of(M0_ID_SOCK, 0, run->proto));
-  m0__jb_printf(b, ",\"socket_connected\":%s,\"link_pin\":%s,\"links\":[",
-                st.socket_connected ? "true" : "false", st.link_pin ? "true" : "false");
+  M0__JB_LIT(b, "{");
+  m0__status_members(bd, b);
+  m0__jb_printf(b, ",\"powered\":%s,\"links\":[", m0_dev_powered(&bd->dev) ? "true" : "false");
   for (unsigned i = 0; i < st.nlinks; i++) {
     const struct m0_link_status *l = &st.links[i];
     m0__jb_printf(b, "%s{\"id\":%u,\"kind\":\"%s\",\"connected\":%s,\"peer\":", i ? "," : "",
@@ -223,16 +215,8 @@ static void status(struct m0__jbuf *b, struct m0__board *bd) {
     m0__jb_printf(b, ",\"tx_bytes\":%llu,\"rx_bytes\":%llu}", (unsigned long long)l->tx_bytes,
                   (unsigned long long)l->rx_bytes);
   }
-  const struct m0_counters *k = &st.counters;
-  m0__jb_printf(b,
-                "],\"counters\":{\"uart_rx\":%llu,\"uart_tx\":%llu,\"uart_rx_dropped\":%llu,"
-                "\"uart_tx_dropped\":%llu,\"net_rx\":%llu,\"net_tx\":%llu,"
-                "\"net_rx_dropped\":%llu,\"net_tx_dropped\":%llu,\"restarts\":%llu}",
-                (unsigned long long)k->uart_rx, (unsigned long long)k->uart_tx,
-                (unsigned long long)k->uart_rx_dropped, (unsigned long long)k->uart_tx_dropped,
-                (unsigned long long)k->net_rx, (unsigned long long)k->net_tx,
-                (unsigned long long)k->net_rx_dropped, (unsigned long long)k->net_tx_dropped,
-                (unsigned long long)k->restarts);
+  M0__JB_LIT(b, "],");
+  m0__status_counters(bd, b);
   m0__jb_printf(b, ",\"uart\":{\"baud\":%lu,\"data\":%u,\"stop\":%u,\"parity\":\"%s\"}",
                 (unsigned long)run->baud, run->data_bits, run->stop_bits,
                 choice_of(M0_ID_UART, 3, run->parity));
@@ -242,16 +226,8 @@ static void status(struct m0__jbuf *b, struct m0__board *bd) {
   else
     M0__JB_LIT(b, "null");
   m0__jb_printf(b, ",\"mismatch\":%s}", st.uart_mismatch ? "true" : "false");
-  M0__JB_LIT(b, ",\"tty\":");
-  if (bd->uart_open)
-    m0__jb_str(b, bd->uart.link_path);
-  else
-    M0__JB_LIT(b, "null"); /* --no-tty */
-  M0__JB_LIT(b, ",\"addr\":");
-  m0__jb_str(b, bd->cfg.bind);
   M0__JB_LIT(b, ",\"state\":");
   m0__jb_str(b, bd->state_real);
-  m0__jb_printf(b, ",\"web_port\":%u", bd->web_open ? (unsigned)m0__web_port(&bd->web) : 0u);
   m0__jb_printf(b, ",\"saving\":%s,\"restart_pending\":%s", st.saving ? "true" : "false",
                 st.restart_pending ? "true" : "false");
   M0__JB_LIT(b, ",\"config\":{\"saved\":");
@@ -292,21 +268,10 @@ static int cmd_list(struct m0__ctl_req *r, const struct arg *a) {
   M0__JB_LIT(&b, "{\"devices\":[");
   for (size_t i = 0; i < p->board_count; i++) {
     struct m0__board *bd = p->boards[i];
-    struct m0_status st;
-    m0_dev_status(&bd->dev, &st);
     if (i > 0)
       M0__JB_LIT(&b, ",");
-    M0__JB_LIT(&b, "{\"dev\":");
-    m0__jb_str(&b, bd->events.name);
-    M0__JB_LIT(&b, ",\"addr\":");
-    m0__jb_str(&b, bd->cfg.bind);
-    m0__jb_printf(&b, ",\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,\"tty\":",
-                  mode_name(&bd->dev), choice_of(M0_ID_SOCK, 0, m0_dev_running(&bd->dev)->proto),
-                  st.socket_connected ? "true" : "false");
-    if (bd->uart_open)
-      m0__jb_str(&b, bd->uart.link_path);
-    else
-      M0__JB_LIT(&b, "null"); /* --no-tty: its UART is the channel's (uart.write, uart.subscribe) */
+    M0__JB_LIT(&b, "{");
+    m0__status_members(bd, &b);
     M0__JB_LIT(&b, "}");
   }
   M0__JB_LIT(&b, "]}");
