@@ -6,8 +6,9 @@
  * (control.c): a greeting, then one JSON request per line, each answered by exactly one
  * response line with the request's id; events (the same lines as --events) and UART
  * bytes follow on the same connection once asked for. Requests run through one table of
- * commands (control_cmd.c), each naming its parameters with their types and ranges, so
- * a bad request is refused with a precise error before anything changes. The UART
+ * commands (control_cmd.c; the fault commands' piece in control_fault.c), each naming
+ * its parameters with their types and ranges, so a bad request is refused with a
+ * precise error before anything changes. The UART
  * without a pty is uart_ctl.c. Nothing here holds device policy: requests become
  * m0_dev_*() inputs (faults included, include/m0/fault.h) and the answers read the
  * device's status.
