@@ -1,6 +1,12 @@
-/* status.c: <state>/status.json, what a script can ask a running module without the web
- * page or the event stream: its mode (command or transparent), whether the host's line
- * agrees with AT+UART, its socket, its tty and web port.
+/* status.c: the module's status as JSON, built once for every reader, and
+ * <state>/status.json, what a script can ask a running module without the web page or
+ * the event stream: its mode (command or transparent), whether the host's line agrees
+ * with AT+UART, its socket, its tty and web port.
+ *
+ * m0__status_members() writes the members every reader shares (status.json, the control
+ * channel's status and list, the web page's /api/status), without braces: each reader
+ * adds its own around them, so a new field is added here once and no two readers can
+ * disagree on a value. The counters are a separate member, left out of the file.
  *
  * A file rather than a question on a socket: any tool reads it (cat, jq, a test's
  * open()), with no protocol and no port. It is rewritten whenever an event of the device
