@@ -17,9 +17,9 @@
  *
  * Events reach every subscriber through the sink's process-wide tap (events.c), as the
  * same lines --events writes; the last 512 are kept from the process's first event on
- * (the tap is set before the boards are made, the listeners open once they exist), so that a script can subscribe
- * after an action and still see what the action caused (subscribe's replay and
- * since_ms, which m0ctl's `wait --since` uses). The tap runs inside core calls: nothing
+ * (the tap is set before the boards are made, the listeners open once they exist), so
+ * that a script can subscribe after an action and still see what the action caused
+ * (subscribe's replay and since_ms, which m0ctl's `wait --since` uses). The tap runs inside core calls: nothing
  * on this path may call the core, so a failed write only closes the client, and
  * uart_ctl.c applies the consequences (the host detached) from its own callback.
  */
