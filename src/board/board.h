@@ -182,6 +182,9 @@ uint64_t m0__sink_ms(const struct m0__sink *s);
  * M0__DEV_NAME_MAX bytes. */
 int m0__events_attach(struct m0__events *ev, struct m0__sink *sink, const char *name);
 void m0__events_emit(struct m0__events *ev, const char *name, const char *fields);
+/* m0__events_emit with the fields (a JSON object's body) made by printf. */
+void m0__events_emitf(struct m0__events *ev, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The program's one way to stderr: one line "m0emu: ..." (or "m0emu[<name>]: ...") if
  * level passes the sink's verbosity. ev NULL (before any sink exists): unnamed, at the
  * normal verbosity. */
@@ -329,8 +332,6 @@ void m0__uart_free(struct m0__uart *u);
 
 /* ---- status.c: <state>/status.json, the module's state for scripts ---- */
 
-/* The file's text: a few numbers and two paths, JSON-escaped. */
-#define M0__STATUS_TEXT_MAX (3 * PATH_MAX + 512)
 
 struct m0__status_file {
   char *path;       /* <state>/status.json and its .tmp, malloc'd to their length (one */
@@ -405,6 +406,16 @@ void m0__status_changed(struct m0__board *b);
 void m0__status_write_now(struct m0__board *b);
 void m0__status_close(struct m0__board *b);
 void m0__status_free(struct m0__board *b);
+/* The module's status as JSON members without the braces, the one builder behind every
+ * reader of it (status.json, the control channel's status and list, the web page's
+ * /api/status): "dev","addr","mode" ("off" while powered off),"proto",
+ * "socket_connected","link_pin","host_line","uart_mismatch","tty","web_port","restarts".
+ * Each reader adds its own members around them; a field added here reaches all. */
+struct m0__jbuf;
+void m0__status_members(struct m0__board *b, struct m0__jbuf *out);
+/* The member "counters":{...} (every counter of the core's), for the readers that show
+ * traffic (not status.json: it would be rewritten with every byte). */
+void m0__status_counters(struct m0__board *b, struct m0__jbuf *out);
 
 /* ---- proc.c: the process: one loop, its signals, the sink, the boards ---- */
 

@@ -11,11 +11,15 @@
  * how many once the client caught up. A client owing 1 MiB is not read meanwhile, so a
  * pipelining client cannot grow its backlog by asking. Lines are limited to 256 KiB; a
  * longer one is refused whole (error "too-long") and the connection goes on.
+ * One piece: the listeners, the clients' reading and writing and the event history
+ * share the client's private struct and its write queue accounting (owed(), the
+ * 1 MiB / 16 MiB limits); only the answers' text buffers live apart (control_jbuf.c).
  *
  * Events reach every subscriber through the sink's process-wide tap (events.c), as the
- * same lines --events writes; the last 512 are kept, so that a script can subscribe
- * after an action and still see what the action caused (subscribe's replay and
- * since_ms, which m0ctl's `wait --since` uses). The tap runs inside core calls: nothing
+ * same lines --events writes; the last 512 are kept from the process's first event on
+ * (the tap is set before the boards are made, the listeners open once they exist), so
+ * that a script can subscribe after an action and still see what the action caused
+ * (subscribe's replay and since_ms, which m0ctl's `wait --since` uses). The tap runs inside core calls: nothing
  * on this path may call the core, so a failed write only closes the client, and
  * uart_ctl.c applies the consequences (the host detached) from its own callback.
  */
@@ -59,98 +63,6 @@ struct m0__ctl_client {
   uint64_t lost_events;   /* stream lines dropped since the last notice */
   uint64_t lost_uart;     /* UART bytes among them */
 };
-
-/* ---- text buffers ---- */
-
-void m0__jb_free(struct m0__jbuf *b) {
-  free(b->s);
-  *b = (struct m0__jbuf){0};
-}
-
-static bool jb_room(struct m0__jbuf *b, size_t n) {
-  if (b->failed)
-    return false;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    char *p = realloc(b->s, cap);
-    if (p == NULL) {
-      b->failed = true;
-      return false;
-    }
-    b->s = p;
-    b->cap = cap;
-  }
-  return true;
-}
-
-void m0__jb_add(struct m0__jbuf *b, const char *s, size_t n) {
-  if (!jb_room(b, n))
-    return;
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-void m0__jb_printf(struct m0__jbuf *b, const char *fmt, ...) {
-  va_list ap;
-  char small[256];
-  va_start(ap, fmt);
-  int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    return;
-  if ((size_t)n < sizeof small) {
-    m0__jb_add(b, small, (size_t)n);
-    return;
-  }
-  if (!jb_room(b, (size_t)n))
-    return;
-  va_start(ap, fmt);
-  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
-static void jb_escaped(struct m0__jbuf *b, const uint8_t *data, size_t len, bool bytes) {
-  if (!jb_room(b, len * M0_JSON_ESCAPE_MAX + 2))
-    return;
-  b->s[b->len++] = '"';
-  for (size_t i = 0; i < len; i++) {
-    char esc[M0_JSON_ESCAPE_MAX];
-    size_t n = m0_json_escape_byte(data[i], bytes, esc);
-    if (n == 0) {
-      b->s[b->len++] = (char)data[i];
-    } else {
-      memcpy(b->s + b->len, esc, n);
-      b->len += n;
-    }
-  }
-  b->s[b->len++] = '"';
-  b->s[b->len] = '\0';
-}
-
-void m0__jb_str(struct m0__jbuf *b, const char *s) {
-  jb_escaped(b, (const uint8_t *)s, strlen(s), false);
-}
-
-void m0__jb_bytes(struct m0__jbuf *b, const uint8_t *data, size_t len) {
-  jb_escaped(b, data, len, true);
-}
-
-void m0__jb_hex(struct m0__jbuf *b, const uint8_t *data, size_t len) {
-  static const char digits[] = "0123456789abcdef";
-  if (!jb_room(b, 2 * len + 2))
-    return;
-  b->s[b->len++] = '"';
-  for (size_t i = 0; i < len; i++) {
-    b->s[b->len++] = digits[data[i] >> 4];
-    b->s[b->len++] = digits[data[i] & 15];
-  }
-  b->s[b->len++] = '"';
-  b->s[b->len] = '\0';
-}
 
 /* ---- clients: writing ---- */
 
@@ -581,16 +493,20 @@ static void on_connection(uv_stream_t *server, int status) {
 
 /* ---- the server ---- */
 
-int m0__control_open(struct m0__control *ctl, struct m0__proc *p, const char *path,
-                     uint16_t tcp_port, char *err, size_t cap) {
+int m0__control_init(struct m0__control *ctl, struct m0__proc *p) {
   memset(ctl, 0, sizeof *ctl);
   ctl->proc = p;
   ctl->loop = &p->loop;
   ctl->rbuf = malloc(READ_BUF);
-  if (ctl->rbuf == NULL) {
-    snprintf(err, cap, "control: out of memory");
+  if (ctl->rbuf == NULL)
     return -ENOMEM;
-  }
+  p->sink.tap = on_event;
+  p->sink.tap_ctx = ctl;
+  return 0;
+}
+
+int m0__control_open(struct m0__control *ctl, const char *path, uint16_t tcp_port, char *err,
+                     size_t cap) {
   if (path != NULL) {
     struct stat st;
     snprintf(ctl->path, sizeof ctl->path, "%s", path);
@@ -637,8 +553,6 @@ int m0__control_open(struct m0__control *ctl, struct m0__proc *p, const char *pa
     }
     ctl->tcp_port = tcp_port;
   }
-  p->sink.tap = on_event;
-  p->sink.tap_ctx = ctl;
   return 0;
 }
 
@@ -665,6 +579,8 @@ void m0__control_close(struct m0__control *ctl) {
 }
 
 void m0__control_free(struct m0__control *ctl) {
+  if (ctl->proc != NULL && ctl->proc->sink.tap == on_event) /* not closed: init failed */
+    ctl->proc->sink.tap = NULL;
   for (unsigned i = 0; i < ctl->hist_len; i++)
     free(ctl->history[(ctl->hist_head + i) % M0__CTL_HISTORY]);
   ctl->hist_len = 0;

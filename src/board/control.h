@@ -6,8 +6,9 @@
  * (control.c): a greeting, then one JSON request per line, each answered by exactly one
  * response line with the request's id; events (the same lines as --events) and UART
  * bytes follow on the same connection once asked for. Requests run through one table of
- * commands (control_cmd.c), each naming its parameters with their types and ranges, so
- * a bad request is refused with a precise error before anything changes. The UART
+ * commands (control_cmd.c; the fault commands' piece in control_fault.c), each naming
+ * its parameters with their types and ranges, so a bad request is refused with a
+ * precise error before anything changes. The UART
  * without a pty is uart_ctl.c. Nothing here holds device policy: requests become
  * m0_dev_*() inputs (faults included, include/m0/fault.h) and the answers read the
  * device's status.
@@ -89,10 +90,15 @@ struct m0__ctl_req {
   bool answered;
 };
 
-/* Open the listeners (path NULL: none; tcp_port 0: none) and start taking clients. On
- * failure err holds one line; m0__control_close is due either way. */
-int m0__control_open(struct m0__control *c, struct m0__proc *p, const char *path,
-                     uint16_t tcp_port, char *err, size_t cap);
+/* Start keeping the event history (the sink's tap): before the boards are made, so the
+ * replay holds the process's first events. 0 or -ENOMEM; m0__control_free is due either
+ * way. */
+int m0__control_init(struct m0__control *c, struct m0__proc *p);
+/* Open the listeners (path NULL: none; tcp_port 0: none) and start taking clients, once
+ * every board exists (the greeting names them). On failure err holds one line;
+ * m0__control_close is due either way. */
+int m0__control_open(struct m0__control *c, const char *path, uint16_t tcp_port, char *err,
+                     size_t cap);
 /* Close every client and listener and remove the socket file (then uv_run). */
 void m0__control_close(struct m0__control *c);
 /* Free what the handles no longer use (after the loop ran the closes). */

@@ -10,6 +10,9 @@
  * turn requests into the core's inputs (m0_dev_*, faults in m0/fault.h) with the loop's
  * clock, and answer from m0_dev_status(). A command that cannot apply in the device's
  * state (restart while the power is off) is refused with the code "state".
+ * The fault commands and the faults' part of status are control_fault.c's, a piece of
+ * the table of their own (control_cmd.h); this file keeps the checks, the status, the
+ * UART and event commands and the process's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,57 +20,9 @@
 #include <string.h>
 
 #include "board.h"
-#include "control.h"
-
-#define DAY_S 86400u
-#define PARAMS_MAX 8
-
-enum ptype {
-  P_STRING,  /* any string without NUL, at most `max` bytes */
-  P_BYTES,   /* any string, NUL included (\u0000), at most `max` bytes */
-  P_CHOICE,  /* one of `choices` */
-  P_UINT,    /* an integer 0..max */
-  P_SECONDS, /* a number of seconds 0..max, kept in ns */
-  P_PROB,    /* a probability 0..1, kept in parts per billion */
-  P_BOOL,
-};
-
-struct param {
-  const char *name;
-  enum ptype type;
-  uint64_t max;
-  const char *const *choices;
-};
-
-struct arg {
-  bool given;
-  uint64_t u;      /* P_UINT, P_SECONDS (ns), P_PROB (ppb), P_BOOL (0/1), P_CHOICE (index) */
-  const char *s;   /* P_STRING */
-  size_t len;
-};
-
-enum dev_use {
-  DEV_NONE,   /* about the process: "dev" is refused */
-  DEV_ONE,    /* about one device */
-  DEV_FILTER, /* "dev" optional: one device, or all when absent */
-};
-
-struct cmd {
-  const char *name;
-  enum dev_use dev;
-  struct param params[PARAMS_MAX];
-  unsigned required; /* bit per params[] index */
-  int (*run)(struct m0__ctl_req *r, const struct arg *a);
-  const char *summary;
-};
-
-static uint64_t now_ns(void) { return uv_hrtime(); }
+#include "control_cmd.h"
 
 /* ---- what the answers say ---- */
-
-static const char *mode_name(const struct m0_dev *dev) {
-  return m0_dev_powered(dev) ? m0_mode_name(m0_dev_mode(dev)) : "off";
-}
 
 static const char *choice_of(enum m0_param_id id, unsigned field, unsigned value) {
   const char *const *c = m0_params[id].fields[field].choices;
@@ -122,99 +77,13 @@ static void differs(struct m0__jbuf *b, const struct m0_config *saved,
   M0__JB_LIT(b, "]");
 }
 
-static unsigned long long ms_of(uint64_t ns) { return (unsigned long long)(ns / M0_NS_PER_MS); }
-
-/* A deadline as milliseconds on the event stream's clock (null: none). */
-static void deadline(struct m0__jbuf *b, const struct m0__board *bd, uint64_t when) {
-  if (when == M0_TIME_NEVER) {
-    M0__JB_LIT(b, "null");
-    return;
-  }
-  uint64_t start = bd->events.sink->start_ns;
-  m0__jb_printf(b, "%llu", when > start ? ms_of(when - start) : 0ull);
-}
-
-static void faults(struct m0__jbuf *b, const struct m0__board *bd) {
-  struct m0_fault_status f;
-  m0_dev_fault_status(&bd->dev, &f);
-  m0__jb_printf(b, "{\"power\":{\"on\":%s", f.off ? "false" : "true");
-  if (f.off) {
-    M0__JB_LIT(b, ",\"off_since_ms\":");
-    deadline(b, bd, f.off_since);
-    M0__JB_LIT(b, ",\"on_at_ms\":");
-    deadline(b, bd, f.on_at);
-  }
-  m0__jb_printf(b, "},\"cable\":{\"plugged\":%s", f.unplugged ? "false" : "true");
-  if (f.unplugged) {
-    M0__JB_LIT(b, ",\"unplugged_since_ms\":");
-    deadline(b, bd, f.unplugged_since);
-    M0__JB_LIT(b, ",\"plug_at_ms\":");
-    deadline(b, bd, f.plug_at);
-    m0__jb_printf(b, ",\"reset_after_ms\":%llu", ms_of(f.reset_after));
-  }
-  m0__jb_printf(b, "},\"hang\":{\"hung\":%s", f.hung ? "true" : "false");
-  if (f.hung) {
-    M0__JB_LIT(b, ",\"since_ms\":");
-    deadline(b, bd, f.hung_since);
-    M0__JB_LIT(b, ",\"until_ms\":");
-    deadline(b, bd, f.hang_until);
-  }
-  m0__jb_printf(b, "},\"held_bytes\":%zu", f.held_bytes);
-  static const char *const line_dirs[] = {"to_host", "from_host"};
-  static const char *const net_dirs[] = {"to_net", "from_net"};
-  M0__JB_LIT(b, ",\"uart\":{");
-  for (unsigned d = 0; d < 2; d++) {
-    m0__jb_printf(b, "%s\"%s\":", d ? "," : "", line_dirs[d]);
-    if (f.uart[d].noise.bit_error_ppb == 0 && f.uart[d].noise.loss_ppb == 0) {
-      M0__JB_LIT(b, "null");
-      continue;
-    }
-    m0__jb_printf(b, "{\"bit_error_ppb\":%lu,\"loss_ppb\":%lu,\"corrupted\":%llu,\"lost\":%llu,"
-                  "\"until_ms\":", (unsigned long)f.uart[d].noise.bit_error_ppb,
-                  (unsigned long)f.uart[d].noise.loss_ppb,
-                  (unsigned long long)f.uart[d].corrupted, (unsigned long long)f.uart[d].lost);
-    deadline(b, bd, f.uart[d].until);
-    M0__JB_LIT(b, "}");
-  }
-  M0__JB_LIT(b, "},\"net\":{");
-  for (unsigned d = 0; d < 2; d++) {
-    const struct m0_net_impair *i = &f.net[d].impair;
-    m0__jb_printf(b, "%s\"%s\":", d ? "," : "", net_dirs[d]);
-    if (i->delay_ns == 0 && i->jitter_ns == 0 && i->loss_ppb == 0 && i->rate == 0) {
-      M0__JB_LIT(b, "null");
-      continue;
-    }
-    m0__jb_printf(b, "{\"delay_ms\":%llu,\"jitter_ms\":%llu,\"loss_ppb\":%lu,\"rate\":%lu,"
-                  "\"lost\":%llu,\"until_ms\":", ms_of(i->delay_ns), ms_of(i->jitter_ns),
-                  (unsigned long)i->loss_ppb, (unsigned long)i->rate,
-                  (unsigned long long)f.net[d].lost);
-    deadline(b, bd, f.net[d].until);
-    M0__JB_LIT(b, "}");
-  }
-  M0__JB_LIT(b, "},\"flash\":");
-  if (f.flash.fail_next == 0 && !f.flash.full) {
-    M0__JB_LIT(b, "null");
-  } else {
-    m0__jb_printf(b, "{\"fail_next\":%lu,\"full\":%s,\"failed\":%llu,\"until_ms\":",
-                  (unsigned long)f.flash.fail_next, f.flash.full ? "true" : "false",
-                  (unsigned long long)f.flash.failed);
-    deadline(b, bd, f.flash.until);
-    M0__JB_LIT(b, "}");
-  }
-  M0__JB_LIT(b, "}");
-}
-
 static void status(struct m0__jbuf *b, struct m0__board *bd) {
   struct m0_status st;
   const struct m0_config *run = m0_dev_running(&bd->dev), *saved = m0_dev_saved(&bd->dev);
   m0_dev_status(&bd->dev, &st);
-  M0__JB_LIT(b, "{\"dev\":");
-  m0__jb_str(b, bd->events.name);
-  m0__jb_printf(b, ",\"mode\":\"%s\",\"powered\":%s,\"proto\":\"%s\"", mode_name(&bd->dev),
-                m0_dev_powered(&bd->dev) ? "true" : "false",
-                choice_of(M0_ID_SOCK, 0, run->proto));
-  m0__jb_printf(b, ",\"socket_connected\":%s,\"link_pin\":%s,\"links\":[",
-                st.socket_connected ? "true" : "false", st.link_pin ? "true" : "false");
+  M0__JB_LIT(b, "{");
+  m0__status_members(bd, b);
+  m0__jb_printf(b, ",\"powered\":%s,\"links\":[", m0_dev_powered(&bd->dev) ? "true" : "false");
   for (unsigned i = 0; i < st.nlinks; i++) {
     const struct m0_link_status *l = &st.links[i];
     m0__jb_printf(b, "%s{\"id\":%u,\"kind\":\"%s\",\"connected\":%s,\"peer\":", i ? "," : "",
@@ -223,16 +92,8 @@ static void status(struct m0__jbuf *b, struct m0__board *bd) {
     m0__jb_printf(b, ",\"tx_bytes\":%llu,\"rx_bytes\":%llu}", (unsigned long long)l->tx_bytes,
                   (unsigned long long)l->rx_bytes);
   }
-  const struct m0_counters *k = &st.counters;
-  m0__jb_printf(b,
-                "],\"counters\":{\"uart_rx\":%llu,\"uart_tx\":%llu,\"uart_rx_dropped\":%llu,"
-                "\"uart_tx_dropped\":%llu,\"net_rx\":%llu,\"net_tx\":%llu,"
-                "\"net_rx_dropped\":%llu,\"net_tx_dropped\":%llu,\"restarts\":%llu}",
-                (unsigned long long)k->uart_rx, (unsigned long long)k->uart_tx,
-                (unsigned long long)k->uart_rx_dropped, (unsigned long long)k->uart_tx_dropped,
-                (unsigned long long)k->net_rx, (unsigned long long)k->net_tx,
-                (unsigned long long)k->net_rx_dropped, (unsigned long long)k->net_tx_dropped,
-                (unsigned long long)k->restarts);
+  M0__JB_LIT(b, "],");
+  m0__status_counters(bd, b);
   m0__jb_printf(b, ",\"uart\":{\"baud\":%lu,\"data\":%u,\"stop\":%u,\"parity\":\"%s\"}",
                 (unsigned long)run->baud, run->data_bits, run->stop_bits,
                 choice_of(M0_ID_UART, 3, run->parity));
@@ -242,16 +103,8 @@ static void status(struct m0__jbuf *b, struct m0__board *bd) {
   else
     M0__JB_LIT(b, "null");
   m0__jb_printf(b, ",\"mismatch\":%s}", st.uart_mismatch ? "true" : "false");
-  M0__JB_LIT(b, ",\"tty\":");
-  if (bd->uart_open)
-    m0__jb_str(b, bd->uart.link_path);
-  else
-    M0__JB_LIT(b, "null"); /* --no-tty */
-  M0__JB_LIT(b, ",\"addr\":");
-  m0__jb_str(b, bd->cfg.bind);
   M0__JB_LIT(b, ",\"state\":");
   m0__jb_str(b, bd->state_real);
-  m0__jb_printf(b, ",\"web_port\":%u", bd->web_open ? (unsigned)m0__web_port(&bd->web) : 0u);
   m0__jb_printf(b, ",\"saving\":%s,\"restart_pending\":%s", st.saving ? "true" : "false",
                 st.restart_pending ? "true" : "false");
   M0__JB_LIT(b, ",\"config\":{\"saved\":");
@@ -261,7 +114,7 @@ static void status(struct m0__jbuf *b, struct m0__board *bd) {
   M0__JB_LIT(b, ",\"restart_changes\":");
   differs(b, saved, run);
   M0__JB_LIT(b, "},\"faults\":");
-  faults(b, bd);
+  m0__ctl_faults(b, bd);
   M0__JB_LIT(b, ",\"uart_ctl\":");
   m0__uart_ctl_status(bd, b);
   M0__JB_LIT(b, "}");
@@ -292,21 +145,10 @@ static int cmd_list(struct m0__ctl_req *r, const struct arg *a) {
   M0__JB_LIT(&b, "{\"devices\":[");
   for (size_t i = 0; i < p->board_count; i++) {
     struct m0__board *bd = p->boards[i];
-    struct m0_status st;
-    m0_dev_status(&bd->dev, &st);
     if (i > 0)
       M0__JB_LIT(&b, ",");
-    M0__JB_LIT(&b, "{\"dev\":");
-    m0__jb_str(&b, bd->events.name);
-    M0__JB_LIT(&b, ",\"addr\":");
-    m0__jb_str(&b, bd->cfg.bind);
-    m0__jb_printf(&b, ",\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,\"tty\":",
-                  mode_name(&bd->dev), choice_of(M0_ID_SOCK, 0, m0_dev_running(&bd->dev)->proto),
-                  st.socket_connected ? "true" : "false");
-    if (bd->uart_open)
-      m0__jb_str(&b, bd->uart.link_path);
-    else
-      M0__JB_LIT(&b, "null"); /* --no-tty: its UART is the channel's (uart.write, uart.subscribe) */
+    M0__JB_LIT(&b, "{");
+    m0__status_members(bd, &b);
     M0__JB_LIT(&b, "}");
   }
   M0__JB_LIT(&b, "]}");
@@ -314,7 +156,7 @@ static int cmd_list(struct m0__ctl_req *r, const struct arg *a) {
 }
 
 /* The error code of the answer for an error of the core (enum m0_err): its one mapping. */
-static const char *core_error_code(int err) {
+const char *m0__ctl_core_error_code(int err) {
   switch (err) {
   case M0_E_INVAL:
     return "bad-param";
@@ -326,7 +168,7 @@ static const char *core_error_code(int err) {
   return "internal";
 }
 
-static bool need_power(struct m0__ctl_req *r) {
+bool m0__ctl_need_power(struct m0__ctl_req *r) {
   if (m0_dev_powered(&r->board->dev))
     return true;
   m0__ctl_error(r, "state", "the power is off (power on first)");
@@ -335,7 +177,7 @@ static bool need_power(struct m0__ctl_req *r) {
 
 static int cmd_restart(struct m0__ctl_req *r, const struct arg *a) {
   (void)a;
-  if (!need_power(r))
+  if (!m0__ctl_need_power(r))
     return -1;
   m0__board_restart(r->board, "control");
   m0__ctl_ok(r, NULL);
@@ -344,130 +186,11 @@ static int cmd_restart(struct m0__ctl_req *r, const struct arg *a) {
 
 static int cmd_factory_reset(struct m0__ctl_req *r, const struct arg *a) {
   (void)a;
-  if (!need_power(r))
+  if (!m0__ctl_need_power(r))
     return -1;
   if (m0_dev_saving(&r->board->dev))
     return m0__ctl_error(r, "state", "a flash write is in progress; try again");
-  m0_dev_factory_reset(&r->board->dev, now_ns());
-  m0__ctl_ok(r, NULL);
-  return 0;
-}
-
-static const char *const on_off[] = {"off", "on", NULL};
-
-static int cmd_power(struct m0__ctl_req *r, const struct arg *a) {
-  bool on = a[0].u == 1;
-  if (on && a[1].given)
-    return m0__ctl_error(r, "bad-param", "'for_s' is for power off (a power cycle)");
-  int rc = m0_dev_power(&r->board->dev, now_ns(), on, a[1].u);
-  if (rc != 0)
-    return m0__ctl_error(r, core_error_code(rc), "the power is already %s",
-                         on ? "on" : "off");
-  m0__ctl_ok(r, NULL);
-  return 0;
-}
-
-static const char *const cable_states[] = {"unplugged", "plugged", NULL};
-
-static int cmd_cable(struct m0__ctl_req *r, const struct arg *a) {
-  bool plugged = a[0].u == 1;
-  if (plugged && (a[1].given || a[2].given))
-    return m0__ctl_error(r, "bad-param", "'for_s' and 'reset_after_s' are for unplugging");
-  if (a[2].given && a[2].u == 0)
-    return m0__ctl_error(r, "bad-param", "'reset_after_s' must be more than 0");
-  int rc = m0_dev_fault_cable(&r->board->dev, now_ns(), plugged, a[1].u, a[2].u);
-  if (rc != 0)
-    return m0__ctl_error(r, core_error_code(rc), "the cable is already %s",
-                         plugged ? "plugged" : "unplugged");
-  m0__ctl_ok(r, NULL);
-  return 0;
-}
-
-static int cmd_hang(struct m0__ctl_req *r, const struct arg *a) {
-  if (a[0].u == 0)
-    return m0__ctl_error(r, "bad-param", "'for_s' must be more than 0 (the watchdog's wait)");
-  if (!need_power(r))
-    return -1;
-  int rc = m0_dev_fault_hang(&r->board->dev, now_ns(), a[0].u);
-  if (rc != 0)
-    return m0__ctl_error(r, core_error_code(rc), "the firmware already hangs");
-  m0__ctl_ok(r, NULL);
-  return 0;
-}
-
-/* ---- noise, impairment, flash ---- */
-
-static const char *const uart_dirs[] = {"to_host", "from_host", "both", NULL};
-static const char *const net_dirs[] = {"to_net", "from_net", "both", NULL};
-
-static void seed(struct m0__ctl_req *r, const struct arg *a) {
-  if (a->given)
-    m0_dev_fault_seed(&r->board->dev, a->u);
-}
-
-static int cmd_uart_fault(struct m0__ctl_req *r, const struct arg *a) {
-  struct m0_uart_noise n = {(uint32_t)a[1].u, (uint32_t)a[2].u};
-  seed(r, &a[4]);
-  for (unsigned d = 0; d < 2; d++)
-    if (a[0].u == d || a[0].u == 2)
-      m0_dev_fault_uart(&r->board->dev, now_ns(), (enum m0_uart_dir)d, &n, a[3].u);
-  m0__ctl_ok(r, NULL);
-  return 0;
-}
-
-static int cmd_net_fault(struct m0__ctl_req *r, const struct arg *a) {
-  struct m0_net_impair i = {a[1].u, a[2].u, (uint32_t)a[3].u, (uint32_t)a[4].u};
-  seed(r, &a[6]);
-  for (unsigned d = 0; d < 2; d++)
-    if (a[0].u == d || a[0].u == 2)
-      m0_dev_fault_net(&r->board->dev, now_ns(), (enum m0_net_dir)d, &i, a[5].u);
-  m0__ctl_ok(r, NULL);
-  return 0;
-}
-
-static int cmd_net_reset(struct m0__ctl_req *r, const struct arg *a) {
-  char result[32];
-  (void)a;
-  int n = m0_dev_fault_net_reset(&r->board->dev, now_ns());
-  if (n < 0)
-    return m0__ctl_error(r, core_error_code(n), "the power is off (power on first)");
-  snprintf(result, sizeof result, "{\"reset\":%d}", n);
-  m0__ctl_ok(r, result);
-  return 0;
-}
-
-static int cmd_flash_fault(struct m0__ctl_req *r, const struct arg *a) {
-  m0_dev_fault_flash(&r->board->dev, now_ns(), (uint32_t)a[0].u, a[1].u != 0, a[2].u);
-  m0__ctl_ok(r, NULL);
-  return 0;
-}
-
-static const char *const clear_what[] = {"all", "uart", "net", "flash", "cable", NULL};
-
-static int cmd_clear(struct m0__ctl_req *r, const struct arg *a) {
-  struct m0_dev *dev = &r->board->dev;
-  unsigned what = a[0].given ? (unsigned)a[0].u : 0;
-  uint64_t now = now_ns();
-  static const struct m0_uart_noise quiet;
-  static const struct m0_net_impair clean;
-  struct m0_fault_status f;
-  if (what == 0 || what == 1)
-    for (unsigned d = 0; d < 2; d++)
-      m0_dev_fault_uart(dev, now, (enum m0_uart_dir)d, &quiet, 0);
-  if (what == 0 || what == 2)
-    for (unsigned d = 0; d < 2; d++)
-      m0_dev_fault_net(dev, now, (enum m0_net_dir)d, &clean, 0);
-  if (what == 0 || what == 3)
-    m0_dev_fault_flash(dev, now, 0, false, 0);
-  m0_dev_fault_status(dev, &f);
-  if ((what == 0 || what == 4) && f.unplugged)
-    m0_dev_fault_cable(dev, now, true, 0, 0);
-  m0__ctl_ok(r, NULL);
-  return 0;
-}
-
-static int cmd_seed(struct m0__ctl_req *r, const struct arg *a) {
-  seed(r, &a[0]);
+  m0_dev_factory_reset(&r->board->dev, m0__ctl_now_ns());
   m0__ctl_ok(r, NULL);
   return 0;
 }
@@ -581,55 +304,16 @@ static int cmd_clients(struct m0__ctl_req *r, const struct arg *a) {
 
 /* ---- the table ---- */
 
-static const struct cmd table[] = {
+static const struct m0__ctl_cmd head[] = {
   {"list", DEV_NONE, {{0}}, 0, cmd_list, "the devices of this process"},
   {"status", DEV_ONE, {{0}}, 0, cmd_status,
    "mode, links, counters, the host's line, configuration, faults"},
   {"restart", DEV_ONE, {{0}}, 0, cmd_restart, "restart as AT+Z does (cause \"control\")"},
   {"factory-reset", DEV_ONE, {{0}}, 0, cmd_factory_reset,
    "factory settings saved, then a restart (as the web page's Factory Reset)"},
-  {"power", DEV_ONE,
-   {{"state", P_CHOICE, 0, on_off}, {"for_s", P_SECONDS, DAY_S, NULL}}, 1, cmd_power,
-   "cut the power (for_s: back on by itself) or give it back"},
-  {"cable", DEV_ONE,
-   {{"state", P_CHOICE, 0, cable_states},
-    {"for_s", P_SECONDS, DAY_S, NULL},
-    {"reset_after_s", P_SECONDS, DAY_S, NULL}},
-   1, cmd_cable,
-   "pull the Ethernet cable (for_s: back by itself; reset_after_s: connections reset at "
-   "re-plug after this long, default 60) or plug it back"},
-  {"hang", DEV_ONE, {{"for_s", P_SECONDS, DAY_S, NULL}}, 1, cmd_hang,
-   "the firmware hangs for_s seconds, then its watchdog restarts it"},
-  {"uart.fault", DEV_ONE,
-   {{"dir", P_CHOICE, 0, uart_dirs},
-    {"bit_error", P_PROB, 0, NULL},
-    {"loss", P_PROB, 0, NULL},
-    {"for_s", P_SECONDS, DAY_S, NULL},
-    {"seed", P_UINT, UINT64_MAX / 2, NULL}},
-   1, cmd_uart_fault,
-   "noise on the serial line: each bit flips with probability bit_error, each byte is "
-   "lost with probability loss (both 0: cleared)"},
-  {"net.fault", DEV_ONE,
-   {{"dir", P_CHOICE, 0, net_dirs},
-    {"delay_s", P_SECONDS, 60, NULL},
-    {"jitter_s", P_SECONDS, 60, NULL},
-    {"loss", P_PROB, 0, NULL},
-    {"rate", P_UINT, M0_NET_RATE_MAX, NULL},
-    {"for_s", P_SECONDS, DAY_S, NULL},
-    {"seed", P_UINT, UINT64_MAX / 2, NULL}},
-   1, cmd_net_fault,
-   "network impairment: delay, jitter, datagram loss, rate (bytes per second); all 0: "
-   "cleared"},
-  {"net.reset", DEV_ONE, {{0}}, 0, cmd_net_reset,
-   "reset every TCP connection now (their peers meet RST)"},
-  {"flash.fault", DEV_ONE,
-   {{"fail_next", P_UINT, 1000000, NULL}, {"full", P_BOOL, 0, NULL}, {"for_s", P_SECONDS, DAY_S, NULL}},
-   0, cmd_flash_fault,
-   "the next fail_next saves fail, or every save while full (both unset: cleared)"},
-  {"clear", DEV_ONE, {{"fault", P_CHOICE, 0, clear_what}}, 0, cmd_clear,
-   "end faults: uart, net, flash, cable (plugged back) or all (default)"},
-  {"seed", DEV_ONE, {{"seed", P_UINT, UINT64_MAX / 2, NULL}}, 1, cmd_seed,
-   "reseed the generator of noise and loss (same seed, same bytes hit)"},
+};
+/* ... then the fault commands (control_fault.c), then these. */
+static const struct m0__ctl_cmd tail[] = {
   {"uart.subscribe", DEV_ONE,
    {{"format", P_CHOICE, 0, uart_formats}, {"hold", P_BOOL, 0, NULL}}, 0, cmd_uart_subscribe,
    "the bytes the device sends its host, as uart.data lines with \"data\" (one character "
@@ -649,14 +333,26 @@ static const struct cmd table[] = {
   {"clients", DEV_NONE, {{0}}, 0, cmd_clients,
    "the channel's connections: what each owes (bytes queued to it) and lost"},
 };
-#define NCMDS (sizeof table / sizeof table[0])
+#define NHEAD (sizeof head / sizeof head[0])
+#define NTAIL (sizeof tail / sizeof tail[0])
+
+/* The i-th command of the whole table, or NULL past its end. */
+static const struct m0__ctl_cmd *cmd_at(size_t i) {
+  if (i < NHEAD)
+    return &head[i];
+  i -= NHEAD;
+  if (i < m0__ctl_fault_ncmds)
+    return &m0__ctl_fault_cmds[i];
+  i -= m0__ctl_fault_ncmds;
+  return i < NTAIL ? &tail[i] : NULL;
+}
 
 static int cmd_commands(struct m0__ctl_req *r, const struct arg *a) {
   struct m0__jbuf b = {0};
   (void)a;
   M0__JB_LIT(&b, "{\"commands\":[");
-  for (size_t i = 0; i < NCMDS; i++) {
-    const struct cmd *c = &table[i];
+  const struct m0__ctl_cmd *c;
+  for (size_t i = 0; (c = cmd_at(i)) != NULL; i++) {
     if (i > 0)
       M0__JB_LIT(&b, ",");
     M0__JB_LIT(&b, "{\"cmd\":");
@@ -762,7 +458,7 @@ void m0__ctl_dispatch(struct m0__ctl_req *r) {
   const struct m0_json_member *devm = m0_json_find(r->m, r->n, "dev");
   struct m0__proc *p = r->ctl->proc;
   struct arg args[PARAMS_MAX];
-  const struct cmd *c = NULL;
+  const struct m0__ctl_cmd *c = NULL;
   char words[160];
 
   if (id != NULL) {
@@ -780,13 +476,13 @@ void m0__ctl_dispatch(struct m0__ctl_req *r) {
     return;
   }
   r->cmd = cmdm->str;
-  for (size_t i = 0; i < NCMDS; i++)
-    if (strcmp(table[i].name, r->cmd) == 0)
-      c = &table[i];
+  for (size_t i = 0; c == NULL && cmd_at(i) != NULL; i++)
+    if (strcmp(cmd_at(i)->name, r->cmd) == 0)
+      c = cmd_at(i);
   if (c == NULL) {
     struct m0__jbuf b = {0};
-    for (size_t i = 0; i < NCMDS; i++)
-      m0__jb_printf(&b, "%s%s", i ? ", " : "", table[i].name);
+    for (size_t i = 0; cmd_at(i) != NULL; i++)
+      m0__jb_printf(&b, "%s%s", i ? ", " : "", cmd_at(i)->name);
     m0__ctl_error(r, "unknown-command", "unknown command \"%.64s\"; commands: %s", r->cmd,
                   b.s != NULL ? b.s : "");
     m0__jb_free(&b);

@@ -107,8 +107,8 @@ static inline int m0__net_bind_family(const struct m0__net *n) {
 
 /* ---- net_link.c: a link's life ---- */
 
-void m0__net_emit(struct m0__net *n, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* An event of the network, on its device's stream (events.c). */
+#define m0__net_emit(n, name, ...) m0__events_emitf((n)->events, (name), __VA_ARGS__)
 struct m0__net_link *m0__net_link_new(struct m0__net *n, enum m0_link_kind kind);
 /* Give l the core's id (an accepted client once the core took it). */
 void m0__net_attach(struct m0__net_link *l, unsigned id);

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +27,6 @@
 #include "net_internal.h"
 
 #define PAUSED_CHECK_MS 100 /* how often a paused link's socket is looked at */
-
-void m0__net_emit(struct m0__net *n, const char *name, const char *fmt, ...) {
-  char fields[768];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(fields, sizeof fields, fmt, ap);
-  va_end(ap);
-  m0__events_emit(n->events, name, fields);
-}
 
 /* ---- lifetime ---- */
 

@@ -7,7 +7,9 @@
  * when the array grows. Signals arrive through uv_signal, so the handlers run on the loop
  * like every other input and need no async-signal care: SIGHUP restarts every device,
  * SIGINT/SIGTERM close every one. The control channel (control.h), when asked for, is
- * the process's too: it opens once every board exists and closes first. The shutdown
+ * the process's too: its event history starts with the sink, before any board (their
+ * first events, web.listening or ready, are replayable), its listeners open once every
+ * board exists (the greeting names them) and it closes first. The shutdown
  * closes every handle and lets the loop finish, so ASan/LSan see a clean exit.
  */
 #include <errno.h>
@@ -27,6 +29,13 @@ int m0__proc_init(struct m0__proc *p, const struct m0__proc_opts *opts) {
   m0__uart_watch_init(&p->uart_watch, &p->loop, &p->log); /* opens nothing yet */
   int ev_rc = m0__sink_open(&p->sink, opts->events, uv_hrtime(), opts->verbosity);
   m0__events_attach(&p->log, &p->sink, ""); /* the log works from here on */
+  if (opts->control != NULL || opts->control_port != 0) {
+    p->control = calloc(1, sizeof *p->control);
+    if (p->control == NULL || m0__control_init(p->control, p) != 0) {
+      m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
+      return -ENOMEM;
+    }
+  }
   int rc = uv_loop_init(&p->loop);
   if (rc != 0) {
     m0__log_at(&p->log, M0__LOG_ERROR, "uv_loop_init: %s", uv_strerror(rc));
@@ -151,17 +160,13 @@ static void stop(struct m0__proc *p) {
   m0__turn_close(&p->turn); /* a board still closing does its work at once from here */
 }
 
-/* The control channel, once every board exists (it names them to its clients). */
+/* The control channel's listeners, once every board exists (it names them to its
+ * clients); its history runs since m0__proc_init. */
 static int open_control(struct m0__proc *p) {
   char err[PATH_MAX + 128];
-  if (p->opts.control == NULL && p->opts.control_port == 0)
+  if (p->control == NULL)
     return 0;
-  p->control = calloc(1, sizeof *p->control);
-  if (p->control == NULL) {
-    m0__log_at(&p->log, M0__LOG_ERROR, "out of memory");
-    return -ENOMEM;
-  }
-  int rc = m0__control_open(p->control, p, p->opts.control, p->opts.control_port, err,
+  int rc = m0__control_open(p->control, p->opts.control, p->opts.control_port, err,
                             sizeof err);
   if (rc != 0)
     m0__log_at(&p->log, M0__LOG_ERROR, "%s", err);

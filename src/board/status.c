@@ -1,6 +1,12 @@
-/* status.c: <state>/status.json, what a script can ask a running module without the web
- * page or the event stream: its mode (command or transparent), whether the host's line
- * agrees with AT+UART, its socket, its tty and web port.
+/* status.c: the module's status as JSON, built once for every reader, and
+ * <state>/status.json, what a script can ask a running module without the web page or
+ * the event stream: its mode (command or transparent), whether the host's line agrees
+ * with AT+UART, its socket, its tty and web port.
+ *
+ * m0__status_members() writes the members every reader shares (status.json, the control
+ * channel's status and list, the web page's /api/status), without braces: each reader
+ * adds its own around them, so a new field is added here once and no two readers can
+ * disagree on a value. The counters are a separate member, left out of the file.
  *
  * A file rather than a question on a socket: any tool reads it (cat, jq, a test's
  * open()), with no protocol and no port. It is rewritten whenever an event of the device
@@ -22,56 +28,68 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "control.h" /* struct m0__jbuf */
 
-/* The file's text for the board as it is now. Returns its length (0: did not fit). */
-static size_t status_text(struct m0__board *b, char *buf, size_t cap) {
+void m0__status_members(struct m0__board *b, struct m0__jbuf *out) {
   struct m0_status st;
   const struct m0_config *run = m0_dev_running(&b->dev);
   const char *const *protos = m0_params[M0_ID_SOCK].fields[0].choices;
-  char tty[2 * PATH_MAX], pts[160];
   m0_dev_status(&b->dev, &st);
-  if (b->uart_open) {
-    m0_json_string(tty, sizeof tty, b->uart.link_path);
-    m0_json_string(pts, sizeof pts, b->uart.slave_path);
-  } else { /* --no-tty */
-    snprintf(tty, sizeof tty, "null");
-    snprintf(pts, sizeof pts, "null");
-  }
-  int n = snprintf(
-      buf, cap,
-      "{\"pid\":%ld,\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,"
-      "\"uart\":{\"baud\":%lu,\"stop\":%u},\"host_line\":",
-      (long)getpid(), m0_mode_name(st.mode), protos[run->proto],
-      st.socket_connected ? "true" : "false", (unsigned long)run->baud,
-      (unsigned)run->stop_bits);
-  if (n < 0 || (size_t)n >= cap)
-    return 0;
-  size_t len = (size_t)n;
+  /* Which module this is (a fleet's folders are many): its name and address. */
+  M0__JB_LIT(out, "\"dev\":");
+  m0__jb_str(out, b->events.name);
+  M0__JB_LIT(out, ",\"addr\":");
+  m0__jb_str(out, b->cfg.bind);
+  m0__jb_printf(out, ",\"mode\":\"%s\",\"proto\":\"%s\",\"socket_connected\":%s,\"link_pin\":%s",
+                m0_dev_powered(&b->dev) ? m0_mode_name(st.mode) : "off", protos[run->proto],
+                st.socket_connected ? "true" : "false", st.link_pin ? "true" : "false");
+  /* The host's line as read from the pty, and whether it differs from AT+UART (the
+   * running speed or stop bits): the one thing a user's program cannot see by itself. */
+  M0__JB_LIT(out, ",\"host_line\":");
   if (st.host_line_known)
-    n = snprintf(buf + len, cap - len, "{\"baud\":%lu,\"stop\":%u}",
-                 (unsigned long)st.host_baud, (unsigned)st.host_stop);
+    m0__jb_printf(out, "{\"baud\":%lu,\"stop\":%u}", (unsigned long)st.host_baud,
+                  (unsigned)st.host_stop);
   else
-    n = snprintf(buf + len, cap - len, "null");
-  if (n < 0 || (size_t)n >= cap - len)
-    return 0;
-  len += (size_t)n;
-  n = snprintf(buf + len, cap - len,
-               ",\"uart_mismatch\":%s,\"tty\":%s,\"pts\":%s,\"web_port\":%u,"
-               "\"restarts\":%llu,\"addr\":",
-               st.uart_mismatch ? "true" : "false", tty, pts,
-               b->web_open ? (unsigned)m0__web_port(&b->web) : 0u,
-               (unsigned long long)st.counters.restarts);
-  if (n < 0 || (size_t)n >= cap - len)
-    return 0;
-  len += (size_t)n;
-  /* Which module this is (a fleet's folders are many): its address and name. */
-  char addr[64], name[2 * M0__DEV_NAME_MAX + 8];
-  m0_json_string(addr, sizeof addr, b->cfg.bind);
-  m0_json_string(name, sizeof name, b->events.name);
-  n = snprintf(buf + len, cap - len, "%s,\"dev\":%s}\n", addr, name);
-  if (n < 0 || (size_t)n >= cap - len)
-    return 0;
-  return len + (size_t)n;
+    M0__JB_LIT(out, "null");
+  m0__jb_printf(out, ",\"uart_mismatch\":%s,\"tty\":",
+                st.host_line_known && st.uart_mismatch ? "true" : "false");
+  if (b->uart_open)
+    m0__jb_str(out, b->uart.link_path);
+  else
+    M0__JB_LIT(out, "null"); /* --no-tty: its UART is the control channel's */
+  m0__jb_printf(out, ",\"web_port\":%u,\"restarts\":%llu",
+                b->web_open ? (unsigned)m0__web_port(&b->web) : 0u,
+                (unsigned long long)st.counters.restarts);
+}
+
+void m0__status_counters(struct m0__board *b, struct m0__jbuf *out) {
+  struct m0_status st;
+  m0_dev_status(&b->dev, &st);
+  const struct m0_counters *k = &st.counters;
+  m0__jb_printf(out,
+                "\"counters\":{\"uart_rx\":%llu,\"uart_tx\":%llu,\"uart_rx_dropped\":%llu,"
+                "\"uart_tx_dropped\":%llu,\"net_rx\":%llu,\"net_tx\":%llu,"
+                "\"net_rx_dropped\":%llu,\"net_tx_dropped\":%llu,\"restarts\":%llu}",
+                (unsigned long long)k->uart_rx, (unsigned long long)k->uart_tx,
+                (unsigned long long)k->uart_rx_dropped, (unsigned long long)k->uart_tx_dropped,
+                (unsigned long long)k->net_rx, (unsigned long long)k->net_tx,
+                (unsigned long long)k->net_rx_dropped, (unsigned long long)k->net_tx_dropped,
+                (unsigned long long)k->restarts);
+}
+
+/* The file's text for the board as it is now: the shared members, and what a script
+ * finds nowhere else (the pid, the pty's own path, the running UART settings). */
+static void status_text(struct m0__board *b, struct m0__jbuf *out) {
+  const struct m0_config *run = m0_dev_running(&b->dev);
+  m0__jb_printf(out, "{\"pid\":%ld,", (long)getpid());
+  m0__status_members(b, out);
+  m0__jb_printf(out, ",\"uart\":{\"baud\":%lu,\"stop\":%u},\"pts\":",
+                (unsigned long)run->baud, (unsigned)run->stop_bits);
+  if (b->uart_open)
+    m0__jb_str(out, b->uart.slave_path);
+  else
+    M0__JB_LIT(out, "null");
+  M0__JB_LIT(out, "}\n");
 }
 
 /* tmp becomes path. Exchanged, not renamed over it: each name keeps its inode from one
@@ -121,10 +139,9 @@ static int write_file(const char *tmp, const char *path, const char *text, size_
   return rc;
 }
 
-static void status_write(struct m0__board *b) {
+/* Write text unless it is what the file holds already. */
+static void write_changed(struct m0__board *b, const char *text, size_t len) {
   struct m0__status_file *s = &b->status;
-  char text[M0__STATUS_TEXT_MAX];
-  size_t len = status_text(b, text, sizeof text);
   if (len == 0 || (len == s->last_len && memcmp(text, s->last, len) == 0))
     return;
   int rc = write_file(s->tmp, s->path, text, len);
@@ -147,6 +164,14 @@ static void status_write(struct m0__board *b) {
   }
   memcpy(s->last, text, len);
   s->last_len = len;
+}
+
+static void status_write(struct m0__board *b) {
+  struct m0__jbuf jb = {0};
+  status_text(b, &jb);
+  if (!jb.failed) /* out of memory: the next change tries again */
+    write_changed(b, jb.s, jb.len);
+  m0__jb_free(&jb);
 }
 
 static void on_status_timer(uv_timer_t *timer) {

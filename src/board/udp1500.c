@@ -13,7 +13,6 @@
  */
 #include "udp1500.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,18 +22,6 @@
 #include "m0/udp1500.h"
 
 #define PRIVILEGED_MAP 8000
-
-static void emit(struct m0__udp1500_sock *u, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void emit(struct m0__udp1500_sock *u, const char *name, const char *fmt, ...) {
-  char fields[256];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(fields, sizeof fields, fmt, ap);
-  va_end(ap);
-  m0__events_emit(u->events, name, fields);
-}
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags) {
@@ -84,8 +71,9 @@ int m0__udp1500_open(struct m0__udp1500_sock *u, uv_loop_t *loop, struct m0_dev 
   if (port == 0)
     return 0; /* --udp1500-port 0: no setup protocols */
   if (uv_ip4_addr(bind, 0, &probe) != 0) {
-    emit(u, "udp1500.error", "\"port\":%u,\"error\":\"EAFNOSUPPORT\",\"message\":\"%s\"",
-         (unsigned)port, "UDP 1500 is IPv4 only and --bind is not an IPv4 address");
+    m0__events_emitf(u->events, "udp1500.error",
+                     "\"port\":%u,\"error\":\"EAFNOSUPPORT\",\"message\":\"%s\"", (unsigned)port,
+                     "UDP 1500 is IPv4 only and --bind is not an IPv4 address");
     m0__log_at(events, M0__LOG_WARNING, "UDP %u: --bind %s is not IPv4: no setup protocols",
                (unsigned)port, bind);
     return 0;
@@ -108,8 +96,8 @@ int m0__udp1500_open(struct m0__udp1500_sock *u, uv_loop_t *loop, struct m0_dev 
     u->host_port = (uint16_t)(PRIVILEGED_MAP + port);
     rc = bind_at(u, host, u->host_port, shared);
     if (rc == 0) {
-      emit(u, "udp1500.port_mapped", "\"port\":%u,\"host_port\":%u", (unsigned)port,
-           (unsigned)u->host_port);
+      m0__events_emitf(u->events, "udp1500.port_mapped", "\"port\":%u,\"host_port\":%u",
+                       (unsigned)port, (unsigned)u->host_port);
       m0__log_at(events, M0__LOG_INFO, "UDP port %u needs privileges: using host port %u",
                  (unsigned)port, (unsigned)u->host_port);
     }
@@ -122,13 +110,15 @@ int m0__udp1500_open(struct m0__udp1500_sock *u, uv_loop_t *loop, struct m0_dev 
     goto failed;
   u->here.port = u->host_port;
   snprintf(where, sizeof where, "%s:%u", host, (unsigned)u->host_port);
-  emit(u, "udp1500.listening", "\"bind\":\"%s\",\"port\":%u,\"host_port\":%u,\"reply\":\"%s\"",
-       where, (unsigned)port, (unsigned)u->host_port, u->broadcast ? "broadcast" : "unicast");
+  m0__events_emitf(u->events, "udp1500.listening",
+                   "\"bind\":\"%s\",\"port\":%u,\"host_port\":%u,\"reply\":\"%s\"", where,
+                   (unsigned)port, (unsigned)u->host_port,
+                   u->broadcast ? "broadcast" : "unicast");
   return 0;
 
 failed:
-  emit(u, "udp1500.error", "\"port\":%u,\"error\":\"%s\",\"message\":\"%s\"", (unsigned)port,
-       uv_err_name(rc), uv_strerror(rc));
+  m0__events_emitf(u->events, "udp1500.error", "\"port\":%u,\"error\":\"%s\",\"message\":\"%s\"",
+                   (unsigned)port, uv_err_name(rc), uv_strerror(rc));
   m0__log_at(events, M0__LOG_WARNING, "UDP %s:%u: %s: running without the setup protocols",
              host, (unsigned)port, uv_strerror(rc));
   u->host_port = 0;

@@ -71,17 +71,36 @@ static void refuse_connection(struct m0__web *w, uv_stream_t *server) {
     uv_close((uv_handle_t *)&r->tcp, on_refusal_closed);
 }
 
+/* Said, so that a client that lost its connection to a newcomer can be told from a
+ * server that dropped it. */
+static void evicted(struct m0__web *w, struct m0__web_conn *c, const char *why) {
+  struct sockaddr_storage sa;
+  int len = sizeof sa;
+  char ip[64] = "", peer[96];
+  unsigned port = 0;
+  if (w->events == NULL)
+    return;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len) == 0 &&
+      uv_ip_name((struct sockaddr *)&sa, ip, sizeof ip) == 0)
+    port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+                                          : ((struct sockaddr_in *)&sa)->sin_port);
+  m0_json_hostport(peer, sizeof peer, ip, port);
+  m0__events_emitf(w->events, "web.evicted", "\"peer\":%s,\"why\":\"%s\"", peer, why);
+}
+
 static void on_connection(uv_stream_t *server, int status) {
   struct m0__web_listener *l = server->data;
   struct m0__web *w = l->w;
   if (status < 0 || w->closing)
     return;
   if (w->nconns >= M0__WEB_MAX_CONNS) {
-    struct m0__web_conn *victim = m0__web_conn_evict_pick(w);
+    const char *why;
+    struct m0__web_conn *victim = m0__web_conn_evict_pick(w, &why);
     if (victim == NULL) {
       refuse_connection(w, server);
       return;
     }
+    evicted(w, victim, why);
     m0__web_conn_close(victim);
   }
   m0__web_conn_accept(w, server);

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "m0/json.h"
+#include "board.h"
+#include "control.h" /* struct m0__jbuf, for the shared status members */
 #include "web_conn.h"
 #include "web_routes.h"
 
@@ -31,13 +33,26 @@ static void param_value(struct m0__web_buf *b, enum m0_param_id id,
   json_str(b, v);
 }
 
+/* The page's members around the module's shared ones (status.c): the vendor page's names
+ * (state, work_mode, socklk), its settings as AT texts, links and totals. */
 static void status_body(struct m0__web *w, struct m0__web_buf *b) {
   const struct m0_config *run = m0_dev_running(w->dev);
   struct m0_status st;
   m0_dev_status(w->dev, &st);
   const char *const *protos = m0_params[M0_ID_SOCK].fields[0].choices;
-
-  m0__web_buf_str(b, "{\"module\":");
+  /* Every m0__web is a board's (board.c). */
+  struct m0__board *bd = (struct m0__board *)((char *)w - offsetof(struct m0__board, web));
+  struct m0__jbuf common = {0};
+  m0__status_members(bd, &common);
+  M0__JB_LIT(&common, ",");
+  m0__status_counters(bd, &common);
+  m0__web_buf_str(b, "{");
+  if (!common.failed) { /* out of memory: the page's own members still make an answer */
+    m0__web_buf_add(b, common.s, common.len);
+    m0__web_buf_str(b, ",");
+  }
+  m0__jb_free(&common);
+  m0__web_buf_str(b, "\"module\":");
   json_str(b, run->mid);
   m0__web_buf_str(b, ",\"mac\":");
   json_str(b, w->factory.mac);
@@ -56,10 +71,8 @@ static void status_body(struct m0__web *w, struct m0__web_buf *b) {
   m0__web_buf_str(b, ",\"dns\":");
   param_value(b, M0_ID_DNS, run);
   m0__web_buf_printf(b,
-                     ",\"socklk\":\"%s\",\"socket_connected\":%s,\"link_pin\":%s,"
-                     "\"scslink\":%s,\"links\":[",
+                     ",\"socklk\":\"%s\",\"scslink\":%s,\"links\":[",
                      st.socket_connected ? "connect" : "disconnect",
-                     st.socket_connected ? "true" : "false", st.link_pin ? "true" : "false",
                      run->scslink ? "true" : "false");
   for (unsigned i = 0; i < st.nlinks && i < M0_LINKS_MAX; i++) {
     const struct m0_link_status *l = &st.links[i];
@@ -80,24 +93,9 @@ static void status_body(struct m0__web *w, struct m0__web_buf *b) {
   const struct m0_counters *c = &st.counters;
   m0__web_buf_printf(b,
                      "],\"totals\":{\"net_tx\":%llu,\"net_rx\":%llu,\"uart_rx\":%llu,"
-                     "\"uart_tx\":%llu},\"counters\":{\"uart_rx\":%llu,\"uart_tx\":%llu,"
-                     "\"uart_tx_dropped\":%llu,\"uart_rx_dropped\":%llu,"
-                     "\"net_tx_dropped\":%llu,\"net_rx_dropped\":%llu,\"restarts\":%llu},",
+                     "\"uart_tx\":%llu},",
                      (unsigned long long)c->net_tx, (unsigned long long)c->net_rx,
-                     (unsigned long long)c->uart_rx, (unsigned long long)c->uart_tx,
-                     (unsigned long long)c->uart_rx, (unsigned long long)c->uart_tx,
-                     (unsigned long long)c->uart_tx_dropped,
-                     (unsigned long long)c->uart_rx_dropped,
-                     (unsigned long long)c->net_tx_dropped,
-                     (unsigned long long)c->net_rx_dropped, (unsigned long long)c->restarts);
-  /* The host's line as read from the pty, and whether it differs from AT+UART (the
-   * running speed or stop bits): the one thing a user's program cannot see by itself. */
-  if (st.host_line_known)
-    m0__web_buf_printf(b, "\"uart_mismatch\":%s,\"host_line\":{\"baud\":%lu,\"stop\":%u},",
-                       st.uart_mismatch ? "true" : "false", (unsigned long)st.host_baud,
-                       (unsigned)st.host_stop);
-  else
-    m0__web_buf_str(b, "\"uart_mismatch\":false,\"host_line\":null,");
+                     (unsigned long long)c->uart_rx, (unsigned long long)c->uart_tx);
   m0__web_buf_printf(b, "\"restart_needed\":%s,\"web\":{\"port\":%u,\"webport\":%u}}",
                      m0_dev_restart_needed(w->dev) ? "true" : "false", (unsigned)w->port,
                      (unsigned)run->webport);

@@ -379,7 +379,8 @@ static int evict_class(struct m0__web_conn *c) {
   return 2;   /* waiting for its request: new, silent or trickling */
 }
 
-struct m0__web_conn *m0__web_conn_evict_pick(struct m0__web *w) {
+struct m0__web_conn *m0__web_conn_evict_pick(struct m0__web *w, const char **why) {
+  static const char *const whys[3] = {"idle", "behind", "waiting"}; /* by class */
   struct m0__web_conn *best = NULL;
   int best_class = -1;
   size_t best_bytes = 0;
@@ -397,6 +398,7 @@ struct m0__web_conn *m0__web_conn_evict_pick(struct m0__web *w) {
       best_bytes = bytes;
     }
   }
+  *why = best != NULL ? whys[best_class] : NULL;
   return best;
 }
 

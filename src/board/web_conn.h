@@ -47,8 +47,10 @@ struct m0__web_conn {
 
 /* Accept a client from server into a new connection (the caller made room for it). */
 void m0__web_conn_accept(struct m0__web *w, uv_stream_t *server);
-/* The connection to close for a newcomer when every slot is taken, or NULL. */
-struct m0__web_conn *m0__web_conn_evict_pick(struct m0__web *w);
+/* The connection to close for a newcomer when every slot is taken, or NULL; why names
+ * what it was doing (docs/events.md, web.evicted): "idle" (answered, kept alive),
+ * "waiting" (no whole request yet), "behind" (an event client far behind). */
+struct m0__web_conn *m0__web_conn_evict_pick(struct m0__web *w, const char **why);
 /* Close now (handles closed, memory freed once they and any work are done). */
 void m0__web_conn_close(struct m0__web_conn *c);
 /* Queue bufs; owned (malloc) and blob (web_stream.c) are released when written. */

@@ -1053,6 +1053,10 @@ def full_slots_evict_the_furthest_from_an_answer():
             n1.sendall(full)
             eq(read_response(n1)[0], 200, "first newcomer")
             check(closed_by_server(waiting[0]), "the oldest waiting connection was closed")
+            _, ev = e.wait_event("web.evicted")
+            eq(ev.get("peer"), "127.0.0.1:%d" % waiting[0].getsockname()[1],
+               "web.evicted names the oldest waiting connection")
+            eq(ev.get("why"), "waiting", "web.evicted: why")
             opened = [k for k in range(1, 64) if still_open(waiting[k])]
             eq(len(opened), 63, "waiting connections left open")
             # The next newcomer takes the slot of the idle keep-alive connection (n1, now
@@ -1062,6 +1066,10 @@ def full_slots_evict_the_furthest_from_an_answer():
             n2.sendall(full)
             eq(read_response(n2)[0], 200, "second newcomer")
             check(closed_by_server(n1), "the idle keep-alive connection was closed")
+            evs = [ev for ev in e.events() if ev.get("ev") == "web.evicted"]
+            eq([(ev.get("peer"), ev.get("why")) for ev in evs[1:]],
+               [("127.0.0.1:%d" % n1.getsockname()[1], "idle")],
+               "the second web.evicted: the keep-alive newcomer, idle")
             opened = [k for k in range(1, 64) if still_open(waiting[k])]
             eq(len(opened), 63, "waiting connections left open")
         finally:
