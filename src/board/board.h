@@ -245,6 +245,12 @@ int m0__flash_save_async(struct m0__flash *fl, uv_loop_t *loop, const char *text
 
 struct m0__uart_watch;
 struct m0__uart {
+  /* What the departed hosts wrote and the device had not read when the last one closed:
+   * taken from the master at that close and fed to the core, detached, before the next
+   * host is attached (uart_pty.c). A Linux pty holds about 20 KiB. First, and never
+   * cleared by m0__uart_open: an idle fleet module leaves these 68 KiB untouched, and
+   * the fields after them share a page with the board's next members. */
+  uint8_t tail[68 * 1024];
   uv_loop_t *loop;
   struct m0__uart_port port; /* its seat on the board's UART line (uart.h) */
   struct m0__events *events;
@@ -271,17 +277,11 @@ struct m0__uart {
   unsigned event_gen, scan_gen; /* inotify events seen; seen when the scan started */
   unsigned opens;           /* host opens minus closes seen by inotify */
   bool attached;            /* what the core was last told (m0_dev_on_host_attach) */
-  /* What the departed hosts wrote and the device had not read when the last one closed:
-   * taken from the master at that close and fed to the core, detached, before the next
-   * host is attached (uart_pty.c). A Linux pty holds about 20 KiB. */
-  size_t tail_len, tail_off;
+  size_t tail_len, tail_off; /* the tail's bytes, and how many the core has taken */
   bool termios_known;
   uint32_t host_baud;
   uint8_t host_stop_bits;
-  /* Last, with the path: m0__uart_open does not clear them (an idle fleet module's pty
-   * leaves these 72 KiB untouched). */
-  uint8_t tail[68 * 1024];
-  char link_path[PATH_MAX]; /* --tty as given; last, so only its bytes are touched */
+  char *link_path; /* --tty as given (malloc'd: a path's bytes, not PATH_MAX of them) */
 };
 
 /* Create the pty, hold the slave, watch it (in the process's watch), publish the

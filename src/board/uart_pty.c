@@ -96,16 +96,19 @@ static int publish_link(struct m0__uart *u, char *err, size_t cap) {
 int m0__uart_open(struct m0__uart *u, uv_loop_t *loop, const char *link_path,
                   struct m0__events *events, struct m0__uart_watch *watch, char *err,
                   size_t cap) {
-  /* Not the tail buffer nor the path after it: an idle fleet module leaves them untouched. */
-  memset(u, 0, offsetof(struct m0__uart, tail));
+  /* Not the tail buffer before them: an idle fleet module leaves it untouched. */
+  memset((char *)u + offsetof(struct m0__uart, loop), 0,
+         sizeof *u - offsetof(struct m0__uart, loop));
   u->loop = loop;
   u->events = events;
   u->watch = watch;
   u->master = u->slave = u->wd = -1;
   u->rx_enabled = true;
-  if (strlen(link_path) >= sizeof u->link_path)
+  if (strlen(link_path) >= PATH_MAX)
     return fail(err, cap, -ENAMETOOLONG, "--tty %s", link_path);
-  strcpy(u->link_path, link_path);
+  u->link_path = strdup(link_path);
+  if (u->link_path == NULL)
+    return fail(err, cap, -ENOMEM, "out of memory");
 
   u->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (u->master < 0)
@@ -594,4 +597,6 @@ void m0__uart_free(struct m0__uart *u) {
   if (u->master >= 0)
     close(u->master);
   u->slave = u->master = -1;
+  free(u->link_path);
+  u->link_path = NULL;
 }
